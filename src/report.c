@@ -392,8 +392,8 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 		return;
 	}
 	sb_init(&sb, buf, sizeof(buf) - 1);
-	sb_printf(&sb, "{\"type\":\"site\",\"id\":%u,\"kind\":\"%s\",\"t_ns\":%llu,\"tid\":%ld,\"action\":\"%s\",\"args\":{",
-		  s->id, guard_kind_name(ev->kind), t_ns, tid, ev->blocked ? "blocked" : "allowed");
+	sb_printf(&sb, "{\"type\":\"site\",\"id\":%u,\"kind\":\"%s\",\"t_ns\":%llu,\"pid\":%ld,\"tid\":%ld,\"action\":\"%s\",\"args\":{",
+		  s->id, guard_kind_name(ev->kind), t_ns, sys_getpid(), tid, ev->blocked ? "blocked" : "allowed");
 	const char *const *names = arg_names[ev->kind];
 	for (int i = 0, k = 0; i < 6 && names[i]; i++, k++) {
 		sb_printf(&sb, "%s\"%s\":", k ? "," : "", names[i]);
