@@ -22,8 +22,11 @@
  * preload's definition interposes jemalloc's weak default.  Decay off (the
  * hooks refuse purges anyway), no oversize arena (it would get default
  * hooks), no background threads, retain so extents are reused in place.
+ * One arena: memory one thread frees is reusable by every thread, so the
+ * pool is sized by the working set, not by threads x working set; thread
+ * caches still keep most calls lock-free.  MALLOC_CONF=narenas:N overrides.
  */
-const char *malloc_conf = "dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
+const char *malloc_conf = "narenas:1,dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
 			  "background_thread:false,retain:true,metadata_thp:disabled";
 
 static bool installed;

@@ -47,6 +47,11 @@
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define PAGE_SIZE_ 4096u
+/*
+ * Largest anonymous mmap served from the pool before arming, or at any time
+ * with MAP_NORESERVE (a reservation that is likely to stay sparse).
+ */
+#define SERVE_STARTUP_MAX ((size_t)64 << 20)
 
 _Atomic int shim_state;
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
@@ -206,9 +211,14 @@ static struct {
 } early[EARLY_MAX];
 static _Atomic int nearly;
 
+/*
+ * An allocator-style request: anonymous, private, read-write, no fixed
+ * address.  MAP_NORESERVE (jemalloc adds it where the kernel overcommits)
+ * is accepted; whether a large one is served is the caller's decision.
+ */
 static bool anon_rw_private(void *addr, int prot, int flags, int fd)
 {
-	const int bad = MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_HUGETLB | MAP_GROWSDOWN | MAP_32BIT | MAP_NORESERVE;
+	const int bad = MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_HUGETLB | MAP_GROWSDOWN | MAP_32BIT;
 	return (flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE && !(flags & bad) &&
 	       prot == (PROT_READ | PROT_WRITE);
 }
@@ -218,7 +228,12 @@ void interpose_prefault_early(size_t cap)
 	int n = atomic_load(&nearly);
 	size_t done = 0;
 	for (int i = 0; i < n && done < cap; i++) {
-		if (early[i].len && sys_madvise((void *)early[i].addr, early[i].len, 23 /* MADV_POPULATE_WRITE */) == 0) {
+		if (early[i].len == 0) {
+			continue;
+		}
+		long r = sys_madvise((void *)early[i].addr, early[i].len, 23 /* MADV_POPULATE_WRITE */);
+		log_msg(LOG_DEBUG, "prefault early mapping %p+%zu: %ld", (void *)early[i].addr, early[i].len, r);
+		if (r == 0) {
 			done += early[i].len;
 		}
 	}
@@ -235,12 +250,26 @@ static void early_note(uintptr_t a, size_t len)
 	}
 }
 
+/* Subtracts an unmapped range from the early table (jemalloc trims its maps). */
 static void early_forget(uintptr_t a, size_t len)
 {
+	uintptr_t e = a + len;
 	int n = atomic_load(&nearly);
 	for (int i = 0; i < n && i < EARLY_MAX; i++) {
-		if (early[i].addr < a + len && a < early[i].addr + early[i].len) {
+		uintptr_t s = early[i].addr, t = s + early[i].len;
+		if (early[i].len == 0 || e <= s || a >= t) {
+			continue;
+		}
+		if (a <= s && e >= t) {
 			early[i].len = 0;
+		} else if (a <= s) {
+			early[i].addr = e;
+			early[i].len = t - e;
+		} else if (e >= t) {
+			early[i].len = a - s;
+		} else {
+			early[i].len = a - s;
+			early_note(e, t - e);
 		}
 	}
 }
@@ -280,9 +309,9 @@ static inline bool internal_call(void *ret) { return shim_busy || capture_is_int
 static void *serve(size_t len, const char *who)
 {
 	int err = 0;
-	void *p = pmap_map(len, &err);
-	if (p == NULL && err == -ENOMEM && guard_pool_exhausted(len + POOL_ALIGN, who)) {
-		p = pmap_map(len, &err);
+	void *p = pmap_map(len, PAGE_SIZE_, &err);
+	if (p == NULL && err == -ENOMEM && guard_pool_exhausted(len + PAGE_SIZE_, who)) {
+		p = pmap_map(len, PAGE_SIZE_, &err);
 	}
 	return p;
 }
@@ -293,7 +322,14 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 		log_msg(LOG_WARN, "mmap(MAP_FIXED) over pool memory at %p refused: it would corrupt the pool", addr);
 		return -ENOMEM;
 	}
-	if (len && anon_rw_private(addr, prot, flags, fd) && config.serve_mmap && phase_armed()) {
+	/*
+	 * Served from start-up on, so a buffer mapped during warm-up can be
+	 * unmapped after arming without a syscall; before arming, only sizes an
+	 * allocator would ask for (a huge start-up mapping is the program's own
+	 * business and may be sparse).
+	 */
+	if (len && anon_rw_private(addr, prot, flags, fd) && config.serve_mmap &&
+	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && phase_armed()))) {
 		void *p = serve(len, "mmap");
 		if (p) {
 			return (long)p;
@@ -333,9 +369,12 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		return ret_map(guarded_mmap(addr, len, prot, flags, fd, off));
 	}
 	if (st == SHIM_READY && len && anon_rw_private(addr, prot, flags, fd)) {
-		/* jemalloc's metadata and libunwind's caches: from the pool too. */
+		/*
+		 * jemalloc's metadata and libunwind's caches: from the pool too,
+		 * 2M-aligned when that large, as jemalloc wants its base blocks.
+		 */
 		int err;
-		void *p = pmap_map(len, &err);
+		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, &err);
 		if (p) {
 			return p;
 		}

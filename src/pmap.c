@@ -139,14 +139,16 @@ static uintptr_t free_take(size_t len, size_t align)
 	return 0;
 }
 
-void *pmap_map(size_t len, int *err)
+void *pmap_map(size_t len, size_t align, int *err)
 {
 	if (len == 0 || len > SIZE_MAX - PAGE) {
 		*err = -EINVAL;
 		return NULL;
 	}
 	len = (len + PAGE - 1) & ~(PAGE - 1);
-	size_t align = len >= POOL_ALIGN ? POOL_ALIGN : PAGE;
+	if (align < PAGE) {
+		align = PAGE;
+	}
 	lock_take();
 	if (served.n == served.cap) {
 		lock_drop();
@@ -276,7 +278,7 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 		*err = -EFAULT; /* the caller decides: copying may not be readable */
 		return NULL;
 	}
-	void *n = pmap_map(new_len, err);
+	void *n = pmap_map(new_len, PAGE, err);
 	if (n == NULL) {
 		return NULL;
 	}

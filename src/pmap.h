@@ -22,11 +22,12 @@
 int pmap_init(size_t max_blocks);
 
 /*
- * A zeroed, read-write block of len bytes (rounded up to pages), 2M-aligned
- * when len >= 2M.  NULL with *err = -ENOMEM when the pool has no room (the
- * caller decides whether to grow), -ENOSPC when the block table is full.
+ * A zeroed, read-write block of len bytes (rounded up to pages) aligned to
+ * align (a power of two, at least a page).  NULL with *err = -ENOMEM when
+ * the pool has no room (the caller decides whether to grow), -ENOSPC when
+ * the block table is full.
  */
-void *pmap_map(size_t len, int *err);
+void *pmap_map(size_t len, size_t align, int *err);
 
 /* True if every page of [p, p+len) belongs to served blocks. */
 bool pmap_owns(const void *p, size_t len);
