@@ -306,14 +306,42 @@ static int ret_int(long r)
 static inline bool internal_call(void *ret) { return shim_busy || capture_is_internal((uintptr_t)ret); }
 
 /* Serves from the pool, growing it as guard allows; NULL if it cannot. */
-static void *serve(size_t len, const char *who)
+static void *serve(size_t len, unsigned flags, const char *who)
 {
 	int err = 0;
-	void *p = pmap_map(len, PAGE_SIZE_, &err);
+	void *p = pmap_map(len, PAGE_SIZE_, flags, &err);
 	if (p == NULL && err == -ENOMEM && guard_pool_exhausted(len + PAGE_SIZE_, who)) {
-		p = pmap_map(len, PAGE_SIZE_, &err);
+		p = pmap_map(len, PAGE_SIZE_, flags, &err);
 	}
 	return p;
+}
+
+/*
+ * Served blocks mapped during start-up stand for the program's start-up
+ * layout: unmapping, remapping or discarding them after arming is reported
+ * (and refused in strict mode) like the kernel mapping it replaces, even
+ * though the pool absorbs it without a syscall.  Blocks mapped after
+ * arming are the allocator-style churn the pool exists for: never reported.
+ */
+static enum verdict startup_verdict(enum kind k, void *addr, size_t len, void *ret)
+{
+	if (internal_call(ret) || !pmap_any(addr, len, PMAP_STARTUP)) {
+		return VERDICT_PASS;
+	}
+	return guard_verdict(k);
+}
+
+static void absorbed(enum verdict v, struct event *ev)
+{
+	if (v == VERDICT_PASS) {
+		return;
+	}
+	ev->detail = "start-up mapping served from the pool (no syscall)";
+	if (v == VERDICT_BLOCK) {
+		ev->result = -EPERM;
+		ev->blocked = true;
+	}
+	guard_record(ev);
 }
 
 static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -328,9 +356,10 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 	 * allocator would ask for (a huge start-up mapping is the program's own
 	 * business and may be sparse).
 	 */
+	bool armed = phase_armed();
 	if (len && anon_rw_private(addr, prot, flags, fd) && config.serve_mmap &&
-	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && phase_armed()))) {
-		void *p = serve(len, "mmap");
+	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && armed))) {
+		void *p = serve(len, armed ? 0 : PMAP_STARTUP, "mmap");
 		if (p) {
 			return (long)p;
 		}
@@ -374,7 +403,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		 * 2M-aligned when that large, as jemalloc wants its base blocks.
 		 */
 		int err;
-		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, &err);
+		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, 0, &err);
 		if (p) {
 			return p;
 		}
@@ -397,7 +426,14 @@ EXPORT int munmap(void *addr, size_t len)
 			log_msg(LOG_WARN, "munmap(%p, %zu) of pool memory not served by mmap ignored: the pool is never unmapped",
 				addr, len);
 		}
+		enum verdict v = startup_verdict(KIND_MUNMAP, addr, len, __builtin_return_address(0));
+		struct event ev = {.kind = KIND_MUNMAP, .args = {(uintptr_t)addr, len}, .bytes = len};
+		if (v == VERDICT_BLOCK) {
+			absorbed(v, &ev);
+			return ret_int(-EPERM);
+		}
 		pmap_unmap(addr, len);
+		absorbed(v, &ev);
 		return 0;
 	}
 	if (st != SHIM_READY || internal_call(__builtin_return_address(0))) {
@@ -472,6 +508,15 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		int err = -EINVAL;
 		void *p = NULL;
 		if (pmap_owns(old, old_len ? old_len : 1)) {
+			enum verdict v = startup_verdict(KIND_MREMAP, old, old_len, __builtin_return_address(0));
+			struct event ev = {.kind = KIND_MREMAP,
+					   .args = {(uintptr_t)old, old_len, new_len, (uintptr_t)flags, (uintptr_t)new_addr},
+					   .bytes = new_len};
+			if (v == VERDICT_BLOCK) {
+				absorbed(v, &ev);
+				return ret_map(-EPERM);
+			}
+			absorbed(v, &ev);
 			p = pmap_remap(old, old_len, new_len, flags, &err);
 			if (p == NULL && err == -ENOMEM && (flags & MREMAP_MAYMOVE) &&
 			    guard_pool_exhausted(new_len + POOL_ALIGN, "mremap")) {
@@ -515,7 +560,16 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 {
 	int st = atomic_load_explicit(&shim_state, memory_order_acquire);
 	if (st == SHIM_READY && pool_overlaps(addr, len) && pmap_owns(addr, len)) {
+		enum verdict v = guard_advice_is_guarded(advice)
+					 ? startup_verdict(KIND_MADVISE, addr, len, __builtin_return_address(0))
+					 : VERDICT_PASS;
+		struct event ev = {.kind = KIND_MADVISE, .args = {(uintptr_t)addr, len, (uintptr_t)advice}, .bytes = len};
+		if (v == VERDICT_BLOCK) {
+			absorbed(v, &ev);
+			return ret_int(-EPERM);
+		}
 		pmap_advise(addr, len, advice);
+		absorbed(v, &ev);
 		return 0;
 	}
 	if (st != SHIM_READY || !guard_advice_is_guarded(advice) || internal_call(__builtin_return_address(0))) {

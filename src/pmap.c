@@ -139,7 +139,7 @@ static uintptr_t free_take(size_t len, size_t align)
 	return 0;
 }
 
-void *pmap_map(size_t len, size_t align, int *err)
+void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 {
 	if (len == 0 || len > SIZE_MAX - PAGE) {
 		*err = -EINVAL;
@@ -164,7 +164,7 @@ void *pmap_map(size_t len, size_t align, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	insert_at(&served, find(&served, p), (struct range){p, p + len, 0});
+	insert_at(&served, find(&served, p), (struct range){p, p + len, flags});
 	served_bytes += len;
 	lock_drop();
 	return (void *)p;
@@ -278,7 +278,7 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 		*err = -EFAULT; /* the caller decides: copying may not be readable */
 		return NULL;
 	}
-	void *n = pmap_map(new_len, PAGE, err);
+	void *n = pmap_map(new_len, PAGE, (unsigned)(flags_old & PMAP_STARTUP), err);
 	if (n == NULL) {
 		return NULL;
 	}
@@ -304,14 +304,41 @@ void pmap_advise(void *p, size_t len, int advice)
 	lock_drop();
 }
 
+/* Splits served blocks so that none straddles addr (a page boundary). */
+static void split_at(uintptr_t addr)
+{
+	size_t i = find(&served, addr);
+	if (i < served.n && served.v[i].start < addr && served.v[i].end > addr) {
+		struct range tail = {addr, served.v[i].end, served.v[i].flags};
+		if (insert_at(&served, i + 1, tail)) {
+			served.v[i].end = addr;
+		}
+	}
+}
+
 void pmap_mark_protected(void *p, size_t len)
 {
-	uintptr_t a = (uintptr_t)p, e = a + len;
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
 	lock_take();
+	/* Only the pages whose protection changed: the rest stay movable. */
+	split_at(a);
+	split_at(e);
 	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
 		served.v[i].flags |= BLOCK_PROTECTED;
 	}
 	lock_drop();
+}
+
+bool pmap_any(const void *p, size_t len, unsigned flag)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = (uintptr_t)p + len;
+	bool any = false;
+	lock_take();
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e && !any; i++) {
+		any = (served.v[i].flags & flag) != 0;
+	}
+	lock_drop();
+	return any;
 }
 
 size_t pmap_served_bytes(void) { return served_bytes; }

@@ -27,7 +27,13 @@ int pmap_init(size_t max_blocks);
  * the pool has no room (the caller decides whether to grow), -ENOSPC when
  * the block table is full.
  */
-void *pmap_map(size_t len, size_t align, int *err);
+void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
+
+/* pmap_map flags. */
+#define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
+
+/* True if any served page of [p, p+len) was mapped with `flag`. */
+bool pmap_any(const void *p, size_t len, unsigned flag);
 
 /* True if every page of [p, p+len) belongs to served blocks. */
 bool pmap_owns(const void *p, size_t len);
