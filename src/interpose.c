@@ -24,7 +24,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,6 +36,7 @@
 
 #include "arena.h"
 #include "capture.h"
+#include "fmt.h"
 #include "guard.h"
 #include "interpose.h"
 #include "log.h"
@@ -344,6 +348,42 @@ static void absorbed(enum verdict v, struct event *ev)
 	guard_record(ev);
 }
 
+/*
+ * A writable shared mapping of a regular file on a disk-backed filesystem:
+ * every page the program dirties must be written back, and the kernel may
+ * stall a writer while it is.  Recorded whenever it is made (the hazard is
+ * the mapping, not the moment) and never refused.
+ */
+static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, int fd, off_t off, long result)
+{
+	struct stat st;
+	struct statfs fs;
+	if (config.mode == MODE_OFF || (flags & MAP_ANONYMOUS) || (flags & MAP_TYPE) == MAP_PRIVATE ||
+	    !(prot & PROT_WRITE) || fd < 0 || result < 0) {
+		return;
+	}
+	if (sys_raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) != 0 || !S_ISREG(st.st_mode) ||
+	    sys_raw(SYS_fstatfs, fd, (long)&fs, 0, 0, 0, 0) != 0) {
+		return;
+	}
+	if (fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+		return; /* memory-backed: nothing to write back */
+	}
+	char link[64], path[512];
+	struct sb sb;
+	sb_init(&sb, link, sizeof(link));
+	sb_printf(&sb, "/proc/self/fd/%d", fd);
+	long n = sys_readlink(sb_cstr(&sb), path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	struct event ev = {.kind = KIND_WRITEBACK_HAZARD,
+			   .args = {(uintptr_t)addr, len, (uintptr_t)prot, (uintptr_t)flags, (uintptr_t)fd, (uintptr_t)off},
+			   .path = path,
+			   .detail = "writable shared file mapping: dirty pages are written back, writers can stall",
+			   .bytes = len,
+			   .result = result};
+	guard_record(&ev);
+}
+
 static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && pool_overlaps(addr, len)) {
@@ -388,6 +428,7 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 		ev.result = r;
 		guard_record(&ev);
 	}
+	note_writeback_hazard(addr, len, prot, flags, fd, off, r);
 	return r;
 }
 

@@ -13,7 +13,9 @@
  *   -a  call ptfreeze_arm() before the churn phase (no-op without the shim)
  * Output: "churn: minor=N major=M ops=K" on stdout; exit 0.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>

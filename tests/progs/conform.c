@@ -5,7 +5,9 @@
  * broken preload cannot pass by testing glibc instead).  Each check prints
  * "ok" or "not ok" with what it checked; exit 0 only if all pass.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>

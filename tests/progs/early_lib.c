@@ -4,7 +4,9 @@
  * with dlsym, which may calloc) before the shim's constructor can have run
  * in a program linked against it.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>

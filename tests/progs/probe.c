@@ -11,7 +11,9 @@
  *             the shim serves from its pool)
  *   --pause   sleep at the end, for kill -9
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
