@@ -322,14 +322,17 @@ static void *serve(size_t len, unsigned flags, const char *who)
 
 /*
  * Served blocks mapped during start-up stand for the program's start-up
- * layout: unmapping, remapping or discarding them after arming is reported
- * (and refused in strict mode) like the kernel mapping it replaces, even
- * though the pool absorbs it without a syscall.  Blocks mapped after
- * arming are the allocator-style churn the pool exists for: never reported.
+ * layout: carving a piece out of one, remapping or discarding its pages
+ * after arming is reported (and refused in strict mode) like the kernel
+ * mapping it replaces, even though the pool absorbs it without a syscall.
+ * Returning a whole block is what allocators do (CPython frees its
+ * arenas so): the pool absorbs it silently, as it does everything mapped
+ * after arming.
  */
 static enum verdict startup_verdict(enum kind k, void *addr, size_t len, void *ret)
 {
-	if (internal_call(ret) || !pmap_any(addr, len, PMAP_STARTUP)) {
+	if (internal_call(ret) || !pmap_any(addr, len, PMAP_STARTUP) ||
+	    (k == KIND_MUNMAP && pmap_whole(addr, len))) {
 		return VERDICT_PASS;
 	}
 	return guard_verdict(k);

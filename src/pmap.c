@@ -329,6 +329,18 @@ void pmap_mark_protected(void *p, size_t len)
 	lock_drop();
 }
 
+bool pmap_whole(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+	bool whole = true;
+	lock_take();
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e && whole; i++) {
+		whole = served.v[i].start >= a && served.v[i].end <= e;
+	}
+	lock_drop();
+	return whole;
+}
+
 bool pmap_any(const void *p, size_t len, unsigned flag)
 {
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = (uintptr_t)p + len;

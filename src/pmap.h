@@ -32,6 +32,9 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
 /* pmap_map flags. */
 #define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
 
+/* True if [p, p+len) covers every served block it touches completely. */
+bool pmap_whole(const void *p, size_t len);
+
 /* True if any served page of [p, p+len) was mapped with `flag`. */
 bool pmap_any(const void *p, size_t len, unsigned flag);
 

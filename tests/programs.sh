@@ -29,9 +29,13 @@ print(sorted(out.items()))
 PY
 plain=$("$PY" "$TMPD/work.py") || fail "python3 failed without the shim"
 for mode in report strict; do
-	under=$(PTFREEZE_MODE=$mode PTFREEZE_ARM=delay:300ms shim "$PY" "$TMPD/work.py") ||
-		fail "python3 failed under the shim ($mode)"
+	under=$(PTFREEZE_MODE=$mode PTFREEZE_ARM=delay:300ms PTFREEZE_REPORT="$TMPD/py-$mode-%p.jsonl" \
+		shim "$PY" "$TMPD/work.py") || fail "python3 failed under the shim ($mode)"
 	[ "$plain" = "$under" ] || fail "python3 output differs under the shim ($mode)"
+	# Its arenas come from the pool and go back to it: no violation of its own.
+	grep -h '"type":"site"' "$TMPD"/py-$mode-*.jsonl | grep -E '"kind":"(mmap|munmap|mremap|madvise|pool-exhausted)"' &&
+		fail "python3's own memory management caused violations ($mode)"
+	grep -q '"armed":true' "$TMPD"/py-$mode-*.jsonl || fail "python3 was never armed ($mode)"
 done
 
 "$PY" -c 'import random
