@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * arena: jemalloc arenas whose extent hooks live on the pool (see
+ * arena.h).  jemalloc's convention holds in this file only: hooks return
+ * false on success and true on error (the reverse of the kernel's).
+ * Never calls mmap; never allocates inside a hook.
+ */
+#include "arena.h"
+
+#include <errno.h>
+#include <jemalloc/jemalloc.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "guard.h"
+#include "log.h"
+#include "pool.h"
+
+/*
+ * Read by jemalloc at its own initialisation, before our constructor: the
+ * preload's definition interposes jemalloc's weak default.  Decay off (the
+ * hooks refuse purges anyway), no oversize arena (it would get default
+ * hooks), no background threads, retain so extents are reused in place.
+ * One arena: memory one thread frees is reusable by every thread, so the
+ * pool is sized by the working set, not by threads x working set; thread
+ * caches still keep most calls lock-free.  MALLOC_CONF=narenas:N overrides.
+ */
+const char *malloc_conf = "narenas:1,dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
+			  "background_thread:false,retain:true,metadata_thp:disabled";
+
+static bool installed;
+static unsigned narenas;
+static atomic_ulong hook_allocs, hook_refusals;
+
+static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero,
+			bool *commit, unsigned arena_ind)
+{
+	void *p;
+	if (new_addr != NULL) {
+		/* In-place growth: only where the pool's bump pointer stands. */
+		p = pool_carve_at(new_addr, size);
+	} else {
+		p = pool_carve(size, alignment);
+		while (p == NULL && guard_pool_exhausted(size + alignment, "jemalloc")) {
+			p = pool_carve(size, alignment);
+		}
+	}
+	if (p == NULL) {
+		return NULL;
+	}
+	atomic_fetch_add_explicit(&hook_allocs, 1, memory_order_relaxed);
+	/* Pool memory handed out for the first time is zero and committed. */
+	*zero = true;
+	*commit = true;
+	return p;
+}
+
+static bool refuse(void)
+{
+	atomic_fetch_add_explicit(&hook_refusals, 1, memory_order_relaxed);
+	return true;
+}
+
+static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
+{
+	return refuse(); /* keep it: jemalloc retains the extent for reuse */
+}
+
+static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
+{
+	/* Only for arenas being destroyed; the memory stays in the pool. */
+}
+
+static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
+			unsigned arena_ind)
+{
+	return false; /* pool memory is always committed */
+}
+
+static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
+			  unsigned arena_ind)
+{
+	return refuse();
+}
+
+static bool hook_purge(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
+		       unsigned arena_ind)
+{
+	return refuse(); /* no MADV_DONTNEED/MADV_FREE: no fault on reuse */
+}
+
+static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b, bool committed,
+		       unsigned arena_ind)
+{
+	return false;
+}
+
+static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *addr_b, size_t size_b,
+		       bool committed, unsigned arena_ind)
+{
+	/* Adjacent pool memory may merge; nothing is ever unmapped. */
+	return false;
+}
+
+static extent_hooks_t hooks = {
+	.alloc = hook_alloc,
+	.dalloc = hook_dalloc,
+	.destroy = hook_destroy,
+	.commit = hook_commit,
+	.decommit = hook_decommit,
+	.purge_lazy = hook_purge,
+	.purge_forced = hook_purge,
+	.split = hook_split,
+	.merge = hook_merge,
+};
+
+static int ctl_name(char *buf, size_t cap, unsigned i, const char *leaf)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	sb_printf(&sb, "arena.%u.%s", i, leaf);
+	sb_cstr(&sb);
+	return sb.overflow ? -ENAMETOOLONG : 0;
+}
+
+int arena_install(size_t retain_grow_limit)
+{
+	size_t sz = sizeof(narenas);
+	int r = mallctl("opt.narenas", &narenas, &sz, NULL, 0);
+	if (r != 0) {
+		log_msg(LOG_ERROR, "jemalloc: cannot read opt.narenas (%s)", strerror(r));
+		return -r;
+	}
+	ssize_t decay = 0;
+	sz = sizeof(decay);
+	if (mallctl("opt.dirty_decay_ms", &decay, &sz, NULL, 0) == 0 && decay != -1) {
+		log_msg(LOG_WARN, "jemalloc: dirty_decay_ms is %zd, not -1 (MALLOC_CONF overrides ptfreeze?)", decay);
+	}
+	size_t oversize = 0;
+	sz = sizeof(oversize);
+	if (mallctl("opt.oversize_threshold", &oversize, &sz, NULL, 0) == 0 && oversize != 0) {
+		log_msg(LOG_WARN, "jemalloc: oversize_threshold is %zu: large allocations use an arena without pool hooks",
+			oversize);
+	}
+	extent_hooks_t *hp = &hooks;
+	for (unsigned i = 0; i < narenas; i++) {
+		char name[64];
+		ctl_name(name, sizeof(name), i, "extent_hooks");
+		/* For an arena not yet created this creates it with our hooks. */
+		r = mallctl(name, NULL, NULL, &hp, sizeof(hp));
+		if (r != 0) {
+			log_msg(LOG_ERROR, "jemalloc: cannot set %s (%s)", name, strerror(r));
+			return -r;
+		}
+		if (retain_grow_limit) {
+			ctl_name(name, sizeof(name), i, "retain_grow_limit");
+			mallctl(name, NULL, NULL, &retain_grow_limit, sizeof(retain_grow_limit));
+		}
+	}
+	installed = true;
+	return 0;
+}
+
+bool arena_installed(void) { return installed; }
+unsigned arena_count(void) { return narenas; }
+
+void arena_hook_counts(unsigned long *allocs, unsigned long *refusals)
+{
+	*allocs = atomic_load(&hook_allocs);
+	*refusals = atomic_load(&hook_refusals);
+}
+
+void *arena_alloc(size_t size) { return mallocx(size, 0); }
+void *arena_alloc_zero(size_t size) { return mallocx(size, MALLOCX_ZERO); }
+void *arena_alloc_aligned(size_t size, size_t align) { return mallocx(size, MALLOCX_ALIGN(align)); }
+void *arena_realloc(void *p, size_t size) { return rallocx(p, size, 0); }
+void arena_free(void *p) { dallocx(p, 0); }
+size_t arena_usable_size(const void *p) { return sallocx(p, 0); }

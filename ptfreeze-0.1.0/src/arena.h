@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * arena: jemalloc over the pool.  The only file that includes
+ * <jemalloc/jemalloc.h>.  arena_install() gives every automatic jemalloc
+ * arena extent hooks whose alloc carves from the pool and whose dalloc,
+ * decommit and purges refuse, so jemalloc never returns memory to the
+ * kernel; decay is disabled and the oversize ("huge") arena is off through
+ * malloc_conf.  The arena_* allocation functions are the malloc family's
+ * back end: glibc semantics are the interposer's job, not theirs.
+ *
+ * Inside the hooks: no allocation, no stdio, no locks that jemalloc or fork
+ * may hold.
+ */
+#ifndef PTFREEZE_ARENA_H
+#define PTFREEZE_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Installs the hooks on every automatic arena; 0 or -errno. */
+int arena_install(size_t retain_grow_limit);
+/* True once arena_install() succeeded. */
+bool arena_installed(void);
+/* Automatic arenas jemalloc has (opt.narenas). */
+unsigned arena_count(void);
+/* Extent-hook calls, for tests: allocations served and refusals. */
+void arena_hook_counts(unsigned long *allocs, unsigned long *refusals);
+
+/* size > 0; NULL on failure (errno untouched). */
+void *arena_alloc(size_t size);
+void *arena_alloc_zero(size_t size);
+/* align a power of two. */
+void *arena_alloc_aligned(size_t size, size_t align);
+/* p != NULL, size > 0; NULL on failure with p untouched. */
+void *arena_realloc(void *p, size_t size);
+/* p != NULL. */
+void arena_free(void *p);
+size_t arena_usable_size(const void *p);
+
+/* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */
+
+#endif

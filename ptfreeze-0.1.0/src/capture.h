@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * capture: stacks and the violation-site table.  A site is a (kind, stack)
+ * pair; its storage is carved from the pool before arming, so recording a
+ * violation never allocates.  Stacks are raw instruction pointers from
+ * libunwind (loaded RTLD_LOCAL: its _Unwind_* symbols must never replace
+ * libgcc_s's for the program's C++ exceptions); symbolising happens later,
+ * out of process, in the ptfreeze command.
+ *
+ * capture_stack() and capture_site() are safe in any thread and in signal
+ * handlers, take no lock and do not allocate; a site already seen costs a
+ * backtrace, a hash and an atomic add.
+ */
+#ifndef PTFREEZE_CAPTURE_H
+#define PTFREEZE_CAPTURE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct site {
+	_Atomic uint32_t state; /* 0 empty, 1 being filled, 2 ready */
+	uint32_t id;            /* 1-based, in order of first sight */
+	uint64_t hash;
+	uint16_t kind;
+	uint16_t depth;
+	uint32_t pad;
+	_Atomic uint64_t count;
+	_Atomic uint64_t blocked;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t last_ns;
+	uint64_t first_ns;
+	uintptr_t ips[];
+};
+
+/*
+ * Loads libunwind, primes it (its first use maps memory), finds the shim's
+ * own text so stacks start at the caller, and carves the site table.
+ * Not for hooks.  0 or -errno; without libunwind stacks are empty.
+ */
+int capture_init(int max_sites, int depth);
+
+/* Fills ips with the caller's stack, shim frames skipped; returns the depth. */
+int capture_stack(uintptr_t *ips, int max);
+
+/*
+ * The site for (kind, ips[0..n)), created on first sight (*is_new set).
+ * NULL when the table is full (counted in capture_dropped()).
+ */
+struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new);
+
+/* Iteration for the summary: site i of capture_capacity(), or NULL. */
+size_t capture_capacity(void);
+const struct site *capture_site_at(size_t i);
+uint64_t capture_dropped(void);
+int capture_depth(void);
+bool capture_has_unwinder(void);
+/* Forgets every site (a fork child starts its own report). */
+void capture_reset(void);
+
+/* Marks [start, end) as code whose frames a stack starts after (jemalloc). */
+void capture_skip_range(uintptr_t start, uintptr_t end);
+/* True if ip is in the shim, or a range passed to capture_skip_range(). */
+bool capture_is_internal(uintptr_t ip);
+
+#endif

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config: the PTFREEZE_* table and its parsers (see config.h).  Must not
+ * allocate or use stdio or getenv: it runs in the constructor, and may run
+ * before libc is fully initialised.  Hazard: sscanf/strtod may allocate, so
+ * numbers are parsed by hand.
+ */
+#include "autoconf.h"
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/sysinfo.h>
+
+#include "log.h"
+#include "sys.h"
+
+struct config config;
+
+static char values[32][CONFIG_VALUE_MAX];
+
+static bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static bool strcaseeq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = (char)(*a | 0x20), y = (char)(*b | 0x20);
+		if (x != y) {
+			return false;
+		}
+	}
+	return *a == *b;
+}
+
+/* Parses a decimal integer prefix; returns chars used, 0 on none/overflow. */
+static size_t parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			return 0;
+		}
+		v = v * 10 + d;
+	}
+	*out = v;
+	return i;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	uint64_t v;
+	size_t n = parse_u64(s, &v);
+	if (n == 0) {
+		return -EINVAL;
+	}
+	const char *u = s + n;
+	unsigned shift = 0;
+	switch (*u | 0x20) {
+	case 'k': shift = 10; u++; break;
+	case 'm': shift = 20; u++; break;
+	case 'g': shift = 30; u++; break;
+	case 't': shift = 40; u++; break;
+	default: break;
+	}
+	if (shift && (*u == 'i' || *u == 'I')) {
+		u++;
+	}
+	if (*u == 'b' || *u == 'B') {
+		u++;
+	}
+	if (*u != '\0') {
+		return -EINVAL;
+	}
+	if (shift && v > (SIZE_MAX >> shift)) {
+		return -ERANGE;
+	}
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+int config_parse_duration(const char *s, uint64_t *ns)
+{
+	uint64_t v;
+	size_t n = parse_u64(s, &v);
+	if (n == 0) {
+		return -EINVAL;
+	}
+	const char *u = s + n;
+	uint64_t mul;
+	if (*u == '\0' || streq(u, "s")) {
+		mul = 1000000000u;
+	} else if (streq(u, "ms")) {
+		mul = 1000000u;
+	} else if (streq(u, "us")) {
+		mul = 1000u;
+	} else if (streq(u, "ns")) {
+		mul = 1u;
+	} else if (streq(u, "m") || streq(u, "min")) {
+		mul = 60000000000u;
+	} else {
+		return -EINVAL;
+	}
+	if (v > UINT64_MAX / mul) {
+		return -ERANGE;
+	}
+	*ns = v * mul;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signames[] = {
+	{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP}, {"WINCH", SIGWINCH},
+	{"URG", SIGURG},   {"PWR", SIGPWR},   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+};
+
+const char *config_signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++) {
+		if (signames[i].sig == sig) {
+			return signames[i].name;
+		}
+	}
+	return NULL;
+}
+
+int config_parse_signal(const char *s, int *sig)
+{
+	if ((s[0] | 0x20) == 's' && (s[1] | 0x20) == 'i' && (s[2] | 0x20) == 'g') {
+		s += 3;
+	}
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++) {
+		if (strcaseeq(s, signames[i].name)) {
+			*sig = signames[i].sig;
+			return 0;
+		}
+	}
+	uint64_t v;
+	if (strncmp(s, "RTMIN+", 6) == 0 || strncmp(s, "rtmin+", 6) == 0) {
+		size_t n = parse_u64(s + 6, &v);
+		if (n == 0 || s[6 + n] != '\0' || (int)v > SIGRTMAX - SIGRTMIN) {
+			return -EINVAL;
+		}
+		*sig = SIGRTMIN + (int)v;
+		return 0;
+	}
+	size_t n = parse_u64(s, &v);
+	if (n == 0 || s[n] != '\0' || v < 1 || v > (uint64_t)SIGRTMAX || v == SIGKILL || v == SIGSTOP ||
+	    v == SIGSEGV || v == SIGBUS || v == SIGILL || v == SIGFPE || v == SIGSYS) {
+		return -EINVAL;
+	}
+	*sig = (int)v;
+	return 0;
+}
+
+int config_parse_bool(const char *s, bool *out)
+{
+	if (streq(s, "1") || strcaseeq(s, "yes") || strcaseeq(s, "on") || strcaseeq(s, "true")) {
+		*out = true;
+	} else if (streq(s, "0") || strcaseeq(s, "no") || strcaseeq(s, "off") || strcaseeq(s, "false")) {
+		*out = false;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	uint64_t v;
+	size_t n = parse_u64(s, &v);
+	if (n == 0 || s[n] != '\0' || v < (uint64_t)lo || v > (uint64_t)hi) {
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static size_t mem_total(void)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) != 0) {
+		return SIZE_MAX;
+	}
+	return (size_t)si.totalram * si.mem_unit;
+}
+
+static int p_pool(const char *s, struct config *c)
+{
+	size_t v;
+	if (config_parse_size(s, &v) != 0 || v < (2u << 20) || v > mem_total()) {
+		return -EINVAL;
+	}
+	c->pool_size = (v + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	return 0;
+}
+
+static int p_grow(const char *s, struct config *c)
+{
+	size_t v;
+	if (config_parse_size(s, &v) != 0 || v > mem_total()) {
+		return -EINVAL;
+	}
+	c->pool_grow = (v + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	return 0;
+}
+
+static const char *const hp_names[] = {"auto", "1g", "2m", "thp", "none"};
+static const char *const mode_names[] = {"off", "report", "strict"};
+
+const char *config_hugepages_name(enum hugepages_mode m) { return hp_names[m]; }
+const char *config_mode_name(enum guard_mode m) { return mode_names[m]; }
+
+static int p_hugepages(const char *s, struct config *c)
+{
+	for (int i = 0; i < 5; i++) {
+		if (strcaseeq(s, hp_names[i])) {
+			c->hugepages = (enum hugepages_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int p_mlock(const char *s, struct config *c) { return config_parse_bool(s, &c->mlock); }
+
+static int p_threads(const char *s, struct config *c) { return parse_int(s, 0, 1024, &c->prefault_threads); }
+
+static int p_verbose(const char *s, struct config *c)
+{
+	bool b;
+	if (config_parse_bool(s, &b) == 0 && !streq(s, "1")) {
+		c->verbose = b;
+		return 0;
+	}
+	return parse_int(s, 0, 2, &c->verbose);
+}
+
+static int p_mode(const char *s, struct config *c)
+{
+	for (int i = 0; i < 3; i++) {
+		if (strcaseeq(s, mode_names[i])) {
+			c->mode = (enum guard_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int p_arm(const char *s, struct config *c)
+{
+	bool manual = false;
+	uint64_t delay = 0;
+	int sig = 0;
+	char item[64];
+	if (*s == '\0') {
+		return -EINVAL;
+	}
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof(item)) {
+			return -EINVAL;
+		}
+		memcpy(item, s, n);
+		item[n] = '\0';
+		s += n;
+		if (*s == ',') {
+			s++;
+			if (*s == '\0') {
+				return -EINVAL;
+			}
+		}
+		if (strcaseeq(item, "manual")) {
+			manual = true;
+		} else if (strncmp(item, "delay:", 6) == 0) {
+			if (config_parse_duration(item + 6, &delay) != 0 || delay == 0) {
+				return -EINVAL;
+			}
+		} else if (strncmp(item, "signal:", 7) == 0) {
+			if (config_parse_signal(item + 7, &sig) != 0) {
+				return -EINVAL;
+			}
+		} else {
+			return -EINVAL;
+		}
+	}
+	c->arm_manual = manual;
+	c->arm_delay_ns = delay;
+	c->arm_signal = sig;
+	return 0;
+}
+
+static int p_action(const char *s, struct config *c)
+{
+	if (strcaseeq(s, "errno")) {
+		c->strict_action = STRICT_ERRNO;
+	} else if (strcaseeq(s, "abort")) {
+		c->strict_action = STRICT_ABORT;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_report(const char *s, struct config *c)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(c->report)) {
+		return -EINVAL;
+	}
+	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
+		c->report[0] = '\0';
+		return 0;
+	}
+	/* Only %p, %e and %% are known; a stray % is an error, not a guess. */
+	for (const char *p = s; *p; p++) {
+		if (*p == '%') {
+			p++;
+			if (*p != 'p' && *p != 'e' && *p != '%') {
+				return -EINVAL;
+			}
+		}
+	}
+	memcpy(c->report, s, n + 1);
+	return 0;
+}
+
+static int p_log(const char *s, struct config *c)
+{
+	if (strcaseeq(s, "stderr")) {
+		c->log_stderr = true;
+	} else if (strcaseeq(s, "off")) {
+		c->log_stderr = false;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_depth(const char *s, struct config *c) { return parse_int(s, 1, 128, &c->backtrace_depth); }
+static int p_sites(const char *s, struct config *c) { return parse_int(s, 16, 65536, &c->max_sites); }
+static int p_serve(const char *s, struct config *c) { return config_parse_bool(s, &c->serve_mmap); }
+
+const struct config_var config_vars[] = {
+	{"PTFREEZE_POOL", "256M", "a size of at least 2M and at most this machine's memory, like 512M or 4G",
+	 "size of the prefaulted pool reserved at start-up", p_pool},
+	{"PTFREEZE_POOL_GROW", "64M", "a size like 64M (0: never grow)",
+	 "size of each prefaulted chunk added when the pool runs out", p_grow},
+	{"PTFREEZE_HUGEPAGES", "auto", "auto, 1g, 2m, thp or none",
+	 "pool backing: auto tries hugetlb 2M, then THP, then 4K", p_hugepages},
+	{"PTFREEZE_MLOCK", "0", "0 or 1", "lock the pool in memory with mlock(2)", p_mlock},
+	{"PTFREEZE_PREFAULT_THREADS", "0", "a number from 0 to 1024 (0: one per online CPU)",
+	 "threads that prefault the pool at start-up", p_threads},
+	{"PTFREEZE_VERBOSE", "0", "0, 1 or 2", "print start-up facts (1) and debug detail (2) on stderr", p_verbose},
+	{"PTFREEZE_MODE", "report", "off, report or strict",
+	 "what happens to a page-table change after arming", p_mode},
+	{"PTFREEZE_ARM", "delay:1s", "comma-separated manual, delay:DURATION (like 500ms or 5s), signal:NAME (like USR2)",
+	 "when start-up is over and the guard arms", p_arm},
+	{"PTFREEZE_STRICT_ACTION", "errno", "errno or abort",
+	 "in strict mode, fail the call (errno) or write the record and abort", p_action},
+	{"PTFREEZE_REPORT", "ptfreeze-%e-%p.jsonl", "a path template with %p, %e, %%; or stderr; or off",
+	 "where the violation report is written", p_report},
+	{"PTFREEZE_LOG", "stderr", "stderr or off", "a line on stderr when a violation site is first seen", p_log},
+	{"PTFREEZE_BACKTRACE_DEPTH", "32", "a number from 1 to 128", "frames recorded per violation", p_depth},
+	{"PTFREEZE_MAX_SITES", "1024", "a number from 16 to 65536",
+	 "distinct violation sites kept (storage is preallocated)", p_sites},
+	{"PTFREEZE_SERVE_MMAP", "1", "0 or 1",
+	 "serve anonymous private mmap from the pool after arming", p_serve},
+};
+const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
+
+_Static_assert(sizeof(config_vars) / sizeof(config_vars[0]) <= sizeof(values) / sizeof(values[0]),
+	       "values[] too small");
+
+const char *config_value(size_t i) { return i < config_nvars ? values[i] : ""; }
+
+/* Copies a value for a message: at most 60 bytes, non-printables as '?'. */
+static void shown(const char *v, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (; v[i] && i + 4 < cap && i < 60; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		out[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	if (v[i]) {
+		out[i++] = '.';
+		out[i++] = '.';
+		out[i++] = '.';
+	}
+	out[i] = '\0';
+}
+
+static char environ_buf[65536];
+
+/* Fills vec with pointers into environ_buf from /proc/self/environ. */
+static char **read_proc_environ(char **vec, size_t cap)
+{
+	long n = sys_read_file("/proc/self/environ", environ_buf, sizeof(environ_buf));
+	size_t k = 0;
+	if (n > 0) {
+		for (long i = 0; i < n && k + 1 < cap;) {
+			vec[k++] = environ_buf + i;
+			i += (long)strlen(environ_buf + i) + 1;
+		}
+	}
+	vec[k] = NULL;
+	return vec;
+}
+
+int config_load(char **envp)
+{
+	static char *procvec[1024];
+	int bad = 0;
+	for (size_t i = 0; i < config_nvars; i++) {
+		config_vars[i].parse(config_vars[i].def, &config);
+		strncpy(values[i], config_vars[i].def, CONFIG_VALUE_MAX - 1);
+	}
+	if (getauxval(AT_SECURE)) {
+		log_msg(LOG_DEBUG, "secure execution: PTFREEZE_* variables ignored");
+		return 0;
+	}
+	if (envp == NULL) {
+		envp = read_proc_environ(procvec, sizeof(procvec) / sizeof(procvec[0]));
+	}
+	for (char **e = envp; *e; e++) {
+		if (strncmp(*e, "PTFREEZE_", 9) != 0) {
+			continue;
+		}
+		const char *eq = strchr(*e, '=');
+		if (!eq) {
+			continue;
+		}
+		size_t nlen = (size_t)(eq - *e);
+		const char *val = eq + 1;
+		size_t i;
+		for (i = 0; i < config_nvars; i++) {
+			if (strlen(config_vars[i].name) == nlen && strncmp(config_vars[i].name, *e, nlen) == 0) {
+				break;
+			}
+		}
+		char show[72];
+		if (i == config_nvars) {
+			char name[72];
+			shown(*e, name, sizeof(name));
+			char *q = strchr(name, '=');
+			if (q) {
+				*q = '\0';
+			}
+			log_msg(LOG_WARN, "%s: unknown variable (ignored; see ptfreeze(7))", name);
+			continue;
+		}
+		if (strlen(val) >= CONFIG_VALUE_MAX || config_vars[i].parse(val, &config) != 0) {
+			shown(val, show, sizeof(show));
+			log_msg(LOG_ERROR, "%s: cannot parse '%s' (expected %s); using %s", config_vars[i].name, show,
+				config_vars[i].form, config_vars[i].def);
+			config_vars[i].parse(config_vars[i].def, &config);
+			bad++;
+			continue;
+		}
+		strncpy(values[i], val, CONFIG_VALUE_MAX - 1);
+	}
+	return bad;
+}

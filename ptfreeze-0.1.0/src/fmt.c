@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fmt: fixed-buffer string building (see fmt.h).  Must never allocate or
+ * call stdio: it runs inside hooks and signal handlers.
+ */
+#include "fmt.h"
+
+#include <string.h>
+
+void sb_init(struct sb *sb, char *buf, size_t cap)
+{
+	sb->buf = buf;
+	sb->len = 0;
+	sb->cap = cap;
+	sb->overflow = false;
+	if (cap > 0) {
+		buf[0] = '\0';
+	}
+}
+
+void sb_putc(struct sb *sb, char c)
+{
+	if (sb->len + 1 < sb->cap) {
+		sb->buf[sb->len++] = c;
+	} else {
+		sb->overflow = true;
+	}
+}
+
+void sb_putmem(struct sb *sb, const char *s, size_t n)
+{
+	size_t room = sb->cap > sb->len + 1 ? sb->cap - sb->len - 1 : 0;
+	if (n > room) {
+		n = room;
+		sb->overflow = true;
+	}
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+}
+
+void sb_puts(struct sb *sb, const char *s) { sb_putmem(sb, s ? s : "(null)", strlen(s ? s : "(null)")); }
+
+void sb_putu(struct sb *sb, uint64_t v)
+{
+	char tmp[24];
+	int i = 0;
+	do {
+		tmp[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i) {
+		sb_putc(sb, tmp[--i]);
+	}
+}
+
+void sb_puti(struct sb *sb, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(sb, '-');
+		sb_putu(sb, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_putu(sb, (uint64_t)v);
+	}
+}
+
+void sb_puthex(struct sb *sb, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	int i = 0;
+	do {
+		tmp[i++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	while (i) {
+		sb_putc(sb, tmp[--i]);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned char c = s[0];
+	if (c < 0x80) {
+		return 1;
+	} else if ((c & 0xe0) == 0xc0 && c >= 0xc2) {
+		len = 2;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3;
+	} else if ((c & 0xf8) == 0xf0 && c <= 0xf4) {
+		len = 4;
+	} else {
+		return 0;
+	}
+	if (len > n) {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+	}
+	return len;
+}
+
+void sb_json(struct sb *sb, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	sb_putc(sb, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			sb_putc(sb, '\\');
+			sb_putc(sb, (char)c);
+			i++;
+		} else if (c == '\n') {
+			sb_puts(sb, "\\n");
+			i++;
+		} else if (c == '\t') {
+			sb_puts(sb, "\\t");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_puts(sb, "\\u00");
+			sb_putc(sb, hex[c >> 4]);
+			sb_putc(sb, hex[c & 15]);
+			i++;
+		} else {
+			size_t l = utf8_len(p + i, n - i);
+			if (l == 0) {
+				/* Not UTF-8: keep the byte visible without breaking JSON. */
+				sb_puts(sb, "\\u00");
+				sb_putc(sb, hex[c >> 4]);
+				sb_putc(sb, hex[c & 15]);
+				i++;
+			} else {
+				sb_putmem(sb, (const char *)p + i, l);
+				i += l;
+			}
+		}
+	}
+	sb_putc(sb, '"');
+}
+
+void sb_vprintf(struct sb *sb, const char *fmt, va_list ap)
+{
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			sb_putc(sb, *f);
+			continue;
+		}
+		f++;
+		int lng = 0;
+		bool size = false;
+		while (*f == 'l' || *f == 'z') {
+			if (*f == 'l') {
+				lng++;
+			} else {
+				size = true;
+			}
+			f++;
+		}
+		switch (*f) {
+		case 'd':
+		case 'i': {
+			int64_t v = size ? (int64_t)va_arg(ap, long) : lng ? (int64_t)va_arg(ap, long) : va_arg(ap, int);
+			sb_puti(sb, v);
+			break;
+		}
+		case 'u': {
+			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+			sb_putu(sb, v);
+			break;
+		}
+		case 'x': {
+			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+			sb_puthex(sb, v);
+			break;
+		}
+		case 'p':
+			sb_puts(sb, "0x");
+			sb_puthex(sb, (uintptr_t)va_arg(ap, void *));
+			break;
+		case 's':
+			sb_puts(sb, va_arg(ap, const char *));
+			break;
+		case 'c':
+			sb_putc(sb, (char)va_arg(ap, int));
+			break;
+		case '%':
+			sb_putc(sb, '%');
+			break;
+		case '\0':
+			return;
+		default:
+			sb_putc(sb, '%');
+			sb_putc(sb, *f);
+			break;
+		}
+	}
+}
+
+void sb_printf(struct sb *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(sb, fmt, ap);
+	va_end(ap);
+}
+
+const char *sb_cstr(struct sb *sb)
+{
+	if (sb->cap == 0) {
+		return "";
+	}
+	sb->buf[sb->len < sb->cap ? sb->len : sb->cap - 1] = '\0';
+	return sb->buf;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fmt: a string builder over a caller's fixed buffer, with a small
+ * printf-like formatter.  Used by every message and report record so the
+ * shim never touches stdio.  Never allocates; async-signal-safe; output
+ * that does not fit is cut and sb.overflow is set.
+ *
+ * Conversions: %s %c %d %i %u %x %p %% with length modifiers l, ll, z.
+ */
+#ifndef PTFREEZE_FMT_H
+#define PTFREEZE_FMT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sb {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool overflow;
+};
+
+void sb_init(struct sb *sb, char *buf, size_t cap);
+void sb_putc(struct sb *sb, char c);
+void sb_puts(struct sb *sb, const char *s);
+void sb_putmem(struct sb *sb, const char *s, size_t n);
+void sb_putu(struct sb *sb, uint64_t v);
+void sb_puti(struct sb *sb, int64_t v);
+void sb_puthex(struct sb *sb, uint64_t v);
+/* JSON string literal of n bytes of s; invalid UTF-8 bytes become \u00XX. */
+void sb_json(struct sb *sb, const char *s, size_t n);
+void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct sb *sb, const char *fmt, va_list ap);
+/* NUL-terminates (cutting one byte if needed) and returns buf. */
+const char *sb_cstr(struct sb *sb);
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * guard: policy for page-table changes (see guard.h).  Never unwinds or
+ * writes files itself; never allocates; preserves errno.
+ */
+#include "guard.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "capture.h"
+#include "autoconf.h"
+#include "config.h"
+#include "log.h"
+#include "phase.h"
+#include "pool.h"
+#include "report.h"
+#include "shim.h"
+#include "sys.h"
+
+#define MAX_FRAMES 128
+/* At most this many first-sight lines on stderr; the report has them all. */
+#define LOG_SITES_MAX 50
+
+static _Atomic uint64_t events;
+static _Atomic unsigned logged_sites;
+
+static const char *const kind_names[KIND_COUNT] = {
+	[KIND_MMAP] = "mmap",
+	[KIND_MUNMAP] = "munmap",
+	[KIND_MPROTECT] = "mprotect",
+	[KIND_PKEY_MPROTECT] = "pkey_mprotect",
+	[KIND_MREMAP] = "mremap",
+	[KIND_MADVISE] = "madvise",
+	[KIND_BRK] = "brk",
+	[KIND_SBRK] = "sbrk",
+	[KIND_SHMAT] = "shmat",
+	[KIND_SHMDT] = "shmdt",
+	[KIND_FORK] = "fork",
+	[KIND_VFORK] = "vfork",
+	[KIND_THREAD] = "pthread_create",
+	[KIND_DLOPEN] = "dlopen",
+	[KIND_DLCLOSE] = "dlclose",
+	[KIND_POOL_EXHAUSTED] = "pool-exhausted",
+	[KIND_WRITEBACK_HAZARD] = "writeback-hazard",
+};
+
+const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
+
+uint64_t guard_events(void) { return atomic_load(&events); }
+
+enum verdict guard_verdict(enum kind k)
+{
+	if (config.mode == MODE_OFF || !phase_armed()) {
+		return VERDICT_PASS;
+	}
+	return config.mode == MODE_STRICT ? VERDICT_BLOCK : VERDICT_RECORD;
+}
+
+void guard_record(struct event *ev)
+{
+	int saved = errno;
+	uintptr_t ips[MAX_FRAMES];
+	shim_busy++;
+	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	bool is_new = false;
+	struct site *s = capture_site(ev->kind, ips, n, &is_new);
+	uint64_t t = phase_since_arm_ns();
+	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
+	if (s) {
+		if (is_new) {
+			s->first_ns = t;
+		}
+		atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->bytes, ev->bytes, memory_order_relaxed);
+		if (ev->blocked) {
+			atomic_fetch_add_explicit(&s->blocked, 1, memory_order_relaxed);
+		}
+		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
+	}
+	if (is_new) {
+		report_site(s, ev, sys_gettid(), t);
+		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
+			log_msg(LOG_WARN, "%s %s after arming at %p%s%s (site %u%s%s)", ev->blocked ? "blocked" : "recorded",
+				guard_kind_name(ev->kind), n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
+				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
+				report_enabled() ? report_path() : "");
+		}
+	}
+	shim_busy--;
+	if (ev->blocked && config.strict_action == STRICT_ABORT) {
+		report_summary("abort");
+		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
+		abort();
+	}
+	errno = saved;
+}
+
+bool guard_pool_exhausted(size_t need, const char *who)
+{
+	bool armed = config.mode != MODE_OFF && phase_armed();
+	if (armed && config.mode == MODE_STRICT) {
+		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need,
+				   .result = -ENOMEM, .blocked = true};
+		guard_record(&ev);
+		return false;
+	}
+	int r = pool_grow(need, config.pool_grow, !armed);
+	report_pool_grow(need, r, armed, who);
+	if (armed) {
+		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need, .result = r};
+		guard_record(&ev);
+	} else if (r == 0) {
+		log_msg(LOG_INFO, "pool grew by at least %zu bytes for %s (now %zu)", need, who, pool_size());
+	}
+	if (r != 0) {
+		log_msg(LOG_WARN, "pool exhausted and cannot grow (PTFREEZE_POOL_GROW=%zu): %zu bytes for %s refused",
+			config.pool_grow, need, who);
+	}
+	return r == 0;
+}
+
+bool guard_advice_is_guarded(int advice)
+{
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
+		return false;
+	default:
+		return true;
+	}
+}
+
+const char *guard_advice_name(int advice)
+{
+	switch (advice) {
+	case MADV_DONTNEED: return "MADV_DONTNEED";
+	case MADV_FREE: return "MADV_FREE";
+	case MADV_REMOVE: return "MADV_REMOVE";
+	case MADV_DONTFORK: return "MADV_DONTFORK";
+	case MADV_DOFORK: return "MADV_DOFORK";
+	case MADV_MERGEABLE: return "MADV_MERGEABLE";
+	case MADV_UNMERGEABLE: return "MADV_UNMERGEABLE";
+	case MADV_HUGEPAGE: return "MADV_HUGEPAGE";
+	case MADV_NOHUGEPAGE: return "MADV_NOHUGEPAGE";
+	case MADV_WIPEONFORK: return "MADV_WIPEONFORK";
+	case MADV_KEEPONFORK: return "MADV_KEEPONFORK";
+	case 20: return "MADV_COLD";
+	case 21: return "MADV_PAGEOUT";
+	case 22: return "MADV_POPULATE_READ";
+	case 23: return "MADV_POPULATE_WRITE";
+	case 24: return "MADV_DONTNEED_LOCKED";
+	case 25: return "MADV_COLLAPSE";
+	case MADV_HWPOISON: return "MADV_HWPOISON";
+	default: return "unknown advice";
+	}
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * guard: what happens to a call that would change page tables.  The
+ * interposer asks guard_verdict() before the call (pass, record, or block
+ * according to PTFREEZE_MODE and the phase) and hands the outcome to
+ * guard_record(), which captures the stack, deduplicates the site, writes
+ * its record on first sight and logs one line.  guard never unwinds or
+ * writes files itself: capture and report do.
+ *
+ * Callable from any thread, inside jemalloc hooks and in signal handlers:
+ * no allocation, no locks, errno preserved.
+ */
+#ifndef PTFREEZE_GUARD_H
+#define PTFREEZE_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kind {
+	KIND_MMAP,
+	KIND_MUNMAP,
+	KIND_MPROTECT,
+	KIND_PKEY_MPROTECT,
+	KIND_MREMAP,
+	KIND_MADVISE,
+	KIND_BRK,
+	KIND_SBRK,
+	KIND_SHMAT,
+	KIND_SHMDT,
+	KIND_FORK,
+	KIND_VFORK,
+	KIND_THREAD,
+	KIND_DLOPEN,
+	KIND_DLCLOSE,
+	KIND_POOL_EXHAUSTED,
+	KIND_WRITEBACK_HAZARD,
+	KIND_COUNT
+};
+
+enum verdict {
+	VERDICT_PASS,   /* not armed, or mode off: just do it */
+	VERDICT_RECORD, /* do it and record it */
+	VERDICT_BLOCK,  /* refuse it and record it */
+};
+
+struct event {
+	enum kind kind;
+	uintptr_t args[6];
+	const char *path;   /* dlopen's file, a mapped file: or NULL */
+	const char *detail; /* e.g. "MADV_DONTNEED", "file mapping" */
+	size_t bytes;       /* memory the call concerns */
+	long result;        /* >= 0, or -errno */
+	bool blocked;
+};
+
+const char *guard_kind_name(enum kind k);
+
+/* The decision for a guarded call made now (arms a due delay trigger). */
+enum verdict guard_verdict(enum kind k);
+
+/*
+ * Records ev (after the call, or instead of it when blocked).  In strict
+ * mode with PTFREEZE_STRICT_ACTION=abort a blocked call is written and the
+ * process aborts here, so a core dump points at the caller.
+ */
+void guard_record(struct event *ev);
+
+/*
+ * The pool has no room for `need` bytes: grows it before arming (silently,
+ * noted in the report) and in report mode after arming (as a violation);
+ * refuses in strict mode.  True if the pool grew.
+ */
+bool guard_pool_exhausted(size_t need, const char *who);
+
+/* madvise advice values that change mappings or page tables. */
+bool guard_advice_is_guarded(int advice);
+const char *guard_advice_name(int advice);
+
+/* Violations recorded (events, not sites) since start. */
+uint64_t guard_events(void);
+
+#endif

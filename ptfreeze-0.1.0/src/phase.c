@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * phase: the start-up/armed state and its triggers (see phase.h).  Runs in
+ * signal handlers: only atomics, raw syscalls and the report writer.
+ */
+#include "phase.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "autoconf.h"
+#include "config.h"
+#include "fmt.h"
+#include "log.h"
+#include "report.h"
+#include "sys.h"
+
+static _Atomic int armed;
+static _Atomic uint64_t armed_at;
+static uint64_t deadline;
+static long base_minor, base_major;
+static char how_buf[48];
+static struct sigaction chained;
+
+uint64_t phase_armed_at(void) { return atomic_load(&armed_at); }
+const char *phase_how(void) { return how_buf[0] ? how_buf : NULL; }
+
+void phase_fault_baseline(long *minor, long *major)
+{
+	*minor = base_minor;
+	*major = base_major;
+}
+
+int phase_arm(const char *how)
+{
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
+		return -EALREADY;
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	base_minor = ru.ru_minflt;
+	base_major = ru.ru_majflt;
+	size_t n = strlen(how);
+	if (n >= sizeof(how_buf)) {
+		n = sizeof(how_buf) - 1;
+	}
+	memcpy(how_buf, how, n);
+	how_buf[n] = '\0';
+	atomic_store(&armed_at, sys_now_ns());
+	atomic_store(&armed, 1);
+	report_arm(how_buf, base_minor, base_major);
+	log_msg(LOG_INFO, "armed (%s)", how_buf);
+	return 0;
+}
+
+int phase_disarm(void)
+{
+	int expect = 1;
+	if (!atomic_compare_exchange_strong(&armed, &expect, 0)) {
+		return -EALREADY;
+	}
+	report_disarm();
+	log_msg(LOG_INFO, "disarmed");
+	return 0;
+}
+
+bool phase_armed(void)
+{
+	int a = atomic_load_explicit(&armed, memory_order_acquire);
+	if (a == 1) {
+		return true;
+	}
+	if (a == 0 && deadline && sys_now_ns() >= deadline) {
+		char how[40];
+		struct sb sb;
+		sb_init(&sb, how, sizeof(how));
+		sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+		/* One trigger: a later disarm must not re-arm through the delay. */
+		deadline = 0;
+		phase_arm(sb_cstr(&sb));
+	}
+	return atomic_load_explicit(&armed, memory_order_acquire) != 0;
+}
+
+uint64_t phase_since_arm_ns(void)
+{
+	uint64_t at = atomic_load(&armed_at);
+	return at ? sys_now_ns() - at : 0;
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	char how[32];
+	struct sb sb;
+	sb_init(&sb, how, sizeof(how));
+	const char *name = config_signal_name(sig);
+	if (name) {
+		sb_printf(&sb, "signal:%s", name);
+	} else {
+		sb_printf(&sb, "signal:%d", sig);
+	}
+	phase_arm(sb_cstr(&sb));
+	if (chained.sa_flags & SA_SIGINFO) {
+		if (chained.sa_sigaction) {
+			chained.sa_sigaction(sig, si, uc);
+		}
+	} else if (chained.sa_handler != SIG_DFL && chained.sa_handler != SIG_IGN) {
+		chained.sa_handler(sig);
+	}
+	errno = saved;
+}
+
+int phase_init(void)
+{
+	if (config.arm_delay_ns) {
+		deadline = sys_now_ns() + config.arm_delay_ns;
+	}
+	if (config.arm_signal) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_signal;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(config.arm_signal, &sa, &chained) != 0) {
+			log_msg(LOG_ERROR, "PTFREEZE_ARM: cannot install the handler for signal %d", config.arm_signal);
+			return -errno;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * phase: start-up → armed.  Triggers: ptfreeze_arm() (manual), a delay
+ * after start-up, a signal; any one arms.  The delay is checked lazily, at
+ * the next guarded call or pool growth after it falls due, so no timer
+ * thread or signal is taken from the program for it.  Arming records the
+ * time and the process's fault counts so the summary can say what the armed
+ * phase cost.  Async-signal-safe.
+ */
+#ifndef PTFREEZE_PHASE_H
+#define PTFREEZE_PHASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Reads the triggers from config and installs the signal handler. */
+int phase_init(void);
+
+/* True when armed; arms first if the delay trigger is due. */
+bool phase_armed(void);
+
+/* Arms now (how: "manual", "signal:USR2", "delay:1s"); -EALREADY if armed. */
+int phase_arm(const char *how);
+/* Back to start-up; -EALREADY if not armed. */
+int phase_disarm(void);
+
+/* ns since arming (0 when not armed). */
+uint64_t phase_since_arm_ns(void);
+/* Monotonic time arming happened, 0 if never. */
+uint64_t phase_armed_at(void);
+/* Minor and major faults at the last arming. */
+void phase_fault_baseline(long *minor, long *major);
+/* "signal:USR2" etc.: what armed the process last, or NULL. */
+const char *phase_how(void);
+
+#endif

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pmap: the served-mmap allocator over the pool (see pmap.h).  Never
+ * allocates, never calls the kernel except to restore protection the
+ * program itself changed; never hands out a page that is still served.
+ */
+#include "pmap.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pool.h"
+#include "sys.h"
+
+#define PAGE ((uintptr_t)4096)
+#define BLOCK_PROTECTED 1u
+
+struct range {
+	uintptr_t start;
+	uintptr_t end;
+	uintptr_t flags;
+};
+
+struct table {
+	struct range *v;
+	size_t n;
+	size_t cap;
+};
+
+static struct table served, freed;
+static atomic_flag lock = ATOMIC_FLAG_INIT;
+static size_t served_bytes;
+
+static void lock_take(void)
+{
+	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
+		__builtin_ia32_pause();
+	}
+}
+
+static void lock_drop(void) { atomic_flag_clear_explicit(&lock, memory_order_release); }
+
+void pmap_atfork_prepare(void) { lock_take(); }
+void pmap_atfork_parent(void) { lock_drop(); }
+void pmap_atfork_child(void) { lock_drop(); }
+
+int pmap_init(size_t max_blocks)
+{
+	size_t bytes = max_blocks * sizeof(struct range);
+	served.v = pool_carve(bytes, 64);
+	freed.v = pool_carve(bytes, 64);
+	if (!served.v || !freed.v) {
+		return -ENOMEM;
+	}
+	served.cap = freed.cap = max_blocks;
+	return 0;
+}
+
+/* First index whose end is > addr. */
+static size_t find(const struct table *t, uintptr_t addr)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (t->v[mid].end <= addr) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+static bool insert_at(struct table *t, size_t i, struct range r)
+{
+	if (t->n == t->cap) {
+		return false;
+	}
+	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(struct range));
+	t->v[i] = r;
+	t->n++;
+	return true;
+}
+
+static void remove_at(struct table *t, size_t i)
+{
+	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(struct range));
+	t->n--;
+}
+
+/* Adds a zeroed range to the free table, merging neighbours. */
+static void free_add(uintptr_t start, uintptr_t end)
+{
+	size_t i = find(&freed, start);
+	if (i > 0 && freed.v[i - 1].end == start) {
+		freed.v[i - 1].end = end;
+		if (i < freed.n && freed.v[i].start == end) {
+			freed.v[i - 1].end = freed.v[i].end;
+			remove_at(&freed, i);
+		}
+		return;
+	}
+	if (i < freed.n && freed.v[i].start == end) {
+		freed.v[i].start = start;
+		return;
+	}
+	/* A full table leaks the range: it stays in the pool, unused. */
+	insert_at(&freed, i, (struct range){start, end, 0});
+}
+
+/* Takes len bytes aligned to align from the free table; 0 if none fits. */
+static uintptr_t free_take(size_t len, size_t align)
+{
+	for (size_t i = 0; i < freed.n; i++) {
+		struct range *r = &freed.v[i];
+		uintptr_t s = (r->start + align - 1) & ~(uintptr_t)(align - 1);
+		if (s >= r->end || r->end - s < len) {
+			continue;
+		}
+		uintptr_t e = s + len, old_start = r->start, old_end = r->end;
+		if (s == old_start && e == old_end) {
+			remove_at(&freed, i);
+		} else if (s == old_start) {
+			r->start = e;
+		} else if (e == old_end) {
+			r->end = s;
+		} else {
+			r->end = s;
+			if (!insert_at(&freed, i + 1, (struct range){e, old_end, 0})) {
+				r->end = old_end; /* cannot split: try elsewhere */
+				continue;
+			}
+		}
+		return s;
+	}
+	return 0;
+}
+
+void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
+{
+	if (len == 0 || len > SIZE_MAX - PAGE) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	len = (len + PAGE - 1) & ~(PAGE - 1);
+	if (align < PAGE) {
+		align = PAGE;
+	}
+	lock_take();
+	if (served.n == served.cap) {
+		lock_drop();
+		*err = -ENOSPC;
+		return NULL;
+	}
+	uintptr_t p = free_take(len, align);
+	if (p == 0) {
+		p = (uintptr_t)pool_carve(len, align);
+	}
+	if (p == 0) {
+		lock_drop();
+		*err = -ENOMEM;
+		return NULL;
+	}
+	insert_at(&served, find(&served, p), (struct range){p, p + len, flags});
+	served_bytes += len;
+	lock_drop();
+	return (void *)p;
+}
+
+bool pmap_owns(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = (uintptr_t)p + len;
+	bool ok = true;
+	lock_take();
+	size_t i = find(&served, a);
+	while (a < e) {
+		if (i >= served.n || served.v[i].start > a) {
+			ok = false;
+			break;
+		}
+		a = served.v[i].end;
+		i++;
+	}
+	lock_drop();
+	return ok;
+}
+
+/* Makes served pages usable and zero before they go back to the free table. */
+static void scrub(uintptr_t s, uintptr_t e, uintptr_t flags)
+{
+	if (flags & BLOCK_PROTECTED) {
+		sys_mprotect((void *)s, e - s, PROT_READ | PROT_WRITE);
+	}
+	memset((void *)s, 0, e - s);
+}
+
+size_t pmap_unmap(void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+	size_t released = 0;
+	lock_take();
+	size_t i = find(&served, a);
+	while (i < served.n && served.v[i].start < e) {
+		struct range b = served.v[i];
+		uintptr_t s = b.start > a ? b.start : a;
+		uintptr_t t = b.end < e ? b.end : e;
+		scrub(s, t, b.flags);
+		released += t - s;
+		if (s == b.start && t == b.end) {
+			remove_at(&served, i);
+		} else if (s == b.start) {
+			served.v[i].start = t;
+			i++;
+		} else if (t == b.end) {
+			served.v[i].end = s;
+			i++;
+		} else {
+			served.v[i].end = s;
+			if (!insert_at(&served, i + 1, (struct range){t, b.end, b.flags})) {
+				/* No room to split: keep the tail served, lose nothing. */
+				served.v[i].end = b.end;
+				released -= t - s;
+				i++;
+				continue;
+			}
+			i += 2;
+		}
+		free_add(s, t);
+	}
+	served_bytes -= released;
+	lock_drop();
+	return released;
+}
+
+void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
+{
+	uintptr_t o = (uintptr_t)old;
+	if ((o & (PAGE - 1)) || new_len == 0 || (flags & ~MREMAP_MAYMOVE)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	old_len = (old_len + PAGE - 1) & ~(PAGE - 1);
+	new_len = (new_len + PAGE - 1) & ~(PAGE - 1);
+	if (new_len <= old_len) {
+		if (new_len < old_len) {
+			pmap_unmap((void *)(o + new_len), old_len - new_len);
+		}
+		return old;
+	}
+	/* Grow in place when the pages after the block are free pool pages. */
+	lock_take();
+	size_t i = find(&served, o);
+	size_t j = find(&freed, o + old_len);
+	if (i < served.n && served.v[i].start <= o && served.v[i].end == o + old_len && j < freed.n &&
+	    freed.v[j].start == o + old_len && freed.v[j].end - freed.v[j].start >= new_len - old_len) {
+		uintptr_t grow = new_len - old_len;
+		if (freed.v[j].end - freed.v[j].start == grow) {
+			remove_at(&freed, j);
+		} else {
+			freed.v[j].start += grow;
+		}
+		served.v[i].end += grow;
+		served_bytes += grow;
+		lock_drop();
+		return old;
+	}
+	uintptr_t flags_old = i < served.n ? served.v[i].flags : 0;
+	lock_drop();
+	if (!(flags & MREMAP_MAYMOVE)) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (flags_old & BLOCK_PROTECTED) {
+		*err = -EFAULT; /* the caller decides: copying may not be readable */
+		return NULL;
+	}
+	void *n = pmap_map(new_len, PAGE, (unsigned)(flags_old & PMAP_STARTUP), err);
+	if (n == NULL) {
+		return NULL;
+	}
+	memcpy(n, old, old_len);
+	pmap_unmap(old, old_len);
+	return n;
+}
+
+void pmap_advise(void *p, size_t len, int advice)
+{
+	if (advice != MADV_DONTNEED && advice != MADV_REMOVE) {
+		return;
+	}
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+	lock_take();
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
+		uintptr_t s = served.v[i].start > a ? served.v[i].start : a;
+		uintptr_t t = served.v[i].end < e ? served.v[i].end : e;
+		if (!(served.v[i].flags & BLOCK_PROTECTED)) {
+			memset((void *)s, 0, t - s);
+		}
+	}
+	lock_drop();
+}
+
+/* Splits served blocks so that none straddles addr (a page boundary). */
+static void split_at(uintptr_t addr)
+{
+	size_t i = find(&served, addr);
+	if (i < served.n && served.v[i].start < addr && served.v[i].end > addr) {
+		struct range tail = {addr, served.v[i].end, served.v[i].flags};
+		if (insert_at(&served, i + 1, tail)) {
+			served.v[i].end = addr;
+		}
+	}
+}
+
+void pmap_mark_protected(void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+	lock_take();
+	/* Only the pages whose protection changed: the rest stay movable. */
+	split_at(a);
+	split_at(e);
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
+		served.v[i].flags |= BLOCK_PROTECTED;
+	}
+	lock_drop();
+}
+
+bool pmap_whole(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+	bool whole = true;
+	lock_take();
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e && whole; i++) {
+		whole = served.v[i].start >= a && served.v[i].end <= e;
+	}
+	lock_drop();
+	return whole;
+}
+
+bool pmap_any(const void *p, size_t len, unsigned flag)
+{
+	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = (uintptr_t)p + len;
+	bool any = false;
+	lock_take();
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e && !any; i++) {
+		any = (served.v[i].flags & flag) != 0;
+	}
+	lock_drop();
+	return any;
+}
+
+size_t pmap_served_bytes(void) { return served_bytes; }

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pmap: anonymous private mmap served from the pool.  A served block is a
+ * page range of pool memory the program got from mmap() instead of the
+ * kernel; munmap() gives it back here, zeroed, for the next mmap().  No
+ * system call and no page fault on either path.  Partial munmap splits a
+ * block; mremap grows by copying (or in place when the pages after it are
+ * free) and shrinks in place; madvise(MADV_DONTNEED) zeroes.  Blocks whose
+ * protection the program changed are restored to read-write before reuse.
+ *
+ * Tables are preallocated from the pool by pmap_init(); one spinlock, which
+ * pmap_atfork_*() hold across fork so a child never inherits it held.
+ * Never allocates.
+ */
+#ifndef PTFREEZE_PMAP_H
+#define PTFREEZE_PMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Carves the tables (max_blocks served blocks, as many free ranges); 0 or -errno. */
+int pmap_init(size_t max_blocks);
+
+/*
+ * A zeroed, read-write block of len bytes (rounded up to pages) aligned to
+ * align (a power of two, at least a page).  NULL with *err = -ENOMEM when
+ * the pool has no room (the caller decides whether to grow), -ENOSPC when
+ * the block table is full.
+ */
+void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
+
+/* pmap_map flags. */
+#define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
+
+/* True if [p, p+len) covers every served block it touches completely. */
+bool pmap_whole(const void *p, size_t len);
+
+/* True if any served page of [p, p+len) was mapped with `flag`. */
+bool pmap_any(const void *p, size_t len, unsigned flag);
+
+/* True if every page of [p, p+len) belongs to served blocks. */
+bool pmap_owns(const void *p, size_t len);
+
+/*
+ * Returns the served pages of [p, p+len) to the pool; pages that are not
+ * served are left alone.  Returns the bytes released.
+ */
+size_t pmap_unmap(void *p, size_t len);
+
+/*
+ * mremap of a block wholly served: flags as mremap(2) (MREMAP_MAYMOVE;
+ * MREMAP_FIXED and MREMAP_DONTUNMAP give -EINVAL).  Returns the new address
+ * or NULL with *err set.
+ */
+void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err);
+
+/* madvise on served pages: DONTNEED/REMOVE zero them, the rest is a no-op. */
+void pmap_advise(void *p, size_t len, int advice);
+
+/* Notes that the program changed the protection of served pages. */
+void pmap_mark_protected(void *p, size_t len);
+
+/* Bytes currently served, and served blocks. */
+size_t pmap_served_bytes(void);
+
+void pmap_atfork_prepare(void);
+void pmap_atfork_parent(void);
+void pmap_atfork_child(void);
+
+#endif

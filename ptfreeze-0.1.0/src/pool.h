@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pool: the memory every allocation and every served mmap comes from.
+ * Reserved at start-up in regions backed by hugetlb (1G, 2M), THP or 4K
+ * pages, prefaulted (MADV_POPULATE_WRITE, one thread per CPU), optionally
+ * locked, and never returned to the kernel.  Memory is handed out by a
+ * lock-free bump pointer per region: what pool_carve() returns has never
+ * been handed out before, so it is zero.  pool knows nothing of jemalloc.
+ */
+#ifndef PTFREEZE_POOL_H
+#define PTFREEZE_POOL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum backing { BACKING_HUGETLB_1G, BACKING_HUGETLB_2M, BACKING_THP, BACKING_4K };
+
+#define POOL_MAX_REGIONS 64
+#define POOL_ALIGN ((size_t)2 << 20)
+
+struct pool_region {
+	uintptr_t base;
+	uintptr_t end;
+	_Atomic uintptr_t cursor;
+	enum backing backing;
+	bool locked;
+	bool at_startup;   /* reserved before arming */
+	uint64_t prefault_ns;
+	size_t huge_bytes; /* measured from /proc/self/smaps */
+};
+
+struct pool {
+	struct pool_region regions[POOL_MAX_REGIONS];
+	_Atomic int nregions;
+	atomic_flag grow_lock;
+	enum hugepages_mode requested;
+	bool want_mlock;
+	int prefault_threads;
+	uint64_t prefault_ns; /* start-up reservation, all threads */
+	bool populate_fallback; /* MADV_POPULATE_WRITE missing: touched by hand */
+};
+
+extern struct pool pool;
+
+/*
+ * Reserves, backs and prefaults `size` bytes at start-up with `threads`
+ * prefault threads (0: one per online CPU), then measures the huge-page
+ * backing.  Falls back along hugetlb 1G → 2M → THP → 4K with one line per
+ * step the user asked for and did not get.  Not for hooks: it creates
+ * threads.  Returns 0 or -errno.
+ */
+int pool_reserve(size_t size, enum hugepages_mode mode, bool mlock, int threads);
+
+/*
+ * Hands out `size` bytes aligned to `align` (a power of two), never handed
+ * out before.  Lock-free, allocation-free: safe inside jemalloc hooks and
+ * signal handlers.  NULL when no region has room.
+ */
+void *pool_carve(size_t size, size_t align);
+/* Extends the region whose cursor is exactly at addr; NULL if not possible. */
+void *pool_carve_at(void *addr, size_t size);
+
+/*
+ * Adds a prefaulted region of at least `min` bytes (single-threaded, raw
+ * syscalls, no allocation: callable inside hooks).  0 or -errno (-ENOSPC
+ * when growth is disabled or the region table is full).
+ */
+int pool_grow(size_t min, size_t grow_step, bool at_startup);
+
+/* True if [p, p+len) overlaps the pool. */
+bool pool_overlaps(const void *p, size_t len);
+/* The region containing p, or NULL. */
+const struct pool_region *pool_region_of(const void *p);
+
+size_t pool_size(void);       /* bytes reserved */
+size_t pool_used(void);       /* bytes handed out (high-water: never decreases) */
+size_t pool_huge_bytes(void); /* bytes on huge pages at the last measure */
+/* Re-reads /proc/self/smaps for every region; returns pool_huge_bytes(). */
+size_t pool_measure(void);
+/* The backing most of the pool has, for the report ("hugetlb-2m", ...). */
+const char *pool_backing_name(enum backing b);
+enum backing pool_main_backing(void);
+
+/* Releases everything (unit tests only; the shim never unmaps the pool). */
+void pool_reset_for_tests(void);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * real: libc's definitions of the interposed functions that keep libc
+ * state (see real.h).  Only real_resolve() may call dlsym.
+ */
+#include "real.h"
+
+#include <dlfcn.h>
+
+struct real real;
+
+#define RESOLVE(name)                                                                                  \
+	do {                                                                                           \
+		if (!real.name) {                                                                      \
+			*(void **)&real.name = dlsym(RTLD_NEXT, #name);                                \
+		}                                                                                      \
+	} while (0)
+
+void real_resolve(void)
+{
+	RESOLVE(pthread_create);
+	RESOLVE(fork);
+	RESOLVE(dlopen);
+	RESOLVE(dlclose);
+	RESOLVE(sbrk);
+	RESOLVE(brk);
+	RESOLVE(shmat);
+	RESOLVE(shmdt);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * real: the next definitions (libc's) of the functions the shim interposes
+ * but cannot replace with a raw system call, because libc keeps state
+ * around them (fork's atfork handlers, pthread_create, dlopen, sbrk's
+ * cached break).  Resolved once with dlsym(RTLD_NEXT) by real_resolve(),
+ * before any hook needs them; hooks never call dlsym.
+ */
+#ifndef PTFREEZE_REAL_H
+#define PTFREEZE_REAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct real {
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	pid_t (*fork)(void);
+	void *(*dlopen)(const char *, int);
+	int (*dlclose)(void *);
+	void *(*sbrk)(intptr_t);
+	int (*brk)(void *);
+	void *(*shmat)(int, const void *, int);
+	int (*shmdt)(const void *);
+};
+
+extern struct real real;
+
+/* Resolves every pointer still NULL.  Not for hooks: it calls dlsym. */
+void real_resolve(void);
+
+#endif

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * report: JSON Lines records written with write(2) (see report.h and
+ * docs/report-format.md).  Must never use stdio or allocate in a record
+ * writer; only report_open() and report_header() run outside hooks.
+ */
+#include "autoconf.h"
+#include "config.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "arena.h"
+#include "audit.h"
+#include "fmt.h"
+#include "log.h"
+#include "phase.h"
+#include "pmap.h"
+#include "pool.h"
+#include "sys.h"
+
+static int fd = -1;
+static dev_t fd_dev;
+static ino_t fd_ino;
+static char path[CONFIG_PATH_MAX];
+static char exe[512];
+static char header_buf[65536];
+static char *summary_buf;
+static size_t summary_cap;
+static atomic_flag summary_done;
+static _Atomic int reopening;
+
+#define MAX_MODULES 1024
+static uintptr_t modules_seen[MAX_MODULES];
+static size_t nmodules;
+
+bool report_enabled(void) { return fd >= 0; }
+const char *report_path(void) { return path; }
+
+static const char *exe_name(void)
+{
+	if (exe[0] == '\0') {
+		long n = sys_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+	}
+	return exe;
+}
+
+int report_expand(const char *tmpl, long pid, const char *exe_path, char *buf, size_t cap)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	const char *base = strrchr(exe_path, '/');
+	base = base ? base + 1 : exe_path;
+	for (const char *p = tmpl; *p; p++) {
+		if (*p != '%') {
+			sb_putc(&sb, *p);
+			continue;
+		}
+		p++;
+		if (*p == 'p') {
+			sb_putu(&sb, (uint64_t)pid);
+		} else if (*p == 'e') {
+			/* Only safe characters: the name can never add a path component. */
+			if (*base == '\0' || *base == '.') {
+				sb_putc(&sb, '_');
+			}
+			for (const char *c = base; *c; c++) {
+				bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+					  *c == '.' || *c == '_' || *c == '-' || *c == '+';
+				sb_putc(&sb, ok ? *c : '_');
+			}
+		} else if (*p == '%') {
+			sb_putc(&sb, '%');
+		} else {
+			return -EINVAL;
+		}
+		if (*p == '\0') {
+			break;
+		}
+	}
+	sb_cstr(&sb);
+	return sb.overflow ? -ENAMETOOLONG : 0;
+}
+
+static long open_file(int extra)
+{
+	return sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND | extra, 0600);
+}
+
+static void remember_identity(void)
+{
+	struct stat st;
+	if (sys_raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0) {
+		fd_dev = st.st_dev;
+		fd_ino = st.st_ino;
+	}
+}
+
+int report_open(long parent_pid)
+{
+	if (fd > 2) {
+		sys_close(fd);
+	}
+	fd = -1;
+	if (config.report[0] == '\0') {
+		path[0] = '\0';
+		return 0;
+	}
+	if (strcmp(config.report, "stderr") == 0) {
+		memcpy(path, "stderr", 7);
+		fd = 2;
+		return 0;
+	}
+	if (report_expand(config.report, sys_getpid(), exe_name(), path, sizeof(path)) != 0) {
+		log_msg(LOG_ERROR, "PTFREEZE_REPORT: '%s' expands to a path too long; no report", config.report);
+		return -ENAMETOOLONG;
+	}
+	long r = open_file(O_TRUNC);
+	if (r < 0) {
+		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
+			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
+		return (int)r;
+	}
+	/* Keep clear of the low descriptors programs like to dup2 over. */
+	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
+	if (high >= 0) {
+		sys_close((int)r);
+		r = high;
+	}
+	fd = (int)r;
+	remember_identity();
+	(void)parent_pid;
+	return 0;
+}
+
+/* True if fd is still the file we opened; reopens (appending) if not. */
+static bool fd_still_ours(void)
+{
+	if (fd == 2 || fd < 0) {
+		return fd == 2;
+	}
+	struct stat st;
+	if (sys_raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 && st.st_dev == fd_dev && st.st_ino == fd_ino) {
+		return true;
+	}
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&reopening, &expect, 1)) {
+		return false;
+	}
+	long r = open_file(0);
+	if (r >= 0) {
+		long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
+		if (high >= 0) {
+			sys_close((int)r);
+			r = high;
+		}
+		fd = (int)r;
+		remember_identity();
+	}
+	atomic_store(&reopening, 0);
+	return r >= 0;
+}
+
+static void emit(struct sb *sb)
+{
+	if (fd < 0 || !fd_still_ours()) {
+		return;
+	}
+	if (sb->overflow) {
+		log_msg(LOG_WARN, "report: a record did not fit its buffer and was cut");
+		return;
+	}
+	sb_putc(sb, '\n');
+	sys_write_all(fd, sb->buf, sb->len);
+}
+
+static void put_hex(struct sb *sb, uintptr_t v)
+{
+	sb_puts(sb, "\"0x");
+	sb_puthex(sb, v);
+	sb_putc(sb, '"');
+}
+
+static void put_str(struct sb *sb, const char *s) { sb_json(sb, s, strlen(s)); }
+
+static void put_pool(struct sb *sb)
+{
+	int n = atomic_load(&pool.nregions);
+	sb_printf(sb, "{\"size\":%zu,\"backing\":\"%s\",\"requested\":\"%s\",\"bytes_huge\":%zu,\"prefault_ns\":%lu,"
+		      "\"prefault_threads\":%d,\"populate\":\"%s\",\"locked\":%s,\"regions\":[",
+		  pool_size(), n ? pool_backing_name(pool_main_backing()) : "none", config_hugepages_name(pool.requested),
+		  pool_huge_bytes(), (unsigned long)pool.prefault_ns, pool.prefault_threads,
+		  pool.populate_fallback ? "touch" : "madvise", pool.want_mlock && n && pool.regions[0].locked ? "true" : "false");
+	for (int i = 0; i < n; i++) {
+		const struct pool_region *r = &pool.regions[i];
+		sb_puts(sb, i ? ",{\"start\":" : "{\"start\":");
+		put_hex(sb, r->base);
+		sb_printf(sb, ",\"size\":%zu,\"backing\":\"%s\",\"bytes_huge\":%zu,\"prefault_ns\":%lu,\"locked\":%s,"
+			      "\"startup\":%s}",
+			  (size_t)(r->end - r->base), pool_backing_name(r->backing), r->huge_bytes,
+			  (unsigned long)r->prefault_ns, r->locked ? "true" : "false", r->at_startup ? "true" : "false");
+	}
+	sb_puts(sb, "]}");
+}
+
+void report_header(long parent_pid)
+{
+	if (fd < 0) {
+		return;
+	}
+	struct sb sb;
+	sb_init(&sb, header_buf, sizeof(header_buf) - 1);
+	sb_printf(&sb, "{\"type\":\"header\",\"format\":\"ptfreeze-report\",\"version\":%d,\"ptfreeze\":\"%s\",",
+		  REPORT_VERSION, PACKAGE_VERSION);
+	sb_printf(&sb, "\"pid\":%ld,\"ppid\":%ld,\"fork_child\":%s,\"start_unix_ns\":%lu,\"exe\":", sys_getpid(),
+		  sys_getppid(), parent_pid ? "true" : "false", (unsigned long)sys_wall_ns());
+	put_str(&sb, exe_name());
+	sb_puts(&sb, ",\"argv\":[");
+	static char cmdline[16384];
+	long n = sys_read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	for (long i = 0, k = 0; i < n; k++) {
+		size_t l = strlen(cmdline + i);
+		if (k) {
+			sb_putc(&sb, ',');
+		}
+		sb_json(&sb, cmdline + i, l);
+		i += (long)l + 1;
+	}
+	sb_puts(&sb, "],\"config\":{");
+	for (size_t i = 0; i < config_nvars; i++) {
+		if (i) {
+			sb_putc(&sb, ',');
+		}
+		put_str(&sb, config_vars[i].name);
+		sb_putc(&sb, ':');
+		put_str(&sb, config_value(i));
+	}
+	sb_printf(&sb, "},\"mode\":\"%s\",\"pool\":", config_mode_name(config.mode));
+	put_pool(&sb);
+	sb_printf(&sb, ",\"jemalloc\":{\"hooked\":%s,\"arenas\":%u},\"unwinder\":%s,\"host\":",
+		  arena_installed() ? "true" : "false", arena_count(), capture_has_unwinder() ? "true" : "false");
+	audit_snapshot_json(&sb, config.pool_size);
+	sb_putc(&sb, '}');
+	emit(&sb);
+}
+
+static void build_id(struct dl_phdr_info *info, struct sb *sb)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE) {
+			continue;
+		}
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof(*nh);
+			const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+				static const char hex[] = "0123456789abcdef";
+				sb_putc(sb, '"');
+				for (unsigned j = 0; j < nh->n_descsz; j++) {
+					sb_putc(sb, hex[desc[j] >> 4]);
+					sb_putc(sb, hex[desc[j] & 15]);
+				}
+				sb_putc(sb, '"');
+				return;
+			}
+			p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	sb_puts(sb, "null");
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD) {
+			uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+			if (s < lo) {
+				lo = s;
+			}
+			if (s + ph->p_memsz > hi) {
+				hi = s + ph->p_memsz;
+			}
+		}
+	}
+	if (hi == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < nmodules; i++) {
+		if (modules_seen[i] == lo) {
+			return 0;
+		}
+	}
+	if (nmodules < MAX_MODULES) {
+		modules_seen[nmodules++] = lo;
+	}
+	char buf[2048];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf) - 1);
+	const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe_name();
+	sb_puts(&sb, "{\"type\":\"module\",\"path\":");
+	put_str(&sb, name);
+	sb_puts(&sb, ",\"base\":");
+	put_hex(&sb, info->dlpi_addr);
+	sb_puts(&sb, ",\"start\":");
+	put_hex(&sb, lo);
+	sb_puts(&sb, ",\"end\":");
+	put_hex(&sb, hi);
+	sb_puts(&sb, ",\"build_id\":");
+	build_id(info, &sb);
+	sb_putc(&sb, '}');
+	emit(&sb);
+	return 0;
+}
+
+void report_modules(void)
+{
+	if (fd >= 0) {
+		dl_iterate_phdr(module_cb, NULL);
+	}
+}
+
+void report_reset_modules(void) { nmodules = 0; }
+
+static void put_faults(struct sb *sb, long minor, long major)
+{
+	sb_printf(sb, "{\"minor\":%ld,\"major\":%ld}", minor, major);
+}
+
+void report_arm(const char *how, long minor, long major)
+{
+	char buf[512];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf) - 1);
+	sb_printf(&sb, "{\"type\":\"arm\",\"how\":");
+	put_str(&sb, how);
+	sb_printf(&sb, ",\"unix_ns\":%lu,\"faults_before\":", (unsigned long)sys_wall_ns());
+	put_faults(&sb, minor, major);
+	sb_printf(&sb, ",\"pool_used\":%zu}", pool_used());
+	emit(&sb);
+}
+
+void report_disarm(void)
+{
+	char buf[256];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf) - 1);
+	sb_printf(&sb, "{\"type\":\"disarm\",\"t_ns\":%lu}", (unsigned long)phase_since_arm_ns());
+	emit(&sb);
+}
+
+static const char *const arg_names[KIND_COUNT][6] = {
+	[KIND_MMAP] = {"addr", "len", "prot", "flags", "fd", "offset"},
+	[KIND_MUNMAP] = {"addr", "len"},
+	[KIND_MPROTECT] = {"addr", "len", "prot"},
+	[KIND_PKEY_MPROTECT] = {"addr", "len", "prot", "pkey"},
+	[KIND_MREMAP] = {"old_addr", "old_len", "new_len", "flags", "new_addr"},
+	[KIND_MADVISE] = {"addr", "len", "advice"},
+	[KIND_BRK] = {"addr"},
+	[KIND_SBRK] = {"increment"},
+	[KIND_SHMAT] = {"shmid", "addr", "flags"},
+	[KIND_SHMDT] = {"addr"},
+	[KIND_DLOPEN] = {"flags"},
+	[KIND_DLCLOSE] = {"handle"},
+	[KIND_POOL_EXHAUSTED] = {"need"},
+	[KIND_WRITEBACK_HAZARD] = {"addr", "len", "prot", "flags", "fd", "offset"},
+};
+
+static bool arg_is_address(const char *name)
+{
+	return strcmp(name, "addr") == 0 || strcmp(name, "old_addr") == 0 || strcmp(name, "new_addr") == 0 ||
+	       strcmp(name, "handle") == 0;
+}
+
+void report_site(const struct site *s, const struct event *ev, long tid, unsigned long long t_ns)
+{
+	char buf[8192];
+	struct sb sb;
+	if (fd < 0) {
+		return;
+	}
+	sb_init(&sb, buf, sizeof(buf) - 1);
+	sb_printf(&sb, "{\"type\":\"site\",\"id\":%u,\"kind\":\"%s\",\"t_ns\":%llu,\"pid\":%ld,\"tid\":%ld,\"action\":\"%s\",\"args\":{",
+		  s->id, guard_kind_name(ev->kind), t_ns, sys_getpid(), tid, ev->blocked ? "blocked" : "allowed");
+	const char *const *names = arg_names[ev->kind];
+	for (int i = 0, k = 0; i < 6 && names[i]; i++, k++) {
+		sb_printf(&sb, "%s\"%s\":", k ? "," : "", names[i]);
+		if (arg_is_address(names[i])) {
+			put_hex(&sb, ev->args[i]);
+		} else if (strcmp(names[i], "increment") == 0 || strcmp(names[i], "fd") == 0 ||
+			   strcmp(names[i], "shmid") == 0 || strcmp(names[i], "pkey") == 0) {
+			sb_puti(&sb, (int64_t)ev->args[i]);
+		} else {
+			sb_putu(&sb, ev->args[i]);
+		}
+	}
+	if (ev->path) {
+		sb_printf(&sb, "%s\"path\":", names[0] ? "," : "");
+		put_str(&sb, ev->path);
+	}
+	sb_puts(&sb, "},\"detail\":");
+	if (ev->detail) {
+		put_str(&sb, ev->detail);
+	} else {
+		sb_puts(&sb, "null");
+	}
+	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
+		  ev->result < 0 && ev->result > -4096 ? -1L : ev->result, ev->result < 0 && ev->result > -4096 ? -ev->result : 0L);
+	for (int i = 0; i < s->depth; i++) {
+		if (i) {
+			sb_putc(&sb, ',');
+		}
+		put_hex(&sb, s->ips[i]);
+	}
+	sb_puts(&sb, "]}");
+	emit(&sb);
+}
+
+void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
+{
+	char buf[512];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf) - 1);
+	sb_printf(&sb, "{\"type\":\"pool-grow\",\"armed\":%s,\"who\":\"%s\",\"need\":%zu,\"result\":%d,\"pool_size\":%zu}",
+		  armed ? "true" : "false", who, bytes, result, pool_size());
+	emit(&sb);
+}
+
+int report_prepare_summary(size_t max_sites)
+{
+	summary_cap = 8192 + max_sites * 192;
+	summary_buf = pool_carve(summary_cap, 64);
+	return summary_buf ? 0 : -ENOMEM;
+}
+
+void report_summary(const char *why)
+{
+	if (fd < 0 || summary_buf == NULL || atomic_flag_test_and_set(&summary_done)) {
+		return;
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	long bmin = 0, bmaj = 0;
+	phase_fault_baseline(&bmin, &bmaj);
+	bool armed = phase_armed_at() != 0;
+	pool_measure();
+	struct sb sb;
+	sb_init(&sb, summary_buf, summary_cap - 1);
+	sb_printf(&sb, "{\"type\":\"summary\",\"why\":\"%s\",\"unix_ns\":%lu,\"armed\":%s,\"armed_ns\":%lu,\"how\":", why,
+		  (unsigned long)sys_wall_ns(), armed ? "true" : "false", (unsigned long)phase_since_arm_ns());
+	if (phase_how()) {
+		put_str(&sb, phase_how());
+	} else {
+		sb_puts(&sb, "null");
+	}
+	sb_puts(&sb, ",\"faults_armed\":");
+	if (armed) {
+		put_faults(&sb, ru.ru_minflt - bmin, ru.ru_majflt - bmaj);
+	} else {
+		sb_puts(&sb, "null");
+	}
+	sb_puts(&sb, ",\"faults_total\":");
+	put_faults(&sb, ru.ru_minflt, ru.ru_majflt);
+	sb_puts(&sb, ",\"sites\":[");
+	size_t k = 0;
+	for (size_t i = 0; i < capture_capacity(); i++) {
+		const struct site *s = capture_site_at(i);
+		if (!s) {
+			continue;
+		}
+		sb_printf(&sb, "%s{\"id\":%u,\"kind\":\"%s\",\"count\":%lu,\"blocked\":%lu,\"bytes\":%lu,\"first_ns\":%lu,\"last_ns\":%lu}",
+			  k++ ? "," : "", s->id, guard_kind_name((enum kind)s->kind), (unsigned long)atomic_load(&s->count),
+			  (unsigned long)atomic_load(&s->blocked), (unsigned long)atomic_load(&s->bytes),
+			  (unsigned long)s->first_ns, (unsigned long)atomic_load(&s->last_ns));
+	}
+	sb_printf(&sb, "],\"events\":%lu,\"dropped_sites\":%lu,\"pool\":", (unsigned long)guard_events(),
+		  (unsigned long)capture_dropped());
+	put_pool(&sb);
+	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());
+	emit(&sb);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sys: raw system calls for the rest of the shim.
+ *
+ * Every system call the shim makes on its own behalf goes through
+ * sys_raw(), one function with one syscall instruction, so that the shim
+ * never re-enters its own interposed libc wrappers and so that a seccomp
+ * filter can recognise the shim's own calls by instruction pointer
+ * (sys_raw_site()).  All functions return the kernel's result: a value >= 0
+ * or -errno.  They never touch errno, never allocate and are
+ * async-signal-safe.
+ */
+#ifndef PTFREEZE_SYS_H
+#define PTFREEZE_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+long sys_raw(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Address just after the trusted syscall instruction. */
+uintptr_t sys_raw_site(void);
+
+long sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+long sys_munmap(void *addr, size_t len);
+long sys_mprotect(void *addr, size_t len, int prot);
+long sys_madvise(void *addr, size_t len, int advice);
+long sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr);
+long sys_mlock(const void *addr, size_t len);
+long sys_open(const char *path, int flags, int mode);
+long sys_read(int fd, void *buf, size_t len);
+long sys_write(int fd, const void *buf, size_t len);
+long sys_close(int fd);
+long sys_readlink(const char *path, char *buf, size_t len);
+long sys_getpid(void);
+long sys_gettid(void);
+long sys_getppid(void);
+long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+
+/* Writes all of buf (retrying short writes and EINTR); 0 or -errno. */
+int sys_write_all(int fd, const void *buf, size_t len);
+/* Reads a whole small file into buf (NUL-terminated); bytes read or -errno. */
+long sys_read_file(const char *path, char *buf, size_t cap);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns (vDSO via libc: no syscall). */
+uint64_t sys_now_ns(void);
+uint64_t sys_wall_ns(void);
+
+#endif
+
+/*
+ * Calls fn for each line of a (proc) file, read through a fixed buffer with
+ * raw syscalls; lines longer than the buffer are cut.  fn returns false to
+ * stop.  Returns 0 or -errno.
+ */
+int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *arg);

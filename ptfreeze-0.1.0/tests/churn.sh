@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The allocator's promise, judged from outside the shim: a churn workload
+# (mixed sizes 16 B - 4 MiB, optionally with anonymous mmap/munmap) takes
+# zero page faults (the program's own getrusage) and makes zero page-table
+# syscalls (strace) once warmed up, where glibc takes thousands.
+. "${srcdir:-$(dirname "$0")}/lib.sh"
+need_strace
+churn=$PROGS/churn
+
+faults() { sed -n 's/^churn: minor=\([0-9]*\) major=\([0-9]*\).*/\1 \2/p' "$1"; }
+
+# The yardstick must be able to see faults at all, or zero proves nothing.
+"$churn" > "$TMPD/glibc.out" || fail "churn failed under glibc"
+set -- $(faults "$TMPD/glibc.out")
+[ "${1:-0}" -gt 100 ] || fail "glibc churn took only ${1:-?} minor faults: the measure is broken"
+note "glibc: $1 minor faults in the churn phase"
+
+for variant in "" "-m" "-t 2" "-m -t 2"; do
+	# shellcheck disable=SC2086
+	PTFREEZE_ARM=manual strace -f -o "$TMPD/strace.txt" env LD_PRELOAD="$SHIM" "$churn" -a $variant \
+		> "$TMPD/shim.out" || fail "churn $variant failed under the shim"
+	set -- $(faults "$TMPD/shim.out")
+	n=$(pt_syscalls_between_markers "$TMPD/strace.txt")
+	note "ptfreeze churn $variant: minor=$1 major=$2 page-table syscalls=$n"
+	grep -q CHURN-END "$TMPD/strace.txt" || fail "no marker in the strace log"
+	[ "$n" -eq 0 ] || { awk '/CHURN-BEGIN/{on=1;next} /CHURN-END/{on=0} on' "$TMPD/strace.txt" |
+		grep -E 'mmap|munmap|madvise|mprotect|mremap|brk' | head >&2; fail "churn $variant: $n page-table syscalls"; }
+	[ "$2" -eq 0 ] || fail "churn $variant: $2 major faults"
+	case "$variant" in
+	*-t*) ;; # threads: their first deep stack use may fault (resident stacks are a separate feature)
+	*) [ "$1" -eq 0 ] || fail "churn $variant: $1 minor faults" ;;
+	esac
+done
+exit 0

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Sourced by every shell test: where things are, and small judges.
+# Automake exit codes: 0 pass, 77 skip, 99 hard error, anything else fail.
+set -u
+top_builddir=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_srcdir=${abs_top_srcdir:-$top_builddir}
+SHIM=${PTFREEZE_LIBRARY:-$top_builddir/.libs/libptfreeze.so}
+PROGS=$top_builddir/tests/progs
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-test.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT
+# Keep test processes quiet and their reports in the temp dir unless a test says otherwise.
+export PTFREEZE_REPORT="$TMPD/report-%p.jsonl"
+unset PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_LOG PTFREEZE_VERBOSE MALLOC_CONF
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+hard() { echo "ERROR: $*" >&2; exit 99; }
+note() { echo "# $*"; }
+
+[ -f "$SHIM" ] || hard "no shim at $SHIM (build first)"
+
+# Runs a command with the shim preloaded.
+shim() { env LD_PRELOAD="$SHIM" "$@"; }
+
+# Counts page-table syscalls between the CHURN-BEGIN/CHURN-END markers of an strace log.
+pt_syscalls_between_markers() {
+	awk '/CHURN-BEGIN/{on=1;next} /CHURN-END/{on=0} on' "$1" |
+		grep -cE '(^|[ ])(mmap|munmap|madvise|mprotect|mremap|brk|pkey_mprotect)\(' || true
+}
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root: $*"; }
+need_strace() { command -v strace >/dev/null 2>&1 || skip "strace is not installed"; }
+
+# Reserves N 2M huge pages, restoring the old count on exit; skips if it cannot.
+reserve_hugepages() {
+	need_root "reserving huge pages"
+	f=/proc/sys/vm/nr_hugepages
+	old=$(cat $f)
+	trap 'echo '"$old"' > '"$f"'; rm -rf "$TMPD"' EXIT
+	echo $(( old + $1 )) > $f 2>/dev/null || skip "cannot write $f"
+	got=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
+	[ "$got" -ge "$1" ] || skip "only $got huge pages could be reserved (wanted $1)"
+}

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Whole-process tests: small programs run under LD_PRELOAD by shell
+# scripts, judged from outside (getrusage, strace, /proc/self/smaps, the
+# report file).  Every script sources tests/lib.sh.
+AM_TESTS_ENVIRONMENT = \
+	abs_top_builddir='$(abs_top_builddir)'; export abs_top_builddir; \
+	abs_top_srcdir='$(abs_top_srcdir)'; export abs_top_srcdir; \
+	srcdir='$(srcdir)/tests'; export srcdir;
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+
+PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
+check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe
+tests_progs_churn_SOURCES = tests/progs/churn.c
+tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
+tests_progs_churn_LDADD = -lpthread -ldl
+tests_progs_conform_SOURCES = tests/progs/conform.c
+tests_progs_conform_CFLAGS = $(PROG_CFLAGS) -fno-builtin
+tests_progs_conform_LDADD = -ldl
+tests_progs_cxx_SOURCES = tests/progs/cxx.cc
+tests_progs_cxx_CXXFLAGS = -g -O1 -std=c++17 -Wall
+tests_progs_cxx_LDADD = -lpthread -ldl
+tests_progs_probe_SOURCES = tests/progs/probe.c
+tests_progs_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
+tests_progs_probe_LDADD = -lpthread -ldl
+check_LTLIBRARIES += tests/progs/libearly.la tests/progs/libdlopen_target.la
+tests_progs_libdlopen_target_la_SOURCES = tests/progs/dlopen_target.c
+tests_progs_libdlopen_target_la_LDFLAGS = -rpath /nowhere -avoid-version -shared -module
+tests_progs_libearly_la_SOURCES = tests/progs/early_lib.c
+tests_progs_libearly_la_CFLAGS = $(PROG_CFLAGS)
+tests_progs_libearly_la_LDFLAGS = -rpath /nowhere -avoid-version -shared
+tests_progs_libearly_la_LIBADD = -ldl
+tests_progs_early_SOURCES = tests/progs/early.c
+tests_progs_early_CFLAGS = $(PROG_CFLAGS)
+tests_progs_early_LDADD = tests/progs/libearly.la
+
+TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh
+EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
+	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/probe_check.py

@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The second command of the README, and what .ci/run calls: installs any
+# missing Debian package, builds, and runs the whole test suite (make check,
+# then make distcheck so the tarball builds and passes too).  As root the
+# huge-page tests reserve pages themselves (and give them back), so none is
+# skipped.  Exit status 0 only if everything passed.
+set -eu
+cd "$(dirname "$0")/.."
+sh tools/setup.sh --deps
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure
+make -j"$(nproc)"
+status=0
+make -j1 check || status=$?
+count() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" test-suite.log | head -n 1; }
+pass=$(count PASS) fail=$(count FAIL) err=$(count ERROR) skipped=$(count SKIP)
+echo "check: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skipped:-0} skipped"
+if [ $status -ne 0 ]; then
+	for f in $(find . -name '*.log' -newer Makefile -path '*tests*'); do
+		grep -q '^FAIL\|^ERROR' "$f" 2>/dev/null && { echo "==== $f"; tail -n 40 "$f"; }
+	done
+	exit $status
+fi
+make -j"$(nproc)" distcheck
+echo "test: all passed"
