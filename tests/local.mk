@@ -10,7 +10,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
-check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe
+check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -20,6 +20,9 @@ tests_progs_conform_LDADD = -ldl
 tests_progs_cxx_SOURCES = tests/progs/cxx.cc
 tests_progs_cxx_CXXFLAGS = -g -O1 -std=c++17 -Wall
 tests_progs_cxx_LDADD = -lpthread -ldl
+tests_progs_exhaust_SOURCES = tests/progs/exhaust.c
+tests_progs_exhaust_CFLAGS = $(PROG_CFLAGS)
+tests_progs_exhaust_LDADD = -ldl
 tests_progs_probe_SOURCES = tests/progs/probe.c
 tests_progs_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_probe_LDADD = -lpthread -ldl
@@ -35,6 +38,6 @@ tests_progs_early_CFLAGS = $(PROG_CFLAGS)
 tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
-	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
-	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/probe_check.py
+	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/probe_check.py

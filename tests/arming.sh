@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Arming and what armed means, judged from the report and exit status:
+#  - delay:DURATION arms on its own; a call before it is silent, after it recorded;
+#  - a pool exhausted after arming grows and is recorded in report mode, and
+#    is refused (malloc returns NULL, ENOMEM) in strict mode;
+#  - PTFREEZE_STRICT_ACTION=abort writes the record and aborts;
+#  - a fork child writes its own report.
+. "${srcdir:-$(dirname "$0")}/lib.sh"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+export PTFREEZE_LOG=off
+sites() { grep -h '"type":"site"' "$@" 2>/dev/null | grep -o '"kind":"[a-z_-]*"' | sort | uniq -c; }
+
+# delay: a shared mapping before the delay is silent, after it is a violation.
+cat > "$TMPD/delay.py" <<'PY'
+import mmap, time
+m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
+time.sleep(0.6)
+m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
+print("done")
+PY
+out=$(PTFREEZE_ARM=delay:300ms PTFREEZE_REPORT="$TMPD/delay.jsonl" shim "$PY" "$TMPD/delay.py") || fail "python3 failed"
+[ "$out" = done ] || fail "delay.py printed '$out'"
+grep -q '"type":"arm","how":"delay:300ms"' "$TMPD/delay.jsonl" || fail "no arm record for the delay"
+n=$(grep '"type":"site"' "$TMPD/delay.jsonl" | grep -c '"kind":"mmap"' || true)
+[ "$n" -eq 1 ] || { sites "$TMPD/delay.jsonl"; fail "$n mmap sites, want 1 (after the delay only)"; }
+
+# Pool exhaustion after arming.
+out=$(PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_HUGEPAGES=none PTFREEZE_MODE=report \
+	PTFREEZE_REPORT="$TMPD/grow.jsonl" shim "$PROGS/exhaust" 64) || fail "exhaust failed in report mode"
+[ "$out" = "malloc ok" ] || fail "report mode: '$out'"
+grep '"type":"site"' "$TMPD/grow.jsonl" | grep -q '"kind":"pool-exhausted"' || fail "no pool-exhausted site"
+grep -q '"type":"pool-grow","armed":true' "$TMPD/grow.jsonl" || fail "no pool-grow record"
+out=$(PTFREEZE_POOL=16M PTFREEZE_HUGEPAGES=none PTFREEZE_MODE=strict \
+	PTFREEZE_REPORT="$TMPD/nogrow.jsonl" shim "$PROGS/exhaust" 64) || fail "exhaust failed in strict mode"
+[ "$out" = "malloc null ENOMEM" ] || fail "strict mode: '$out', want malloc null ENOMEM"
+grep '"type":"site"' "$TMPD/nogrow.jsonl" | grep -q '"kind":"pool-exhausted".*"action":"blocked"' ||
+	fail "strict exhaustion not recorded as blocked"
+
+# abort: the record is written, then the process aborts.
+cat > "$TMPD/abort.py" <<'PY'
+import mmap, os, time
+time.sleep(0.5)
+os.write(1, b"before\n")
+m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED)
+print("after")
+PY
+PTFREEZE_ARM=delay:200ms PTFREEZE_MODE=strict PTFREEZE_STRICT_ACTION=abort PTFREEZE_REPORT="$TMPD/abort.jsonl" \
+	shim "$PY" "$TMPD/abort.py" > "$TMPD/abort.out" 2>&1
+r=$?
+[ $r -eq 134 ] || { cat "$TMPD/abort.out"; fail "strict abort: status $r, want 134 (SIGABRT)"; }
+grep '"type":"site"' "$TMPD/abort.jsonl" | grep -q '"kind":"mmap".*"action":"blocked"' || fail "abort: no blocked site"
+grep -q '"type":"summary","why":"abort"' "$TMPD/abort.jsonl" || fail "abort: no summary"
+grep -q after "$TMPD/abort.out" && fail "abort: the program went on"
+
+# A fork child writes its own report, marked as such.
+mkdir "$TMPD/fork"
+out=$(PTFREEZE_ARM=manual PTFREEZE_REPORT="$TMPD/fork/r-%p.jsonl" shim "$PY" -c '
+import os
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("forked")') || fail "fork under the shim"
+[ "$out" = forked ] || fail "fork: '$out'"
+[ "$(ls "$TMPD/fork" | wc -l)" -eq 2 ] || fail "want 2 report files, got: $(ls "$TMPD/fork")"
+grep -l '"fork_child":true' "$TMPD"/fork/*.jsonl >/dev/null || fail "no report marked fork_child"
+exit 0
