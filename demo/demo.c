@@ -4,9 +4,9 @@
  * latency spikes.  Start-up builds an order book; then it arms ptfreeze
  * (ptfreeze_arm(): a no-op without the shim) and runs its hot loop, which
  * allocates and frees orders (absorbed by the pool: no fault, no syscall),
- * maps scratch buffers (served from the pool), and - the bugs the report
- * should name - rotates a log through a writable shared file mapping,
- * unmaps a start-up buffer and starts a helper thread after start-up.
+ * maps scratch buffers and gives back a start-up buffer (both served by the
+ * pool), and - the bugs the report should name - rotates a log through a
+ * writable shared file mapping and starts a helper thread after start-up.
  * Prints latency percentiles of the hot loop and the page faults it took.
  * usage: ptfreeze-demo [orders]
  */
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 		lat[i] = now_ns() - t0;
 		if (i == n / 2) {
 			rotate_log(dir, 1);
-			munmap(startup_buf, 1 << 20); /* giving start-up memory back: a shootdown */
+			munmap(startup_buf, 1 << 20); /* a shootdown without ptfreeze; absorbed by its pool */
 			start_stats_thread();
 		}
 	}

@@ -212,7 +212,7 @@ static int p_grow(const char *s, struct config *c)
 }
 
 static const char *const hp_names[] = {"auto", "1g", "2m", "thp", "none"};
-static const char *const mode_names[] = {"off", "report", "strict"};
+static const char *const mode_names[] = {"off", "report", "strict", "would-block"};
 
 const char *config_hugepages_name(enum hugepages_mode m) { return hp_names[m]; }
 const char *config_mode_name(enum guard_mode m) { return mode_names[m]; }
@@ -244,7 +244,7 @@ static int p_verbose(const char *s, struct config *c)
 
 static int p_mode(const char *s, struct config *c)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (strcaseeq(s, mode_names[i])) {
 			c->mode = (enum guard_mode)i;
 			return 0;
@@ -346,6 +346,17 @@ static int p_log(const char *s, struct config *c)
 static int p_depth(const char *s, struct config *c) { return parse_int(s, 1, 128, &c->backtrace_depth); }
 static int p_sites(const char *s, struct config *c) { return parse_int(s, 16, 65536, &c->max_sites); }
 static int p_serve(const char *s, struct config *c) { return config_parse_bool(s, &c->serve_mmap); }
+static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
+
+static int p_stack(const char *s, struct config *c)
+{
+	size_t v;
+	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
+		return -EINVAL;
+	}
+	c->stack_prefault = v;
+	return 0;
+}
 
 const struct config_var config_vars[] = {
 	{"PTFREEZE_POOL", "256M", "a size of at least 2M and at most this machine's memory, like 512M or 4G",
@@ -358,7 +369,7 @@ const struct config_var config_vars[] = {
 	{"PTFREEZE_PREFAULT_THREADS", "0", "a number from 0 to 1024 (0: one per online CPU)",
 	 "threads that prefault the pool at start-up", p_threads},
 	{"PTFREEZE_VERBOSE", "0", "0, 1 or 2", "print start-up facts (1) and debug detail (2) on stderr", p_verbose},
-	{"PTFREEZE_MODE", "report", "off, report or strict",
+	{"PTFREEZE_MODE", "report", "off, report, strict or would-block",
 	 "what happens to a page-table change after arming", p_mode},
 	{"PTFREEZE_ARM", "delay:1s", "comma-separated manual, delay:DURATION (like 500ms or 5s), signal:NAME (like USR2)",
 	 "when start-up is over and the guard arms", p_arm},
@@ -372,6 +383,10 @@ const struct config_var config_vars[] = {
 	 "distinct violation sites kept (storage is preallocated)", p_sites},
 	{"PTFREEZE_SERVE_MMAP", "1", "0 or 1",
 	 "serve anonymous private mmap from the pool after arming", p_serve},
+	{"PTFREEZE_MLOCKALL", "0", "0 or 1",
+	 "at arming, lock everything mapped (code, data, stacks) with mlockall(MCL_CURRENT)", p_mlockall},
+	{"PTFREEZE_STACK_PREFAULT", "256K", "a size up to 64M (0: off)",
+	 "prefault this much of the main thread's stack at start-up", p_stack},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

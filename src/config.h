@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 enum hugepages_mode { HUGEPAGES_AUTO, HUGEPAGES_1G, HUGEPAGES_2M, HUGEPAGES_THP, HUGEPAGES_NONE };
-enum guard_mode { MODE_OFF, MODE_REPORT, MODE_STRICT };
+enum guard_mode { MODE_OFF, MODE_REPORT, MODE_STRICT, MODE_WOULD_BLOCK };
 enum strict_action { STRICT_ERRNO, STRICT_ABORT };
 
 #define CONFIG_PATH_MAX 1024
@@ -38,6 +38,8 @@ struct config {
 	int backtrace_depth;
 	int max_sites;
 	bool serve_mmap;
+	bool mlockall;
+	size_t stack_prefault;
 };
 
 struct config_var {

@@ -40,7 +40,7 @@ enum kind {
 
 enum verdict {
 	VERDICT_PASS,   /* not armed, or mode off: just do it */
-	VERDICT_RECORD, /* do it and record it */
+	VERDICT_RECORD, /* do it and record it (would-block mode: as "would-block") */
 	VERDICT_BLOCK,  /* refuse it and record it */
 };
 

@@ -14,6 +14,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "arena.h"
@@ -100,6 +101,24 @@ static void atfork_child(void)
 
 static void at_exit(void) { report_summary("exit"); }
 
+/*
+ * Touches `bytes` of the stack below this frame, a page at a time, so the
+ * main thread's first deep call after arming does not fault.  Capped well
+ * inside RLIMIT_STACK.
+ */
+__attribute__((noinline)) static void prefault_stack(size_t bytes)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && bytes + (64u << 10) > rl.rlim_cur) {
+		bytes = rl.rlim_cur > (128u << 10) ? rl.rlim_cur - (128u << 10) : 0;
+	}
+	volatile char *p = __builtin_alloca(bytes + 1);
+	for (size_t off = 0; off < bytes; off += 4096) {
+		p[off] = 0;
+	}
+	p[bytes] = 0;
+}
+
 static size_t retain_limit(void)
 {
 	size_t l = config.pool_size / 32;
@@ -127,6 +146,9 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 		report_prepare_summary((size_t)config.max_sites);
 	} else {
 		log_msg(LOG_ERROR, "no pool: running on plain jemalloc, violations are not recorded");
+	}
+	if (config.stack_prefault) {
+		prefault_stack(config.stack_prefault);
 	}
 	report_open(0);
 	report_header(0);

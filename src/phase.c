@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "autoconf.h"
 #include "config.h"
@@ -50,9 +52,21 @@ int phase_arm(const char *how)
 	}
 	memcpy(how_buf, how, n);
 	how_buf[n] = '\0';
+	long locked = 1;
+	if (config.mlockall) {
+		/* Everything mapped now stays resident: no fault on a cold page later. */
+		locked = sys_raw(SYS_mlockall, MCL_CURRENT, 0, 0, 0, 0, 0);
+		if (locked < 0) {
+			log_msg(LOG_WARN, "PTFREEZE_MLOCKALL: mlockall refused (%s); code and data are not locked",
+				locked == -EPERM ? "EPERM" : locked == -ENOMEM ? "ENOMEM: raise RLIMIT_MEMLOCK" : "error");
+		}
+		getrusage(RUSAGE_SELF, &ru); /* locking faults pages in: not the armed phase's */
+		base_minor = ru.ru_minflt;
+		base_major = ru.ru_majflt;
+	}
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
-	report_arm(how_buf, base_minor, base_major);
+	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
 }

@@ -339,7 +339,7 @@ static void put_faults(struct sb *sb, long minor, long major)
 	sb_printf(sb, "{\"minor\":%ld,\"major\":%ld}", minor, major);
 }
 
-void report_arm(const char *how, long minor, long major)
+void report_arm(const char *how, long minor, long major, const char *mlockall)
 {
 	char buf[512];
 	struct sb sb;
@@ -348,7 +348,13 @@ void report_arm(const char *how, long minor, long major)
 	put_str(&sb, how);
 	sb_printf(&sb, ",\"unix_ns\":%lu,\"faults_before\":", (unsigned long)sys_wall_ns());
 	put_faults(&sb, minor, major);
-	sb_printf(&sb, ",\"pool_used\":%zu}", pool_used());
+	sb_printf(&sb, ",\"pool_used\":%zu,\"mlockall\":", pool_used());
+	if (mlockall) {
+		put_str(&sb, mlockall);
+	} else {
+		sb_puts(&sb, "null");
+	}
+	sb_putc(&sb, '}');
 	emit(&sb);
 }
 
@@ -384,6 +390,22 @@ static bool arg_is_address(const char *name)
 	       strcmp(name, "handle") == 0;
 }
 
+/*
+ * "blocked" (strict refused it), "would-block" (would-block mode: it went
+ * ahead, strict would have refused it) or "allowed".  A writeback hazard is
+ * never refused.
+ */
+static const char *action_of(const struct event *ev)
+{
+	if (ev->blocked) {
+		return "blocked";
+	}
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+		return "would-block";
+	}
+	return "allowed";
+}
+
 void report_site(const struct site *s, const struct event *ev, long tid, unsigned long long t_ns)
 {
 	char buf[8192];
@@ -393,7 +415,7 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	}
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"site\",\"id\":%u,\"kind\":\"%s\",\"t_ns\":%llu,\"pid\":%ld,\"tid\":%ld,\"action\":\"%s\",\"args\":{",
-		  s->id, guard_kind_name(ev->kind), t_ns, sys_getpid(), tid, ev->blocked ? "blocked" : "allowed");
+		  s->id, guard_kind_name(ev->kind), t_ns, sys_getpid(), tid, action_of(ev));
 	const char *const *names = arg_names[ev->kind];
 	for (int i = 0, k = 0; i < 6 && names[i]; i++, k++) {
 		sb_printf(&sb, "%s\"%s\":", k ? "," : "", names[i]);
@@ -415,6 +437,9 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 		put_str(&sb, ev->detail);
 	} else {
 		sb_puts(&sb, "null");
+	}
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d", ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
 	}
 	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
 		  ev->result < 0 && ev->result > -4096 ? -1L : ev->result, ev->result < 0 && ev->result > -4096 ? -ev->result : 0L);

@@ -36,7 +36,8 @@ int report_expand(const char *tmpl, long pid, const char *exe, char *buf, size_t
 void report_header(long parent_pid);
 /* Writes a module record for every loaded object not yet written. */
 void report_modules(void);
-void report_arm(const char *how, long minor, long major);
+/* mlockall: NULL when PTFREEZE_MLOCKALL is off, else "locked" or "refused". */
+void report_arm(const char *how, long minor, long major, const char *mlockall);
 void report_disarm(void);
 /* The first-sight record of a site, with the call that created it. */
 void report_site(const struct site *s, const struct event *ev, long tid, unsigned long long t_ns);

@@ -10,7 +10,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
-check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust
+check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -23,10 +23,16 @@ tests_progs_cxx_LDADD = -lpthread -ldl
 tests_progs_exhaust_SOURCES = tests/progs/exhaust.c
 tests_progs_exhaust_CFLAGS = $(PROG_CFLAGS)
 tests_progs_exhaust_LDADD = -ldl
+tests_progs_coldcall_SOURCES = tests/progs/coldcall.c
+tests_progs_coldcall_CFLAGS = $(PROG_CFLAGS)
+tests_progs_coldcall_LDADD = tests/progs/libbigcode.la -ldl
 tests_progs_probe_SOURCES = tests/progs/probe.c
 tests_progs_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_probe_LDADD = -lpthread -ldl
-check_LTLIBRARIES += tests/progs/libearly.la tests/progs/libdlopen_target.la
+check_LTLIBRARIES += tests/progs/libearly.la tests/progs/libdlopen_target.la tests/progs/libbigcode.la
+tests_progs_libbigcode_la_SOURCES = tests/progs/bigcode_lib.c
+tests_progs_libbigcode_la_CFLAGS = $(AM_CFLAGS) -O1
+tests_progs_libbigcode_la_LDFLAGS = -rpath /nowhere -avoid-version -shared
 tests_progs_libdlopen_target_la_SOURCES = tests/progs/dlopen_target.c
 tests_progs_libdlopen_target_la_LDFLAGS = -rpath /nowhere -avoid-version -shared -module
 tests_progs_libearly_la_SOURCES = tests/progs/early_lib.c
@@ -38,6 +44,6 @@ tests_progs_early_CFLAGS = $(PROG_CFLAGS)
 tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
-	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
-	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/probe_check.py
+	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/probe_check.py

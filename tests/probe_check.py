@@ -4,7 +4,7 @@
 whose innermost frame resolves (addr2line on the module map) to the probe
 function that made it; the served anonymous mmap is absent.
 
-usage: probe_check.py REPORT PROBE_BINARY MODE(report|strict) [--killed]
+usage: probe_check.py REPORT PROBE_BINARY MODE(report|strict|would-block) [--killed]
 Exit 0 if the report is right, 1 with a reason otherwise."""
 import json
 import subprocess
@@ -54,7 +54,7 @@ def main():
         if len(got) != 1:
             fail(f"{len(got)} sites of kind {kind}, want 1 (kinds: {sorted(by_kind)})")
         s = got[0]
-        want_action = "blocked" if mode == "strict" else "allowed"
+        want_action = {"strict": "blocked", "report": "allowed", "would-block": "would-block"}[mode]
         if s["action"] != want_action:
             fail(f"{kind}: action {s['action']}, want {want_action}")
         if not s["stack"]:
