@@ -108,7 +108,16 @@ bool guard_pool_exhausted(size_t need, const char *who)
 		guard_record(&ev);
 		return false;
 	}
-	int r = pool_grow(need, config.pool_grow, !armed);
+	/*
+	 * During start-up grow geometrically (a quarter of the pool at least):
+	 * the working set is still being built, and the slack absorbs the
+	 * fragmentation of the steady state so it needs no growth after arming.
+	 */
+	size_t step = config.pool_grow;
+	if (!armed && step && step < pool_size() / 4) {
+		step = pool_size() / 4;
+	}
+	int r = pool_grow(need, step, !armed);
 	report_pool_grow(need, r, armed, who);
 	if (armed) {
 		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need, .result = r};
