@@ -90,9 +90,19 @@ int report_expand(const char *tmpl, long pid, const char *exe_path, char *buf, s
 	return sb.overflow ? -ENAMETOOLONG : 0;
 }
 
+/* Opens the report path, moved clear of the low descriptors programs dup2 over. */
 static long open_file(int extra)
 {
-	return sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND | extra, 0600);
+	long r = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND | extra, 0600);
+	if (r < 0) {
+		return r;
+	}
+	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
+	if (high >= 0) {
+		sys_close((int)r);
+		r = high;
+	}
+	return r;
 }
 
 static void remember_identity(void)
@@ -129,12 +139,6 @@ int report_open(long parent_pid)
 			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
 		return (int)r;
 	}
-	/* Keep clear of the low descriptors programs like to dup2 over. */
-	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-	if (high >= 0) {
-		sys_close((int)r);
-		r = high;
-	}
 	fd = (int)r;
 	remember_identity();
 	(void)parent_pid;
@@ -157,11 +161,6 @@ static bool fd_still_ours(void)
 	}
 	long r = open_file(0);
 	if (r >= 0) {
-		long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-		if (high >= 0) {
-			sys_close((int)r);
-			r = high;
-		}
 		fd = (int)r;
 		remember_identity();
 	}
