@@ -55,6 +55,36 @@ static void put_sel(struct sb *sb, const char *key, const char *path)
 	}
 }
 
+static int tlb_line(char *line, void *arg)
+{
+	char *p = line;
+	while (*p == ' ') {
+		p++;
+	}
+	if (strncmp(p, "TLB:", 4) != 0) {
+		return 1;
+	}
+	long sum = 0;
+	for (p += 4;;) {
+		while (*p == ' ') {
+			p++;
+		}
+		if (*p < '0' || *p > '9') {
+			break;
+		}
+		sum += strtol(p, &p, 10);
+	}
+	*(long *)arg = sum;
+	return 0;
+}
+
+long audit_tlb_shootdowns(void)
+{
+	long n = -1;
+	sys_for_each_line("/proc/interrupts", tlb_line, &n);
+	return n;
+}
+
 void audit_snapshot_json(struct sb *sb, size_t pool_size)
 {
 	int swaps = 0;

@@ -13,6 +13,13 @@
 
 #include "fmt.h"
 
+/*
+ * TLB shootdown interrupts the kernel has counted on all CPUs since boot
+ * (the "TLB:" line of /proc/interrupts), or -1 if unreadable.  System-wide:
+ * other processes' shootdowns count too.  Async-signal-safe.
+ */
+long audit_tlb_shootdowns(void);
+
 /* Writes the host facts as one JSON object. */
 void audit_snapshot_json(struct sb *sb, size_t pool_size);
 

@@ -25,6 +25,7 @@
 #define LOG_SITES_MAX 50
 
 static _Atomic uint64_t events;
+static _Atomic uint64_t events_by_kind[KIND_COUNT];
 static _Atomic unsigned logged_sites;
 
 static const char *const kind_names[KIND_COUNT] = {
@@ -50,6 +51,7 @@ static const char *const kind_names[KIND_COUNT] = {
 const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
 
 uint64_t guard_events(void) { return atomic_load(&events); }
+uint64_t guard_events_of(enum kind k) { return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) : 0; }
 
 enum verdict guard_verdict(enum kind k)
 {
@@ -69,6 +71,7 @@ void guard_record(struct event *ev)
 	struct site *s = capture_site(ev->kind, ips, n, &is_new);
 	uint64_t t = phase_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
 	if (s) {
 		if (is_new) {
 			s->first_ns = t;

@@ -77,7 +77,8 @@ bool guard_pool_exhausted(size_t need, const char *who);
 bool guard_advice_is_guarded(int advice);
 const char *guard_advice_name(int advice);
 
-/* Violations recorded (events, not sites) since start. */
+/* Violations recorded (events, not sites) since start, in all and by kind. */
 uint64_t guard_events(void);
+uint64_t guard_events_of(enum kind k);
 
 #endif

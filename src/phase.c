@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "autoconf.h"
+#include "audit.h"
 #include "config.h"
 #include "fmt.h"
 #include "log.h"
@@ -23,12 +24,14 @@
 static _Atomic int armed;
 static _Atomic uint64_t armed_at;
 static uint64_t deadline;
-static long base_minor, base_major;
+static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
 static struct sigaction chained;
 
 uint64_t phase_armed_at(void) { return atomic_load(&armed_at); }
 const char *phase_how(void) { return how_buf[0] ? how_buf : NULL; }
+
+long phase_tlb_baseline(void) { return base_tlb; }
 
 void phase_fault_baseline(long *minor, long *major)
 {
@@ -64,6 +67,7 @@ int phase_arm(const char *how)
 		base_minor = ru.ru_minflt;
 		base_major = ru.ru_majflt;
 	}
+	base_tlb = audit_tlb_shootdowns();
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");

@@ -30,6 +30,8 @@ uint64_t phase_since_arm_ns(void);
 uint64_t phase_armed_at(void);
 /* Minor and major faults at the last arming. */
 void phase_fault_baseline(long *minor, long *major);
+/* System-wide TLB shootdown count at the last arming, -1 if unknown. */
+long phase_tlb_baseline(void);
 /* "signal:USR2" etc.: what armed the process last, or NULL. */
 const char *phase_how(void);
 

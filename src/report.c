@@ -509,8 +509,22 @@ void report_summary(const char *why)
 			  (unsigned long)atomic_load(&s->blocked), (unsigned long)atomic_load(&s->bytes),
 			  (unsigned long)s->first_ns, (unsigned long)atomic_load(&s->last_ns));
 	}
-	sb_printf(&sb, "],\"events\":%lu,\"dropped_sites\":%lu,\"pool\":", (unsigned long)guard_events(),
-		  (unsigned long)capture_dropped());
+	sb_printf(&sb, "],\"events\":%lu,\"events_by_kind\":{", (unsigned long)guard_events());
+	for (int kd = 0, n = 0; kd < KIND_COUNT; kd++) {
+		uint64_t c = guard_events_of((enum kind)kd);
+		if (c) {
+			sb_printf(&sb, "%s\"%s\":%lu", n++ ? "," : "", guard_kind_name((enum kind)kd), (unsigned long)c);
+		}
+	}
+	long tlb_now = audit_tlb_shootdowns(), tlb_arm = phase_tlb_baseline();
+	/* Calls of this process that can cause shootdowns, beside the system-wide count. */
+	uint64_t own = guard_events_of(KIND_MUNMAP) + guard_events_of(KIND_MPROTECT) +
+		       guard_events_of(KIND_PKEY_MPROTECT) + guard_events_of(KIND_MREMAP) + guard_events_of(KIND_MADVISE) +
+		       guard_events_of(KIND_FORK) + guard_events_of(KIND_DLCLOSE) + guard_events_of(KIND_SHMDT);
+	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
+		       "\"own_calls_that_can_shoot_down\":%lu}",
+		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
+	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());
 	emit(&sb);
