@@ -144,7 +144,7 @@ int config_parse_signal(const char *s, int *sig)
 	uint64_t v;
 	if (strncmp(s, "RTMIN+", 6) == 0 || strncmp(s, "rtmin+", 6) == 0) {
 		size_t n = parse_u64(s + 6, &v);
-		if (n == 0 || s[6 + n] != '\0' || (int)v > SIGRTMAX - SIGRTMIN) {
+		if (n == 0 || s[6 + n] != '\0' || v > (uint64_t)(SIGRTMAX - SIGRTMIN)) {
 			return -EINVAL;
 		}
 		*sig = SIGRTMIN + (int)v;
@@ -347,6 +347,7 @@ static int p_depth(const char *s, struct config *c) { return parse_int(s, 1, 128
 static int p_sites(const char *s, struct config *c) { return parse_int(s, 16, 65536, &c->max_sites); }
 static int p_serve(const char *s, struct config *c) { return config_parse_bool(s, &c->serve_mmap); }
 static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
+static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
 static int p_stack(const char *s, struct config *c)
 {
@@ -385,6 +386,8 @@ const struct config_var config_vars[] = {
 	 "serve anonymous private mmap from the pool after arming", p_serve},
 	{"PTFREEZE_MLOCKALL", "0", "0 or 1",
 	 "at arming, lock everything mapped (code, data, stacks) with mlockall(MCL_CURRENT)", p_mlockall},
+	{"PTFREEZE_SECCOMP", "off", "on or off (also 1 or 0)",
+	 "at arming, install a seccomp filter that catches direct system calls (irreversible)", p_seccomp},
 	{"PTFREEZE_STACK_PREFAULT", "256K", "a size up to 64M (0: off)",
 	 "prefault this much of the main thread's stack at start-up", p_stack},
 };
@@ -475,6 +478,7 @@ int config_load(char **envp)
 			log_msg(LOG_ERROR, "%s: cannot parse '%s' (expected %s); using %s", config_vars[i].name, show,
 				config_vars[i].form, config_vars[i].def);
 			config_vars[i].parse(config_vars[i].def, &config);
+			strncpy(values[i], config_vars[i].def, CONFIG_VALUE_MAX - 1);
 			bad++;
 			continue;
 		}

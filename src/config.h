@@ -39,6 +39,7 @@ struct config {
 	int max_sites;
 	bool serve_mmap;
 	bool mlockall;
+	bool seccomp;
 	size_t stack_prefault;
 };
 

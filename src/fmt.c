@@ -77,26 +77,34 @@ void sb_puthex(struct sb *sb, uint64_t v)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (1..4), or 0: overlong
+ * forms, surrogates and code points above U+10FFFF are not well formed
+ * (strict JSON readers reject them).
+ */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
-	unsigned char c = s[0];
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	if (c < 0x80) {
 		return 1;
-	} else if ((c & 0xe0) == 0xc0 && c >= 0xc2) {
+	} else if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
-	} else if ((c & 0xf0) == 0xe0) {
+	} else if (c >= 0xe0 && c <= 0xef) {
 		len = 3;
-	} else if ((c & 0xf8) == 0xf0 && c <= 0xf4) {
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
 		len = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
 	} else {
 		return 0;
 	}
-	if (len > n) {
+	if (len > n || s[1] < lo || s[1] > hi) {
 		return 0;
 	}
-	for (size_t i = 1; i < len; i++) {
+	for (size_t i = 2; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80) {
 			return 0;
 		}

@@ -612,9 +612,11 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 			absorbed(v, &ev);
 			return ret_int(-EPERM);
 		}
-		pmap_advise(addr, len, advice);
-		absorbed(v, &ev);
-		return 0;
+		if (pmap_advise(addr, len, advice)) {
+			absorbed(v, &ev);
+			return 0;
+		}
+		/* Pages it made unwritable: the kernel zeroes them (they fault back in). */
 	}
 	if (st != SHIM_READY || !guard_advice_is_guarded(advice) || internal_call(__builtin_return_address(0))) {
 		return ret_int(sys_madvise(addr, len, advice));
@@ -653,7 +655,9 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 			guard_record(&ev_);                                                                \
 			on_block;                                                                          \
 		}                                                                                          \
+		shim_busy++; /* the seccomp backstop must not record the call twice */                     \
 		call;                                                                                      \
+		shim_busy--;                                                                               \
 		if (v_ == VERDICT_RECORD) {                                                                \
 			ev_.result = (result_of);                                                          \
 			guard_record(&ev_);                                                                \
@@ -707,9 +711,24 @@ EXPORT int shmdt(const void *addr)
 
 EXPORT pid_t fork(void)
 {
-	pid_t r;
-	GUARDED(KIND_FORK, "fork write-protects every private page of the parent", 0, 0, 0, 0,
-		errno = EPERM; return -1, r = real.fork(), r < 0 ? -(long)errno : (long)r);
+	int st = atomic_load_explicit(&shim_state, memory_order_acquire);
+	enum verdict v = st == SHIM_READY ? guard_verdict(KIND_FORK) : VERDICT_PASS;
+	struct event ev = {.kind = KIND_FORK, .detail = "fork write-protects every private page of the parent"};
+	if (v == VERDICT_BLOCK) {
+		ev.result = -EPERM;
+		ev.blocked = true;
+		guard_record(&ev);
+		errno = EPERM;
+		return -1;
+	}
+	shim_busy++;
+	pid_t r = real.fork();
+	shim_busy--;
+	/* The parent's event: the child starts a report of its own. */
+	if (v == VERDICT_RECORD && r != 0) {
+		ev.result = r < 0 ? -(long)errno : (long)r;
+		guard_record(&ev);
+	}
 	return r;
 }
 

@@ -15,6 +15,7 @@
 
 #include "autoconf.h"
 #include "audit.h"
+#include "backstop.h"
 #include "config.h"
 #include "fmt.h"
 #include "log.h"
@@ -68,6 +69,9 @@ int phase_arm(const char *how)
 		base_major = ru.ru_majflt;
 	}
 	base_tlb = audit_tlb_shootdowns();
+	if (config.seccomp) {
+		backstop_install();
+	}
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");

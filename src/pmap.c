@@ -287,21 +287,26 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 	return n;
 }
 
-void pmap_advise(void *p, size_t len, int advice)
+bool pmap_advise(void *p, size_t len, int advice)
 {
 	if (advice != MADV_DONTNEED && advice != MADV_REMOVE) {
-		return;
+		return true;
 	}
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
 	lock_take();
 	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
-		uintptr_t s = served.v[i].start > a ? served.v[i].start : a;
-		uintptr_t t = served.v[i].end < e ? served.v[i].end : e;
-		if (!(served.v[i].flags & BLOCK_PROTECTED)) {
-			memset((void *)s, 0, t - s);
+		if (served.v[i].flags & BLOCK_PROTECTED) {
+			lock_drop();
+			return false;
 		}
 	}
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
+		uintptr_t s = served.v[i].start > a ? served.v[i].start : a;
+		uintptr_t t = served.v[i].end < e ? served.v[i].end : e;
+		memset((void *)s, 0, t - s);
+	}
 	lock_drop();
+	return true;
 }
 
 /* Splits served blocks so that none straddles addr (a page boundary). */

@@ -49,13 +49,18 @@ size_t pmap_unmap(void *p, size_t len);
 
 /*
  * mremap of a block wholly served: flags as mremap(2) (MREMAP_MAYMOVE;
- * MREMAP_FIXED and MREMAP_DONTUNMAP give -EINVAL).  Returns the new address
- * or NULL with *err set.
+ * MREMAP_FIXED and MREMAP_DONTUNMAP give -EINVAL).  A block whose
+ * protection the program changed is not moved (-EFAULT: it may not be
+ * readable).  Returns the new address or NULL with *err set.
  */
 void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err);
 
-/* madvise on served pages: DONTNEED/REMOVE zero them, the rest is a no-op. */
-void pmap_advise(void *p, size_t len, int advice);
+/*
+ * madvise on served pages: DONTNEED/REMOVE zero them, the rest is a no-op.
+ * False (nothing done) when pages to zero have had their protection
+ * changed: the caller asks the kernel, which can zero unwritable pages.
+ */
+bool pmap_advise(void *p, size_t len, int advice);
 
 /* Notes that the program changed the protection of served pages. */
 void pmap_mark_protected(void *p, size_t len);

@@ -93,9 +93,15 @@ int report_expand(const char *tmpl, long pid, const char *exe_path, char *buf, s
 /* Opens the report path, moved clear of the low descriptors programs dup2 over. */
 static long open_file(int extra)
 {
-	long r = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND | extra, 0600);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the program. */
+	long r = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND | O_NONBLOCK | extra, 0600);
 	if (r < 0) {
 		return r;
+	}
+	struct stat st;
+	if (sys_raw(SYS_fstat, r, (long)&st, 0, 0, 0, 0) != 0 || !S_ISREG(st.st_mode)) {
+		sys_close((int)r);
+		return -EINVAL;
 	}
 	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
 	if (high >= 0) {
@@ -136,7 +142,7 @@ int report_open(long parent_pid)
 	long r = open_file(O_TRUNC);
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
-			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
+			path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
 		return (int)r;
 	}
 	fd = (int)r;
@@ -177,7 +183,8 @@ static void emit(struct sb *sb)
 		log_msg(LOG_WARN, "report: a record did not fit its buffer and was cut");
 		return;
 	}
-	sb_putc(sb, '\n');
+	/* Every record buffer is initialised one byte short: the newline fits. */
+	sb->buf[sb->len++] = '\n';
 	sys_write_all(fd, sb->buf, sb->len);
 }
 

@@ -30,7 +30,7 @@ int report_open(long parent_pid);
 bool report_enabled(void);
 const char *report_path(void);
 
-/* Expands a template for pid and exe into buf; 0 or -ENAMETOOLONG. */
+/* Expands a template for pid and exe into buf; 0, -EINVAL (unknown %) or -ENAMETOOLONG. */
 int report_expand(const char *tmpl, long pid, const char *exe, char *buf, size_t cap);
 
 void report_header(long parent_pid);

@@ -9,6 +9,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -173,8 +174,8 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 		return (int)fd;
 	}
 	size_t have = 0;
-	int stop = 0;
-	for (;;) {
+	bool stop = false, skipping = false; /* skipping: the rest of a line already delivered cut */
+	while (!stop) {
 		long n = sys_read((int)fd, buf + have, sizeof(buf) - 1 - have);
 		if (n == -EINTR) {
 			continue;
@@ -185,17 +186,19 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 		}
 		have += (size_t)n;
 		size_t start = 0;
-		for (size_t i = 0; i < have; i++) {
-			if (buf[i] == '\n') {
-				buf[i] = '\0';
-				if (!stop && !fn(buf + start, arg)) {
-					stop = 1;
-				}
-				start = i + 1;
+		for (size_t i = 0; i < have && !stop; i++) {
+			if (buf[i] != '\n') {
+				continue;
 			}
+			buf[i] = '\0';
+			if (!skipping) {
+				stop = !fn(buf + start, arg);
+			}
+			skipping = false;
+			start = i + 1;
 		}
 		if (n == 0) {
-			if (start < have && !stop) {
+			if (start < have && !stop && !skipping) {
 				buf[have] = '\0';
 				fn(buf + start, arg);
 			}
@@ -204,16 +207,14 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 		if (start == 0 && have == sizeof(buf) - 1) {
 			/* Overlong line: deliver it cut, drop the rest of it. */
 			buf[have] = '\0';
-			if (!stop && !fn(buf, arg)) {
-				stop = 1;
+			if (!skipping) {
+				stop = !fn(buf, arg);
 			}
+			skipping = true;
 			start = have;
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		if (stop) {
-			break;
-		}
 	}
 	sys_close((int)fd);
 	return 0;

@@ -46,11 +46,12 @@ long sys_read_file(const char *path, char *buf, size_t cap);
 uint64_t sys_now_ns(void);
 uint64_t sys_wall_ns(void);
 
-#endif
-
 /*
  * Calls fn for each line of a (proc) file, read through a fixed buffer with
- * raw syscalls; lines longer than the buffer are cut.  fn returns false to
- * stop.  Returns 0 or -errno.
+ * raw syscalls; a line longer than the buffer is delivered cut and the rest
+ * of it dropped.  fn returns false to stop.  Returns 0 or -errno.
  */
 int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *arg);
+
+#endif
+

@@ -1,1 +1,19 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# Unit tests: one Check suite per module of the shim (check_<module>.c
+# mirrors src/<module>.c), linked statically against the convenience
+# library and run by one runner.  Each test runs in its own forked child.
+check_PROGRAMS += tests/unit/check_ptfreeze
+tests_unit_check_ptfreeze_SOURCES = \
+	tests/unit/check_ptfreeze.h \
+	tests/unit/check_main.c \
+	tests/unit/check_fmt.c \
+	tests/unit/check_sys.c \
+	tests/unit/check_config.c \
+	tests/unit/check_pool.c \
+	tests/unit/check_pmap.c \
+	tests/unit/check_capture.c \
+	tests/unit/check_guard.c \
+	tests/unit/check_report.c
+tests_unit_check_ptfreeze_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_ptfreeze_LDADD = src/libptfreeze_core.la $(CHECK_LIBS) $(JEMALLOC_LIBS) -ldl -lpthread
+TESTS += tests/unit/check_ptfreeze
