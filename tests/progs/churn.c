@@ -125,6 +125,8 @@ static void *work(void *arg)
 	pthread_barrier_wait(w->go);
 	churn(w->set, w->n, ops / nthreads, &w->seed);
 	pthread_barrier_wait(w->go);
+	/* Exit (glibc then madvises the stack away) only after the end marker. */
+	pthread_barrier_wait(w->go);
 	return NULL;
 }
 
@@ -196,6 +198,7 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&go); /* all done */
 	marker("CHURN-END");
 	getrusage(RUSAGE_SELF, &b);
+	pthread_barrier_wait(&go); /* release the workers */
 	printf("churn: minor=%ld major=%ld ops=%ld\n", b.ru_minflt - a.ru_minflt, b.ru_majflt - a.ru_majflt, ops);
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(w[i].t, NULL);
