@@ -1,78 +1,286 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * audit: host facts for the report header and `ptfreeze check` (see
- * audit.h).  Raw reads only; must not allocate.
+ * audit: host facts, the rules that judge them, and the writeback-hazard
+ * rule for mappings (see audit.h).  The rules follow the tuning guide:
+ * swap off, THP never (or at least no background collapsing), KSM off,
+ * NUMA balancing off, no proactive compaction, and hugetlb pages reserved
+ * for the pool.  Raw reads through sys.h only: no stdio, no malloc, no
+ * getenv; the shim runs this in its constructor.
  */
 #include "audit.h"
 
-#include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "sys.h"
 
-/* The bracketed choice of a sysfs selector ("always [madvise] never"). */
-static const char *selected(const char *path, char *buf, size_t cap)
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
+#define HP2M_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB"
+#define HP1G_DIR "/sys/kernel/mm/hugepages/hugepages-1048576kB"
+#define MB (1024ull * 1024)
+#define GB (1024ull * MB)
+#define CAP_IPC_LOCK_BIT 14
+
+/* ---- small parsers (no strtol: keep this file free of locale machinery) ---- */
+
+static const char *skip_space(const char *s)
 {
-	if (sys_read_file(path, buf, cap) <= 0) {
-		return NULL;
+	while (*s == ' ' || *s == '\t') {
+		s++;
 	}
-	char *l = strchr(buf, '['), *r = l ? strchr(l, ']') : NULL;
-	if (!l || !r) {
-		char *nl = strchr(buf, '\n');
-		if (nl) {
-			*nl = '\0';
+	return s;
+}
+
+/* Decimal number with optional sign; -1 if there is none. */
+static long long parse_ll(const char *s, const char **end)
+{
+	s = skip_space(s);
+	bool neg = *s == '-';
+	if (neg) {
+		s++;
+	}
+	if (*s < '0' || *s > '9') {
+		if (end) {
+			*end = s;
 		}
-		return buf;
+		return -1;
 	}
-	*r = '\0';
-	return l + 1;
+	long long v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (*s - '0');
+	}
+	if (end) {
+		*end = s;
+	}
+	return neg ? -v : v;
+}
+
+static unsigned long long parse_hex(const char *s, const char **end)
+{
+	unsigned long long v = 0;
+	for (;; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9') {
+			d = *s - '0';
+		} else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f') {
+			d = (*s | 0x20) - 'a' + 10;
+		} else {
+			break;
+		}
+		v = v << 4 | (unsigned long long)d;
+	}
+	if (end) {
+		*end = s;
+	}
+	return v;
 }
 
 static long number(const char *path)
 {
 	char buf[64];
-	return sys_read_file(path, buf, sizeof(buf)) > 0 ? atol(buf) : -1;
+	return sys_read_file(path, buf, sizeof(buf)) > 0 ? (long)parse_ll(buf, NULL) : -1;
 }
 
-static int count_swaps(char *line, void *arg)
+/* The bracketed choice of a sysfs selector ("always [madvise] never"). */
+static void selected(const char *path, char *out, size_t cap)
 {
-	if (strncmp(line, "Filename", 8) != 0 && line[0] != '\0') {
-		(*(int *)arg)++;
+	char buf[256];
+	out[0] = '\0';
+	if (sys_read_file(path, buf, sizeof(buf)) <= 0) {
+		return;
+	}
+	char *l = strchr(buf, '['), *r = l ? strchr(l, ']') : NULL;
+	const char *v = buf;
+	if (l && r) {
+		*r = '\0';
+		v = l + 1;
+	} else {
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	size_t n = strlen(v);
+	if (n >= cap) {
+		n = cap - 1;
+	}
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+static void proc_path(char *buf, size_t cap, long pid, const char *file)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	if (pid > 0) {
+		sb_printf(&sb, "/proc/%ld/%s", pid, file);
+	} else {
+		sb_printf(&sb, "/proc/self/%s", file);
+	}
+	sb_cstr(&sb);
+}
+
+/* ---- readers ---- */
+
+struct swaps {
+	int n;
+	long long kb;
+};
+
+static int swap_line(char *line, void *arg)
+{
+	struct swaps *s = arg;
+	if (line[0] == '\0' || strncmp(line, "Filename", 8) == 0) {
+		return 1;
+	}
+	/* Filename Type Size Used Priority: the size is the third field. */
+	const char *p = line;
+	for (int field = 0; field < 2; field++) {
+		p += strcspn(p, " \t");
+		p = skip_space(p);
+	}
+	long long kb = parse_ll(p, NULL);
+	s->n++;
+	s->kb += kb > 0 ? kb : 0;
+	return 1;
+}
+
+static int meminfo_line(char *line, void *arg)
+{
+	if (strncmp(line, "Hugepagesize:", 13) == 0) {
+		*(long *)arg = (long)parse_ll(line + 13, NULL);
+		return 0;
 	}
 	return 1;
 }
 
-static void put_sel(struct sb *sb, const char *key, const char *path)
+static int limits_line(char *line, void *arg)
 {
-	char buf[256];
-	const char *v = selected(path, buf, sizeof(buf));
-	sb_printf(sb, ",\"%s\":", key);
-	if (v) {
-		sb_json(sb, v, strlen(v));
-	} else {
-		sb_puts(sb, "null");
+	struct audit_facts *f = arg;
+	if (strncmp(line, "Max locked memory", 17) != 0) {
+		return 1;
 	}
+	const char *p = skip_space(line + 17);
+	if (strncmp(p, "unlimited", 9) == 0) {
+		f->memlock_known = f->memlock_unlimited = true;
+	} else {
+		long long v = parse_ll(p, NULL);
+		f->memlock_known = v >= 0;
+		f->memlock_bytes = v >= 0 ? (unsigned long long)v : 0;
+	}
+	return 0;
+}
+
+static int status_line(char *line, void *arg)
+{
+	if (strncmp(line, "CapEff:", 7) == 0) {
+		unsigned long long caps = parse_hex(skip_space(line + 7), NULL);
+		*(bool *)arg = (caps >> CAP_IPC_LOCK_BIT) & 1;
+		return 0;
+	}
+	return 1;
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/*
+ * 1 if a kernel thread named khugepaged exists, 0 if not, -1 if /proc
+ * cannot be listed.  Kernel threads have low pids, and /proc lists in pid
+ * order, so this usually stops after a few dozen entries.
+ */
+static int khugepaged_running(void)
+{
+	long fd = sys_open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	char buf[4096] __attribute__((aligned(8)));
+	int found = 0;
+	for (;;) {
+		long n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0);
+		if (n <= 0) {
+			break;
+		}
+		for (long off = 0; off < n && !found;) {
+			const struct linux_dirent64 *d = (const struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9') {
+				continue;
+			}
+			char path[64], comm[32];
+			struct sb sb;
+			sb_init(&sb, path, sizeof(path));
+			sb_printf(&sb, "/proc/%s/comm", d->d_name);
+			sb_cstr(&sb);
+			if (sys_read_file(path, comm, sizeof(comm)) > 0 && strcmp(comm, "khugepaged\n") == 0) {
+				found = 1;
+			}
+		}
+		if (found) {
+			break;
+		}
+	}
+	sys_close((int)fd);
+	return found;
+}
+
+int audit_read(struct audit_facts *f, long pid, size_t pool_size)
+{
+	memset(f, 0, sizeof(*f));
+	f->pool_size = pool_size;
+	struct swaps sw = {0, 0};
+	int r = sys_for_each_line("/proc/swaps", swap_line, &sw);
+	if (r < 0) {
+		/* No /proc/swaps: /proc is missing, or the kernel has no swap at all. */
+		long fd = sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+		if (fd < 0) {
+			return (int)fd;
+		}
+		sys_close((int)fd);
+	}
+	f->swap_devices = sw.n;
+	f->swap_kb = sw.kb;
+	f->swappiness = number("/proc/sys/vm/swappiness");
+	selected(THP_DIR "/enabled", f->thp_enabled, sizeof(f->thp_enabled));
+	selected(THP_DIR "/defrag", f->thp_defrag, sizeof(f->thp_defrag));
+	f->khugepaged_defrag = number(THP_DIR "/khugepaged/defrag");
+	f->khugepaged_running = khugepaged_running();
+	f->ksm_run = number("/sys/kernel/mm/ksm/run");
+	f->numa_balancing = number("/proc/sys/kernel/numa_balancing");
+	f->hp2m_total = number(HP2M_DIR "/nr_hugepages");
+	f->hp2m_free = number(HP2M_DIR "/free_hugepages");
+	f->hp1g_total = number(HP1G_DIR "/nr_hugepages");
+	f->hp1g_free = number(HP1G_DIR "/free_hugepages");
+	f->default_hugepage_kb = -1;
+	sys_for_each_line("/proc/meminfo", meminfo_line, &f->default_hugepage_kb);
+	f->compaction_proactiveness = number("/proc/sys/vm/compaction_proactiveness");
+	f->extfrag_threshold = number("/proc/sys/vm/extfrag_threshold");
+	char path[64];
+	proc_path(path, sizeof(path), pid, "limits");
+	sys_for_each_line(path, limits_line, f);
+	proc_path(path, sizeof(path), pid, "status");
+	sys_for_each_line(path, status_line, &f->ipc_lock_cap);
+	return 0;
 }
 
 static int tlb_line(char *line, void *arg)
 {
-	char *p = line;
-	while (*p == ' ') {
-		p++;
-	}
+	const char *p = skip_space(line);
 	if (strncmp(p, "TLB:", 4) != 0) {
 		return 1;
 	}
 	long sum = 0;
 	for (p += 4;;) {
-		while (*p == ' ') {
-			p++;
-		}
-		if (*p < '0' || *p > '9') {
+		long long n = parse_ll(p, &p);
+		if (n < 0) {
 			break;
 		}
-		sum += strtol(p, &p, 10);
+		sum += (long)n;
 	}
 	*(long *)arg = sum;
 	return 0;
@@ -85,30 +293,451 @@ long audit_tlb_shootdowns(void)
 	return n;
 }
 
-void audit_snapshot_json(struct sb *sb, size_t pool_size)
+/* ---- rules ---- */
+
+const char *audit_status_name(enum audit_status s)
 {
-	int swaps = 0;
-	bool swaps_known = sys_for_each_line("/proc/swaps", count_swaps, &swaps) == 0;
-	sb_printf(sb, "{\"swap_devices\":%d", swaps_known ? swaps : -1);
-	put_sel(sb, "thp_enabled", "/sys/kernel/mm/transparent_hugepage/enabled");
-	put_sel(sb, "thp_defrag", "/sys/kernel/mm/transparent_hugepage/defrag");
-	sb_printf(sb, ",\"khugepaged_defrag\":%ld", number("/sys/kernel/mm/transparent_hugepage/khugepaged/defrag"));
-	sb_printf(sb, ",\"ksm_run\":%ld", number("/sys/kernel/mm/ksm/run"));
-	sb_printf(sb, ",\"numa_balancing\":%ld", number("/proc/sys/kernel/numa_balancing"));
-	sb_printf(sb, ",\"hugepages_2m\":{\"total\":%ld,\"free\":%ld}",
-		  number("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"),
-		  number("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"));
-	sb_printf(sb, ",\"hugepages_1g\":{\"total\":%ld,\"free\":%ld}",
-		  number("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"),
-		  number("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"));
-	sb_printf(sb, ",\"compaction_proactiveness\":%ld", number("/proc/sys/vm/compaction_proactiveness"));
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
-		if (rl.rlim_cur == RLIM_INFINITY) {
-			sb_puts(sb, ",\"memlock_limit\":\"unlimited\"");
+	static const char *const names[] = {"PASS", "WARN", "FAIL"};
+	return names[s];
+}
+
+struct judge {
+	struct audit_item *out;
+	int max, n;
+};
+
+static void vput(char *dst, const char *fmt, va_list ap)
+{
+	struct sb sb;
+	sb_init(&sb, dst, AUDIT_TEXT_MAX);
+	sb_vprintf(&sb, fmt, ap);
+	sb_cstr(&sb);
+}
+
+/* Adds an item; observed is a format.  Returns the item (NULL when full). */
+__attribute__((format(printf, 4, 5))) static struct audit_item *add(struct judge *j, enum audit_status st,
+								     const char *name, const char *fmt, ...)
+{
+	if (j->n >= j->max) {
+		return NULL;
+	}
+	struct audit_item *it = &j->out[j->n++];
+	it->status = st;
+	size_t l = strlen(name);
+	if (l >= sizeof(it->name)) {
+		l = sizeof(it->name) - 1;
+	}
+	memcpy(it->name, name, l);
+	it->name[l] = '\0';
+	va_list ap;
+	va_start(ap, fmt);
+	vput(it->observed, fmt, ap);
+	va_end(ap);
+	it->fix[0] = '\0';
+	return it;
+}
+
+__attribute__((format(printf, 2, 3))) static void fix(struct audit_item *it, const char *fmt, ...)
+{
+	if (it == NULL) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vput(it->fix, fmt, ap);
+	va_end(ap);
+}
+
+/* "256M", "1G", "8K", "123B": the largest unit that divides v exactly. */
+static const char *size_str(unsigned long long v, char *buf, size_t cap)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	if (v && v % GB == 0) {
+		sb_printf(&sb, "%lluG", v / GB);
+	} else if (v && v % MB == 0) {
+		sb_printf(&sb, "%lluM", v / MB);
+	} else if (v && v % 1024 == 0) {
+		sb_printf(&sb, "%lluK", v / 1024);
+	} else {
+		sb_printf(&sb, "%lluB", v);
+	}
+	return sb_cstr(&sb);
+}
+
+static void judge_swap(struct judge *j, const struct audit_facts *f)
+{
+	char s[32];
+	if (f->swap_devices == 0) {
+		add(j, AUDIT_PASS, "swap", "off");
+	} else {
+		fix(add(j, AUDIT_FAIL, "swap", "%d device%s, %s: anonymous pages can be swapped out (major faults)",
+			f->swap_devices, f->swap_devices == 1 ? "" : "s", size_str((unsigned long long)f->swap_kb * 1024, s, sizeof(s))),
+		    "swapoff -a");
+	}
+	if (f->swappiness < 0) {
+		add(j, AUDIT_PASS, "swappiness", "not available");
+	} else if (f->swap_devices == 0 || f->swappiness <= 10) {
+		add(j, AUDIT_PASS, "swappiness", "%ld%s", f->swappiness, f->swap_devices == 0 ? " (no swap)" : "");
+	} else {
+		fix(add(j, AUDIT_WARN, "swappiness", "%ld: the kernel prefers swapping anonymous memory", f->swappiness),
+		    "echo 1 > /proc/sys/vm/swappiness");
+	}
+}
+
+static void judge_thp(struct judge *j, const struct audit_facts *f)
+{
+	const char *en = f->thp_enabled;
+	if (en[0] == '\0') {
+		add(j, AUDIT_PASS, "thp-enabled", "not available (no transparent huge pages)");
+	} else if (strcmp(en, "never") == 0) {
+		add(j, AUDIT_PASS, "thp-enabled", "never");
+	} else {
+		bool always = strcmp(en, "always") == 0;
+		fix(add(j, always ? AUDIT_FAIL : AUDIT_WARN, "thp-enabled", "%s: %s", en,
+			always ? "khugepaged collapses every process's memory (shootdowns)"
+			       : "khugepaged collapses MADV_HUGEPAGE regions (shootdowns)"),
+		    "echo never > " THP_DIR "/enabled");
+	}
+
+	const char *df = f->thp_defrag;
+	bool thp_on = en[0] != '\0' && strcmp(en, "never") != 0;
+	if (df[0] == '\0') {
+		add(j, AUDIT_PASS, "thp-defrag", "not available");
+	} else if (!thp_on) {
+		add(j, AUDIT_PASS, "thp-defrag", "%s (THP is off)", df);
+	} else if (strcmp(df, "always") == 0) {
+		fix(add(j, AUDIT_FAIL, "thp-defrag", "always: page faults stall in direct compaction"),
+		    "echo madvise > " THP_DIR "/defrag");
+	} else if (strncmp(df, "defer", 5) == 0) {
+		fix(add(j, AUDIT_WARN, "thp-defrag", "%s: wakes kcompactd to compact in the background", df),
+		    "echo madvise > " THP_DIR "/defrag");
+	} else {
+		add(j, AUDIT_PASS, "thp-defrag", "%s", df);
+	}
+
+	if (f->khugepaged_running < 0) {
+		add(j, AUDIT_WARN, "khugepaged", "unknown (cannot list /proc)");
+	} else if (!f->khugepaged_running) {
+		add(j, AUDIT_PASS, "khugepaged", "not running");
+	} else if (f->khugepaged_defrag == 1) {
+		fix(add(j, AUDIT_WARN, "khugepaged", "running, defrag 1: it compacts memory to collapse huge pages"),
+		    "echo 0 > " THP_DIR "/khugepaged/defrag");
+	} else {
+		fix(add(j, AUDIT_WARN, "khugepaged", "running: it rewrites page tables when it collapses huge pages"),
+		    "echo never > " THP_DIR "/enabled");
+	}
+}
+
+static void judge_ksm_numa(struct judge *j, const struct audit_facts *f)
+{
+	if (f->ksm_run < 0) {
+		add(j, AUDIT_PASS, "ksm", "not built into this kernel");
+	} else if (f->ksm_run == 1) {
+		fix(add(j, AUDIT_FAIL, "ksm", "1 (running): merging pages locks page tables and write-faults on unmerge"),
+		    "echo 2 > /sys/kernel/mm/ksm/run");
+	} else {
+		add(j, AUDIT_PASS, "ksm", "%ld (off)", f->ksm_run);
+	}
+	if (f->numa_balancing < 0) {
+		add(j, AUDIT_PASS, "numa-balancing", "not available (no NUMA balancing in this kernel)");
+	} else if (f->numa_balancing > 0) {
+		fix(add(j, AUDIT_FAIL, "numa-balancing", "%ld: page migration faults and shootdowns", f->numa_balancing),
+		    "echo 0 > /proc/sys/kernel/numa_balancing");
+	} else {
+		add(j, AUDIT_PASS, "numa-balancing", "0");
+	}
+}
+
+static void judge_hugepages(struct judge *j, const struct audit_facts *f)
+{
+	char pool[32];
+	size_str(f->pool_size, pool, sizeof(pool));
+	long need = (long)((f->pool_size + 2 * MB - 1) / (2 * MB));
+	if (f->hp2m_total < 0) {
+		add(j, AUDIT_WARN, "hugepages-2M", "not available: the %s pool falls back to THP or 4K pages", pool);
+	} else if (f->hp2m_free >= need) {
+		add(j, AUDIT_PASS, "hugepages-2M", "%ld reserved, %ld free (the %s pool needs %ld)", f->hp2m_total,
+		    f->hp2m_free, pool, need);
+	} else {
+		/* Without hugetlb pages the pool is THP (if THP is on) or 4K pages. */
+		bool thp_on = f->thp_enabled[0] != '\0' && strcmp(f->thp_enabled, "never") != 0;
+		long want = f->hp2m_total + (need - (f->hp2m_free > 0 ? f->hp2m_free : 0));
+		struct audit_item *it = add(j, thp_on ? AUDIT_WARN : AUDIT_FAIL, "hugepages-2M",
+					    "%ld reserved, %ld free (the %s pool needs %ld): the pool falls back to %s",
+					    f->hp2m_total, f->hp2m_free, pool, need, thp_on ? "THP" : "4K pages");
+		if (f->default_hugepage_kb == 2048) {
+			fix(it, "echo %ld > /proc/sys/vm/nr_hugepages", want);
 		} else {
-			sb_printf(sb, ",\"memlock_limit\":%lu", (unsigned long)rl.rlim_cur);
+			fix(it, "echo %ld > " HP2M_DIR "/nr_hugepages", want);
 		}
 	}
-	sb_printf(sb, ",\"pool_requested\":%zu}", pool_size);
+	if (f->hp1g_total < 0) {
+		add(j, AUDIT_PASS, "hugepages-1G", "not available (used only with PTFREEZE_HUGEPAGES=1g)");
+	} else {
+		add(j, AUDIT_PASS, "hugepages-1G", "%ld reserved, %ld free (used only with PTFREEZE_HUGEPAGES=1g)",
+		    f->hp1g_total, f->hp1g_free);
+	}
+}
+
+static void judge_memlock(struct judge *j, const struct audit_facts *f)
+{
+	char lim[32], pool[32];
+	size_str(f->pool_size, pool, sizeof(pool));
+	if (!f->memlock_known) {
+		add(j, AUDIT_WARN, "memlock", "unknown (cannot read the limits)");
+	} else if (f->memlock_unlimited) {
+		add(j, AUDIT_PASS, "memlock", "unlimited");
+	} else if (f->memlock_bytes >= f->pool_size) {
+		add(j, AUDIT_PASS, "memlock", "%s (covers the %s pool)", size_str(f->memlock_bytes, lim, sizeof(lim)), pool);
+	} else if (f->ipc_lock_cap) {
+		add(j, AUDIT_PASS, "memlock", "%s (does not apply: CAP_IPC_LOCK)", size_str(f->memlock_bytes, lim, sizeof(lim)));
+	} else {
+		fix(add(j, AUDIT_WARN, "memlock", "%s, less than the %s pool: PTFREEZE_MLOCK=1 cannot lock it",
+			size_str(f->memlock_bytes, lim, sizeof(lim)), pool),
+		    "ulimit -l unlimited");
+	}
+}
+
+static void judge_compaction(struct judge *j, const struct audit_facts *f)
+{
+	if (f->compaction_proactiveness < 0) {
+		add(j, AUDIT_PASS, "compaction-proactiveness", "not available");
+	} else if (f->compaction_proactiveness > 0) {
+		fix(add(j, AUDIT_WARN, "compaction-proactiveness", "%ld: kcompactd migrates pages in the background",
+			f->compaction_proactiveness),
+		    "echo 0 > /proc/sys/vm/compaction_proactiveness");
+	} else {
+		add(j, AUDIT_PASS, "compaction-proactiveness", "0");
+	}
+	if (f->extfrag_threshold < 0) {
+		add(j, AUDIT_PASS, "extfrag-threshold", "not available");
+	} else if (f->extfrag_threshold < 500) {
+		fix(add(j, AUDIT_WARN, "extfrag-threshold", "%ld: the kernel compacts before it reclaims",
+			f->extfrag_threshold),
+		    "echo 500 > /proc/sys/vm/extfrag_threshold");
+	} else {
+		add(j, AUDIT_PASS, "extfrag-threshold", "%ld", f->extfrag_threshold);
+	}
+}
+
+int audit_judge(const struct audit_facts *f, struct audit_item *out, int max)
+{
+	struct judge j = {out, max, 0};
+	judge_swap(&j, f);
+	judge_thp(&j, f);
+	judge_ksm_numa(&j, f);
+	judge_hugepages(&j, f);
+	judge_memlock(&j, f);
+	judge_compaction(&j, f);
+	return j.n;
+}
+
+int audit_run(struct audit_item *out, int max, size_t pool_size)
+{
+	struct audit_facts f;
+	int r = audit_read(&f, 0, pool_size);
+	return r < 0 ? r : audit_judge(&f, out, max);
+}
+
+/* ---- the report header's snapshot ---- */
+
+static void put_str_or_null(struct sb *sb, const char *v)
+{
+	if (v[0]) {
+		sb_json(sb, v, strlen(v));
+	} else {
+		sb_puts(sb, "null");
+	}
+}
+
+void audit_snapshot_json(struct sb *sb, size_t pool_size)
+{
+	static struct audit_facts f;
+	static struct audit_item items[AUDIT_MAX_ITEMS];
+	if (audit_read(&f, 0, pool_size) < 0) {
+		sb_printf(sb, "{\"swap_devices\":-1,\"pool_requested\":%zu}", pool_size);
+		return;
+	}
+	sb_printf(sb, "{\"swap_devices\":%d", f.swap_devices);
+	sb_printf(sb, ",\"swappiness\":%ld", f.swappiness);
+	sb_puts(sb, ",\"thp_enabled\":");
+	put_str_or_null(sb, f.thp_enabled);
+	sb_puts(sb, ",\"thp_defrag\":");
+	put_str_or_null(sb, f.thp_defrag);
+	sb_printf(sb, ",\"khugepaged_defrag\":%ld", f.khugepaged_defrag);
+	sb_puts(sb, ",\"khugepaged_running\":");
+	sb_puts(sb, f.khugepaged_running < 0 ? "null" : f.khugepaged_running ? "true" : "false");
+	sb_printf(sb, ",\"ksm_run\":%ld", f.ksm_run);
+	sb_printf(sb, ",\"numa_balancing\":%ld", f.numa_balancing);
+	sb_printf(sb, ",\"hugepages_2m\":{\"total\":%ld,\"free\":%ld}", f.hp2m_total, f.hp2m_free);
+	sb_printf(sb, ",\"hugepages_1g\":{\"total\":%ld,\"free\":%ld}", f.hp1g_total, f.hp1g_free);
+	sb_printf(sb, ",\"compaction_proactiveness\":%ld", f.compaction_proactiveness);
+	sb_printf(sb, ",\"extfrag_threshold\":%ld", f.extfrag_threshold);
+	if (!f.memlock_known) {
+		sb_puts(sb, ",\"memlock_limit\":null");
+	} else if (f.memlock_unlimited) {
+		sb_puts(sb, ",\"memlock_limit\":\"unlimited\"");
+	} else {
+		sb_printf(sb, ",\"memlock_limit\":%llu", f.memlock_bytes);
+	}
+	sb_printf(sb, ",\"pool_requested\":%zu,\"checks\":[", pool_size);
+	int n = audit_judge(&f, items, AUDIT_MAX_ITEMS);
+	for (int i = 0; i < n; i++) {
+		sb_printf(sb, "%s{\"name\":\"%s\",\"status\":\"%s\",\"observed\":", i ? "," : "", items[i].name,
+			  audit_status_name(items[i].status));
+		sb_json(sb, items[i].observed, strlen(items[i].observed));
+		sb_puts(sb, ",\"fix\":");
+		put_str_or_null(sb, items[i].fix);
+		sb_putc(sb, '}');
+	}
+	sb_puts(sb, "]}");
+}
+
+/* ---- writeback hazards of one process ---- */
+
+bool audit_fstype_no_writeback(const char *fstype)
+{
+	static const char *const memory_fs[] = {"tmpfs", "hugetlbfs", "devtmpfs", "ramfs"};
+	for (size_t i = 0; i < sizeof(memory_fs) / sizeof(memory_fs[0]); i++) {
+		if (strcmp(fstype, memory_fs[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+#define MOUNT_MAX 512
+
+struct mount_lookup {
+	const char *path;
+	size_t path_len;
+	size_t best;
+	bool found;
+	char mount[MOUNT_MAX];
+	char fstype[32];
+};
+
+/* Copies a mountinfo field, undoing its octal escapes (\040 for a space). */
+static size_t unescape_field(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	while (*s && *s != ' ' && n + 1 < cap) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			out[n++] = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static int mount_line(char *line, void *arg)
+{
+	struct mount_lookup *m = arg;
+	/* id parent major:minor root mount-point options [optional...] - fstype source super-options */
+	const char *p = line;
+	for (int field = 0; field < 4 && *p; field++) {
+		p += strcspn(p, " ");
+		p = skip_space(p);
+	}
+	char mp[MOUNT_MAX];
+	size_t len = unescape_field(p, mp, sizeof(mp));
+	if (len == 0) {
+		return 1;
+	}
+	bool prefix = len == 1 ? mp[0] == '/'
+			       : len <= m->path_len && memcmp(m->path, mp, len) == 0 &&
+					 (m->path[len] == '/' || m->path[len] == '\0');
+	/* >=: a later mount on the same point hides the earlier one. */
+	if (!prefix || (m->found && len < m->best)) {
+		return 1;
+	}
+	const char *sep = strstr(p, " - ");
+	if (sep == NULL) {
+		return 1;
+	}
+	m->found = true;
+	m->best = len;
+	memcpy(m->mount, mp, len + 1);
+	unescape_field(sep + 3, m->fstype, sizeof(m->fstype));
+	return 1;
+}
+
+struct maps_walk {
+	const char *mountinfo;
+	int (*fn)(const struct audit_mapping *m, void *arg);
+	void *arg;
+};
+
+static bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+static int maps_line(char *line, void *arg)
+{
+	struct maps_walk *w = arg;
+	struct audit_mapping m;
+	const char *p = line;
+	m.start = (uintptr_t)parse_hex(p, &p);
+	if (*p++ != '-') {
+		return 1;
+	}
+	m.end = (uintptr_t)parse_hex(p, &p);
+	p = skip_space(p);
+	if (strlen(p) < 4) {
+		return 1;
+	}
+	memcpy(m.perms, p, 4);
+	m.perms[4] = '\0';
+	if (m.perms[1] != 'w' || m.perms[3] != 's') {
+		return 1;
+	}
+	p = skip_space(p + 4);
+	m.offset = parse_hex(p, &p);
+	for (int field = 0; field < 2; field++) { /* device, inode */
+		p = skip_space(p);
+		p += strcspn(p, " ");
+	}
+	m.path = skip_space(p);
+	m.mount = "";
+	m.fstype = "";
+	m.hazard = false;
+	/* Shared anonymous memory lives on the kernel's internal shmem mount. */
+	bool anonymous = m.path[0] != '/' || starts_with(m.path, "/dev/zero ") || starts_with(m.path, "/SYSV") ||
+			 starts_with(m.path, "/memfd:");
+	if (!anonymous) {
+		static const char deleted[] = " (deleted)";
+		struct mount_lookup look;
+		size_t len = strlen(m.path);
+		if (len > sizeof(deleted) - 1 && strcmp(m.path + len - (sizeof(deleted) - 1), deleted) == 0) {
+			len -= sizeof(deleted) - 1;
+		}
+		char path[1024];
+		if (len >= sizeof(path)) {
+			len = sizeof(path) - 1;
+		}
+		memcpy(path, m.path, len);
+		path[len] = '\0';
+		look.path = path;
+		look.path_len = len;
+		look.best = 0;
+		look.found = false;
+		look.mount[0] = look.fstype[0] = '\0';
+		sys_for_each_line(w->mountinfo, mount_line, &look);
+		m.mount = look.mount;
+		m.fstype = look.fstype;
+		/* Unknown filesystem: assume the worst, it is a file. */
+		m.hazard = !audit_fstype_no_writeback(look.fstype);
+	}
+	return w->fn(&m, w->arg);
+}
+
+int audit_mappings(long pid, int (*fn)(const struct audit_mapping *m, void *arg), void *arg)
+{
+	char maps[64], mountinfo[64];
+	proc_path(maps, sizeof(maps), pid, "maps");
+	proc_path(mountinfo, sizeof(mountinfo), pid, "mountinfo");
+	struct maps_walk w = {mountinfo, fn, arg};
+	return sys_for_each_line(maps, maps_line, &w);
 }

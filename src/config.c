@@ -463,6 +463,9 @@ int config_load(char **envp)
 			}
 		}
 		char show[72];
+		if (i == config_nvars && nlen == 16 && strncmp(*e, "PTFREEZE_LIBRARY", 16) == 0) {
+			continue; /* the ptfreeze command's, not the library's */
+		}
 		if (i == config_nvars) {
 			char name[72];
 			shown(*e, name, sizeof(name));

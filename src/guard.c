@@ -51,6 +51,15 @@ static const char *const kind_names[KIND_COUNT] = {
 const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
 
 uint64_t guard_events(void) { return atomic_load(&events); }
+void guard_reset(void)
+{
+	atomic_store(&events, 0);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		atomic_store(&events_by_kind[k], 0);
+	}
+	atomic_store(&logged_sites, 0);
+}
+
 uint64_t guard_events_of(enum kind k) { return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) : 0; }
 
 enum verdict guard_verdict(enum kind k)

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "capture.h"
+#include "guard.h"
 #include "interpose.h"
 #include "log.h"
 #include "phase.h"
@@ -92,11 +93,13 @@ static void atfork_child(void)
 	/* The child writes its own report; the parent's sites are the parent's. */
 	long parent = sys_getppid();
 	capture_reset();
+	guard_reset();
 	report_reset_modules();
 	if (report_open(parent) == 0) {
 		report_header(parent);
 		report_modules();
 	}
+	phase_atfork_child();
 }
 
 static void at_exit(void) { report_summary("exit"); }

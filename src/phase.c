@@ -79,6 +79,34 @@ int phase_arm(const char *how)
 	return 0;
 }
 
+void phase_settle(void)
+{
+	int expect = 0;
+	uint64_t due = deadline;
+	if (!due || sys_now_ns() < due || !atomic_compare_exchange_strong(&armed, &expect, 2)) {
+		return;
+	}
+	/* Due but never noticed (no intercepted call since): armed since the deadline. */
+	struct sb sb;
+	sb_init(&sb, how_buf, sizeof(how_buf));
+	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+	sb_cstr(&sb);
+	deadline = 0;
+	base_minor = base_major = -1; /* the fault counts at the deadline are unknown */
+	atomic_store(&armed_at, due);
+	atomic_store(&armed, 1);
+	report_arm(how_buf, -1, -1, NULL);
+}
+
+void phase_atfork_child(void)
+{
+	base_minor = 0;
+	base_major = 0;
+	if (atomic_load(&armed) == 1) {
+		report_arm(how_buf, 0, 0, NULL);
+	}
+}
+
 int phase_disarm(void)
 {
 	int expect = 1;

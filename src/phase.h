@@ -30,6 +30,19 @@ uint64_t phase_since_arm_ns(void);
 uint64_t phase_armed_at(void);
 /* Minor and major faults at the last arming. */
 void phase_fault_baseline(long *minor, long *major);
+/*
+ * At exit: if the delay trigger fell due but no intercepted call noticed
+ * it, records the process as armed since the deadline (fault baseline
+ * unknown: -1).
+ */
+void phase_settle(void);
+
+/*
+ * In a fork child: its fault counts start from zero, so the armed-phase
+ * baseline does too; and the child's report gets its own arm record.
+ */
+void phase_atfork_child(void);
+
 /* System-wide TLB shootdown count at the last arming, -1 if unknown. */
 long phase_tlb_baseline(void);
 /* "signal:USR2" etc.: what armed the process last, or NULL. */

@@ -481,6 +481,7 @@ void report_summary(const char *why)
 	if (fd < 0 || summary_buf == NULL || atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}
+	phase_settle();
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	long bmin = 0, bmaj = 0;
@@ -497,7 +498,7 @@ void report_summary(const char *why)
 		sb_puts(&sb, "null");
 	}
 	sb_puts(&sb, ",\"faults_armed\":");
-	if (armed) {
+	if (armed && bmin >= 0) {
 		put_faults(&sb, ru.ru_minflt - bmin, ru.ru_majflt - bmaj);
 	} else {
 		sb_puts(&sb, "null");

@@ -1,1 +1,43 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# The ptfreeze command (run, report, check), its man page and its tests.
+# The command links the shim's convenience library statically for the
+# option parsers (src/config.c) and the host checks (src/audit.c), so the
+# command and the library share one set of rules.
+bin_PROGRAMS += tools/ptfreeze
+tools_ptfreeze_SOURCES = \
+	tools/ptfreeze.c \
+	tools/cli.c tools/cli.h \
+	tools/cmd_run.c tools/target.c tools/target.h \
+	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
+	tools/symbolize.c tools/symbolize.h \
+	tools/render.c tools/render.h \
+	tools/cmd_check.c
+tools_ptfreeze_CPPFLAGS = $(AM_CPPFLAGS) -DPTFREEZE_LIBDIR='"$(libdir)"'
+tools_ptfreeze_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS)
+# The convenience library carries jemalloc as a dependency, which would
+# define the command's malloc: -lc first binds malloc to glibc, and
+# --as-needed then drops the unused jemalloc.
+tools_ptfreeze_LDFLAGS = -Wl,--as-needed
+tools_ptfreeze_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS) $(LIBDW_LIBS)
+
+dist_man_MANS += docs/ptfreeze.1
+
+# Tests of the command, judged from outside; each script sources tests/cli/lib.sh.
+check_PROGRAMS += tests/cli/probe tests/cli/static
+tests_cli_probe_SOURCES = tests/cli/probe.c
+tests_cli_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
+tests_cli_static_SOURCES = tests/cli/static.c
+tests_cli_static_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+tests_cli_static_LDFLAGS = -all-static
+
+CLI_TESTS = \
+	tests/cli/help.sh \
+	tests/cli/run.sh \
+	tests/cli/setuid.sh \
+	tests/cli/report.sh \
+	tests/cli/killed.sh \
+	tests/cli/invalid.sh \
+	tests/cli/check.sh \
+	tests/cli/check-pid.sh
+TESTS += $(CLI_TESTS)
+EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Invalid input to ptfreeze report: status 2 and one clear line naming the
+# file (and line) each time, while whatever is valid is still printed:
+# garbage, an empty file, a corrupt line in the middle, a first record that
+# is not a header, a newer format version, a missing file, a directory
+# without reports, no reports in the current directory.
+. "$(dirname "$0")/lib.sh"
+G="$TMPD/good"
+run_probe "$G"
+good=$(ls "$G"/r-*.jsonl)
+
+printf 'hello, world\n' > "$TMPD/garbage.jsonl"
+pf report "$TMPD/garbage.jsonl"
+expect_status 2 "a garbage file"
+one_error_line "a garbage file" 'garbage\.jsonl:1:'
+
+: > "$TMPD/empty.jsonl"
+pf report "$TMPD/empty.jsonl"
+expect_status 2 "an empty file"
+one_error_line "an empty file" 'empty\.jsonl: empty'
+
+{ head -n 1 "$good"; echo 'not json'; tail -n 1 "$good"; } > "$TMPD/middle.jsonl"
+pf report "$TMPD/middle.jsonl"
+expect_status 2 "a corrupt line in the middle"
+one_error_line "a corrupt line in the middle" 'middle\.jsonl:2:'
+
+sed -n 2p "$good" > "$TMPD/noheader.jsonl"
+pf report "$TMPD/noheader.jsonl"
+expect_status 2 "a first record that is not a header"
+one_error_line "a first record that is not a header" 'noheader\.jsonl:1: .*header'
+
+head -n 1 "$good" | sed 's/"version":1,/"version":99,/' > "$TMPD/v99.jsonl"
+pf report "$TMPD/v99.jsonl"
+expect_status 2 "a newer format version"
+one_error_line "a newer format version" 'version 99'
+
+pf report "$TMPD/no-such-file.jsonl"
+expect_status 2 "a missing file"
+one_error_line "a missing file" 'no-such-file'
+
+mkdir -p "$TMPD/nothing-here"
+echo text > "$TMPD/nothing-here/notes.txt"
+pf report "$TMPD/nothing-here"
+expect_status 2 "a directory without reports"
+one_error_line "a directory without reports" 'nothing-here: no report files'
+
+cd "$TMPD/nothing-here" || hard cd
+pf report
+expect_status 2 "no reports in the current directory"
+one_error_line "no reports in the current directory" 'no report files'
+cd "$TMPD" || hard cd
+
+# One bad file among good ones: the good one is printed, the status is 2.
+pf report "$good" "$TMPD/garbage.jsonl"
+expect_status 2 "a good and a garbage file"
+one_error_line "a good and a garbage file" 'garbage\.jsonl:1:'
+grep -q do_mprotect "$TMPD/out" || fail "the good report was not printed next to the bad one"
+note "invalid input: status 2, one line each"
+exit 0

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Sourced by every test of the ptfreeze command (tests/cli/*.sh): where the
+# command, the library and the probe are, a private temp dir, and judges.
+# Automake exit codes: 0 pass, 77 skip, 99 hard error, anything else fail.
+# Works from `make check` (abs_top_builddir is exported there, VPATH too)
+# and by hand from an in-tree build: sh tests/cli/report.sh
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_builddir=${abs_top_builddir:-$(cd "$here/../.." && pwd)}
+top_srcdir=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
+PTFREEZE=$top_builddir/tools/ptfreeze
+SHIM=$top_builddir/.libs/libptfreeze.so
+PROBE=$top_builddir/tests/cli/probe
+MANPAGE=$top_srcdir/docs/ptfreeze.1
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-cli.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT
+# The command must find the library by itself (next to its build tree), and
+# nothing from the caller's environment may change what the tests see.
+unset PTFREEZE_LIBRARY PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_REPORT \
+	PTFREEZE_VERBOSE PTFREEZE_STRICT_ACTION MALLOC_CONF LD_PRELOAD
+# Keep the library's per-violation lines out of the logs; a small pool keeps runs fast.
+export PTFREEZE_LOG=off PTFREEZE_POOL=16M
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+hard() { echo "ERROR: $*" >&2; exit 99; }
+note() { echo "# $*"; }
+
+[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+[ -f "$SHIM" ] || hard "no library at $SHIM (build first)"
+cd "$TMPD" || hard "cannot enter $TMPD"
+
+PY=$(command -v python3 || true)
+
+# Runs the command, keeping stdout in $TMPD/out, stderr in $TMPD/err and the
+# exit status in $st.  Never fails by itself.
+pf() {
+	st=0
+	"$PTFREEZE" "$@" > "$TMPD/out" 2> "$TMPD/err" || st=$?
+}
+
+# expect_status N WHAT: the last pf's status must be N.
+expect_status() {
+	[ "$st" -eq "$1" ] || {
+		sed 's/^/  stderr: /' "$TMPD/err" >&2
+		fail "$2: exit status $st, want $1"
+	}
+}
+
+# one_error_line WHAT [PATTERN]: stderr is exactly one "ptfreeze: error:" line (matching PATTERN).
+one_error_line() {
+	n=$(wc -l < "$TMPD/err")
+	[ "$n" -eq 1 ] || { sed 's/^/  stderr: /' "$TMPD/err" >&2; fail "$1: $n lines on stderr, want one"; }
+	grep -q '^ptfreeze: error: ' "$TMPD/err" || fail "$1: stderr is not a 'ptfreeze: error:' line: $(cat "$TMPD/err")"
+	if [ $# -ge 2 ]; then
+		grep -qE -- "$2" "$TMPD/err" || fail "$1: error line does not say '$2': $(cat "$TMPD/err")"
+	fi
+}
+
+# Runs the probe under ptfreeze run (report mode, armed by its own SIGUSR2)
+# with reports in directory $1; extra arguments go to the probe.
+run_probe() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	pf run --mode report --arm signal:USR2 --report "$dir/r-%p.jsonl" -- "$PROBE" "$@"
+	expect_status 0 "ptfreeze run probe $*"
+	grep -q '^done' "$TMPD/out" || fail "the probe did not finish: $(cat "$TMPD/out")"
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cli: messages, allocation, formatting and option validation shared by
+ * the subcommands (see cli.h).  Must not know any one subcommand.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static void vmsg(const char *level, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("ptfreeze: ", stderr);
+	if (level) {
+		fprintf(stderr, "%s: ", level);
+	}
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
+int cli_bad_option(const char *cmd, const char *arg)
+{
+	cli_error("%s: unknown option or missing value: '%s' (see 'ptfreeze %s --help')", cmd, arg, cmd);
+	return CLI_INVALID;
+}
+
+static void *checked(void *p)
+{
+	if (p == NULL) {
+		cli_error("out of memory");
+		exit(CLI_INVALID);
+	}
+	return p;
+}
+
+void *cli_malloc(size_t n) { return checked(malloc(n ? n : 1)); }
+void *cli_calloc(size_t n, size_t size) { return checked(calloc(n ? n : 1, size ? size : 1)); }
+void *cli_realloc(void *p, size_t n) { return checked(realloc(p, n ? n : 1)); }
+char *cli_strdup(const char *s) { return checked(strdup(s)); }
+
+char *cli_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return checked(n < 0 ? NULL : s);
+}
+
+const char *cli_size(uint64_t v, char *buf, size_t cap)
+{
+	static const char units[] = "KMGT";
+	if (v < 1024) {
+		snprintf(buf, cap, "%lluB", (unsigned long long)v);
+		return buf;
+	}
+	double d = (double)v;
+	int u = -1;
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
+		u++;
+	}
+	/* Exact multiples read best without a fraction: 256M, not 256.0M. */
+	if (d == (double)(uint64_t)d || d >= 100) {
+		snprintf(buf, cap, "%.0f%c", d, units[u]);
+	} else {
+		snprintf(buf, cap, "%.1f%c", d, units[u]);
+	}
+	return buf;
+}
+
+const char *cli_duration(uint64_t ns, char *buf, size_t cap)
+{
+	if (ns < 1000) {
+		snprintf(buf, cap, "%lluns", (unsigned long long)ns);
+	} else if (ns < 1000000) {
+		snprintf(buf, cap, "%.1fus", (double)ns / 1e3);
+	} else if (ns < 1000000000) {
+		snprintf(buf, cap, "%.1fms", (double)ns / 1e6);
+	} else {
+		snprintf(buf, cap, "%.2fs", (double)ns / 1e9);
+	}
+	return buf;
+}
+
+static const struct config_var *find_var(const char *var)
+{
+	for (size_t i = 0; i < config_nvars; i++) {
+		if (strcmp(config_vars[i].name, var) == 0) {
+			return &config_vars[i];
+		}
+	}
+	return NULL;
+}
+
+bool cli_check_value(const char *option, const char *var, const char *value)
+{
+	const struct config_var *v = find_var(var);
+	struct config scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	if (v == NULL) {
+		return true;
+	}
+	if (value[0] == '\0' || strlen(value) >= CONFIG_VALUE_MAX || v->parse(value, &scratch) != 0) {
+		cli_error("%s: cannot parse '%s' (expected %s)", option, value, v->form);
+		return false;
+	}
+	return true;
+}
+
+const char *cli_default(const char *var)
+{
+	const struct config_var *v = find_var(var);
+	return v ? v->def : NULL;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cmd_report: `ptfreeze report [--json|--folded] [FILE|DIR]...`.  Reads
+ * every report (reportfile.c), merges the sites of all processes,
+ * symbolises their stacks offline (symbolize.c) and prints them
+ * (render.c).  Decides the exit status: 2 if any input was unreadable or
+ * invalid (what was readable is still printed), else 1 if there was a
+ * violation, else 0.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "render.h"
+#include "reportfile.h"
+#include "symbolize.h"
+
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
+
+void cmd_report_usage(FILE *out)
+{
+	fputs("usage: ptfreeze report [--json | --folded] [FILE | DIR]...\n"
+	      "\n"
+	      "Reads report files written by libptfreeze.so (one per process; a DIR\n"
+	      "means every *.jsonl in it, no argument means ptfreeze-*.jsonl here),\n"
+	      "merges them and prints each violation site, most important first\n"
+	      "(blocked, then count, then bytes), with its stack symbolised offline.\n"
+	      "\n"
+	      "options:\n"
+	      "  -j, --json      one JSON document: processes and sites with frames\n"
+	      "  -f, --folded    collapsed stacks for flamegraph.pl or speedscope:\n"
+	      "                  KIND;OUTERMOST;...;INNERMOST COUNT\n"
+	      "  -h, --help      this help\n"
+	      "\n"
+	      "exit status: 0 no violations, 1 violations found, 2 unreadable or invalid input.\n"
+	      "A truncated last line (a process killed while writing) is skipped with a warning.\n",
+	      out);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"folded", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	enum format format = FORMAT_TEXT;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jfh", options, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			format = FORMAT_JSON;
+			break;
+		case 'f':
+			format = FORMAT_FOLDED;
+			break;
+		case 'h':
+			cmd_report_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("report", argv[optind - 1]);
+		}
+	}
+
+	char **files;
+	size_t nfiles;
+	int status = reportfile_collect(argv + optind, argc - optind, &files, &nfiles);
+	struct rf_set set = {0};
+	set.procs = cli_calloc(nfiles, sizeof(*set.procs));
+	for (size_t i = 0; i < nfiles; i++) {
+		struct rf_process *p = reportfile_read(files[i]);
+		if (p) {
+			set.procs[set.nprocs++] = p;
+		} else {
+			status = CLI_INVALID;
+		}
+		free(files[i]);
+	}
+	free(files);
+	if (set.nprocs == 0) {
+		reportfile_free_set(&set);
+		return CLI_INVALID;
+	}
+
+	reportfile_merge(&set);
+	struct symbolizer *sym = symbolize_new();
+	for (size_t i = 0; i < set.ngroups; i++) {
+		symbolize_frames(sym, set.groups[i].frames, set.groups[i].depth);
+	}
+	switch (format) {
+	case FORMAT_TEXT:
+		render_text(stdout, &set);
+		break;
+	case FORMAT_JSON:
+		if (render_json(stdout, &set) != 0) {
+			cli_error("cannot write the JSON document");
+			status = CLI_INVALID;
+		}
+		break;
+	case FORMAT_FOLDED:
+		render_folded(stdout, &set);
+		break;
+	}
+	bool found = set.ngroups > 0;
+	for (size_t i = 0; i < set.nprocs; i++) {
+		found |= set.procs[i]->summary && reportfile_get_int(set.procs[i]->summary, "events", 0) > 0;
+	}
+	symbolize_free(sym);
+	reportfile_free_set(&set);
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the output");
+		return CLI_INVALID;
+	}
+	return status ? status : found ? CLI_FOUND : CLI_OK;
+}

@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * render: text, JSON and folded output of `ptfreeze report` (see
+ * render.h).  The text layout is for a person at a terminal: what each
+ * process was (pool, arming, faults, host), then the sites, most important
+ * first, then where each came from.
+ */
+#include "render.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cli.h"
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+/* How a frame is named where a function name is unknown: module+0xoff. */
+static void frame_name(const struct rf_frame *f, char *buf, size_t cap)
+{
+	if (f->function) {
+		snprintf(buf, cap, "%s", f->function);
+	} else if (f->module) {
+		snprintf(buf, cap, "%s+0x%" PRIx64, base_name(f->module->path), f->offset);
+	} else {
+		snprintf(buf, cap, "0x%" PRIx64, f->ip);
+	}
+}
+
+/* "function (file.c:12)" for the innermost frame; "-" without a stack. */
+static void where(const struct rf_group *g, char *buf, size_t cap)
+{
+	if (g->depth == 0) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	const struct rf_frame *f = &g->frames[0];
+	char name[256];
+	frame_name(f, name, sizeof(name));
+	if (f->file) {
+		snprintf(buf, cap, "%s (%s:%d)", name, base_name(f->file), f->line);
+	} else {
+		snprintf(buf, cap, "%s", name);
+	}
+}
+
+static const json_t *pool_of(const struct rf_process *p)
+{
+	json_t *pool = p->summary ? json_object_get(p->summary, "pool") : NULL;
+	return json_is_object(pool) ? pool : json_object_get(p->header, "pool");
+}
+
+/* Nanoseconds from the shim's start to the first arming, or -1. */
+static long long armed_after_ns(const struct rf_process *p)
+{
+	long long start = reportfile_get_int(p->header, "start_unix_ns", -1), at = p->arm ? reportfile_get_int(p->arm, "unix_ns", -1) : -1;
+	return start >= 0 && at >= start ? at - start : -1;
+}
+
+/*
+ * Events of this process: its own sites' counts (the summary's "events"
+ * also counts what a fork child inherited from its parent).
+ */
+static unsigned long long process_events(const struct rf_process *p)
+{
+	unsigned long long n = 0;
+	for (size_t i = 0; i < p->nsites; i++) {
+		n += p->sites[i].count;
+	}
+	return n;
+}
+
+/* ---- argument decoding for people ---- */
+
+struct bitname {
+	unsigned long bit;
+	const char *name;
+};
+
+static void put_bits(FILE *out, unsigned long v, const struct bitname *names, size_t n, const char *zero)
+{
+	if (v == 0) {
+		fputs(zero, out);
+		return;
+	}
+	const char *sep = "";
+	for (size_t i = 0; i < n; i++) {
+		if (names[i].bit && (v & names[i].bit) == names[i].bit) {
+			fprintf(out, "%s%s", sep, names[i].name);
+			sep = "|";
+			v &= ~names[i].bit;
+		}
+	}
+	if (v) {
+		fprintf(out, "%s0x%lx", sep, v);
+	}
+}
+
+static const struct bitname prot_names[] = {
+	{PROT_READ, "READ"}, {PROT_WRITE, "WRITE"}, {PROT_EXEC, "EXEC"},
+};
+
+static const struct bitname map_names[] = {
+	{MAP_SHARED, "SHARED"},       {MAP_PRIVATE, "PRIVATE"},     {MAP_FIXED, "FIXED"},
+	{MAP_ANONYMOUS, "ANONYMOUS"}, {MAP_NORESERVE, "NORESERVE"}, {MAP_POPULATE, "POPULATE"},
+	{MAP_HUGETLB, "HUGETLB"},     {MAP_STACK, "STACK"},         {MAP_GROWSDOWN, "GROWSDOWN"},
+#ifdef MAP_FIXED_NOREPLACE
+	{MAP_FIXED_NOREPLACE, "FIXED_NOREPLACE"},
+#endif
+};
+
+static const struct bitname mremap_names[] = {
+	{MREMAP_MAYMOVE, "MAYMOVE"},
+	{MREMAP_FIXED, "FIXED"},
+#ifdef MREMAP_DONTUNMAP
+	{MREMAP_DONTUNMAP, "DONTUNMAP"},
+#endif
+};
+
+static const char *advice_name(long long a)
+{
+	static const struct {
+		int advice;
+		const char *name;
+	} names[] = {
+		{MADV_NORMAL, "MADV_NORMAL"},       {MADV_RANDOM, "MADV_RANDOM"},         {MADV_SEQUENTIAL, "MADV_SEQUENTIAL"},
+		{MADV_WILLNEED, "MADV_WILLNEED"},   {MADV_DONTNEED, "MADV_DONTNEED"},     {MADV_FREE, "MADV_FREE"},
+		{MADV_REMOVE, "MADV_REMOVE"},       {MADV_DONTFORK, "MADV_DONTFORK"},     {MADV_DOFORK, "MADV_DOFORK"},
+		{MADV_MERGEABLE, "MADV_MERGEABLE"}, {MADV_UNMERGEABLE, "MADV_UNMERGEABLE"}, {MADV_HUGEPAGE, "MADV_HUGEPAGE"},
+		{MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"}, {MADV_DONTDUMP, "MADV_DONTDUMP"},   {MADV_DODUMP, "MADV_DODUMP"},
+		{MADV_WIPEONFORK, "MADV_WIPEONFORK"}, {MADV_KEEPONFORK, "MADV_KEEPONFORK"}, {MADV_HWPOISON, "MADV_HWPOISON"},
+		{20, "MADV_COLD"},                  {21, "MADV_PAGEOUT"},                 {22, "MADV_POPULATE_READ"},
+		{23, "MADV_POPULATE_WRITE"},        {24, "MADV_DONTNEED_LOCKED"},         {25, "MADV_COLLAPSE"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].advice == a) {
+			return names[i].name;
+		}
+	}
+	return NULL;
+}
+
+static void put_arg(FILE *out, const char *kind, const char *key, const json_t *v)
+{
+	bool mmap_like = strcmp(kind, "mmap") == 0 || strcmp(kind, "writeback-hazard") == 0;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (strcmp(key, "path") == 0) {
+			fprintf(out, "'%s'", s);
+		} else {
+			fputs(s, out);
+		}
+		return;
+	}
+	if (!json_is_integer(v)) {
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		fputs(s ? s : "?", out);
+		free(s);
+		return;
+	}
+	long long n = json_integer_value(v);
+	const char *adv;
+	if (strcmp(key, "prot") == 0) {
+		put_bits(out, (unsigned long)n, prot_names, sizeof(prot_names) / sizeof(prot_names[0]), "NONE");
+	} else if (strcmp(key, "flags") == 0 && mmap_like) {
+		put_bits(out, (unsigned long)n, map_names, sizeof(map_names) / sizeof(map_names[0]), "0");
+	} else if (strcmp(key, "flags") == 0 && strcmp(kind, "mremap") == 0) {
+		put_bits(out, (unsigned long)n, mremap_names, sizeof(mremap_names) / sizeof(mremap_names[0]), "0");
+	} else if (strcmp(key, "advice") == 0 && (adv = advice_name(n)) != NULL) {
+		fputs(adv, out);
+	} else if (strstr(key, "len") || strcmp(key, "need") == 0 || strcmp(key, "increment") == 0) {
+		char sz[32];
+		fprintf(out, "%lld", n);
+		if (n >= 1024) {
+			fprintf(out, " (%s)", cli_size((uint64_t)n, sz, sizeof(sz)));
+		}
+	} else {
+		fprintf(out, "%lld", n);
+	}
+}
+
+static void put_args(FILE *out, const char *kind, const json_t *args)
+{
+	const char *key;
+	json_t *v;
+	const char *sep = "";
+	if (!json_is_object(args) || json_object_size(args) == 0) {
+		fputs("-", out);
+		return;
+	}
+	json_object_foreach((json_t *)args, key, v)
+	{
+		fprintf(out, "%s%s=", sep, key);
+		put_arg(out, kind, key, v);
+		sep = " ";
+	}
+}
+
+/* ---- text ---- */
+
+static void host_brief(FILE *out, const json_t *host)
+{
+	if (!json_is_object(host)) {
+		fputs("  host        not recorded\n", out);
+		return;
+	}
+	char mem[32];
+	long long swaps = reportfile_get_int(host, "swap_devices", -1);
+	const char *thp = reportfile_get_str(host, "thp_enabled"), *defrag = reportfile_get_str(host, "thp_defrag");
+	json_t *khp = json_object_get(host, "khugepaged_running");
+	json_t *hp2 = json_object_get(host, "hugepages_2m"), *hp1 = json_object_get(host, "hugepages_1g");
+	json_t *ml = json_object_get(host, "memlock_limit");
+	fprintf(out, "  host        swap %s, THP %s (defrag %s)%s, KSM %s, NUMA balancing %s\n",
+		swaps < 0 ? "?" : swaps == 0 ? "off" : "on", thp ? thp : "?", defrag ? defrag : "?",
+		json_is_true(khp) ? ", khugepaged running" : json_is_false(khp) ? ", no khugepaged" : "",
+		reportfile_get_int(host, "ksm_run", -1) == 1 ? "on" : reportfile_get_int(host, "ksm_run", -1) < 0 ? "n/a" : "off",
+		reportfile_get_int(host, "numa_balancing", -1) > 0 ? "on" : reportfile_get_int(host, "numa_balancing", -1) < 0 ? "n/a" : "off");
+	fprintf(out, "              hugetlb 2M %lld free of %lld, 1G %lld free of %lld; compaction proactiveness %lld; memlock ",
+		reportfile_get_int(hp2, "free", -1), reportfile_get_int(hp2, "total", -1), reportfile_get_int(hp1, "free", -1), reportfile_get_int(hp1, "total", -1),
+		reportfile_get_int(host, "compaction_proactiveness", -1));
+	if (json_is_integer(ml)) {
+		fputs(cli_size((uint64_t)json_integer_value(ml), mem, sizeof(mem)), out);
+	} else {
+		fputs(json_is_string(ml) ? json_string_value(ml) : "?", out);
+	}
+	fputc('\n', out);
+	json_t *checks = json_object_get(host, "checks");
+	if (json_is_array(checks)) {
+		size_t i, bad = 0;
+		json_t *c;
+		json_array_foreach(checks, i, c)
+		{
+			const char *st = reportfile_get_str(c, "status");
+			if (st && strcmp(st, "PASS") != 0) {
+				fprintf(out, "%s%s %s", bad++ ? ", " : "              host checks not passed: ", st,
+					reportfile_get_str(c, "name") ? reportfile_get_str(c, "name") : "?");
+			}
+		}
+		if (bad) {
+			fputs(" (see 'ptfreeze check')\n", out);
+		}
+	}
+}
+
+static void text_process(FILE *out, const struct rf_process *p)
+{
+	char a[32], b[32], c[32];
+	fprintf(out, "process %ld %s  (%s)\n", p->pid, base_name(p->exe), p->file);
+	json_t *argv = json_object_get(p->header, "argv");
+	if (json_is_array(argv) && json_array_size(argv) > 0) {
+		size_t i;
+		json_t *v;
+		fputs("  command    ", out);
+		json_array_foreach(argv, i, v) { fprintf(out, " %s", json_string_value(v) ? json_string_value(v) : "?"); }
+		fputc('\n', out);
+	}
+	if (p->fork_child) {
+		fprintf(out, "  parent      %ld (this is a fork child)\n", p->ppid);
+	}
+	const char *mode = reportfile_get_str(p->header, "mode");
+	json_t *cfg = json_object_get(p->header, "config");
+	const char *action = reportfile_get_str(cfg, "PTFREEZE_STRICT_ACTION");
+	fprintf(out, "  mode        %s", mode ? mode : "?");
+	if (mode && strcmp(mode, "strict") == 0 && action) {
+		fprintf(out, " (refused calls: %s)", action);
+	} else if (mode && strcmp(mode, "would-block") == 0) {
+		fputs(" (a dry run of strict: calls go ahead, those strict would refuse are marked)", out);
+	}
+	fputc('\n', out);
+
+	const json_t *pool = pool_of(p);
+	const char *backing = reportfile_get_str(pool, "backing");
+	fprintf(out, "  pool        %s %s, %s on huge pages, prefaulted in %s by %lld thread%s (%s)%s\n",
+		cli_size((uint64_t)reportfile_get_int(pool, "size", 0), a, sizeof(a)), backing ? backing : "?",
+		cli_size((uint64_t)reportfile_get_int(pool, "bytes_huge", 0), b, sizeof(b)),
+		cli_duration((uint64_t)reportfile_get_int(pool, "prefault_ns", 0), c, sizeof(c)), reportfile_get_int(pool, "prefault_threads", 0),
+		reportfile_get_int(pool, "prefault_threads", 0) == 1 ? "" : "s",
+		reportfile_get_str(pool, "populate") ? reportfile_get_str(pool, "populate") : "?",
+		json_is_true(json_object_get(pool, "locked")) ? ", locked" : "");
+	if (p->summary) {
+		fprintf(out, "  high-water  %s of the pool handed out; %s served to anonymous mmap at exit\n",
+			cli_size((uint64_t)reportfile_get_int(p->summary, "pool_used", 0), a, sizeof(a)),
+			cli_size((uint64_t)reportfile_get_int(p->summary, "served_mmap_bytes", 0), b, sizeof(b)));
+	} else if (p->arm) {
+		fprintf(out, "  high-water  %s of the pool handed out at arming (no summary)\n",
+			cli_size((uint64_t)reportfile_get_int(p->arm, "pool_used", 0), a, sizeof(a)));
+	}
+
+	if (p->arm) {
+		const char *how = reportfile_get_str(p->arm, "how");
+		long long after = armed_after_ns(p);
+		fprintf(out, "  armed       %s", how ? how : "?");
+		if (after >= 0) {
+			fprintf(out, ", %s after start", cli_duration((uint64_t)after, a, sizeof(a)));
+		}
+		if (p->narms > 1) {
+			fprintf(out, " (armed %zu times)", p->narms);
+		}
+		if (reportfile_get_str(p->arm, "mlockall")) {
+			fprintf(out, "; mlockall %s", reportfile_get_str(p->arm, "mlockall"));
+		}
+		if (p->summary && reportfile_get_int(p->summary, "armed_ns", 0) > 0) {
+			fprintf(out, "; %s armed at exit",
+				json_is_true(json_object_get(p->summary, "armed"))
+					? cli_duration((uint64_t)reportfile_get_int(p->summary, "armed_ns", 0), b, sizeof(b))
+					: "not");
+		}
+		fputc('\n', out);
+	} else if (p->fork_child) {
+		const char *how = p->summary ? reportfile_get_str(p->summary, "how") : NULL;
+		fprintf(out, "  armed       %s%sinherited from the parent at fork\n", how ? how : "", how ? ", " : "");
+	} else {
+		fputs("  armed       never: only start-up records (the guard records nothing before arming)\n", out);
+	}
+	if (p->summary) {
+		json_t *fa = json_object_get(p->summary, "faults_armed"), *ft = json_object_get(p->summary, "faults_total");
+		if (json_is_object(fa) && (reportfile_get_int(fa, "minor", 0) < 0 || reportfile_get_int(fa, "major", 0) < 0)) {
+			/* A fork child's counters restart at fork, its baseline is the parent's. */
+			fputs("  faults      unknown while armed (a fork child's counters restart at fork)", out);
+		} else if (json_is_object(fa)) {
+			fprintf(out, "  faults      %lld minor, %lld major while armed", reportfile_get_int(fa, "minor", 0),
+				reportfile_get_int(fa, "major", 0));
+		} else {
+			fputs("  faults      not armed", out);
+		}
+		fprintf(out, " (%lld minor, %lld major in the whole run)\n", reportfile_get_int(ft, "minor", 0), reportfile_get_int(ft, "major", 0));
+		json_t *tlb = json_object_get(p->summary, "tlb_shootdowns");
+		if (json_is_object(tlb)) {
+			long long during = reportfile_get_int(tlb, "during_armed", -1);
+			if (during >= 0) {
+				fprintf(out, "  shootdowns  %lld TLB shootdowns on the whole host while armed", during);
+			} else {
+				fputs("  shootdowns  TLB shootdowns while armed unknown", out);
+			}
+			fprintf(out, "; this process made %lld calls that can cause them\n",
+				reportfile_get_int(tlb, "own_calls_that_can_shoot_down", 0));
+		}
+		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
+		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
+			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
+				reportfile_get_int(p->summary, "dropped_sites", 0));
+		}
+		fputc('\n', out);
+	} else {
+		fprintf(out, "  summary     no summary (process did not exit normally): each of its %zu site%s counts once\n",
+			p->nsites, p->nsites == 1 ? "" : "s");
+	}
+	if (p->truncated_line) {
+		fprintf(out, "  note        line %zu was cut off by the kill and skipped\n", p->truncated_line);
+	}
+	host_brief(out, json_object_get(p->header, "host"));
+	fputc('\n', out);
+}
+
+static void text_site(FILE *out, size_t rank, const struct rf_group *g)
+{
+	char a[32], b[32], c[32];
+	fprintf(out, "site %zu: %s, %" PRIu64 "%s call%s (%" PRIu64 " blocked", rank, g->kind, g->count,
+		g->estimated ? "*" : "", g->count == 1 ? "" : "s", g->blocked);
+	if (g->would_block) {
+		fprintf(out, ", %" PRIu64 " would block", g->would_block);
+	}
+	fprintf(out, "), %s, first +%s, last +%s\n", cli_size(g->bytes, a, sizeof(a)), cli_duration(g->first_ns, b, sizeof(b)),
+		cli_duration(g->last_ns, c, sizeof(c)));
+	fprintf(out, "  process     %ld %s", g->process->pid, base_name(g->process->exe));
+	if (g->nprocs > 1) {
+		fprintf(out, " and %zu more:", g->nprocs - 1);
+		for (size_t i = 0, shown = 0; i < g->nprocs && shown < 8; i++) {
+			if (g->procs[i] != g->process) {
+				fprintf(out, " %ld", g->procs[i]->pid);
+				shown++;
+			}
+		}
+		if (g->nprocs > 9) {
+			fputs(" ...", out);
+		}
+	}
+	fputc('\n', out);
+	const json_t *rec = g->site->record;
+	const char *action = reportfile_get_str(rec, "action"), *detail = reportfile_get_str(rec, "detail");
+	if (action) {
+		fprintf(out, "  action      %s\n", action);
+	}
+	fprintf(out, "  detail      %s\n", detail ? detail : "-");
+	fputs("  args        ", out);
+	put_args(out, g->kind, json_object_get(rec, "args"));
+	fputc('\n', out);
+	json_t *res = json_object_get(rec, "result");
+	if (json_is_integer(res)) {
+		long long r = json_integer_value(res), e = reportfile_get_int(rec, "errno", 0);
+		bool addr = r > 4096 && (strcmp(g->kind, "mmap") == 0 || strcmp(g->kind, "mremap") == 0 ||
+					 strcmp(g->kind, "writeback-hazard") == 0 || strcmp(g->kind, "shmat") == 0);
+		if (addr) {
+			fprintf(out, "  result      0x%llx\n", (unsigned long long)r);
+		} else if (e) {
+			const char *en = strerrorname_np((int)e);
+			fprintf(out, "  result      %lld (%s)\n", r, en ? en : "?");
+		} else {
+			fprintf(out, "  result      %lld\n", r);
+		}
+	}
+	if (g->depth == 0) {
+		fputs("  stack       none recorded\n", out);
+	}
+	for (size_t i = 0; i < g->depth; i++) {
+		const struct rf_frame *f = &g->frames[i];
+		char name[256];
+		frame_name(f, name, sizeof(name));
+		fprintf(out, "%s#%-2zu %s", i ? "              " : "  stack       ", i, name);
+		if (f->file) {
+			fprintf(out, " at %s:%d", f->file, f->line);
+		}
+		if (f->function && f->module) {
+			fprintf(out, "  [%s+0x%" PRIx64 "]", base_name(f->module->path), f->offset);
+		}
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}
+
+void render_text(FILE *out, const struct rf_set *set)
+{
+	uint64_t events = 0, blocked = 0;
+	bool estimated = false, would = false;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		events += set->groups[i].count;
+		blocked += set->groups[i].blocked;
+		estimated |= set->groups[i].estimated;
+		would |= set->groups[i].would_block > 0;
+	}
+	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)\n\n",
+		set->nprocs, set->nprocs == 1 ? "" : "es", set->ngroups, set->ngroups == 1 ? "" : "s", events,
+		events == 1 ? "" : "s", blocked);
+	for (size_t i = 0; i < set->nprocs; i++) {
+		text_process(out, set->procs[i]);
+	}
+	if (set->ngroups == 0) {
+		fputs("No violations: nothing changed page tables after arming.\n", out);
+		return;
+	}
+	fprintf(out, "%4s  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", "SITE", "KIND", "COUNT", "BLOCKED", "BYTES", "FIRST",
+		"LAST", "PROCESS", "WHERE");
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		char cnt[32], blk[32], sz[32], f[32], l[32], proc[64], w[512];
+		snprintf(cnt, sizeof(cnt), "%" PRIu64 "%s", g->count, g->estimated ? "*" : "");
+		if (g->blocked == 0 && g->would_block > 0) {
+			snprintf(blk, sizeof(blk), "(%" PRIu64 ")", g->would_block);
+		} else {
+			snprintf(blk, sizeof(blk), "%" PRIu64, g->blocked);
+		}
+		cli_size(g->bytes, sz, sizeof(sz));
+		char t[32];
+		snprintf(f, sizeof(f), "+%s", cli_duration(g->first_ns, t, sizeof(t)));
+		snprintf(l, sizeof(l), "+%s", cli_duration(g->last_ns, t, sizeof(t)));
+		if (g->nprocs > 1) {
+			snprintf(proc, sizeof(proc), "%ld %.12s +%zu", g->process->pid, base_name(g->process->exe), g->nprocs - 1);
+		} else {
+			snprintf(proc, sizeof(proc), "%ld %.15s", g->process->pid, base_name(g->process->exe));
+		}
+		where(g, w, sizeof(w));
+		fprintf(out, "%4zu  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", i + 1, g->kind, cnt, blk, sz, f, l, proc, w);
+	}
+	if (estimated) {
+		fputs("* no summary (process did not exit normally): counted once per site\n", out);
+	}
+	if (would) {
+		fputs("(N) would-block mode: N calls went ahead that strict mode would have refused\n", out);
+	}
+	fputc('\n', out);
+	for (size_t i = 0; i < set->ngroups; i++) {
+		text_site(out, i + 1, &set->groups[i]);
+	}
+}
+
+/* ---- JSON ---- */
+
+static json_t *copy_or_null(const json_t *v) { return v ? json_deep_copy(v) : json_null(); }
+
+static json_t *json_process(const struct rf_process *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "file", json_string(p->file));
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	json_object_set_new(o, "ppid", json_integer(p->ppid));
+	json_object_set_new(o, "fork_child", json_boolean(p->fork_child));
+	json_object_set_new(o, "exe", json_string(p->exe));
+	json_object_set_new(o, "argv", copy_or_null(json_object_get(p->header, "argv")));
+	json_object_set_new(o, "mode", copy_or_null(json_object_get(p->header, "mode")));
+	json_object_set_new(o, "complete", json_boolean(p->summary != NULL));
+	json_object_set_new(o, "note", p->summary ? json_null() : json_string("no summary (process did not exit normally)"));
+	json_object_set_new(o, "truncated_line", p->truncated_line ? json_integer((json_int_t)p->truncated_line) : json_null());
+
+	const json_t *pool = pool_of(p);
+	json_t *po = json_object();
+	static const char *const pool_keys[] = {"size", "backing", "requested", "bytes_huge", "prefault_ns",
+						"prefault_threads", "populate", "locked"};
+	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(pool_keys[0]); i++) {
+		json_object_set_new(po, pool_keys[i], copy_or_null(json_object_get(pool, pool_keys[i])));
+	}
+	json_object_set_new(po, "high_water", p->summary ? copy_or_null(json_object_get(p->summary, "pool_used")) : json_null());
+	json_object_set_new(o, "pool", po);
+
+	if (p->arm) {
+		long long after = armed_after_ns(p);
+		json_t *a = json_object();
+		json_object_set_new(a, "how", copy_or_null(json_object_get(p->arm, "how")));
+		json_object_set_new(a, "unix_ns", copy_or_null(json_object_get(p->arm, "unix_ns")));
+		json_object_set_new(a, "after_start_ns", after >= 0 ? json_integer(after) : json_null());
+		json_object_set_new(a, "times", json_integer((json_int_t)p->narms));
+		json_object_set_new(a, "armed_ns", p->summary ? copy_or_null(json_object_get(p->summary, "armed_ns")) : json_null());
+		json_object_set_new(a, "faults_before", copy_or_null(json_object_get(p->arm, "faults_before")));
+		json_object_set_new(a, "mlockall", copy_or_null(json_object_get(p->arm, "mlockall")));
+		json_object_set_new(o, "armed", a);
+	} else if (p->fork_child && p->summary && json_is_true(json_object_get(p->summary, "armed"))) {
+		json_t *a = json_object();
+		json_object_set_new(a, "how", copy_or_null(json_object_get(p->summary, "how")));
+		json_object_set_new(a, "inherited", json_true());
+		json_object_set_new(a, "armed_ns", copy_or_null(json_object_get(p->summary, "armed_ns")));
+		json_object_set_new(o, "armed", a);
+	} else {
+		json_object_set_new(o, "armed", json_null());
+	}
+	json_t *fa = p->summary ? json_object_get(p->summary, "faults_armed") : NULL;
+	bool fa_valid = json_is_object(fa) && reportfile_get_int(fa, "minor", 0) >= 0 && reportfile_get_int(fa, "major", 0) >= 0;
+	json_object_set_new(o, "faults_armed", fa_valid ? json_deep_copy(fa) : json_null());
+	json_object_set_new(o, "events", json_integer((json_int_t)process_events(p)));
+	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind",
+						   "dropped_sites", "served_mmap_bytes", "why"};
+	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
+		json_object_set_new(o, summary_keys[i],
+				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());
+	}
+	json_object_set_new(o, "sites", json_integer((json_int_t)p->nsites));
+	json_object_set_new(o, "host", copy_or_null(json_object_get(p->header, "host")));
+	return o;
+}
+
+static json_t *json_frame(const struct rf_frame *f)
+{
+	char buf[32];
+	json_t *o = json_object();
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, f->ip);
+	json_object_set_new(o, "ip", json_string(buf));
+	json_object_set_new(o, "module", f->module ? json_string(f->module->path) : json_null());
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, f->offset);
+	json_object_set_new(o, "offset", f->module ? json_string(buf) : json_null());
+	json_object_set_new(o, "function", f->function ? json_string(f->function) : json_null());
+	json_object_set_new(o, "file", f->file ? json_string(f->file) : json_null());
+	json_object_set_new(o, "line", f->line ? json_integer(f->line) : json_null());
+	return o;
+}
+
+static json_t *json_site(size_t rank, const struct rf_group *g)
+{
+	json_t *o = json_object();
+	const json_t *rec = g->site->record;
+	json_object_set_new(o, "rank", json_integer((json_int_t)rank));
+	json_object_set_new(o, "kind", json_string(g->kind));
+	json_object_set_new(o, "count", json_integer((json_int_t)g->count));
+	json_object_set_new(o, "blocked", json_integer((json_int_t)g->blocked));
+	json_object_set_new(o, "would_block", json_integer((json_int_t)g->would_block));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)g->bytes));
+	json_object_set_new(o, "first_ns", json_integer((json_int_t)g->first_ns));
+	json_object_set_new(o, "last_ns", json_integer((json_int_t)g->last_ns));
+	json_object_set_new(o, "estimated", json_boolean(g->estimated));
+	json_t *procs = json_array();
+	for (size_t i = 0; i < g->nprocs; i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "pid", json_integer(g->procs[i]->pid));
+		json_object_set_new(p, "exe", json_string(g->procs[i]->exe));
+		json_object_set_new(p, "file", json_string(g->procs[i]->file));
+		json_array_append_new(procs, p);
+	}
+	json_object_set_new(o, "processes", procs);
+	json_object_set_new(o, "site_id", json_integer(g->site->id));
+	static const char *const rec_keys[] = {"action", "detail", "args", "result", "errno", "tid"};
+	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
+		json_object_set_new(o, rec_keys[i], copy_or_null(json_object_get(rec, rec_keys[i])));
+	}
+	json_t *frames = json_array();
+	for (size_t i = 0; i < g->depth; i++) {
+		json_array_append_new(frames, json_frame(&g->frames[i]));
+	}
+	json_object_set_new(o, "frames", frames);
+	return o;
+}
+
+int render_json(FILE *out, const struct rf_set *set)
+{
+	json_t *doc = json_object();
+	uint64_t events = 0, blocked = 0;
+	json_object_set_new(doc, "format", json_string("ptfreeze-report-summary"));
+	json_object_set_new(doc, "version", json_integer(1));
+	json_t *procs = json_array(), *sites = json_array();
+	for (size_t i = 0; i < set->nprocs; i++) {
+		json_array_append_new(procs, json_process(set->procs[i]));
+	}
+	for (size_t i = 0; i < set->ngroups; i++) {
+		json_array_append_new(sites, json_site(i + 1, &set->groups[i]));
+		events += set->groups[i].count;
+		blocked += set->groups[i].blocked;
+	}
+	json_object_set_new(doc, "events", json_integer((json_int_t)events));
+	json_object_set_new(doc, "blocked", json_integer((json_int_t)blocked));
+	json_object_set_new(doc, "processes", procs);
+	json_object_set_new(doc, "sites", sites);
+	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	fputc('\n', out);
+	json_decref(doc);
+	return r;
+}
+
+/* ---- folded ---- */
+
+/* Frame names must not contain the separators of the folded format. */
+static void sanitize(char *s)
+{
+	for (; *s; s++) {
+		if (*s == ' ' || *s == ';' || *s == '\t' || *s == '\n') {
+			*s = '_';
+		}
+	}
+}
+
+struct folded {
+	char *stack;
+	uint64_t count;
+};
+
+static int by_stack(const void *a, const void *b)
+{
+	return strcmp(((const struct folded *)a)->stack, ((const struct folded *)b)->stack);
+}
+
+void render_folded(FILE *out, const struct rf_set *set)
+{
+	struct folded *lines = cli_calloc(set->ngroups, sizeof(*lines));
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		size_t cap = 64, len = 0;
+		char *s = cli_malloc(cap);
+		len = (size_t)snprintf(s, cap, "%s", g->kind);
+		sanitize(s);
+		/* Root first: the outermost frame leads. */
+		for (size_t k = g->depth; k-- > 0;) {
+			char name[512];
+			frame_name(&g->frames[k], name, sizeof(name));
+			sanitize(name);
+			size_t n = strlen(name);
+			if (len + n + 2 > cap) {
+				cap = 2 * (len + n + 2);
+				s = cli_realloc(s, cap);
+			}
+			s[len++] = ';';
+			memcpy(s + len, name, n + 1);
+			len += n;
+		}
+		lines[i].stack = s;
+		lines[i].count = g->count;
+	}
+	/* Different sites can fold to the same names (two calls in one function): sum them. */
+	qsort(lines, set->ngroups, sizeof(*lines), by_stack);
+	for (size_t i = 0; i < set->ngroups; i++) {
+		uint64_t n = lines[i].count;
+		while (i + 1 < set->ngroups && strcmp(lines[i].stack, lines[i + 1].stack) == 0) {
+			n += lines[++i].count;
+		}
+		fprintf(out, "%s %" PRIu64 "\n", lines[i].stack, n);
+	}
+	for (size_t i = 0; i < set->ngroups; i++) {
+		free(lines[i].stack);
+	}
+	free(lines);
+}

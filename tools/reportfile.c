@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * reportfile: reading, validating and merging report files (see
+ * reportfile.h).  Each error names the file and line in one line; a file
+ * with an error is left out whole, since a report that is corrupt in the
+ * middle cannot be trusted anywhere.
+ */
+#include "reportfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+#define FORMAT_NAME "ptfreeze-report"
+#define FORMAT_VERSION 1
+
+long long reportfile_get_int(const json_t *obj, const char *key, long long def)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+const char *reportfile_get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* A "0x..." address field; false if absent or malformed. */
+static bool get_hex(const json_t *obj, const char *key, uint64_t *out)
+{
+	const char *s = reportfile_get_str(obj, key);
+	char *end;
+	if (s == NULL || strncmp(s, "0x", 2) != 0 || s[2] == '\0') {
+		return false;
+	}
+	errno = 0;
+	*out = strtoull(s + 2, &end, 16);
+	return *end == '\0' && errno == 0;
+}
+
+/* ---- collecting file names ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+	dev_t *dev;
+	ino_t *ino;
+};
+
+static void add_name(struct names *l, const char *path)
+{
+	struct stat st;
+	bool known = stat(path, &st) == 0;
+	for (size_t i = 0; known && i < l->n; i++) {
+		if (l->dev[i] == st.st_dev && l->ino[i] == st.st_ino) {
+			return;
+		}
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = cli_realloc(l->v, l->cap * sizeof(*l->v));
+		l->dev = cli_realloc(l->dev, l->cap * sizeof(*l->dev));
+		l->ino = cli_realloc(l->ino, l->cap * sizeof(*l->ino));
+	}
+	l->dev[l->n] = known ? st.st_dev : 0;
+	l->ino[l->n] = known ? st.st_ino : 0;
+	l->v[l->n++] = cli_strdup(path);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Every regular *.jsonl file in dir, sorted; false if none. */
+static bool add_dir(struct names *l, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		cli_error("%s: cannot read the directory: %s", dir, strerror(errno));
+		return false;
+	}
+	char **found = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || !ends_with(e->d_name, ".jsonl")) {
+			continue;
+		}
+		char *path = cli_asprintf("%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		found = cli_realloc(found, (n + 1) * sizeof(*found));
+		found[n++] = path;
+	}
+	closedir(d);
+	qsort(found, n, sizeof(*found), by_name);
+	for (size_t i = 0; i < n; i++) {
+		add_name(l, found[i]);
+		free(found[i]);
+	}
+	free(found);
+	if (n == 0) {
+		cli_error("%s: no report files (*.jsonl) in this directory", dir);
+		return false;
+	}
+	return true;
+}
+
+int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles)
+{
+	struct names l = {0};
+	int status = 0;
+	if (nargs == 0) {
+		glob_t g;
+		if (glob("ptfreeze-*.jsonl", 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+			cli_error("no report files (ptfreeze-*.jsonl) in the current directory; "
+				  "name the files or directories to read");
+			status = CLI_INVALID;
+		} else {
+			for (size_t i = 0; i < g.gl_pathc; i++) {
+				add_name(&l, g.gl_pathv[i]);
+			}
+		}
+		globfree(&g);
+	}
+	for (int i = 0; i < nargs; i++) {
+		struct stat st;
+		if (stat(args[i], &st) != 0) {
+			cli_error("%s: %s", args[i], strerror(errno));
+			status = CLI_INVALID;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (!add_dir(&l, args[i])) {
+				status = CLI_INVALID;
+			}
+		} else {
+			add_name(&l, args[i]);
+		}
+	}
+	free(l.dev);
+	free(l.ino);
+	*files = l.v;
+	*nfiles = l.n;
+	return status;
+}
+
+/* ---- reading one file ---- */
+
+static void free_process(struct rf_process *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < p->nmodules; i++) {
+		free(p->modules[i].path);
+		free(p->modules[i].build_id);
+	}
+	for (size_t i = 0; i < p->nsites; i++) {
+		json_decref(p->sites[i].record);
+		free(p->sites[i].stack);
+	}
+	free(p->modules);
+	free(p->sites);
+	json_decref(p->header);
+	json_decref(p->summary);
+	json_decref(p->arm);
+	free(p->file);
+	free(p);
+}
+
+struct reader {
+	const char *path;
+	size_t line;
+	struct rf_process *p;
+};
+
+__attribute__((format(printf, 2, 3))) static bool bad(struct reader *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cli_error("%s:%zu: %s", r->path, r->line, msg);
+	return false;
+}
+
+static bool take_header(struct reader *r, json_t *rec)
+{
+	const char *type = reportfile_get_str(rec, "type"), *format = reportfile_get_str(rec, "format");
+	if (type == NULL || strcmp(type, "header") != 0 || format == NULL || strcmp(format, FORMAT_NAME) != 0) {
+		return bad(r, "not a ptfreeze report (the first record is not a \"%s\" header)", FORMAT_NAME);
+	}
+	long long version = reportfile_get_int(rec, "version", -1);
+	if (version < 1) {
+		return bad(r, "not a ptfreeze report (the header has no valid version)");
+	}
+	if (version > FORMAT_VERSION) {
+		return bad(r, "report format version %lld is newer than this ptfreeze reads (%d): update ptfreeze",
+			   version, FORMAT_VERSION);
+	}
+	r->p->header = json_incref(rec);
+	r->p->pid = (long)reportfile_get_int(rec, "pid", 0);
+	r->p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
+	r->p->fork_child = json_is_true(json_object_get(rec, "fork_child"));
+	r->p->exe = reportfile_get_str(rec, "exe");
+	if (r->p->exe == NULL) {
+		r->p->exe = "?";
+	}
+	return true;
+}
+
+static bool take_module(struct reader *r, json_t *rec)
+{
+	struct rf_module m = {0};
+	const char *path = reportfile_get_str(rec, "path"), *id = reportfile_get_str(rec, "build_id");
+	if (path == NULL || !get_hex(rec, "base", &m.base) || !get_hex(rec, "start", &m.start) ||
+	    !get_hex(rec, "end", &m.end)) {
+		return bad(r, "a module record without a path, base, start or end");
+	}
+	m.path = cli_strdup(path);
+	m.build_id = id ? cli_strdup(id) : NULL;
+	struct rf_process *p = r->p;
+	p->modules = cli_realloc(p->modules, (p->nmodules + 1) * sizeof(*p->modules));
+	p->modules[p->nmodules++] = m;
+	return true;
+}
+
+static struct rf_site *site_by_id(struct rf_process *p, unsigned id)
+{
+	for (size_t i = 0; i < p->nsites; i++) {
+		if (p->sites[i].id == id) {
+			return &p->sites[i];
+		}
+	}
+	return NULL;
+}
+
+static struct rf_site *new_site(struct rf_process *p)
+{
+	p->sites = cli_realloc(p->sites, (p->nsites + 1) * sizeof(*p->sites));
+	struct rf_site *s = &p->sites[p->nsites++];
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+static bool take_site(struct reader *r, json_t *rec)
+{
+	long long id = reportfile_get_int(rec, "id", -1);
+	const char *kind = reportfile_get_str(rec, "kind");
+	json_t *stack = json_object_get(rec, "stack");
+	if (id < 1 || kind == NULL || !json_is_array(stack)) {
+		return bad(r, "a site record without an id, a kind or a stack");
+	}
+	if (site_by_id(r->p, (unsigned)id)) {
+		return bad(r, "a second site record with id %lld", id);
+	}
+	struct rf_site *s = new_site(r->p);
+	s->id = (unsigned)id;
+	s->record = json_incref(rec);
+	s->kind = kind;
+	s->depth = json_array_size(stack);
+	s->stack = cli_calloc(s->depth, sizeof(*s->stack));
+	for (size_t i = 0; i < s->depth; i++) {
+		const char *a = json_string_value(json_array_get(stack, i));
+		char *end;
+		if (a == NULL || strncmp(a, "0x", 2) != 0 || (s->stack[i] = strtoull(a + 2, &end, 16), *end != '\0')) {
+			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
+		}
+	}
+	/* Until a summary says otherwise: the one event this record describes. */
+	const char *action = reportfile_get_str(rec, "action");
+	s->count = 1;
+	s->blocked = action && strcmp(action, "blocked") == 0;
+	s->would_block = action && strcmp(action, "would-block") == 0;
+	s->bytes = (uint64_t)reportfile_get_int(rec, "bytes", 0);
+	s->first_ns = s->last_ns = (uint64_t)reportfile_get_int(rec, "t_ns", 0);
+	return true;
+}
+
+static bool take_summary(struct reader *r, json_t *rec)
+{
+	json_t *sites = json_object_get(rec, "sites");
+	if (!json_is_array(sites)) {
+		return bad(r, "a summary record without a sites array");
+	}
+	json_decref(r->p->summary);
+	r->p->summary = json_incref(rec);
+	size_t i;
+	json_t *e;
+	json_array_foreach(sites, i, e)
+	{
+		long long id = reportfile_get_int(e, "id", -1);
+		const char *kind = reportfile_get_str(e, "kind");
+		if (id < 1 || kind == NULL) {
+			return bad(r, "summary: site %zu has no id or kind", i);
+		}
+		struct rf_site *s = site_by_id(r->p, (unsigned)id);
+		if (s == NULL) {
+			/* Counted but its record never reached the file: keep the numbers. */
+			s = new_site(r->p);
+			s->id = (unsigned)id;
+			s->kind = json_string_value(json_object_get(e, "kind"));
+			s->record = json_incref(e);
+		}
+		s->count = (uint64_t)reportfile_get_int(e, "count", 1);
+		s->blocked = (uint64_t)reportfile_get_int(e, "blocked", 0);
+		/* The mode is fixed for a process: a would-block site's calls all were. */
+		s->would_block = s->would_block ? s->count - s->blocked : 0;
+		s->bytes = (uint64_t)reportfile_get_int(e, "bytes", 0);
+		s->first_ns = (uint64_t)reportfile_get_int(e, "first_ns", 0);
+		s->last_ns = (uint64_t)reportfile_get_int(e, "last_ns", 0);
+		s->counted = true;
+	}
+	return true;
+}
+
+static bool take_record(struct reader *r, json_t *rec)
+{
+	const char *type = reportfile_get_str(rec, "type");
+	if (r->p->header == NULL) {
+		return take_header(r, rec);
+	}
+	if (type == NULL) {
+		return bad(r, "a record without a type");
+	}
+	if (strcmp(type, "header") == 0) {
+		return bad(r, "a second header record (two processes wrote to one file?)");
+	}
+	if (strcmp(type, "module") == 0) {
+		return take_module(r, rec);
+	}
+	if (strcmp(type, "site") == 0) {
+		return take_site(r, rec);
+	}
+	if (strcmp(type, "summary") == 0) {
+		return take_summary(r, rec);
+	}
+	if (strcmp(type, "arm") == 0) {
+		if (r->p->arm == NULL) {
+			r->p->arm = json_incref(rec);
+		}
+		r->p->narms++;
+	}
+	return true; /* disarm, pool-grow and types from later versions */
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads path; with header_only, stops after the first record. */
+static struct rf_process *read_file(const char *path, bool header_only, bool quiet)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		if (!quiet) {
+			cli_error("%s: cannot open: %s", path, strerror(errno));
+		}
+		return NULL;
+	}
+	struct rf_process *p = cli_calloc(1, sizeof(*p));
+	p->file = cli_strdup(path);
+	struct reader r = {path, 0, p};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool ok = true;
+	while (ok && (n = getline(&line, &cap, f)) >= 0) {
+		r.line++;
+		bool complete = n > 0 && line[n - 1] == '\n';
+		if (blank(line, (size_t)n)) {
+			continue;
+		}
+		json_error_t err;
+		json_t *rec = json_loadb(line, (size_t)n, 0, &err);
+		if (rec == NULL || !json_is_object(rec)) {
+			json_decref(rec);
+			if (!complete) {
+				/* Only a kill in the middle of a write leaves this: skip it. */
+				if (!quiet) {
+					cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
+						 path, r.line);
+				}
+				p->truncated_line = r.line;
+				break;
+			}
+			if (!quiet) {
+				bad(&r, "not a JSON object (corrupt report%s%s)", rec ? "" : ": ", rec ? "" : err.text);
+			}
+			ok = false;
+			break;
+		}
+		if (quiet) {
+			/* peek: only the header matters, and no message either way */
+			ok = json_is_object(rec) && reportfile_get_str(rec, "type") && strcmp(reportfile_get_str(rec, "type"), "header") == 0 &&
+			     reportfile_get_str(rec, "format") && strcmp(reportfile_get_str(rec, "format"), FORMAT_NAME) == 0;
+			if (ok) {
+				p->header = json_incref(rec);
+				p->pid = (long)reportfile_get_int(rec, "pid", 0);
+				p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
+			}
+		} else {
+			ok = take_record(&r, rec);
+		}
+		json_decref(rec);
+		if (header_only) {
+			break;
+		}
+	}
+	bool read_error = ferror(f);
+	free(line);
+	fclose(f);
+	if (ok && read_error) {
+		if (!quiet) {
+			cli_error("%s: read error", path);
+		}
+		ok = false;
+	}
+	if (ok && p->header == NULL) {
+		if (!quiet) {
+			if (r.line == 0) {
+				cli_error("%s: empty file, not a ptfreeze report", path);
+			} else {
+				cli_error("%s: no complete header record (the process was killed as it started?)", path);
+			}
+		}
+		ok = false;
+	}
+	if (!ok) {
+		free_process(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct rf_process *reportfile_read(const char *path) { return read_file(path, false, false); }
+
+int reportfile_peek(const char *path, long *pid, long *ppid)
+{
+	struct rf_process *p = read_file(path, true, true);
+	if (p == NULL) {
+		return -1;
+	}
+	*pid = p->pid;
+	*ppid = p->ppid;
+	free_process(p);
+	return 0;
+}
+
+const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_t ip)
+{
+	for (size_t i = 0; i < p->nmodules; i++) {
+		if (ip >= p->modules[i].start && ip < p->modules[i].end) {
+			return &p->modules[i];
+		}
+	}
+	return NULL;
+}
+
+/* ---- merging ---- */
+
+struct member {
+	char *key;
+	struct rf_site *site;
+	struct rf_process *process;
+};
+
+/* A site's identity across processes: its kind and its code, module-relative (ASLR-proof). */
+static char *site_key(const struct rf_process *p, const struct rf_site *s)
+{
+	size_t cap = 64 + s->depth * 64, len = 0;
+	char *k = cli_malloc(cap);
+	len += (size_t)snprintf(k, cap, "%s", s->kind);
+	for (size_t i = 0; i < s->depth; i++) {
+		const struct rf_module *m = reportfile_module_of(p, s->stack[i]);
+		char frame[64];
+		int n = m ? snprintf(frame, sizeof(frame), ";%zu+%llx", strlen(m->path),
+				     (unsigned long long)(s->stack[i] - m->base))
+			  : snprintf(frame, sizeof(frame), ";?%llx", (unsigned long long)s->stack[i]);
+		size_t need = len + (size_t)n + (m ? strlen(m->path) : 0) + 1;
+		if (need > cap) {
+			cap = 2 * need;
+			k = cli_realloc(k, cap);
+		}
+		memcpy(k + len, frame, (size_t)n);
+		len += (size_t)n;
+		if (m) {
+			memcpy(k + len, m->path, strlen(m->path));
+			len += strlen(m->path);
+		}
+	}
+	k[len] = '\0';
+	/* Sites with no stack are distinct per process: nothing says they are the same code. */
+	if (s->depth == 0) {
+		char *u = cli_asprintf("%s;pid%ld;id%u", k, p->pid, s->id);
+		free(k);
+		k = u;
+	}
+	return k;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+static int by_importance(const void *a, const void *b)
+{
+	const struct rf_group *x = a, *y = b;
+	if (x->blocked != y->blocked) {
+		return x->blocked > y->blocked ? -1 : 1;
+	}
+	if (x->would_block != y->would_block) {
+		return x->would_block > y->would_block ? -1 : 1;
+	}
+	if (x->count != y->count) {
+		return x->count > y->count ? -1 : 1;
+	}
+	if (x->bytes != y->bytes) {
+		return x->bytes > y->bytes ? -1 : 1;
+	}
+	int k = strcmp(x->kind, y->kind);
+	if (k) {
+		return k;
+	}
+	if (x->process->pid != y->process->pid) {
+		return x->process->pid < y->process->pid ? -1 : 1;
+	}
+	return x->site->id < y->site->id ? -1 : x->site->id > y->site->id;
+}
+
+/*
+ * A fork child's report repeats the fork that created it (result 0, the
+ * child's side of the call).  When the parent's report is merged too, the
+ * parent already counts that call: counting the child's copy would double
+ * it.
+ */
+static bool fork_echo(const struct member *run, size_t n, const struct member *x)
+{
+	const char *kind = x->site->kind;
+	if (!x->process->fork_child || (strcmp(kind, "fork") != 0 && strcmp(kind, "vfork") != 0) ||
+	    reportfile_get_int(x->site->record, "result", -1) != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (run[i].process->pid == x->process->ppid) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void add_process(struct rf_group *g, struct rf_process *p)
+{
+	for (size_t i = 0; i < g->nprocs; i++) {
+		if (g->procs[i] == p) {
+			return;
+		}
+	}
+	g->procs = cli_realloc(g->procs, (g->nprocs + 1) * sizeof(*g->procs));
+	g->procs[g->nprocs++] = p;
+}
+
+static void start_group(struct rf_group *g, struct rf_site *s, struct rf_process *p)
+{
+	memset(g, 0, sizeof(*g));
+	g->kind = s->kind;
+	g->site = s;
+	g->process = p;
+	g->first_ns = UINT64_MAX;
+	g->depth = s->depth;
+	g->frames = cli_calloc(s->depth, sizeof(*g->frames));
+	for (size_t i = 0; i < s->depth; i++) {
+		struct rf_frame *f = &g->frames[i];
+		f->ip = s->stack[i];
+		f->module = reportfile_module_of(p, f->ip);
+		f->offset = f->module ? f->ip - f->module->base : f->ip;
+	}
+}
+
+void reportfile_merge(struct rf_set *set)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->nprocs; i++) {
+		n += set->procs[i]->nsites;
+	}
+	struct member *m = cli_calloc(n, sizeof(*m));
+	size_t k = 0;
+	for (size_t i = 0; i < set->nprocs; i++) {
+		struct rf_process *p = set->procs[i];
+		for (size_t j = 0; j < p->nsites; j++) {
+			m[k].site = &p->sites[j];
+			m[k].process = p;
+			m[k].key = site_key(p, &p->sites[j]);
+			k++;
+		}
+	}
+	qsort(m, n, sizeof(*m), by_key);
+	set->groups = cli_calloc(n, sizeof(*set->groups));
+	set->ngroups = 0;
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && strcmp(m[b].key, m[a].key) == 0; b++) {
+		}
+		struct rf_group *g = &set->groups[set->ngroups++];
+		start_group(g, m[a].site, m[a].process);
+		for (size_t i = a; i < b; i++) {
+			struct rf_site *s = m[i].site;
+			add_process(g, m[i].process);
+			/* The group speaks for its earliest member: lowest pid, then lowest id. */
+			if (m[i].process->pid < g->process->pid || (m[i].process == g->process && s->id < g->site->id)) {
+				g->site = s;
+				g->process = m[i].process;
+			}
+			if (fork_echo(m + a, b - a, &m[i])) {
+				continue;
+			}
+			g->count += s->count;
+			g->blocked += s->blocked;
+			g->would_block += s->would_block;
+			g->bytes += s->bytes;
+			g->first_ns = s->first_ns < g->first_ns ? s->first_ns : g->first_ns;
+			g->last_ns = s->last_ns > g->last_ns ? s->last_ns : g->last_ns;
+			g->estimated |= !s->counted;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].key);
+	}
+	free(m);
+	qsort(set->groups, set->ngroups, sizeof(*set->groups), by_importance);
+}
+
+void reportfile_free_set(struct rf_set *set)
+{
+	for (size_t i = 0; i < set->ngroups; i++) {
+		free(set->groups[i].procs);
+		free(set->groups[i].frames);
+	}
+	free(set->groups);
+	for (size_t i = 0; i < set->nprocs; i++) {
+		free_process(set->procs[i]);
+	}
+	free(set->procs);
+	memset(set, 0, sizeof(*set));
+}
