@@ -1,1 +1,31 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# Benchmarks (issue 5).  The programs are check programs: `make` does not
+# build them, `make check` builds them for bench/smoke.sh (which proves they
+# run, never how fast), and `make bench` builds them and runs bench/run,
+# which compares ptfreeze with glibc, jemalloc, mimalloc and tcmalloc.
+# BENCH_QUICK=1 make bench: the under-a-minute profile.
+BENCH_BINS = bench/latency bench/throughput bench/prefault bench/guardcost
+check_PROGRAMS += $(BENCH_BINS)
+BENCH_CFLAGS = $(AM_CFLAGS) -O2 -g
+BENCH_COMMON = bench/hist.c bench/hist.h bench/util.c bench/util.h
+
+bench_latency_SOURCES = bench/latency.c $(BENCH_COMMON)
+bench_latency_CFLAGS = $(BENCH_CFLAGS)
+bench_latency_LDADD = -lpthread -ldl
+bench_throughput_SOURCES = bench/throughput.c $(BENCH_COMMON)
+bench_throughput_CFLAGS = $(BENCH_CFLAGS)
+bench_throughput_LDADD = -lpthread -ldl
+bench_prefault_SOURCES = bench/prefault.c $(BENCH_COMMON)
+bench_prefault_CFLAGS = $(BENCH_CFLAGS)
+# Each new-site call must come from its own frames: no sibling-call folding.
+bench_guardcost_SOURCES = bench/guardcost.c $(BENCH_COMMON)
+bench_guardcost_CFLAGS = $(BENCH_CFLAGS) -fno-optimize-sibling-calls -fno-inline
+bench_guardcost_LDADD = -ldl
+
+TESTS += bench/smoke.sh
+EXTRA_DIST += bench/run bench/smoke.sh docs/performance.md
+
+bench: $(BENCH_BINS) libptfreeze.la
+	@test -n "$(PYTHON3)" || { echo "bench: error: python3 is needed to run bench/run (apt-get install python3)" >&2; exit 1; }
+	$(PYTHON3) $(srcdir)/bench/run --builddir '$(abs_top_builddir)'
+.PHONY: bench

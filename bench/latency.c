@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * latency: per-operation latency of an allocator under a replacing
+ * workload.  Each thread builds a working set of mixed sizes (16 B - 4 MiB:
+ * 80% small up to 1 KiB, 18% medium up to 128 KiB, 2% large above glibc's
+ * 128 KiB mmap threshold), churns it untimed to reach a steady state, then
+ * (after ptfreeze_arm(), a no-op without the shim) replaces random blocks:
+ * each free and each malloc-plus-touch (one byte per 4 KiB page) is timed
+ * with CLOCK_MONOTONIC into a per-thread histogram.  The measured phase is
+ * bracketed by strace markers ("MEASURE-BEGIN"/"MEASURE-END") and its page
+ * faults counted with getrusage.  Nothing in the measured loop allocates
+ * except the operation timed.
+ *
+ * usage: latency [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-s seed] [-v]
+ *   -n  blocks in the working set, shared out between threads (default 2000)
+ *   -o  measured replacements in all threads (default 100000)
+ *   -w  untimed replacements before arming (default: half of -o)
+ *   -t  worker threads (default 1; 0: one per online CPU)
+ *   -m  one block in 8 is an anonymous mmap/munmap buffer instead of malloc/free
+ *   -c  a background thread maps 1 MiB, touches it, mprotects half of it and
+ *       unmaps it, over and over, during the measured phase
+ *   -C  the churn thread's pace in iterations per second (default 1000, so
+ *       every allocator's workers face the same churn; 0: as fast as it can)
+ *   -s  seed (default 1): the same seed gives the same sequence of sizes
+ *   -v  also split malloc+touch and free by size class (<= 1 KiB, <= 128 KiB, larger)
+ * Output: a table (one row per operation type, times in ns), then
+ * "throughput:", "faults:", "worker-faults:" and, with -c, "churn:" lines.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "hist.h"
+#include "ptfreeze.h"
+#include "util.h"
+
+#define PROG "latency"
+#define STACK_WARM ((size_t)256 << 10)
+#define CHURN_LEN ((size_t)1 << 20)
+
+enum op {
+	OP_MALLOC, OP_FREE, OP_MMAP, OP_MUNMAP,
+	/* malloc+touch and free by size class: printed with -v */
+	OP_MALLOC_S, OP_MALLOC_M, OP_MALLOC_L, OP_FREE_S, OP_FREE_M, OP_FREE_L,
+	OP_COUNT
+};
+static const char *const op_names[OP_COUNT] = {"malloc+touch", "free", "mmap+touch", "munmap",
+					       "malloc:<=1K", "malloc:<=128K", "malloc:>128K",
+					       "free:<=1K", "free:<=128K", "free:>128K"};
+#define OP_SHOWN OP_MALLOC_S
+
+/* 0, 1, 2 for a block of n bytes: <= 1 KiB, <= 128 KiB, larger. */
+static int size_class(size_t n) { return n <= 1024 ? 0 : n <= 128 * 1024 ? 1 : 2; }
+
+struct slot {
+	void *p;
+	size_t n;
+	int mapped;
+};
+
+struct worker {
+	pthread_t tid;
+	unsigned id;
+	struct slot *set;
+	size_t nblocks;
+	long warm_ops, ops;
+	uint64_t seed;
+	struct hist *h; /* OP_COUNT histograms */
+	long minor, major; /* this thread's faults in the measured phase */
+};
+
+static int with_mmap;
+/*
+ * warmed: every block built; start/done: the measured phase; stopped: the
+ * churn thread has stopped; release: the end marker is written, so threads
+ * may exit (glibc's thread exit calls madvise, which must not count).
+ */
+static pthread_barrier_t warmed, start, done, stopped, release;
+static atomic_int churn_stop;
+static long churn_rate = 1000;
+static long churn_iterations;
+
+static size_t pick_size(uint64_t *s)
+{
+	unsigned r = (unsigned)(util_rng(s) % 100);
+	if (r < 80) {
+		return 16 + util_rng(s) % (1024 - 16 + 1);
+	}
+	if (r < 98) {
+		return 1024 + util_rng(s) % (127 * 1024);
+	}
+	return 128 * 1024 + util_rng(s) % (4 * 1024 * 1024 - 128 * 1024 + 1);
+}
+
+/* Chooses the next block's size and kind (never timed). */
+static void choose(struct slot *sl, uint64_t *s)
+{
+	sl->n = pick_size(s);
+	sl->mapped = with_mmap && util_rng(s) % 8 == 0;
+	if (sl->mapped) {
+		sl->n = (sl->n + 4095) & ~(size_t)4095;
+	}
+}
+
+/* Allocates and touches the block sl describes; exits on failure. */
+static void fill(struct slot *sl)
+{
+	if (sl->mapped) {
+		sl->p = mmap(NULL, sl->n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sl->p == MAP_FAILED) {
+			fprintf(stderr, PROG ": error: mmap of %zu bytes: %s\n", sl->n, strerror(errno));
+			exit(1);
+		}
+	} else {
+		sl->p = malloc(sl->n);
+		if (sl->p == NULL) {
+			fprintf(stderr, PROG ": error: malloc of %zu bytes failed\n", sl->n);
+			exit(1);
+		}
+	}
+	util_touch(sl->p, sl->n);
+}
+
+static void drop(struct slot *sl)
+{
+	if (sl->mapped) {
+		munmap(sl->p, sl->n);
+	} else {
+		free(sl->p);
+	}
+}
+
+static void thread_faults(long *minor, long *major)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	*minor = ru.ru_minflt;
+	*major = ru.ru_majflt;
+}
+
+static void replace_untimed(struct worker *w, uint64_t *s)
+{
+	struct slot *sl = &w->set[util_rng(s) % w->nblocks];
+	drop(sl);
+	choose(sl, s);
+	fill(sl);
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t s = w->seed;
+	util_touch_stack(STACK_WARM);
+	for (size_t i = 0; i < w->nblocks; i++) {
+		choose(&w->set[i], &s);
+		fill(&w->set[i]);
+	}
+	for (long i = 0; i < w->warm_ops; i++) {
+		replace_untimed(w, &s);
+	}
+	long minor0, major0, minor1, major1;
+	pthread_barrier_wait(&warmed);
+	pthread_barrier_wait(&start);
+	thread_faults(&minor0, &major0);
+	for (long i = 0; i < w->ops; i++) {
+		struct slot *sl = &w->set[util_rng(&s) % w->nblocks];
+		uint64_t t0 = util_now_ns();
+		drop(sl);
+		uint64_t t1 = util_now_ns();
+		hist_add(&w->h[sl->mapped ? OP_MUNMAP : OP_FREE], t1 - t0);
+		if (!sl->mapped) {
+			hist_add(&w->h[OP_FREE_S + size_class(sl->n)], t1 - t0);
+		}
+		choose(sl, &s);
+		uint64_t t2 = util_now_ns();
+		fill(sl);
+		uint64_t t3 = util_now_ns();
+		hist_add(&w->h[sl->mapped ? OP_MMAP : OP_MALLOC], t3 - t2);
+		if (!sl->mapped) {
+			hist_add(&w->h[OP_MALLOC_S + size_class(sl->n)], t3 - t2);
+		}
+	}
+	thread_faults(&minor1, &major1);
+	w->minor = minor1 - minor0;
+	w->major = major1 - major0;
+	pthread_barrier_wait(&done);
+	pthread_barrier_wait(&release);
+	return NULL;
+}
+
+/* The background thread: page-table changes on its own memory only. */
+static void *churn(void *unused)
+{
+	long n = 0;
+	util_touch_stack(STACK_WARM);
+	pthread_barrier_wait(&warmed);
+	pthread_barrier_wait(&start);
+	uint64_t begin = util_now_ns();
+	while (!atomic_load_explicit(&churn_stop, memory_order_relaxed)) {
+		if (churn_rate) {
+			/* Keep pace: sleep until this iteration is due. */
+			uint64_t due = begin + (uint64_t)n * 1000000000u / (uint64_t)churn_rate;
+			struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		char *p = mmap(NULL, CHURN_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			fprintf(stderr, PROG ": error: churn mmap: %s\n", strerror(errno));
+			exit(1);
+		}
+		util_touch(p, CHURN_LEN);
+		if (mprotect(p, CHURN_LEN / 2, PROT_READ) != 0) {
+			fprintf(stderr, PROG ": error: churn mprotect: %s\n", strerror(errno));
+			exit(1);
+		}
+		munmap(p, CHURN_LEN);
+		n++;
+	}
+	churn_iterations = n;
+	pthread_barrier_wait(&stopped);
+	pthread_barrier_wait(&release);
+	return NULL;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-s seed] [-v]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	long nblocks = 2000, ops = 100000, warm = -1, nthreads = 1, seed = 1;
+	int with_churn = 0, by_class = 0, c;
+	while ((c = getopt(argc, argv, "n:o:w:t:mcC:s:v")) != -1) {
+		switch (c) {
+		case 'n': nblocks = util_parse_long(optarg, "-n"); break;
+		case 'o': ops = util_parse_long(optarg, "-o"); break;
+		case 'w': warm = util_parse_long(optarg, "-w"); break;
+		case 't': nthreads = util_parse_long(optarg, "-t"); break;
+		case 'm': with_mmap = 1; break;
+		case 'c': with_churn = 1; break;
+		case 'C': churn_rate = util_parse_long(optarg, "-C"); break;
+		case 's': seed = util_parse_long(optarg, "-s"); break;
+		case 'v': by_class = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc) {
+		usage();
+	}
+	if (nthreads == 0) {
+		nthreads = util_cpus();
+	}
+	if (nthreads > 256 || nblocks < nthreads || ops < nthreads) {
+		util_die(PROG, "-t %ld: need 1 to 256 threads and at least one block and one op per thread", nthreads);
+	}
+	if (warm < 0) {
+		warm = ops / 2;
+	}
+	(void)ptfreeze_armed(); /* resolve the symbol now, not in the measured phase */
+
+	unsigned nt = (unsigned)nthreads;
+	struct worker *ws = util_mem(nt * sizeof(*ws));
+	struct slot *set = util_mem((size_t)nblocks * sizeof(*set));
+	unsigned parties = nt + 1 + (with_churn ? 1u : 0u);
+	pthread_barrier_init(&warmed, NULL, parties);
+	pthread_barrier_init(&start, NULL, parties);
+	pthread_barrier_init(&done, NULL, nt + 1);
+	pthread_barrier_init(&stopped, NULL, 2);
+	pthread_barrier_init(&release, NULL, parties);
+	size_t given = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		struct worker *w = &ws[i];
+		w->id = i;
+		w->nblocks = (size_t)nblocks / nt + (i < (size_t)nblocks % nt ? 1 : 0);
+		w->set = set + given;
+		given += w->nblocks;
+		w->ops = ops / (long)nt + (i < (unsigned)(ops % (long)nt) ? 1 : 0);
+		w->warm_ops = warm / (long)nt;
+		w->seed = util_seed((uint64_t)seed, i);
+		w->h = util_mem(OP_COUNT * sizeof(struct hist));
+		if (pthread_create(&w->tid, NULL, work, w) != 0) {
+			util_die(PROG, "cannot create worker thread %u", i);
+		}
+	}
+	pthread_t churn_tid;
+	if (with_churn && pthread_create(&churn_tid, NULL, churn, NULL) != 0) {
+		util_die(PROG, "cannot create the churn thread");
+	}
+	util_touch_stack(STACK_WARM);
+	pthread_barrier_wait(&warmed);
+
+	int armed = ptfreeze_arm();
+	long minor0, major0, minor1, major1;
+	util_faults(&minor0, &major0);
+	util_marker("MEASURE-BEGIN");
+	uint64_t t0 = util_now_ns();
+	pthread_barrier_wait(&start);
+	pthread_barrier_wait(&done);
+	uint64_t t1 = util_now_ns();
+	if (with_churn) {
+		atomic_store(&churn_stop, 1);
+		pthread_barrier_wait(&stopped);
+	}
+	util_marker("MEASURE-END");
+	util_faults(&minor1, &major1);
+	pthread_barrier_wait(&release);
+
+	for (unsigned i = 0; i < nt; i++) {
+		pthread_join(ws[i].tid, NULL);
+	}
+	if (with_churn) {
+		pthread_join(churn_tid, NULL);
+	}
+	struct hist *all = util_mem(OP_COUNT * sizeof(struct hist));
+	long wminor = 0, wmajor = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		for (int k = 0; k < OP_COUNT; k++) {
+			hist_merge(&all[k], &ws[i].h[k]);
+		}
+		wminor += ws[i].minor;
+		wmajor += ws[i].major;
+	}
+	double secs = (double)(t1 - t0) / 1e9;
+	printf("latency: threads %u, blocks %ld, ops %ld, warmup %ld, seed %ld, mmap %s, churn %s, ptfreeze %s\n", nt,
+	       nblocks, ops, warm, seed, with_mmap ? "on" : "off", with_churn ? "on" : "off",
+	       armed == 0 ? "armed" : armed == -ENOSYS ? "absent" : "arm failed");
+	hist_print_header(stdout);
+	for (int k = 0; k < (by_class ? OP_COUNT : OP_SHOWN); k++) {
+		if (all[k].count) {
+			hist_print_row(stdout, op_names[k], &all[k]);
+		}
+	}
+	printf("\nthroughput: %ld replacements in %.3f s: %.0f ops/s\n", ops, secs, (double)ops / secs);
+	printf("faults: minor %ld major %ld\n", minor1 - minor0, major1 - major0);
+	printf("worker-faults: minor %ld major %ld\n", wminor, wmajor);
+	if (with_churn) {
+		printf("churn: %ld iterations, %.0f/s (pace %ld/s)\n", churn_iterations, (double)churn_iterations / secs,
+		       churn_rate);
+	}
+	return 0;
+}

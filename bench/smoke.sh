@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The benchmarks run: each program for a fraction of a second under glibc
+# and under the shim, then bench/run in its smoke profile (glibc and
+# ptfreeze only).  Asserts only that they exit 0 and print their tables:
+# never how fast anything is (speed belongs in `make bench`).
+top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/lib.sh"
+B=$top_builddir/bench
+unset BENCH_REPEATS BENCH_QUICK BENCH_ONLY BENCH_ALLOCATORS BENCH_HUGEPAGES BENCH_KEEP
+
+# matches FILE PATTERN: FILE has a line matching PATTERN (an empty PATTERN asks for nothing).
+matches() { [ -z "$2" ] || grep -q "$2" "$1"; }
+
+# expect LABEL PATTERN CMD...: runs CMD under glibc and the shim; its output must match PATTERN.
+expect() {
+	label=$1 pattern=$2
+	shift 2
+	"$@" > "$TMPD/out" 2>&1 || { cat "$TMPD/out" >&2; fail "$label failed under glibc"; }
+	matches "$TMPD/out" "$pattern" || { cat "$TMPD/out" >&2; fail "$label under glibc: no '$pattern' in its output"; }
+	PTFREEZE_ARM=manual PTFREEZE_LOG=off PTFREEZE_POOL=64M shim "$@" > "$TMPD/out" 2>&1 ||
+		{ cat "$TMPD/out" >&2; fail "$label failed under the shim"; }
+	matches "$TMPD/out" "$pattern" || { cat "$TMPD/out" >&2; fail "$label under the shim: no '$pattern' in its output"; }
+	grep -q "ptfreeze armed" "$TMPD/out" || case "$label" in
+		latency*|guardcost*) cat "$TMPD/out" >&2; fail "$label under the shim did not arm it" ;;
+	esac
+	note "$label: ok"
+}
+
+expect "latency" '^malloc+touch' "$B/latency" -n 50 -o 500
+expect "latency -m -c -t 2" '^churn: ' "$B/latency" -n 50 -o 500 -m -c -t 2
+expect "throughput prodcon" '^prodcon: .* ops/s' "$B/throughput" prodcon -o 2000
+expect "throughput lifetimes" '^lifetimes: .* ops/s' "$B/throughput" lifetimes -o 2000 -t 2
+expect "throughput realloc" '^realloc: .* ops/s' "$B/throughput" realloc -r 1 -c 1M
+expect "prefault memset" '^memset: size 4194304 backing 4k' "$B/prefault" memset 4M 4k
+expect "prefault idle" '' "$B/prefault" idle
+expect "guardcost" '^known-site ' "$B/guardcost" -k 100 -n 10
+
+command -v python3 >/dev/null 2>&1 || skip "python3 is not installed: bench/run not tried"
+BENCH_ALLOCATORS=glibc,ptfreeze python3 "$top_srcdir/bench/run" --profile smoke --builddir "$top_builddir" \
+	> "$TMPD/run.out" 2> "$TMPD/run.err" || { cat "$TMPD/run.out" "$TMPD/run.err" >&2; fail "bench/run --profile smoke failed"; }
+for section in '== Latency' '== Throughput' '== Start-up' '== Report mode' '== Targets'; do
+	grep -q "^$section" "$TMPD/run.out" || { cat "$TMPD/run.out" "$TMPD/run.err" >&2; fail "bench/run printed no '$section' section"; }
+done
+grep -q '^ptfreeze ' "$TMPD/run.out" || fail "bench/run printed no ptfreeze row"
+note "bench/run --profile smoke: ok"
+exit 0
