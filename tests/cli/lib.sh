@@ -20,6 +20,8 @@ unset PTFREEZE_LIBRARY PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAG
 	PTFREEZE_VERBOSE PTFREEZE_STRICT_ACTION MALLOC_CONF LD_PRELOAD
 # Keep the library's per-violation lines out of the logs; a small pool keeps runs fast.
 export PTFREEZE_LOG=off PTFREEZE_POOL=16M
+# THP: huge pages that tests/backing.sh reserves must not be taken by tests beside it.
+export PTFREEZE_HUGEPAGES=thp
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
