@@ -24,9 +24,11 @@
  * hooks), no background threads, retain so extents are reused in place.
  * One arena: memory one thread frees is reusable by every thread, so the
  * pool is sized by the working set, not by threads x working set; thread
- * caches still keep most calls lock-free.  MALLOC_CONF=narenas:N overrides.
+ * caches still keep most calls lock-free, and cache blocks up to 128 KiB
+ * (tcache_max) so medium sizes skip the arena too (bench/latency -v: malloc
+ * p50 632 -> 268 ns at 16-128 KiB).  MALLOC_CONF=narenas:N overrides.
  */
-const char *malloc_conf = "narenas:1,dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
+const char *malloc_conf = "narenas:1,tcache_max:131072,dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
 			  "background_thread:false,retain:true,metadata_thp:disabled";
 
 static bool installed;
