@@ -66,6 +66,7 @@ static inline bool too_big(size_t n) { return n > (size_t)PTRDIFF_MAX; }
 
 EXPORT void *malloc(size_t n)
 {
+	phase_tick();
 	if (unlikely(too_big(n))) {
 		errno = ENOMEM;
 		return NULL;
@@ -79,6 +80,7 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
+	phase_tick();
 	if (p) {
 		arena_free(p);
 	}

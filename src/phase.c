@@ -20,11 +20,13 @@
 #include "fmt.h"
 #include "log.h"
 #include "report.h"
+#include "shim.h"
 #include "sys.h"
 
 static _Atomic int armed;
 static _Atomic uint64_t armed_at;
-static uint64_t deadline;
+_Atomic uint64_t phase_deadline;
+__thread unsigned phase_ticks __attribute__((tls_model("initial-exec")));
 static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
 static struct sigaction chained;
@@ -82,7 +84,7 @@ int phase_arm(const char *how)
 void phase_settle(void)
 {
 	int expect = 0;
-	uint64_t due = deadline;
+	uint64_t due = phase_deadline;
 	if (!due || sys_now_ns() < due || !atomic_compare_exchange_strong(&armed, &expect, 2)) {
 		return;
 	}
@@ -91,7 +93,7 @@ void phase_settle(void)
 	sb_init(&sb, how_buf, sizeof(how_buf));
 	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 	sb_cstr(&sb);
-	deadline = 0;
+	phase_deadline = 0;
 	base_minor = base_major = -1; /* the fault counts at the deadline are unknown */
 	atomic_store(&armed_at, due);
 	atomic_store(&armed, 1);
@@ -124,16 +126,29 @@ bool phase_armed(void)
 	if (a == 1) {
 		return true;
 	}
-	if (a == 0 && deadline && sys_now_ns() >= deadline) {
+	if (a == 0 && phase_deadline && sys_now_ns() >= phase_deadline) {
 		char how[40];
 		struct sb sb;
 		sb_init(&sb, how, sizeof(how));
 		sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 		/* One trigger: a later disarm must not re-arm through the delay. */
-		deadline = 0;
+		phase_deadline = 0;
 		phase_arm(sb_cstr(&sb));
 	}
 	return atomic_load_explicit(&armed, memory_order_acquire) != 0;
+}
+
+void phase_poll(void)
+{
+	if (sys_now_ns() < atomic_load_explicit(&phase_deadline, memory_order_relaxed)) {
+		return;
+	}
+	/* Arming from inside malloc: what it maps or logs is the shim's own. */
+	int saved = errno;
+	shim_busy++;
+	phase_armed();
+	shim_busy--;
+	errno = saved;
 }
 
 uint64_t phase_since_arm_ns(void)
@@ -168,7 +183,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 int phase_init(void)
 {
 	if (config.arm_delay_ns) {
-		deadline = sys_now_ns() + config.arm_delay_ns;
+		phase_deadline = sys_now_ns() + config.arm_delay_ns;
 	}
 	if (config.arm_signal) {
 		struct sigaction sa;

@@ -26,6 +26,23 @@ grep -q '"type":"arm","how":"delay:300ms"' "$TMPD/delay.jsonl" || fail "no arm r
 n=$(grep '"type":"site"' "$TMPD/delay.jsonl" | grep -c '"kind":"mmap"' || true)
 [ "$n" -eq 1 ] || { sites "$TMPD/delay.jsonl"; fail "$n mmap sites, want 1 (after the delay only)"; }
 
+# delay: a program that only allocates after the deadline is armed while it
+# runs (the fault baseline is known), not merely counted as armed at exit.
+cat > "$TMPD/alloc.py" <<'PY'
+import time
+time.sleep(0.5)
+keep = []
+for i in range(20000):
+    keep.append(b"x" * 1000)  # above pymalloc's limit: malloc
+    if len(keep) > 100:
+        keep.pop(0)
+print("done")
+PY
+out=$(PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/alloc.jsonl" shim "$PY" "$TMPD/alloc.py") || fail "alloc.py failed"
+[ "$out" = done ] || fail "alloc.py printed '$out'"
+grep '"type":"arm"' "$TMPD/alloc.jsonl" | grep -q '"faults_before":{"minor":[0-9]' ||
+	{ grep '"type":"arm"' "$TMPD/alloc.jsonl"; fail "an allocating program was not armed while it ran"; }
+
 # Pool exhaustion after arming.
 out=$(PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_HUGEPAGES=none PTFREEZE_MODE=report \
 	PTFREEZE_REPORT="$TMPD/grow.jsonl" shim "$PROGS/exhaust" 64) || fail "exhaust failed in report mode"
