@@ -768,15 +768,22 @@ __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork,@function\n"
 	"vfork:\n"
+	"\t.cfi_startproc\n"
 	"\tsub $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
 	"\tcall interpose_vfork_check\n"
 	"\tadd $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
 	"\ttest %eax, %eax\n"
 	"\tjnz 1f\n"
 	"\tpop %rdi\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
+	"\t.cfi_register %rip, %rdi\n"
 	"\tmov $58, %eax\n"
 	"\tsyscall\n"
 	"\tpush %rdi\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
+	"\t.cfi_rel_offset %rip, 0\n"
 	"\tcmp $-4095, %rax\n"
 	"\tjae 2f\n"
 	"\tret\n"
@@ -785,6 +792,7 @@ __asm__(".text\n"
 	"\tjmp interpose_vfork_fail\n"
 	"2:\tmov %rax, %rdi\n"
 	"\tjmp interpose_vfork_fail\n"
+	"\t.cfi_endproc\n"
 	".size vfork, .-vfork\n");
 
 EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
@@ -847,6 +855,106 @@ EXPORT int dlclose(void *h)
 		r = real.dlclose(h), r ? -EINVAL : 0);
 	return r;
 }
+
+/* ---- exec and _exit: the report's summary before the image goes ------- */
+
+/*
+ * exec replaces the image without running atexit handlers, and _exit skips
+ * them: both write the summary first, so a report never ends without one
+ * because the program exec'd or a fork child left with _exit.  A failed exec
+ * lets the summary be written again at exit.  glibc's exec* variants call
+ * its internal execve, not ours, so each is wrapped.
+ */
+static void before_exec(void)
+{
+	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
+		int saved = errno;
+		shim_busy++;
+		report_summary("exec");
+		shim_busy--;
+		errno = saved;
+	}
+}
+
+static int after_exec(int r)
+{
+	int saved = errno;
+	report_summary_again();
+	errno = saved;
+	return r;
+}
+
+#define EXEC_VIA(fn, ...)                                                                              \
+	do {                                                                                           \
+		if (real.fn == NULL) {                                                                 \
+			errno = ENOSYS;                                                                \
+			return -1;                                                                     \
+		}                                                                                      \
+		before_exec();                                                                         \
+		return after_exec(real.fn(__VA_ARGS__));                                               \
+	} while (0)
+
+EXPORT int execve(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execve, p, a, e); }
+EXPORT int execv(const char *p, char *const a[]) { EXEC_VIA(execv, p, a); }
+EXPORT int execvp(const char *p, char *const a[]) { EXEC_VIA(execvp, p, a); }
+EXPORT int execvpe(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execvpe, p, a, e); }
+EXPORT int fexecve(int fd, char *const a[], char *const e[]) { EXEC_VIA(fexecve, fd, a, e); }
+EXPORT int execveat(int dirfd, const char *p, char *const a[], char *const e[], int flags)
+{
+	EXEC_VIA(execveat, dirfd, p, a, e, flags);
+}
+
+/* execl's arguments as an argv array on the stack (no allocation: exec may follow vfork). */
+#define LIST_TO_ARGV(first, ap, argv, envp_out)                                                        \
+	size_t n_ = 1;                                                                                 \
+	va_start(ap, first);                                                                           \
+	while (va_arg(ap, char *) != NULL) {                                                           \
+		n_++;                                                                                  \
+	}                                                                                              \
+	va_end(ap);                                                                                    \
+	char *argv[n_ + 1];                                                                            \
+	argv[0] = (char *)(first);                                                                     \
+	va_start(ap, first);                                                                           \
+	for (size_t i_ = 1; i_ <= n_; i_++) {                                                          \
+		argv[i_] = va_arg(ap, char *);                                                         \
+	}                                                                                              \
+	envp_out;                                                                                      \
+	va_end(ap)
+
+EXPORT int execl(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	LIST_TO_ARGV(arg, ap, argv, (void)0);
+	return execv(p, argv);
+}
+
+EXPORT int execlp(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	LIST_TO_ARGV(arg, ap, argv, (void)0);
+	return execvp(p, argv);
+}
+
+EXPORT int execle(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	char **envp;
+	LIST_TO_ARGV(arg, ap, argv, envp = va_arg(ap, char **));
+	return execve(p, argv, envp);
+}
+
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
+		shim_busy++;
+		report_summary("exit");
+	}
+	for (;;) {
+		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	}
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
 /* ---- the public API (ptfreeze.h) ---------------------------------------- */
 

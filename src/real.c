@@ -26,4 +26,10 @@ void real_resolve(void)
 	RESOLVE(brk);
 	RESOLVE(shmat);
 	RESOLVE(shmdt);
+	RESOLVE(execve);
+	RESOLVE(execv);
+	RESOLVE(execvp);
+	RESOLVE(execvpe);
+	RESOLVE(fexecve);
+	RESOLVE(execveat);
 }

@@ -22,6 +22,12 @@ struct real {
 	int (*brk)(void *);
 	void *(*shmat)(int, const void *, int);
 	int (*shmdt)(const void *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
 };
 
 extern struct real real;

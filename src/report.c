@@ -35,6 +35,7 @@ static char header_buf[65536];
 static char *summary_buf;
 static size_t summary_cap;
 static atomic_flag summary_done;
+static long owner_pid; /* the process the open report belongs to */
 static _Atomic int reopening;
 
 #define MAX_MODULES 1024
@@ -120,6 +121,53 @@ static void remember_identity(void)
 	}
 }
 
+/*
+ * An exec keeps the pid: when the file at `path` is this pid's own report,
+ * written by the image before the exec, the new image writes beside it
+ * (NAME.execN.jsonl) instead of truncating it.
+ */
+static void keep_pre_exec_report(void)
+{
+	char head[256];
+	long f = sys_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (f < 0) {
+		return;
+	}
+	long n = sys_read((int)f, head, sizeof(head) - 1);
+	sys_close((int)f);
+	if (n <= 0) {
+		return;
+	}
+	head[n] = '\0';
+	char want[40];
+	struct sb sb;
+	sb_init(&sb, want, sizeof(want));
+	sb_printf(&sb, "\"pid\":%ld,", sys_getpid());
+	if (strncmp(head, "{\"type\":\"header\",", 17) != 0 || !strstr(head, sb_cstr(&sb))) {
+		return;
+	}
+	size_t len = strlen(path);
+	size_t stem = len > 6 && strcmp(path + len - 6, ".jsonl") == 0 ? len - 6 : len;
+	char alt[sizeof(path)];
+	for (unsigned k = 1; k < 100; k++) {
+		sb_init(&sb, alt, sizeof(alt));
+		sb_putmem(&sb, path, stem);
+		sb_printf(&sb, ".exec%u.jsonl", k);
+		sb_cstr(&sb);
+		if (sb.overflow) {
+			return;
+		}
+		long r = sys_open(alt, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+		if (r == -ENOENT) {
+			memcpy(path, alt, strlen(alt) + 1);
+			return;
+		}
+		if (r >= 0) {
+			sys_close((int)r);
+		}
+	}
+}
+
 int report_open(long parent_pid)
 {
 	if (fd > 2) {
@@ -139,6 +187,7 @@ int report_open(long parent_pid)
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: '%s' expands to a path too long; no report", config.report);
 		return -ENAMETOOLONG;
 	}
+	keep_pre_exec_report();
 	long r = open_file(O_TRUNC);
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
@@ -146,6 +195,7 @@ int report_open(long parent_pid)
 		return (int)r;
 	}
 	fd = (int)r;
+	owner_pid = sys_getpid();
 	remember_identity();
 	(void)parent_pid;
 	return 0;
@@ -476,9 +526,13 @@ int report_prepare_summary(size_t max_sites)
 	return summary_buf ? 0 : -ENOMEM;
 }
 
+void report_summary_again(void) { atomic_flag_clear(&summary_done); }
+
 void report_summary(const char *why)
 {
-	if (fd < 0 || summary_buf == NULL || atomic_flag_test_and_set(&summary_done)) {
+	/* A vfork child shares our memory and descriptors: the summary is not its to write. */
+	if (fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
+	    atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}
 	phase_settle();

@@ -44,6 +44,8 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 void report_pool_grow(size_t bytes, int result, bool armed, const char *who);
 /* The exit summary; written once. */
 void report_summary(const char *why);
+/* After an exec that failed: the summary already written may be written again. */
+void report_summary_again(void);
 /* Prepares the summary buffer (from the pool) before arming. */
 int report_prepare_summary(size_t max_sites);
 /* Forgets which modules were written (fork child). */
