@@ -389,11 +389,47 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 	guard_record(&ev);
 }
 
+/*
+ * MAP_FIXED over a block the program got from mmap (a reservation it now
+ * fills, like a ring buffer mapped twice): the program's call, made for
+ * real and guarded like any mmap; the pages leave the pool until unmapped.
+ */
+static long overlay_served(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	enum verdict v = guard_verdict(KIND_MMAP);
+	struct event ev = {.kind = KIND_MMAP,
+			   .args = {(uintptr_t)addr, len, (uintptr_t)prot, (uintptr_t)flags, (uintptr_t)fd, (uintptr_t)off},
+			   .bytes = len,
+			   .detail = "fixed-address mapping over a block served from the pool"};
+	if (v == VERDICT_BLOCK) {
+		ev.result = -EPERM;
+		ev.blocked = true;
+		guard_record(&ev);
+		return -EPERM;
+	}
+	long r = sys_mmap(addr, len, prot, flags, fd, off);
+	if (r >= 0) {
+		pmap_mark_overlaid(addr, len);
+	}
+	if (v == VERDICT_RECORD) {
+		ev.result = r;
+		guard_record(&ev);
+	}
+	note_writeback_hazard(addr, len, prot, flags, fd, off, r);
+	return r;
+}
+
 static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && pool_overlaps(addr, len)) {
-		log_msg(LOG_WARN, "mmap(MAP_FIXED) over pool memory at %p refused: it would corrupt the pool", addr);
-		return -ENOMEM;
+		if (!(flags & MAP_FIXED) || !pmap_owns(addr, len)) {
+			/* The allocator's pages, or NOREPLACE over pages that are mapped. */
+			if (flags & MAP_FIXED) {
+				log_msg(LOG_WARN, "mmap(MAP_FIXED) over pool memory at %p refused: it would corrupt the pool", addr);
+			}
+			return flags & MAP_FIXED ? -ENOMEM : -EEXIST;
+		}
+		return overlay_served(addr, len, prot, flags, fd, off);
 	}
 	/*
 	 * Served from start-up on, so a buffer mapped during warm-up can be
@@ -472,8 +508,24 @@ EXPORT int munmap(void *addr, size_t len)
 			log_msg(LOG_WARN, "munmap(%p, %zu) of pool memory not served by mmap ignored: the pool is never unmapped",
 				addr, len);
 		}
-		enum verdict v = startup_verdict(KIND_MUNMAP, addr, len, __builtin_return_address(0));
 		struct event ev = {.kind = KIND_MUNMAP, .args = {(uintptr_t)addr, len}, .bytes = len};
+		if (pmap_any(addr, len, PMAP_OVERLAID) && !internal_call(__builtin_return_address(0))) {
+			/* The program's own mapping goes and pool memory is mapped back: a real change. */
+			enum verdict v = guard_verdict(KIND_MUNMAP);
+			ev.detail = "unmapping a mapping laid over pool memory (pool pages are mapped back)";
+			if (v == VERDICT_BLOCK) {
+				ev.result = -EPERM;
+				ev.blocked = true;
+				guard_record(&ev);
+				return ret_int(-EPERM);
+			}
+			pmap_unmap(addr, len);
+			if (v == VERDICT_RECORD) {
+				guard_record(&ev);
+			}
+			return 0;
+		}
+		enum verdict v = startup_verdict(KIND_MUNMAP, addr, len, __builtin_return_address(0));
 		if (v == VERDICT_BLOCK) {
 			absorbed(v, &ev);
 			return ret_int(-EPERM);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pmap: the served-mmap allocator over the pool (see pmap.h).  Never
- * allocates, never calls the kernel except to restore protection the
- * program itself changed; never hands out a page that is still served.
+ * allocates, never calls the kernel except to restore protection or pool
+ * memory the program itself changed or replaced; never hands out a page
+ * that is still served.
  */
 #include "pmap.h"
 
@@ -11,12 +12,15 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "pool.h"
 #include "sys.h"
 
 #define PAGE ((uintptr_t)4096)
 #define BLOCK_PROTECTED 1u
+/* Pages whose contents are not plain pool memory: zeroing or copying them is the kernel's job. */
+#define BLOCK_FOREIGN (BLOCK_PROTECTED | PMAP_OVERLAID)
 
 struct range {
 	uintptr_t start;
@@ -188,13 +192,27 @@ bool pmap_owns(const void *p, size_t len)
 	return ok;
 }
 
-/* Makes served pages usable and zero before they go back to the free table. */
-static void scrub(uintptr_t s, uintptr_t e, uintptr_t flags)
+/*
+ * Makes served pages usable and zero before they go back to the free
+ * table; false if they cannot be (they then stay out of the pool).
+ */
+static bool scrub(uintptr_t s, uintptr_t e, uintptr_t flags)
 {
+	if (flags & PMAP_OVERLAID) {
+		/* The program's mapping goes; fresh anonymous memory is zero already. */
+		long r = sys_mmap((void *)s, e - s, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (r < 0) {
+			return false;
+		}
+		sys_madvise((void *)s, e - s, MADV_POPULATE_WRITE);
+		sys_prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, s, e - s, (unsigned long)"ptfreeze-pool");
+		return true;
+	}
 	if (flags & BLOCK_PROTECTED) {
 		sys_mprotect((void *)s, e - s, PROT_READ | PROT_WRITE);
 	}
 	memset((void *)s, 0, e - s);
+	return true;
 }
 
 size_t pmap_unmap(void *p, size_t len)
@@ -208,7 +226,7 @@ size_t pmap_unmap(void *p, size_t len)
 		struct range b = served.v[i];
 		uintptr_t s = b.start > a ? b.start : a;
 		uintptr_t t = b.end < e ? b.end : e;
-		scrub(s, t, b.flags);
+		bool reusable = scrub(s, t, b.flags);
 		released += t - s;
 		if (s == b.start && t == b.end) {
 			remove_at(&served, i);
@@ -229,7 +247,9 @@ size_t pmap_unmap(void *p, size_t len)
 			}
 			i += 2;
 		}
-		free_add(s, t);
+		if (reusable) {
+			free_add(s, t);
+		}
 	}
 	served_bytes -= released;
 	lock_drop();
@@ -274,8 +294,8 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	if (flags_old & BLOCK_PROTECTED) {
-		*err = -EFAULT; /* the caller decides: copying may not be readable */
+	if (flags_old & BLOCK_FOREIGN) {
+		*err = -EFAULT; /* the caller decides: copying may not be readable, or not ours to copy */
 		return NULL;
 	}
 	void *n = pmap_map(new_len, PAGE, (unsigned)(flags_old & PMAP_STARTUP), err);
@@ -295,7 +315,7 @@ bool pmap_advise(void *p, size_t len, int advice)
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
 	lock_take();
 	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
-		if (served.v[i].flags & BLOCK_PROTECTED) {
+		if (served.v[i].flags & BLOCK_FOREIGN) {
 			lock_drop();
 			return false;
 		}
@@ -321,18 +341,21 @@ static void split_at(uintptr_t addr)
 	}
 }
 
-void pmap_mark_protected(void *p, size_t len)
+static void mark(void *p, size_t len, uintptr_t flag)
 {
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
 	lock_take();
-	/* Only the pages whose protection changed: the rest stay movable. */
+	/* Only the pages concerned: the rest stay movable. */
 	split_at(a);
 	split_at(e);
 	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
-		served.v[i].flags |= BLOCK_PROTECTED;
+		served.v[i].flags |= flag;
 	}
 	lock_drop();
 }
+
+void pmap_mark_protected(void *p, size_t len) { mark(p, len, BLOCK_PROTECTED); }
+void pmap_mark_overlaid(void *p, size_t len) { mark(p, len, PMAP_OVERLAID); }
 
 bool pmap_whole(const void *p, size_t len)
 {

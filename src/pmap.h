@@ -6,7 +6,9 @@
  * system call and no page fault on either path.  Partial munmap splits a
  * block; mremap grows by copying (or in place when the pages after it are
  * free) and shrinks in place; madvise(MADV_DONTNEED) zeroes.  Blocks whose
- * protection the program changed are restored to read-write before reuse.
+ * protection the program changed are restored to read-write before reuse;
+ * blocks the program mapped a file over (MAP_FIXED) get pool memory mapped
+ * back when it unmaps them.
  *
  * Tables are preallocated from the pool by pmap_init(); one spinlock, which
  * pmap_atfork_*() hold across fork so a child never inherits it held.
@@ -31,6 +33,8 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
 
 /* pmap_map flags. */
 #define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
+/* Block flag: the program laid a mapping of its own over these pages (MAP_FIXED). */
+#define PMAP_OVERLAID 4u
 
 /* True if [p, p+len) covers every served block it touches completely. */
 bool pmap_whole(const void *p, size_t len);
@@ -64,6 +68,15 @@ bool pmap_advise(void *p, size_t len, int advice);
 
 /* Notes that the program changed the protection of served pages. */
 void pmap_mark_protected(void *p, size_t len);
+
+/*
+ * Notes that the program mapped something of its own (MAP_FIXED) over
+ * served pages.  Such pages are never handed out again until the program
+ * unmaps them; then pool memory is mapped back over them, read-write and
+ * prefaulted (a real system call: the caller records it), before they
+ * return to the free table.  madvise and mremap on them go to the kernel.
+ */
+void pmap_mark_overlaid(void *p, size_t len);
 
 /* Bytes currently served, and served blocks. */
 size_t pmap_served_bytes(void);

@@ -35,6 +35,13 @@ long sys_readlink(const char *path, char *buf, size_t len);
 long sys_getpid(void);
 long sys_gettid(void);
 long sys_getppid(void);
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
 
 /* Writes all of buf (retrying short writes and EINTR); 0 or -errno. */
