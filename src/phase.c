@@ -6,7 +6,10 @@
 #include "phase.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +22,8 @@
 #include "config.h"
 #include "fmt.h"
 #include "log.h"
+#include "pool.h"
+#include "real.h"
 #include "report.h"
 #include "shim.h"
 #include "sys.h"
@@ -180,10 +185,60 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/*
+ * The delay trigger's own thread: sleeps until the deadline, arms, exits.
+ * A program whose steady state calls nothing the shim intercepts (a server
+ * that preallocated everything) is still armed on time.  It runs with every
+ * signal blocked, so none of the program's is delivered to it, and on a
+ * stack of pool memory, which glibc neither unmaps nor madvises when the
+ * thread exits: its exit after arming changes no page table.
+ */
+#define ARM_THREAD_STACK ((size_t)256 << 10)
+
+static void *arm_thread(void *arg)
+{
+	(void)arg;
+	shim_busy++; /* everything this thread does is the shim's */
+	prctl(PR_SET_NAME, (unsigned long)"ptfreeze-arm", 0, 0, 0);
+	uint64_t due;
+	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
+		struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u)};
+		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		if (r == 0 || sys_now_ns() >= due) {
+			phase_armed();
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void start_arm_thread(void)
+{
+	void *stack = pool_carve(ARM_THREAD_STACK, 4096);
+	if (stack == NULL || real.pthread_create == NULL) {
+		return; /* the delay is still noticed at intercepted calls */
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, stack, ARM_THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	int r = real.pthread_create(&t, &attr, arm_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		log_msg(LOG_DEBUG, "PTFREEZE_ARM: no thread for the delay (error %d); it is checked at intercepted calls", r);
+	}
+}
+
 int phase_init(void)
 {
 	if (config.arm_delay_ns) {
 		phase_deadline = sys_now_ns() + config.arm_delay_ns;
+		start_arm_thread();
 	}
 	if (config.arm_signal) {
 		struct sigaction sa;

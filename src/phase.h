@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * phase: start-up → armed.  Triggers: ptfreeze_arm() (manual), a delay
- * after start-up, a signal; any one arms.  The delay is checked lazily, at
- * the next guarded call or pool growth after it falls due, and at every
- * 1024th malloc or free of a thread (phase_tick), so no timer thread or
- * signal is taken from the program for it and a program whose steady state
- * only allocates is still armed within microseconds of the deadline.  Arming records the
+ * after start-up, a signal; any one arms.  The delay is kept by a thread of
+ * the shim that sleeps until the deadline, arms and exits; it is also
+ * checked at every guarded call or pool growth and every 1024th malloc or
+ * free of a thread (phase_tick), which is what arms a fork child (it has
+ * no such thread).  Arming records the
  * time and the process's fault counts so the summary can say what the armed
  * phase cost.  Async-signal-safe.
  */
