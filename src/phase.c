@@ -105,12 +105,16 @@ void phase_settle(void)
 	report_arm(how_buf, -1, -1, NULL);
 }
 
+static void start_arm_thread(void);
+
 void phase_atfork_child(void)
 {
 	base_minor = 0;
 	base_major = 0;
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
+	} else if (atomic_load(&phase_deadline)) {
+		start_arm_thread(); /* the parent's did not come along */
 	}
 }
 

@@ -4,8 +4,8 @@
  * after start-up, a signal; any one arms.  The delay is kept by a thread of
  * the shim that sleeps until the deadline, arms and exits; it is also
  * checked at every guarded call or pool growth and every 1024th malloc or
- * free of a thread (phase_tick), which is what arms a fork child (it has
- * no such thread).  Arming records the
+ * free of a thread (phase_tick).  A fork child born before the deadline
+ * starts a thread of its own.  Arming records the
  * time and the process's fault counts so the summary can say what the armed
  * phase cost.  Async-signal-safe.
  */

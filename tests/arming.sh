@@ -51,6 +51,19 @@ grep '"type":"arm"' "$TMPD/idle.jsonl" | grep -q '"faults_before":{"minor":[0-9]
 	{ grep '"type":"arm"' "$TMPD/idle.jsonl"; fail "an idle program was not armed at the deadline"; }
 grep -q '"type":"site"' "$TMPD/idle.jsonl" && fail "the arming thread left a violation"
 
+# delay: a fork child born before the deadline is armed at the deadline too.
+mkdir "$TMPD/forkidle"
+PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/forkidle/r-%p.jsonl" shim "$PY" -c '
+import os, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.6)
+    os._exit(0)
+os.waitpid(pid, 0)' || fail "fork before the deadline failed"
+child=$(grep -l '"fork_child":true' "$TMPD/forkidle"/*.jsonl) || fail "no report of the fork child"
+grep '"type":"arm"' $child | grep -q '"faults_before":{"minor":[0-9]' ||
+	{ cat $child; fail "a fork child born before the deadline was not armed at it"; }
+
 # Pool exhaustion after arming.
 out=$(PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_HUGEPAGES=none PTFREEZE_MODE=report \
 	PTFREEZE_REPORT="$TMPD/grow.jsonl" shim "$PROGS/exhaust" 64) || fail "exhaust failed in report mode"
