@@ -95,9 +95,10 @@ void guard_record(struct event *ev)
 	if (is_new) {
 		report_site(s, ev, sys_gettid(), t);
 		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
-			log_msg(LOG_WARN, "%s %s after arming at %p%s%s (site %u%s%s)",
+			log_msg(LOG_WARN, "%s %s %s at %p%s%s (site %u%s%s)",
 				ev->blocked ? "blocked" : config.mode == MODE_WOULD_BLOCK ? "would block" : "recorded",
-				guard_kind_name(ev->kind), n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
+				guard_kind_name(ev->kind), phase_armed_at() ? "after arming" : "during start-up",
+				n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
 				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
 				report_enabled() ? report_path() : "");
 		}
