@@ -4,7 +4,7 @@
 # run, never how fast), and `make bench` builds them and runs bench/run,
 # which compares ptfreeze with glibc, jemalloc, mimalloc and tcmalloc.
 # BENCH_QUICK=1 make bench: the under-a-minute profile.
-BENCH_BINS = bench/latency bench/throughput bench/prefault bench/guardcost
+BENCH_BINS = bench/latency bench/throughput bench/prefault bench/guardcost bench/pairs
 check_PROGRAMS += $(BENCH_BINS)
 BENCH_CFLAGS = $(AM_CFLAGS) -O2 -g
 BENCH_COMMON = bench/hist.c bench/hist.h bench/util.c bench/util.h
@@ -15,6 +15,8 @@ bench_latency_LDADD = -lpthread -ldl
 bench_throughput_SOURCES = bench/throughput.c $(BENCH_COMMON)
 bench_throughput_CFLAGS = $(BENCH_CFLAGS)
 bench_throughput_LDADD = -lpthread -ldl
+bench_pairs_SOURCES = bench/pairs.c
+bench_pairs_CFLAGS = $(BENCH_CFLAGS)
 bench_prefault_SOURCES = bench/prefault.c $(BENCH_COMMON)
 bench_prefault_CFLAGS = $(BENCH_CFLAGS)
 # Each new-site call must come from its own frames: no sibling-call folding.
@@ -23,9 +25,14 @@ bench_guardcost_CFLAGS = $(BENCH_CFLAGS) -fno-optimize-sibling-calls -fno-inline
 bench_guardcost_LDADD = -ldl
 
 TESTS += bench/smoke.sh
-EXTRA_DIST += bench/run bench/smoke.sh docs/performance.md
+EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh docs/performance.md
 
 bench: $(BENCH_BINS) libptfreeze.la
 	@test -n "$(PYTHON3)" || { echo "bench: error: python3 is needed to run bench/run (apt-get install python3)" >&2; exit 1; }
 	$(PYTHON3) $(srcdir)/bench/run --builddir '$(abs_top_builddir)'
 .PHONY: bench
+
+# Instructions per malloc/free pair (callgrind): repeatable where time is not.
+bench-instructions: bench/pairs libptfreeze.la
+	sh $(srcdir)/bench/instructions.sh '$(abs_top_builddir)'
+.PHONY: bench-instructions

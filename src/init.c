@@ -143,6 +143,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	if (failed == 0) {
 		failed = arena_install(retain_limit());
 	}
+	arena_fast_paths();
 	mark_internal_code();
 	if (failed == 0) {
 		capture_init(config.max_sites, config.backtrace_depth);

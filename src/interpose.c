@@ -66,12 +66,8 @@ static inline bool too_big(size_t n) { return n > (size_t)PTRDIFF_MAX; }
 
 EXPORT void *malloc(size_t n)
 {
-	phase_tick();
-	if (unlikely(too_big(n))) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	void *p = arena_alloc(n ? n : 1);
+	/* jemalloc refuses sizes past PTRDIFF_MAX and serves 0 as a minimal block. */
+	void *p = arena_alloc(n);
 	if (unlikely(p == NULL)) {
 		errno = ENOMEM;
 	}
@@ -80,7 +76,6 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
-	phase_tick();
 	if (p) {
 		arena_free(p);
 	}

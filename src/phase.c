@@ -30,8 +30,7 @@
 
 static _Atomic int armed;
 static _Atomic uint64_t armed_at;
-_Atomic uint64_t phase_deadline;
-__thread unsigned phase_ticks __attribute__((tls_model("initial-exec")));
+static _Atomic uint64_t phase_deadline; /* 0: no delay trigger pending */
 static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
 static struct sigaction chained;
@@ -145,19 +144,6 @@ bool phase_armed(void)
 		phase_arm(sb_cstr(&sb));
 	}
 	return atomic_load_explicit(&armed, memory_order_acquire) != 0;
-}
-
-void phase_poll(void)
-{
-	if (sys_now_ns() < atomic_load_explicit(&phase_deadline, memory_order_relaxed)) {
-		return;
-	}
-	/* Arming from inside malloc: what it maps or logs is the shim's own. */
-	int saved = errno;
-	shim_busy++;
-	phase_armed();
-	shim_busy--;
-	errno = saved;
 }
 
 uint64_t phase_since_arm_ns(void)

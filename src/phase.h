@@ -3,39 +3,16 @@
  * phase: start-up → armed.  Triggers: ptfreeze_arm() (manual), a delay
  * after start-up, a signal; any one arms.  The delay is kept by a thread of
  * the shim that sleeps until the deadline, arms and exits; it is also
- * checked at every guarded call or pool growth and every 1024th malloc or
- * free of a thread (phase_tick).  A fork child born before the deadline
- * starts a thread of its own.  Arming records the
+ * checked at every guarded call or pool growth.  A fork child born before
+ * the deadline starts a thread of its own.  Arming records the
  * time and the process's fault counts so the summary can say what the armed
  * phase cost.  Async-signal-safe.
  */
 #ifndef PTFREEZE_PHASE_H
 #define PTFREEZE_PHASE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#define PHASE_TICK_MASK 1023u
-
-/* Per-thread count of allocator calls; nonzero deadline while one is pending. */
-extern __thread unsigned phase_ticks __attribute__((tls_model("initial-exec")));
-extern _Atomic uint64_t phase_deadline;
-
-/* Out of line: arms if the delay is due.  Called by phase_tick only. */
-void phase_poll(void);
-
-/*
- * Called by the malloc family on every call: one TLS increment, and every
- * 1024th call a relaxed load of the pending deadline.  Must not allocate.
- */
-static inline void phase_tick(void)
-{
-	if (__builtin_expect((++phase_ticks & PHASE_TICK_MASK) == 0, 0) &&
-	    atomic_load_explicit(&phase_deadline, memory_order_relaxed)) {
-		phase_poll();
-	}
-}
 
 /* Reads the triggers from config and installs the signal handler. */
 int phase_init(void);
