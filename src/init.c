@@ -28,6 +28,7 @@
 #include "real.h"
 #include "report.h"
 #include "shim.h"
+#include "suppress.h"
 #include "sys.h"
 
 /* Served-mmap blocks the pool can track at once. */
@@ -144,6 +145,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 		failed = arena_install(retain_limit());
 	}
 	mark_internal_code();
+	suppress_load();
 	if (failed == 0) {
 		capture_init(config.max_sites, config.backtrace_depth);
 		report_prepare_summary((size_t)config.max_sites);
