@@ -18,18 +18,21 @@ lib=$PROGS/.libs/libdlopen_target.so
 export PTFREEZE_ARM=signal:USR2 PTFREEZE_LOG=off PTFREEZE_POOL=64M
 
 # run_paused NODE TAG: runs the probe paused with PTFREEZE_NUMA_NODE=NODE
-# ("" for unset); leaves its pool's numa_maps lines (the pool's regions
-# are in the report's header, written before the program runs) in $TMPD/TAG.numa,
-# its output in TAG.out, stderr in TAG.err, the report in TAG.jsonl.
+# ("" for unset); leaves in $TMPD the numa_maps lines of its pool in
+# TAG.numa (the pool's regions are in the report's header, written before
+# the program runs), its output in TAG.out, stderr in TAG.err and its
+# report in TAG.jsonl.
 run_paused() {
 	( if [ -n "$1" ]; then export PTFREEZE_NUMA_NODE=$1; fi
-	  PTFREEZE_REPORT="$TMPD/$2.jsonl" exec env LD_PRELOAD="$SHIM" "$probe" "$lib" --pause ) > "$TMPD/$2.out" 2> "$TMPD/$2.err" &
+	  PTFREEZE_REPORT="$TMPD/$2-%p.jsonl" exec env LD_PRELOAD="$SHIM" "$probe" "$lib" --pause ) > "$TMPD/$2.out" 2> "$TMPD/$2.err" &
 	pid=$!
 	i=0
 	while ! grep -q paused "$TMPD/$2.out" 2>/dev/null; do
 		i=$((i + 1)); [ $i -lt 200 ] || { kill -9 $pid; fail "probe never paused ($2)"; }
 		sleep 0.1
 	done
+	# The probe forks: its own report is the one that is not a fork child's.
+	mv "$TMPD/$2-$pid.jsonl" "$TMPD/$2.jsonl" || fail "no report for the probe ($2)"
 	# The pool's regions, from the report's header; numa_maps lines inside them.
 	"$PY" -c 'import json,sys
 regs=[(int(r["start"],16),int(r["start"],16)+r["size"]) for r in json.loads(open(sys.argv[1]).readline())["pool"]["regions"]]
