@@ -393,6 +393,8 @@ void suppress_count(unsigned rule, bool new_site)
 
 void suppress_reset(void)
 {
+	/* A fork child may have been born while another thread refreshed. */
+	atomic_flag_clear(&refreshing);
 	for (int r = 0; r < SUPPRESS_MAX_RULES; r++) {
 		atomic_store(&hits[r], 0);
 		atomic_store(&nsites[r], 0);
@@ -471,6 +473,9 @@ int suppress_load_file(const char *path)
 		atomic_store(&nrules, 0);
 		return 0;
 	}
+	/* Touch the whole module table now: appending after arming must not fault. */
+	memset(modules, 0, sizeof(modules));
+	atomic_store(&nmodules, 0);
 	refresh_modules();
 	log_msg(LOG_INFO, "PTFREEZE_SUPPRESS: %d rules from %s", st.loaded, path);
 	return st.loaded;
