@@ -28,6 +28,7 @@
 static _Atomic uint64_t events;
 static _Atomic uint64_t events_by_kind[KIND_COUNT];
 static _Atomic unsigned logged_sites;
+static _Atomic uint64_t suppressed_by_kind[KIND_COUNT];
 
 static const char *const kind_names[KIND_COUNT] = {
 	[KIND_MMAP] = "mmap",
@@ -59,10 +60,18 @@ void guard_reset(void)
 		atomic_store(&events_by_kind[k], 0);
 	}
 	atomic_store(&logged_sites, 0);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		atomic_store(&suppressed_by_kind[k], 0);
+	}
 	suppress_reset();
 }
 
 uint64_t guard_events_of(enum kind k) { return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) : 0; }
+
+uint64_t guard_calls_of(enum kind k)
+{
+	return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) + atomic_load(&suppressed_by_kind[k]) : 0;
+}
 
 /*
  * The site of (k, ips) and its suppression rule (*rule, 0 for none).  A
@@ -91,9 +100,10 @@ static struct site *site_for(enum kind k, const uintptr_t *ips, int n, bool crea
 }
 
 /* Counts a call of a suppressed site: on the site and on its rule, never as a violation. */
-static void count_suppressed(struct site *s, bool is_new, unsigned rule, size_t bytes)
+static void count_suppressed(enum kind k, struct site *s, bool is_new, unsigned rule, size_t bytes)
 {
 	uint64_t t = phase_since_arm_ns();
+	atomic_fetch_add_explicit(&suppressed_by_kind[k < KIND_COUNT ? k : 0], 1, memory_order_relaxed);
 	if (s) {
 		if (is_new) {
 			s->first_ns = t;
@@ -116,7 +126,7 @@ static bool suppressed_now(enum kind k)
 	unsigned rule;
 	struct site *s = site_for(k, ips, n, false, &is_new, &rule);
 	if (rule) {
-		count_suppressed(s, is_new, rule, 0);
+		count_suppressed(k, s, is_new, rule, 0);
 	}
 	shim_busy--;
 	errno = saved;
@@ -146,7 +156,7 @@ void guard_record(struct event *ev)
 	struct site *s = site_for(ev->kind, ips, n, true, &is_new, &rule);
 	if (rule) {
 		/* Counted, not logged: no record, no line, not a violation. */
-		count_suppressed(s, is_new, rule, ev->bytes);
+		count_suppressed(ev->kind, s, is_new, rule, ev->bytes);
 		shim_busy--;
 		errno = saved;
 		return;

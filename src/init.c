@@ -3,7 +3,8 @@
  * init: the constructor.  The start-up sequence, in order, in one place:
  * resolve libc's functions, read the configuration, reserve and prefault
  * the pool, prefault what jemalloc mapped before us, hook every jemalloc
- * arena, load the unwinder and preallocate the site table, open the report,
+ * arena, load the unwinder and preallocate the site table, read the
+ * suppression rules, open the report,
  * set the arming triggers; then the fork and exit handlers.  A step that
  * fails degrades (plain jemalloc, no stacks, no report) with one line on
  * stderr; the program always runs.

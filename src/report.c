@@ -529,10 +529,10 @@ void report_summary(const char *why)
 		}
 	}
 	long tlb_now = audit_tlb_shootdowns(), tlb_arm = phase_tlb_baseline();
-	/* Calls of this process that can cause shootdowns, beside the system-wide count. */
-	uint64_t own = guard_events_of(KIND_MUNMAP) + guard_events_of(KIND_MPROTECT) +
-		       guard_events_of(KIND_PKEY_MPROTECT) + guard_events_of(KIND_MREMAP) + guard_events_of(KIND_MADVISE) +
-		       guard_events_of(KIND_FORK) + guard_events_of(KIND_DLCLOSE) + guard_events_of(KIND_SHMDT);
+	/* Calls of this process that can cause shootdowns (suppressed ones too), beside the system-wide count. */
+	uint64_t own = guard_calls_of(KIND_MUNMAP) + guard_calls_of(KIND_MPROTECT) +
+		       guard_calls_of(KIND_PKEY_MPROTECT) + guard_calls_of(KIND_MREMAP) + guard_calls_of(KIND_MADVISE) +
+		       guard_calls_of(KIND_FORK) + guard_calls_of(KIND_DLCLOSE) + guard_calls_of(KIND_SHMDT);
 	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
 		       "\"own_calls_that_can_shoot_down\":%lu}",
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
