@@ -121,6 +121,38 @@ static struct site *slot(size_t i) { return (struct site *)(table + i * stride);
 
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new)
 {
+	return capture_site_tagged(kind, ips, n, 0, is_new);
+}
+
+struct site *capture_find(unsigned kind, const uintptr_t *ips, int n)
+{
+	if (table == NULL) {
+		return NULL;
+	}
+	if (n > depth_max) {
+		n = depth_max;
+	}
+	uint64_t h = hash_of(kind, ips, n);
+	for (size_t probe = 0; probe < capacity; probe++) {
+		struct site *s = slot((h + probe) & (capacity - 1));
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		while (st == 1) {
+			__builtin_ia32_pause();
+			st = atomic_load_explicit(&s->state, memory_order_acquire);
+		}
+		if (st == 0) {
+			return NULL;
+		}
+		if (s->hash == h && s->kind == kind && s->depth == n &&
+		    memcmp(s->ips, ips, (size_t)n * sizeof(uintptr_t)) == 0) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uint32_t tag, bool *is_new)
+{
 	*is_new = false;
 	if (table == NULL) {
 		return NULL;
@@ -143,6 +175,7 @@ struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_n
 				s->hash = h;
 				s->kind = (uint16_t)kind;
 				s->depth = (uint16_t)n;
+				s->tag = tag;
 				memcpy(s->ips, ips, (size_t)n * sizeof(uintptr_t));
 				s->id = atomic_fetch_add(&next_id, 1) + 1;
 				atomic_store_explicit(&s->state, 2, memory_order_release);

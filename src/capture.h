@@ -25,7 +25,7 @@ struct site {
 	uint64_t hash;
 	uint16_t kind;
 	uint16_t depth;
-	uint32_t pad;
+	uint32_t tag;           /* guard's verdict, set before the site is published (suppression rule, 0 none) */
 	_Atomic uint64_t count;
 	_Atomic uint64_t blocked;
 	_Atomic uint64_t bytes;
@@ -49,6 +49,10 @@ int capture_stack(uintptr_t *ips, int max);
  * NULL when the table is full (counted in capture_dropped()).
  */
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new);
+/* The same, giving a new site `tag` before any other thread can see it. */
+struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uint32_t tag, bool *is_new);
+/* The site for (kind, ips[0..n)) if it exists; never creates one. */
+struct site *capture_find(unsigned kind, const uintptr_t *ips, int n);
 
 /* Iteration for the summary: site i of capture_capacity(), or NULL. */
 size_t capture_capacity(void);

@@ -359,6 +359,38 @@ static int p_stack(const char *s, struct config *c)
 	return 0;
 }
 
+static int p_suppress(const char *s, struct config *c)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(c->suppress)) {
+		return -EINVAL;
+	}
+	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
+		c->suppress[0] = '\0';
+		return 0;
+	}
+	/* A path, but not one a typo made: no control characters, no edge spaces. */
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			return -EINVAL;
+		}
+	}
+	if (s[0] == ' ' || s[n - 1] == ' ') {
+		return -EINVAL;
+	}
+	memcpy(c->suppress, s, n + 1);
+	return 0;
+}
+
+static int p_numa(const char *s, struct config *c)
+{
+	if (strcaseeq(s, "any")) {
+		c->numa_node = -1;
+		return 0;
+	}
+	return parse_int(s, 0, 1023, &c->numa_node);
+}
+
 const struct config_var config_vars[] = {
 	{"PTFREEZE_POOL", "256M", "a size of at least 2M and at most this machine's memory, like 512M or 4G",
 	 "size of the prefaulted pool reserved at start-up", p_pool},
@@ -390,6 +422,10 @@ const struct config_var config_vars[] = {
 	 "at arming, install a seccomp filter that catches direct system calls (irreversible)", p_seccomp},
 	{"PTFREEZE_STACK_PREFAULT", "256K", "a size up to 64M (0: off)",
 	 "prefault this much of the main thread's stack at start-up", p_stack},
+	{"PTFREEZE_SUPPRESS", "off", "a path to a suppression file, or off",
+	 "known, accepted violations: counted, not logged; strict mode lets them through", p_suppress},
+	{"PTFREEZE_NUMA_NODE", "any", "a NUMA node number from 0 to 1023, or any",
+	 "bind the pool to this node (mbind MPOL_BIND) before it is prefaulted", p_numa},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

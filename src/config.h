@@ -41,6 +41,8 @@ struct config {
 	bool mlockall;
 	bool seccomp;
 	size_t stack_prefault;
+	char suppress[CONFIG_PATH_MAX]; /* rule file; "" none */
+	int numa_node;                 /* -1: any node (no binding) */
 };
 
 struct config_var {

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "report.h"
 #include "shim.h"
+#include "suppress.h"
 #include "sys.h"
 
 #define MAX_FRAMES 128
@@ -27,6 +28,7 @@
 static _Atomic uint64_t events;
 static _Atomic uint64_t events_by_kind[KIND_COUNT];
 static _Atomic unsigned logged_sites;
+static _Atomic uint64_t suppressed_by_kind[KIND_COUNT];
 
 static const char *const kind_names[KIND_COUNT] = {
 	[KIND_MMAP] = "mmap",
@@ -58,16 +60,89 @@ void guard_reset(void)
 		atomic_store(&events_by_kind[k], 0);
 	}
 	atomic_store(&logged_sites, 0);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		atomic_store(&suppressed_by_kind[k], 0);
+	}
+	suppress_reset();
 }
 
 uint64_t guard_events_of(enum kind k) { return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) : 0; }
+
+uint64_t guard_calls_of(enum kind k)
+{
+	return k < KIND_COUNT ? atomic_load(&events_by_kind[k]) + atomic_load(&suppressed_by_kind[k]) : 0;
+}
+
+/*
+ * The site of (k, ips) and its suppression rule (*rule, 0 for none).  A
+ * known site answers from its tag; a new one is matched against the rules
+ * once, and tagged before any other thread can see it.  create false: a
+ * site that no rule takes is not created (guard_record will, and write its
+ * record).  Matching may read symbol tables from disk: first sight only.
+ */
+static struct site *site_for(enum kind k, const uintptr_t *ips, int n, bool create, bool *is_new, unsigned *rule)
+{
+	*is_new = false;
+	*rule = 0;
+	if (!suppress_active()) {
+		return create ? capture_site(k, ips, n, is_new) : NULL;
+	}
+	struct site *s = capture_find(k, ips, n);
+	if (s) {
+		*rule = s->tag;
+		return s;
+	}
+	*rule = suppress_match((int)k, ips, n);
+	if (*rule == 0 && !create) {
+		return NULL;
+	}
+	return capture_site_tagged(k, ips, n, *rule, is_new);
+}
+
+/* Counts a call of a suppressed site: on the site and on its rule, never as a violation. */
+static void count_suppressed(enum kind k, struct site *s, bool is_new, unsigned rule, size_t bytes)
+{
+	uint64_t t = phase_since_arm_ns();
+	atomic_fetch_add_explicit(&suppressed_by_kind[k < KIND_COUNT ? k : 0], 1, memory_order_relaxed);
+	if (s) {
+		if (is_new) {
+			s->first_ns = t;
+		}
+		atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
+	}
+	suppress_count(rule, is_new || s == NULL);
+}
+
+/* Strict mode: true (and counted) if a suppression rule takes this call's site. */
+static bool suppressed_now(enum kind k)
+{
+	int saved = errno;
+	uintptr_t ips[MAX_FRAMES];
+	shim_busy++;
+	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	bool is_new;
+	unsigned rule;
+	struct site *s = site_for(k, ips, n, false, &is_new, &rule);
+	if (rule) {
+		count_suppressed(k, s, is_new, rule, 0);
+	}
+	shim_busy--;
+	errno = saved;
+	return rule != 0;
+}
 
 enum verdict guard_verdict(enum kind k)
 {
 	if (config.mode == MODE_OFF || !phase_armed()) {
 		return VERDICT_PASS;
 	}
-	return config.mode == MODE_STRICT ? VERDICT_BLOCK : VERDICT_RECORD;
+	if (config.mode != MODE_STRICT) {
+		return VERDICT_RECORD;
+	}
+	/* A known, accepted violation goes ahead: the rule counts it. */
+	return suppress_active() && suppressed_now(k) ? VERDICT_PASS : VERDICT_BLOCK;
 }
 
 void guard_record(struct event *ev)
@@ -77,7 +152,15 @@ void guard_record(struct event *ev)
 	shim_busy++;
 	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
 	bool is_new = false;
-	struct site *s = capture_site(ev->kind, ips, n, &is_new);
+	unsigned rule;
+	struct site *s = site_for(ev->kind, ips, n, true, &is_new, &rule);
+	if (rule) {
+		/* Counted, not logged: no record, no line, not a violation. */
+		count_suppressed(ev->kind, s, is_new, rule, ev->bytes);
+		shim_busy--;
+		errno = saved;
+		return;
+	}
 	uint64_t t = phase_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
@@ -115,7 +198,9 @@ void guard_record(struct event *ev)
 bool guard_pool_exhausted(size_t need, const char *who)
 {
 	bool armed = config.mode != MODE_OFF && phase_armed();
-	if (armed && config.mode == MODE_STRICT) {
+	/* Strict mode refuses, unless a suppression rule takes the site (counted here). */
+	bool taken = armed && config.mode == MODE_STRICT && suppress_active() && suppressed_now(KIND_POOL_EXHAUSTED);
+	if (armed && config.mode == MODE_STRICT && !taken) {
 		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need,
 				   .result = -ENOMEM, .blocked = true};
 		guard_record(&ev);
@@ -132,7 +217,7 @@ bool guard_pool_exhausted(size_t need, const char *who)
 	}
 	int r = pool_grow(need, step, !armed);
 	report_pool_grow(need, r, armed, who);
-	if (armed) {
+	if (armed && !taken) {
 		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need, .result = r};
 		guard_record(&ev);
 	} else if (r == 0) {

@@ -80,6 +80,8 @@ const char *guard_advice_name(int advice);
 /* Violations recorded (events, not sites) since start, in all and by kind. */
 uint64_t guard_events(void);
 uint64_t guard_events_of(enum kind k);
+/* Calls of kind k after arming, violations and suppressed calls together. */
+uint64_t guard_calls_of(enum kind k);
 /* Forgets the counts (a fork child reports its own events). */
 void guard_reset(void);
 

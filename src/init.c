@@ -3,7 +3,8 @@
  * init: the constructor.  The start-up sequence, in order, in one place:
  * resolve libc's functions, read the configuration, reserve and prefault
  * the pool, prefault what jemalloc mapped before us, hook every jemalloc
- * arena, load the unwinder and preallocate the site table, open the report,
+ * arena, load the unwinder and preallocate the site table, read the
+ * suppression rules, open the report,
  * set the arming triggers; then the fork and exit handlers.  A step that
  * fails degrades (plain jemalloc, no stacks, no report) with one line on
  * stderr; the program always runs.
@@ -28,6 +29,7 @@
 #include "real.h"
 #include "report.h"
 #include "shim.h"
+#include "suppress.h"
 #include "sys.h"
 
 /* Served-mmap blocks the pool can track at once. */
@@ -145,6 +147,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	}
 	arena_fast_paths();
 	mark_internal_code();
+	suppress_load();
 	if (failed == 0) {
 		capture_init(config.max_sites, config.backtrace_depth);
 		report_prepare_summary((size_t)config.max_sites);

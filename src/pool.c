@@ -20,6 +20,7 @@
 
 #include "fmt.h"
 #include "log.h"
+#include "numa.h"
 #include "real.h"
 #include "sys.h"
 
@@ -259,6 +260,8 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 		log_msg(LOG_DEBUG, "pool: %s mapping of %zu bytes failed (errno %ld)", backing_names[b], len, err);
 		return 0;
 	}
+	/* The policy must be in place before the first page is allocated. */
+	numa_apply(p, len);
 	uint64_t t0 = sys_now_ns();
 	long r = prefault(p, len, b == BACKING_4K ? 4096 : ps, threads);
 	uint64_t dt = sys_now_ns() - t0;
@@ -504,6 +507,7 @@ size_t pool_measure(void)
 			pool.regions[i].huge_bytes = scan.acc[i];
 		}
 	}
+	numa_measure();
 	return pool_huge_bytes();
 }
 

@@ -21,9 +21,11 @@
 #include "audit.h"
 #include "fmt.h"
 #include "log.h"
+#include "numa.h"
 #include "phase.h"
 #include "pmap.h"
 #include "pool.h"
+#include "suppress.h"
 #include "sys.h"
 
 static int fd = -1;
@@ -264,7 +266,9 @@ static void put_pool(struct sb *sb)
 			  (size_t)(r->end - r->base), pool_backing_name(r->backing), r->huge_bytes,
 			  (unsigned long)r->prefault_ns, r->locked ? "true" : "false", r->at_startup ? "true" : "false");
 	}
-	sb_puts(sb, "]}");
+	sb_puts(sb, "],\"numa\":");
+	numa_json(sb);
+	sb_putc(sb, '}');
 }
 
 void report_header(long parent_pid)
@@ -521,7 +525,7 @@ void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
 
 int report_prepare_summary(size_t max_sites)
 {
-	summary_cap = 8192 + max_sites * 192;
+	summary_cap = 8192 + max_sites * 192 + suppress_json_size();
 	summary_buf = pool_carve(summary_cap, 64);
 	return summary_buf ? 0 : -ENOMEM;
 }
@@ -563,7 +567,7 @@ void report_summary(const char *why)
 	size_t k = 0;
 	for (size_t i = 0; i < capture_capacity(); i++) {
 		const struct site *s = capture_site_at(i);
-		if (!s) {
+		if (!s || s->tag) { /* suppressed: counted under "suppressed" */
 			continue;
 		}
 		sb_printf(&sb, "%s{\"id\":%u,\"kind\":\"%s\",\"count\":%lu,\"blocked\":%lu,\"bytes\":%lu,\"first_ns\":%lu,\"last_ns\":%lu}",
@@ -579,13 +583,15 @@ void report_summary(const char *why)
 		}
 	}
 	long tlb_now = audit_tlb_shootdowns(), tlb_arm = phase_tlb_baseline();
-	/* Calls of this process that can cause shootdowns, beside the system-wide count. */
-	uint64_t own = guard_events_of(KIND_MUNMAP) + guard_events_of(KIND_MPROTECT) +
-		       guard_events_of(KIND_PKEY_MPROTECT) + guard_events_of(KIND_MREMAP) + guard_events_of(KIND_MADVISE) +
-		       guard_events_of(KIND_FORK) + guard_events_of(KIND_DLCLOSE) + guard_events_of(KIND_SHMDT);
+	/* Calls of this process that can cause shootdowns (suppressed ones too), beside the system-wide count. */
+	uint64_t own = guard_calls_of(KIND_MUNMAP) + guard_calls_of(KIND_MPROTECT) +
+		       guard_calls_of(KIND_PKEY_MPROTECT) + guard_calls_of(KIND_MREMAP) + guard_calls_of(KIND_MADVISE) +
+		       guard_calls_of(KIND_FORK) + guard_calls_of(KIND_DLCLOSE) + guard_calls_of(KIND_SHMDT);
 	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
 		       "\"own_calls_that_can_shoot_down\":%lu}",
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
+	sb_puts(&sb, ",\"suppressed\":");
+	suppress_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());

@@ -55,3 +55,6 @@ TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh
 	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exec.sh tests/overlay.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exec.sh tests/overlay.sh tests/probe_check.py
+# Suppressions and the NUMA policy of the pool (issue 8, items 3 and 4).
+TESTS += tests/suppress.sh tests/numa.sh
+EXTRA_DIST += tests/suppress.sh tests/numa.sh

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "render.h"
+#include "suppressions.h"
 #include "reportfile.h"
 #include "symbolize.h"
 
@@ -19,7 +20,7 @@ enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
 
 void cmd_report_usage(FILE *out)
 {
-	fputs("usage: ptfreeze report [--json | --folded] [FILE | DIR]...\n"
+	fputs("usage: ptfreeze report [--json | --folded] [--suppressions-out FILE] [FILE | DIR]...\n"
 	      "\n"
 	      "Reads report files written by libptfreeze.so (one per process; a DIR\n"
 	      "means every *.jsonl in it, no argument means ptfreeze-*.jsonl here),\n"
@@ -30,9 +31,13 @@ void cmd_report_usage(FILE *out)
 	      "  -j, --json      one JSON document: processes and sites with frames\n"
 	      "  -f, --folded    collapsed stacks for flamegraph.pl or speedscope:\n"
 	      "                  KIND;OUTERMOST;...;INNERMOST COUNT\n"
+	      "  -S, --suppressions-out FILE\n"
+	      "                  also write a suppression file for PTFREEZE_SUPPRESS: one rule\n"
+	      "                  per site (its kind and its innermost function in the program)\n"
 	      "  -h, --help      this help\n"
 	      "\n"
-	      "exit status: 0 no violations, 1 violations found, 2 unreadable or invalid input.\n"
+	      "exit status: 0 no violations (suppressed calls do not count), 1 violations found,\n"
+	      "2 unreadable or invalid input.\n"
 	      "A truncated last line (a process killed while writing) is skipped with a warning.\n",
 	      out);
 }
@@ -42,19 +47,24 @@ int cmd_report(int argc, char **argv)
 	static const struct option options[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"folded", no_argument, NULL, 'f'},
+		{"suppressions-out", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	enum format format = FORMAT_TEXT;
+	const char *supp_out = NULL;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jfh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jfS:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			format = FORMAT_JSON;
 			break;
 		case 'f':
 			format = FORMAT_FOLDED;
+			break;
+		case 'S':
+			supp_out = optarg;
 			break;
 		case 'h':
 			cmd_report_usage(stdout);
@@ -102,6 +112,9 @@ int cmd_report(int argc, char **argv)
 	case FORMAT_FOLDED:
 		render_folded(stdout, &set);
 		break;
+	}
+	if (supp_out && suppressions_write(supp_out, &set) != 0) {
+		status = CLI_INVALID;
 	}
 	bool found = set.ngroups > 0;
 	for (size_t i = 0; i < set.nprocs; i++) {

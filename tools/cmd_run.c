@@ -55,6 +55,8 @@ void cmd_run_usage(FILE *out)
 	      "  -a, --arm WHEN           manual, delay:DURATION, signal:NAME      [PTFREEZE_ARM]\n"
 	      "  -r, --report TEMPLATE    report path; %p pid, %e program name     [PTFREEZE_REPORT]\n"
 	      "  -s, --strict-action ACT  errno or abort                           [PTFREEZE_STRICT_ACTION]\n"
+	      "  -N, --numa-node NODE     prefer this NUMA node for the pool       [PTFREEZE_NUMA_NODE]\n"
+	      "  -S, --suppress FILE      accepted violations (ptfreeze(7))        [PTFREEZE_SUPPRESS]\n"
 	      "  -v, --verbose            start-up facts on stderr (twice: debug)  [PTFREEZE_VERBOSE]\n"
 	      "  -h, --help               this help\n"
 	      "\n"
@@ -350,6 +352,8 @@ static const struct run_option run_options[] = {
 	{'a', "--arm", "PTFREEZE_ARM"},
 	{'r', "--report", "PTFREEZE_REPORT"},
 	{'s', "--strict-action", "PTFREEZE_STRICT_ACTION"},
+	{'N', "--numa-node", "PTFREEZE_NUMA_NODE"},
+	{'S', "--suppress", "PTFREEZE_SUPPRESS"},
 };
 #define NRUN_OPTIONS (sizeof(run_options) / sizeof(run_options[0]))
 
@@ -362,6 +366,8 @@ int cmd_run(int argc, char **argv)
 		{"arm", required_argument, NULL, 'a'},
 		{"report", required_argument, NULL, 'r'},
 		{"strict-action", required_argument, NULL, 's'},
+		{"numa-node", required_argument, NULL, 'N'},
+		{"suppress", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -370,7 +376,7 @@ int cmd_run(int argc, char **argv)
 	int verbose = 0, c;
 	opterr = 0;
 	/* '+': stop at COMMAND, its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+m:p:H:a:r:s:vh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:p:H:a:r:s:N:S:vh", options, NULL)) != -1) {
 		if (c == 'h') {
 			cmd_run_usage(stdout);
 			return CLI_OK;

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "cli.h"
+#include "suppressions.h"
 
 static const char *base_name(const char *path)
 {
@@ -282,6 +283,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 		reportfile_get_int(pool, "prefault_threads", 0) == 1 ? "" : "s",
 		reportfile_get_str(pool, "populate") ? reportfile_get_str(pool, "populate") : "?",
 		json_is_true(json_object_get(pool, "locked")) ? ", locked" : "");
+	suppressions_text_numa(out, pool);
 	if (p->summary) {
 		fprintf(out, "  high-water  %s of the pool handed out; %s served to anonymous mmap at exit\n",
 			cli_size((uint64_t)reportfile_get_int(p->summary, "pool_used", 0), a, sizeof(a)),
@@ -346,6 +348,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 				reportfile_get_int(p->summary, "dropped_sites", 0));
 		}
 		fputc('\n', out);
+		suppressions_text_process(out, p);
 	} else {
 		fprintf(out, "  summary     no summary (process did not exit normally): each of its %zu site%s counts once\n",
 			p->nsites, p->nsites == 1 ? "" : "s");
@@ -436,6 +439,10 @@ void render_text(FILE *out, const struct rf_set *set)
 	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)\n\n",
 		set->nprocs, set->nprocs == 1 ? "" : "es", set->ngroups, set->ngroups == 1 ? "" : "s", events,
 		events == 1 ? "" : "s", blocked);
+	if (suppressions_total(set) > 0) {
+		fprintf(out, "%llu call%s taken by suppression rules (counted, not violations)\n\n", suppressions_total(set),
+			suppressions_total(set) == 1 ? "" : "s");
+	}
 	for (size_t i = 0; i < set->nprocs; i++) {
 		text_process(out, set->procs[i]);
 	}
@@ -499,7 +506,7 @@ static json_t *json_process(const struct rf_process *p)
 	const json_t *pool = pool_of(p);
 	json_t *po = json_object();
 	static const char *const pool_keys[] = {"size", "backing", "requested", "bytes_huge", "prefault_ns",
-						"prefault_threads", "populate", "locked"};
+						"prefault_threads", "populate", "locked", "numa"};
 	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(pool_keys[0]); i++) {
 		json_object_set_new(po, pool_keys[i], copy_or_null(json_object_get(pool, pool_keys[i])));
 	}
@@ -531,7 +538,7 @@ static json_t *json_process(const struct rf_process *p)
 	json_object_set_new(o, "faults_armed", fa_valid ? json_deep_copy(fa) : json_null());
 	json_object_set_new(o, "events", json_integer((json_int_t)process_events(p)));
 	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind",
-						   "dropped_sites", "served_mmap_bytes", "why"};
+						   "dropped_sites", "served_mmap_bytes", "why", "suppressed"};
 	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());

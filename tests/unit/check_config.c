@@ -375,6 +375,8 @@ static void chk_sites(void) { ck_assert_int_eq(config.max_sites, 4096); }
 static void chk_serve(void) { ck_assert(!config.serve_mmap); }
 static void chk_mlockall(void) { ck_assert(config.mlockall); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
+static void chk_suppress(void) { ck_assert_str_eq(config.suppress, "/etc/ptfreeze.supp"); }
+static void chk_numa(void) { ck_assert_int_eq(config.numa_node, 3); }
 
 /*
  * One valid, non-default value per variable; a new variable must be added
@@ -399,6 +401,8 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_MLOCKALL", "1", chk_mlockall},
 	{"PTFREEZE_STACK_PREFAULT", "1M", chk_stack},
 	{"PTFREEZE_SECCOMP", "on", NULL},
+	{"PTFREEZE_SUPPRESS", "/etc/ptfreeze.supp", chk_suppress},
+	{"PTFREEZE_NUMA_NODE", "3", chk_numa},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -518,6 +522,8 @@ static const struct {
 	{"PTFREEZE_MLOCKALL", {"2", "y"}},
 	{"PTFREEZE_STACK_PREFAULT", {"65M", "1G", "16777216T", "64M1"}},
 	{"PTFREEZE_SECCOMP", {"2", "maybe", "strict"}},
+	{"PTFREEZE_SUPPRESS", {"", " a.supp", "a.supp ", "a\tb", "a\nb"}},
+	{"PTFREEZE_NUMA_NODE", {"1024", "-1", "node0", "0,1", "all"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */
@@ -539,7 +545,8 @@ START_TEST(test_config_rejects_garbage_in_every_variable)
 	struct config def;
 	defaults(&def);
 	for (size_t i = 0; i < config_nvars; i++) {
-		if (strcmp(config_vars[i].name, "PTFREEZE_REPORT") != 0) {
+		/* Paths: "banana" is a file name. */
+		if (strcmp(config_vars[i].name, "PTFREEZE_REPORT") != 0 && strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") != 0) {
 			for (size_t k = 0; k < sizeof(generic_bad) / sizeof(generic_bad[0]); k++) {
 				expect_rejected(i, generic_bad[k], &def);
 			}
@@ -615,7 +622,9 @@ START_TEST(test_config_counts_every_rejected_variable)
 	char buf[64][64];
 	size_t n = 0;
 	for (size_t i = 0; i < config_nvars && n < 63; i++, n++) {
-		const char *bad = strcmp(config_vars[i].name, "PTFREEZE_REPORT") == 0 ? "%x" : "banana";
+		const char *bad = strcmp(config_vars[i].name, "PTFREEZE_REPORT") == 0     ? "%x"
+				  : strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") == 0 ? " banana"
+											  : "banana";
 		snprintf(buf[n], sizeof(buf[n]), "%s=%s", config_vars[i].name, bad);
 		vars[n] = buf[n];
 	}
