@@ -41,6 +41,8 @@ struct config {
 	bool mlockall;
 	bool seccomp;
 	size_t stack_prefault;
+	int thread_stacks;             /* slots preallocated; 0: the cache is off */
+	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
 };
 
 struct config_var {

@@ -25,6 +25,7 @@
 #include "pmap.h"
 #include "pool.h"
 #include "sys.h"
+#include "tstack.h"
 
 static int fd = -1;
 static dev_t fd_dev;
@@ -254,6 +255,8 @@ void report_header(long parent_pid)
 	sb_printf(&sb, ",\"jemalloc\":{\"hooked\":%s,\"arenas\":%u},\"unwinder\":%s,\"host\":",
 		  arena_installed() ? "true" : "false", arena_count(), capture_has_unwinder() ? "true" : "false");
 	audit_snapshot_json(&sb, config.pool_size);
+	sb_puts(&sb, ",\"thread_stacks\":");
+	tstack_json(&sb, false);
 	sb_putc(&sb, '}');
 	emit(&sb);
 }
@@ -445,7 +448,8 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 		sb_puts(&sb, "null");
 	}
 	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
-		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d", ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
+		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d",
+			  ev->refuse_errno ? ev->refuse_errno : ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
 	}
 	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
 		  ev->result < 0 && ev->result > -4096 ? -1L : ev->result, ev->result < 0 && ev->result > -4096 ? -ev->result : 0L);
@@ -534,6 +538,8 @@ void report_summary(const char *why)
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());
+	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"thread_stacks\":", pool_used(), pmap_served_bytes());
+	tstack_json(&sb, true);
+	sb_putc(&sb, '}');
 	emit(&sb);
 }

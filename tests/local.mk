@@ -50,3 +50,9 @@ TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh
 	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/probe_check.py
+check_PROGRAMS += tests/progs/threadchurn
+tests_progs_threadchurn_SOURCES = tests/progs/threadchurn.c
+tests_progs_threadchurn_CFLAGS = $(PROG_CFLAGS)
+tests_progs_threadchurn_LDADD = -lpthread -ldl
+TESTS += tests/threads.sh
+EXTRA_DIST += tests/threads.sh

@@ -375,6 +375,8 @@ static void chk_sites(void) { ck_assert_int_eq(config.max_sites, 4096); }
 static void chk_serve(void) { ck_assert(!config.serve_mmap); }
 static void chk_mlockall(void) { ck_assert(config.mlockall); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
+static void chk_tstacks(void) { ck_assert_int_eq(config.thread_stacks, 0); }
+static void chk_tstack_prefault(void) { ck_assert_uint_eq(config.thread_stack_prefault, 1 * MiB); }
 
 /*
  * One valid, non-default value per variable; a new variable must be added
