@@ -401,6 +401,8 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_MLOCKALL", "1", chk_mlockall},
 	{"PTFREEZE_STACK_PREFAULT", "1M", chk_stack},
 	{"PTFREEZE_SECCOMP", "on", NULL},
+	{"PTFREEZE_THREAD_STACKS", "0", chk_tstacks},
+	{"PTFREEZE_THREAD_STACK_PREFAULT", "1M", chk_tstack_prefault},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -520,6 +522,8 @@ static const struct {
 	{"PTFREEZE_MLOCKALL", {"2", "y"}},
 	{"PTFREEZE_STACK_PREFAULT", {"65M", "1G", "16777216T", "64M1"}},
 	{"PTFREEZE_SECCOMP", {"2", "maybe", "strict"}},
+	{"PTFREEZE_THREAD_STACKS", {"4097", "-1", "16k", "4294967312"}},
+	{"PTFREEZE_THREAD_STACK_PREFAULT", {"65M", "1G", "16777216T", "-1"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */
@@ -574,11 +578,11 @@ START_TEST(test_config_rejects_overlong_values_in_every_variable)
 		if (strcmp(name, "PTFREEZE_REPORT") == 0) {
 			memset(value, 'r', n);
 		} else if (strcmp(name, "PTFREEZE_POOL") == 0 || strcmp(name, "PTFREEZE_POOL_GROW") == 0 ||
-			   strcmp(name, "PTFREEZE_STACK_PREFAULT") == 0) {
+			   strcmp(name, "PTFREEZE_STACK_PREFAULT") == 0 || strcmp(name, "PTFREEZE_THREAD_STACK_PREFAULT") == 0) {
 			memset(value, '0', n);
 			memcpy(value + n - 3, "16M", 3);
 		} else if (strcmp(name, "PTFREEZE_PREFAULT_THREADS") == 0 || strcmp(name, "PTFREEZE_BACKTRACE_DEPTH") == 0 ||
-			   strcmp(name, "PTFREEZE_MAX_SITES") == 0) {
+			   strcmp(name, "PTFREEZE_MAX_SITES") == 0 || strcmp(name, "PTFREEZE_THREAD_STACKS") == 0) {
 			memset(value, '0', n);
 			memcpy(value + n - 2, "64", 2);
 		} else {
