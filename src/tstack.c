@@ -470,6 +470,11 @@ void tstack_atfork_child(void)
 	if (!enabled) {
 		return;
 	}
+	/* The child reports its own counts, as guard does. */
+	atomic_store(&n_threads, 0);
+	atomic_store(&n_grown_armed, 0);
+	atomic_store(&n_refused, 0);
+	atomic_store(&n_to_glibc, 0);
 	/* Only the forking thread lives on in the child: every other slot is free. */
 	int mine = tstack_slot_of((const void *)pthread_self());
 	int n = atomic_load(&nslots);
