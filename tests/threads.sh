@@ -143,6 +143,23 @@ PTFREEZE_THREAD_STACKS=1 PTFREEZE_MODE=would-block PTFREEZE_REPORT="$d/w-%p.json
 report "$d"/w-*.jsonl > "$d/rep"
 grep -q '^kind pthread_create .* would 11 ' "$d/rep" || { cat "$d/rep" >&2; fail "would-block: would_errno is not EAGAIN"; }
 
+# Fork: the child's slots of threads it does not have are free again (eight at
+# once fit in the eight slots although four parent threads held four at fork),
+# and neither process's churn maps anything.
+d=$TMPD/fork; mkdir -p "$d"
+PTFREEZE_THREAD_STACKS=8 PTFREEZE_REPORT="$d/r-%p.jsonl" strace -f -o "$d/st.txt" env LD_PRELOAD="$SHIM" "$prog" -a -f -c 8 -n 200 \
+	> "$d/out" || fail "threadchurn failed (fork)"
+cat "$d/out"
+[ "$(grep -c 'threads=200 ' "$d/out")" -eq 2 ] || fail "fork: parent and child did not both run 200 threads"
+n=$(pt_syscalls_between_markers "$d/st.txt")
+[ "$n" -eq 0 ] || fail "fork: $n page-table syscalls in the churn phases"
+child=$(grep -l '"fork_child":true' "$d"/r-*.jsonl) || fail "fork: no report from the child"
+report "$child" > "$d/rep"
+grep -q '^sites 0$' "$d/rep" || { cat "$d/rep" >&2; fail "fork: the child recorded violations (slots not freed at fork?)"; }
+parent=$(grep -l '"fork_child":false' "$d"/r-*.jsonl)
+report "$parent" > "$d/rep"
+grep '^kind ' "$d/rep" | grep -v '^kind fork ' && fail "fork: the parent recorded more than its fork"
+
 # A stack larger than a slot: glibc's, recorded.
 d=$TMPD/big; mkdir -p "$d"
 PTFREEZE_REPORT="$d/r-%p.jsonl" shim "$prog" -a -n 20 -b > "$d/out" || fail "threadchurn failed (big stack)"

@@ -9,11 +9,14 @@
  * it checks where the threads' stacks were: inside a `ptfreeze-stacks`
  * mapping of /proc/self/maps (the cache), or inside its own buffers (-s).
  *
- * usage: threadchurn [-n threads] [-c concurrent] [-d] [-s] [-b] [-w] [-a]
+ * usage: threadchurn [-n threads] [-c concurrent] [-d] [-s] [-b] [-w] [-f] [-a]
  *   -d  detached threads (the creator waits for a semaphore they post last)
  *   -s  the caller's own stacks (pthread_attr_setstack on buffers mapped first)
  *   -b  a stack size attribute of 64M (larger than the cache's slots)
  *   -w  warm up with a single thread, not C at once
+ *   -f  after the warm-up start 4 threads that stay blocked, arm, fork: the
+ *       child churns (their stacks are free there: they have no thread), the
+ *       parent releases and joins them, then churns; one output line each
  *   -a  call ptfreeze_arm() before the churn phase (no-op without the shim)
  * Output: "threadchurn: minor=N major=M threads=K eagain=E stack=WHERE
  * at=0xA,0xB" on stdout: WHERE is cache, own, unnamed, unknown or mixed, A
@@ -32,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ptfreeze.h"
@@ -40,7 +44,7 @@
 #define OWN_STACK ((size_t)1 << 20)
 
 static int detached, own, big;
-static sem_t room;
+static sem_t room, held;
 static char *own_stacks;
 static uintptr_t seen_stack[2]; /* a warm-up thread's and the first churn thread's stack address */
 
@@ -70,6 +74,12 @@ static void *work(void *p)
 		sem_post(&room);
 	}
 	return NULL;
+}
+
+static void *hold(void *p)
+{
+	sem_wait(&held);
+	return p;
 }
 
 static void marker(const char *s) { (void)!write(-1, s, strlen(s)); }
@@ -173,8 +183,8 @@ static const char *where(uintptr_t a)
 int main(int argc, char **argv)
 {
 	long n = 1000;
-	int c = 1, arm = 0, single_warmup = 0, opt;
-	while ((opt = getopt(argc, argv, "n:c:dsbwa")) != -1) {
+	int c = 1, arm = 0, single_warmup = 0, forks = 0, opt;
+	while ((opt = getopt(argc, argv, "n:c:dsbwfa")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'c': c = atoi(optarg); break;
@@ -182,9 +192,10 @@ int main(int argc, char **argv)
 		case 's': own = 1; break;
 		case 'b': big = 1; break;
 		case 'w': single_warmup = 1; break;
+		case 'f': forks = 1; break;
 		case 'a': arm = 1; break;
 		default:
-			fprintf(stderr, "usage: threadchurn [-n threads] [-c concurrent] [-d] [-s] [-b] [-w] [-a]\n");
+			fprintf(stderr, "usage: threadchurn [-n threads] [-c concurrent] [-d] [-s] [-b] [-w] [-f] [-a]\n");
 			return 2;
 		}
 	}
@@ -204,8 +215,35 @@ int main(int argc, char **argv)
 	run(single_warmup ? 1 : c, single_warmup ? 1 : c, 0);
 	/* Resolves the arming function now: the lookup maps nothing later. */
 	ptfreeze_armed();
+	pthread_t holders[4];
+	if (forks) {
+		sem_init(&held, 0, 0);
+		for (int k = 0; k < 4; k++) {
+			if (pthread_create(&holders[k], NULL, hold, NULL) != 0) {
+				fprintf(stderr, "threadchurn: pthread_create failed\n");
+				return 1;
+			}
+		}
+	}
 	if (arm) {
 		ptfreeze_arm();
+	}
+	pid_t child = -1;
+	if (forks) {
+		fflush(stdout);
+		child = fork();
+		if (child < 0) {
+			perror("threadchurn: fork");
+			return 1;
+		}
+		if (child > 0) {
+			for (int k = 0; k < 4; k++) {
+				sem_post(&held);
+			}
+			for (int k = 0; k < 4; k++) {
+				pthread_join(holders[k], NULL);
+			}
+		}
 	}
 	struct rusage a, b;
 	getrusage(RUSAGE_SELF, &a);
@@ -217,5 +255,13 @@ int main(int argc, char **argv)
 	printf("threadchurn: minor=%ld major=%ld threads=%ld eagain=%ld stack=%s at=0x%lx,0x%lx\n", b.ru_minflt - a.ru_minflt,
 	       b.ru_majflt - a.ru_majflt, done - eagain, eagain, strcmp(w0, w1) == 0 ? w1 : "mixed",
 	       (unsigned long)seen_stack[0], (unsigned long)seen_stack[1]);
+	if (child > 0) {
+		int st;
+		fflush(stdout);
+		if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "threadchurn: the fork child failed\n");
+			return 1;
+		}
+	}
 	return 0;
 }
