@@ -53,9 +53,9 @@ in_stack_ranges() {
 import re, sys
 ranges = []
 for line in open(sys.argv[1]):
-    m = re.search(r'prctl\(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (0x[0-9a-f]+), (\d+), "ptfreeze-stacks"', line)
+    m = re.search(r'prctl\((?:PR_SET_VMA|0x53564d41), (?:PR_SET_VMA_ANON_NAME|0), (0x[0-9a-f]+), (\d+|0x[0-9a-f]+), "ptfreeze-stacks"', line)
     if m:
-        ranges.append((int(m.group(1), 16), int(m.group(1), 16) + int(m.group(2))))
+        ranges.append((int(m.group(1), 16), int(m.group(1), 16) + int(m.group(2), 0)))
 bad = [a for a in sys.argv[2:] if not any(lo <= int(a, 16) < hi for lo, hi in ranges)]
 if not ranges or bad:
     print("not in any of %d ptfreeze-stacks ranges: %s" % (len(ranges), " ".join(bad)))
