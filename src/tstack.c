@@ -44,8 +44,8 @@
 
 #define PAGE ((size_t)4096)
 #define MAX_CHUNKS 256
-/* How long discovery waits for the probe thread's exit. */
-#define PROBE_WAIT_NS 2000000000ull
+/* How long discovery waits for the probe thread's exit (it takes microseconds). */
+#define PROBE_WAIT_NS 500000000ull
 /*
  * After arming, an empty cache waits this long for an exiting detached
  * thread's stack before mapping a new one (a violation): a thread that
@@ -544,6 +544,9 @@ static size_t discover(void)
 	uint64_t deadline = sys_now_ns() + PROBE_WAIT_NS;
 	while (tid_off < 0 && sys_now_ns() < deadline) {
 		if (atomic_load_explicit(&probe.done, memory_order_acquire)) {
+			if (probe.n == 0) {
+				break;
+			}
 			for (int k = 0; k < probe.n; k++) {
 				if (atomic_load((_Atomic int32_t *)((uintptr_t)t + (uintptr_t)probe.cand[k])) == 0) {
 					tid_off = probe.cand[k];
