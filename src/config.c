@@ -391,6 +391,18 @@ static int p_numa(const char *s, struct config *c)
 	return parse_int(s, 0, 1023, &c->numa_node);
 }
 
+static int p_tstacks(const char *s, struct config *c) { return parse_int(s, 0, 4096, &c->thread_stacks); }
+
+static int p_tstack_prefault(const char *s, struct config *c)
+{
+	size_t v;
+	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
+		return -EINVAL;
+	}
+	c->thread_stack_prefault = v;
+	return 0;
+}
+
 const struct config_var config_vars[] = {
 	{"PTFREEZE_POOL", "256M", "a size of at least 2M and at most this machine's memory, like 512M or 4G",
 	 "size of the prefaulted pool reserved at start-up", p_pool},
@@ -425,7 +437,11 @@ const struct config_var config_vars[] = {
 	{"PTFREEZE_SUPPRESS", "off", "a path to a suppression file, or off",
 	 "known, accepted violations: counted, not logged; strict mode lets them through", p_suppress},
 	{"PTFREEZE_NUMA_NODE", "any", "a NUMA node number from 0 to 1023, or any",
-	 "bind the pool to this node (mbind MPOL_BIND) before it is prefaulted", p_numa},
+	 "place the pool on this node (mbind MPOL_PREFERRED) before it is prefaulted", p_numa},
+	{"PTFREEZE_THREAD_STACKS", "16", "a number from 0 to 4096 (0: off, threads get glibc's stacks)",
+	 "thread stacks mapped and prefaulted at start-up, reused after join or detach", p_tstacks},
+	{"PTFREEZE_THREAD_STACK_PREFAULT", "256K", "a size up to 64M",
+	 "prefault this much of each cached thread stack (below its TLS) at start-up", p_tstack_prefault},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

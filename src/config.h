@@ -43,6 +43,8 @@ struct config {
 	size_t stack_prefault;
 	char suppress[CONFIG_PATH_MAX]; /* rule file; "" none */
 	int numa_node;                 /* -1: any node (no binding) */
+	int thread_stacks;             /* slots preallocated; 0: the cache is off */
+	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
 };
 
 struct config_var {

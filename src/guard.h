@@ -51,6 +51,7 @@ struct event {
 	const char *detail; /* e.g. "MADV_DONTNEED", "file mapping" */
 	size_t bytes;       /* memory the call concerns */
 	long result;        /* >= 0, or -errno */
+	int refuse_errno;   /* what strict mode returns when it is not EPERM (0: EPERM) */
 	bool blocked;
 };
 

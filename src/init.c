@@ -4,8 +4,9 @@
  * resolve libc's functions, read the configuration, reserve and prefault
  * the pool, prefault what jemalloc mapped before us, hook every jemalloc
  * arena, load the unwinder and preallocate the site table, read the
- * suppression rules, open the report,
- * set the arming triggers; then the fork and exit handlers.  A step that
+ * suppression rules, prefault the main stack, map the thread stack cache,
+ * open the report, set the arming triggers; then the fork and exit
+ * handlers.  A step that
  * fails degrades (plain jemalloc, no stacks, no report) with one line on
  * stderr; the program always runs.
  */
@@ -31,6 +32,7 @@
 #include "shim.h"
 #include "suppress.h"
 #include "sys.h"
+#include "tstack.h"
 
 /* Served-mmap blocks the pool can track at once. */
 #define PMAP_BLOCKS 16384
@@ -86,11 +88,21 @@ static void mark_internal_code(void)
 	}
 }
 
-static void atfork_prepare(void) { pmap_atfork_prepare(); }
-static void atfork_parent(void) { pmap_atfork_parent(); }
+static void atfork_prepare(void)
+{
+	pmap_atfork_prepare();
+	tstack_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+	tstack_atfork_parent();
+	pmap_atfork_parent();
+}
 
 static void atfork_child(void)
 {
+	tstack_atfork_child();
 	pmap_atfork_child();
 	/* The child writes its own report; the parent's sites are the parent's. */
 	long parent = sys_getppid();
@@ -157,6 +169,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	if (config.stack_prefault) {
 		prefault_stack(config.stack_prefault);
 	}
+	tstack_init();
 	report_open(0);
 	report_header(0);
 	report_modules();

@@ -47,6 +47,7 @@
 #include "report.h"
 #include "shim.h"
 #include "sys.h"
+#include "tstack.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -842,14 +843,83 @@ __asm__(".text\n"
 	"\t.cfi_endproc\n"
 	".size vfork, .-vfork\n");
 
+/*
+ * A stack of the caller's own maps nothing (glibc neither maps, protects
+ * nor advises it); the cache hands glibc a prefaulted slot (tstack.c);
+ * otherwise glibc maps the stack and its guard page: a guarded call.
+ */
 EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	if (real.pthread_create == NULL) {
 		return EAGAIN;
 	}
+	if (attr && tstack_attr_has_stack(attr)) {
+		return real.pthread_create(t, attr, fn, arg);
+	}
 	int r;
-	GUARDED(KIND_THREAD, "the thread's stack and guard page are mapped", 0, 0, 0, 0, return EPERM,
-		r = real.pthread_create(t, attr, fn, arg), -(long)r);
+	const char *why = "the thread's stack and guard page are mapped";
+	if (tstack_enabled() && tstack_create(t, attr, fn, arg, &r, &why) == TSTACK_DONE) {
+		return r;
+	}
+	GUARDED(KIND_THREAD, why, 0, 0, 0, 0, return EPERM, r = real.pthread_create(t, attr, fn, arg), -(long)r);
+	return r;
+}
+
+/* The joins and detach only tell the stack cache a slot can be reused. */
+static void resolve_threads(void)
+{
+	if (real.pthread_join == NULL) {
+		real_resolve(); /* only before our constructor */
+	}
+}
+
+EXPORT int pthread_join(pthread_t t, void **ret)
+{
+	resolve_threads();
+	int r = real.pthread_join(t, ret);
+	if (r == 0) {
+		tstack_joined(t);
+	}
+	return r;
+}
+
+EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+	resolve_threads();
+	int r = real.pthread_tryjoin_np ? real.pthread_tryjoin_np(t, ret) : ENOSYS;
+	if (r == 0) {
+		tstack_joined(t);
+	}
+	return r;
+}
+
+EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+	resolve_threads();
+	int r = real.pthread_timedjoin_np ? real.pthread_timedjoin_np(t, ret, abstime) : ENOSYS;
+	if (r == 0) {
+		tstack_joined(t);
+	}
+	return r;
+}
+
+EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock, const struct timespec *abstime)
+{
+	resolve_threads();
+	int r = real.pthread_clockjoin_np ? real.pthread_clockjoin_np(t, ret, clock, abstime) : ENOSYS;
+	if (r == 0) {
+		tstack_joined(t);
+	}
+	return r;
+}
+
+EXPORT int pthread_detach(pthread_t t)
+{
+	resolve_threads();
+	int r = real.pthread_detach(t);
+	if (r == 0) {
+		tstack_detached(t);
+	}
 	return r;
 }
 

@@ -6,6 +6,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <time.h>
 
 struct real real;
 
@@ -19,6 +20,11 @@ struct real real;
 void real_resolve(void)
 {
 	RESOLVE(pthread_create);
+	RESOLVE(pthread_join);
+	RESOLVE(pthread_tryjoin_np);
+	RESOLVE(pthread_timedjoin_np);
+	RESOLVE(pthread_clockjoin_np);
+	RESOLVE(pthread_detach);
 	RESOLVE(fork);
 	RESOLVE(dlopen);
 	RESOLVE(dlclose);

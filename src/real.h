@@ -15,6 +15,11 @@
 
 struct real {
 	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*pthread_join)(pthread_t, void **);
+	int (*pthread_tryjoin_np)(pthread_t, void **);
+	int (*pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+	int (*pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+	int (*pthread_detach)(pthread_t);
 	pid_t (*fork)(void);
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);

@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "suppress.h"
 #include "sys.h"
+#include "tstack.h"
 
 static int fd = -1;
 static dev_t fd_dev;
@@ -308,6 +309,8 @@ void report_header(long parent_pid)
 	sb_printf(&sb, ",\"jemalloc\":{\"hooked\":%s,\"arenas\":%u},\"unwinder\":%s,\"host\":",
 		  arena_installed() ? "true" : "false", arena_count(), capture_has_unwinder() ? "true" : "false");
 	audit_snapshot_json(&sb, config.pool_size);
+	sb_puts(&sb, ",\"thread_stacks\":");
+	tstack_json(&sb, false);
 	sb_putc(&sb, '}');
 	emit(&sb);
 }
@@ -499,7 +502,8 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 		sb_puts(&sb, "null");
 	}
 	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
-		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d", ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
+		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d",
+			  ev->refuse_errno ? ev->refuse_errno : ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
 	}
 	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
 		  ev->result < 0 && ev->result > -4096 ? -1L : ev->result, ev->result < 0 && ev->result > -4096 ? -ev->result : 0L);
@@ -594,6 +598,8 @@ void report_summary(const char *why)
 	suppress_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());
+	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"thread_stacks\":", pool_used(), pmap_served_bytes());
+	tstack_json(&sb, true);
+	sb_putc(&sb, '}');
 	emit(&sb);
 }

@@ -58,3 +58,9 @@ EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform
 # Suppressions and the NUMA policy of the pool (issue 8, items 3 and 4).
 TESTS += tests/suppress.sh tests/numa.sh
 EXTRA_DIST += tests/suppress.sh tests/numa.sh
+check_PROGRAMS += tests/progs/threadchurn
+tests_progs_threadchurn_SOURCES = tests/progs/threadchurn.c
+tests_progs_threadchurn_CFLAGS = $(PROG_CFLAGS)
+tests_progs_threadchurn_LDADD = -lpthread -ldl
+TESTS += tests/threads.sh
+EXTRA_DIST += tests/threads.sh

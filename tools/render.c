@@ -293,6 +293,22 @@ static void text_process(FILE *out, const struct rf_process *p)
 			cli_size((uint64_t)reportfile_get_int(p->arm, "pool_used", 0), a, sizeof(a)));
 	}
 
+	const json_t *ts = json_object_get(p->summary ? p->summary : p->header, "thread_stacks");
+	if (json_is_object(ts) && !json_is_true(json_object_get(ts, "enabled"))) {
+		fputs("  threads     stack cache off: threads get glibc's stacks\n", out);
+	} else if (json_is_object(ts)) {
+		fprintf(out, "  threads     %lld cached stacks of %s, top %s prefaulted",
+			reportfile_get_int(ts, "slots", 0), cli_size((uint64_t)reportfile_get_int(ts, "slot_size", 0), a, sizeof(a)),
+			cli_size((uint64_t)reportfile_get_int(ts, "prefault", 0), b, sizeof(b)));
+		if (p->summary) {
+			long long n = reportfile_get_int(ts, "threads", 0);
+			fprintf(out, "; %lld thread%s ran on them, %lld mapped after arming, %lld refused, %lld on glibc's stacks",
+				n, n == 1 ? "" : "s", reportfile_get_int(ts, "grown_armed", 0),
+				reportfile_get_int(ts, "refused", 0), reportfile_get_int(ts, "to_glibc", 0));
+		}
+		fputc('\n', out);
+	}
+
 	if (p->arm) {
 		const char *how = reportfile_get_str(p->arm, "how");
 		long long after = armed_after_ns(p);
@@ -512,6 +528,9 @@ static json_t *json_process(const struct rf_process *p)
 	}
 	json_object_set_new(po, "high_water", p->summary ? copy_or_null(json_object_get(p->summary, "pool_used")) : json_null());
 	json_object_set_new(o, "pool", po);
+	/* The summary's (counts at exit) when there is one, else the header's. */
+	json_object_set_new(o, "thread_stacks",
+			    copy_or_null(json_object_get(p->summary ? p->summary : p->header, "thread_stacks")));
 
 	if (p->arm) {
 		long long after = armed_after_ns(p);

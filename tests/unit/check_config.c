@@ -377,6 +377,8 @@ static void chk_mlockall(void) { ck_assert(config.mlockall); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
 static void chk_suppress(void) { ck_assert_str_eq(config.suppress, "/etc/ptfreeze.supp"); }
 static void chk_numa(void) { ck_assert_int_eq(config.numa_node, 3); }
+static void chk_tstacks(void) { ck_assert_int_eq(config.thread_stacks, 0); }
+static void chk_tstack_prefault(void) { ck_assert_uint_eq(config.thread_stack_prefault, 1 * MiB); }
 
 /*
  * One valid, non-default value per variable; a new variable must be added
@@ -403,6 +405,8 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_SECCOMP", "on", NULL},
 	{"PTFREEZE_SUPPRESS", "/etc/ptfreeze.supp", chk_suppress},
 	{"PTFREEZE_NUMA_NODE", "3", chk_numa},
+	{"PTFREEZE_THREAD_STACKS", "0", chk_tstacks},
+	{"PTFREEZE_THREAD_STACK_PREFAULT", "1M", chk_tstack_prefault},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -524,6 +528,8 @@ static const struct {
 	{"PTFREEZE_SECCOMP", {"2", "maybe", "strict"}},
 	{"PTFREEZE_SUPPRESS", {"", " a.supp", "a.supp ", "a\tb", "a\nb"}},
 	{"PTFREEZE_NUMA_NODE", {"1024", "-1", "node0", "0,1", "all"}},
+	{"PTFREEZE_THREAD_STACKS", {"4097", "-1", "16k", "4294967312"}},
+	{"PTFREEZE_THREAD_STACK_PREFAULT", {"65M", "1G", "16777216T", "-1"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */
@@ -579,11 +585,11 @@ START_TEST(test_config_rejects_overlong_values_in_every_variable)
 		if (strcmp(name, "PTFREEZE_REPORT") == 0) {
 			memset(value, 'r', n);
 		} else if (strcmp(name, "PTFREEZE_POOL") == 0 || strcmp(name, "PTFREEZE_POOL_GROW") == 0 ||
-			   strcmp(name, "PTFREEZE_STACK_PREFAULT") == 0) {
+			   strcmp(name, "PTFREEZE_STACK_PREFAULT") == 0 || strcmp(name, "PTFREEZE_THREAD_STACK_PREFAULT") == 0) {
 			memset(value, '0', n);
 			memcpy(value + n - 3, "16M", 3);
 		} else if (strcmp(name, "PTFREEZE_PREFAULT_THREADS") == 0 || strcmp(name, "PTFREEZE_BACKTRACE_DEPTH") == 0 ||
-			   strcmp(name, "PTFREEZE_MAX_SITES") == 0) {
+			   strcmp(name, "PTFREEZE_MAX_SITES") == 0 || strcmp(name, "PTFREEZE_THREAD_STACKS") == 0) {
 			memset(value, '0', n);
 			memcpy(value + n - 2, "64", 2);
 		} else {

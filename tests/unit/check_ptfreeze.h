@@ -30,6 +30,7 @@ Suite *report_suite(void);
 Suite *guard_suite(void);
 Suite *sys_suite(void);
 Suite *suppress_suite(void);
+Suite *tstack_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */
 
