@@ -28,6 +28,7 @@
 #include "real.h"
 #include "report.h"
 #include "shim.h"
+#include "smaps.h"
 #include "sys.h"
 
 /* Served-mmap blocks the pool can track at once. */
@@ -147,6 +148,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	if (failed == 0) {
 		capture_init(config.max_sites, config.backtrace_depth);
 		report_prepare_summary((size_t)config.max_sites);
+		smaps_init();
 	} else {
 		log_msg(LOG_ERROR, "no pool: running on plain jemalloc, violations are not recorded");
 	}

@@ -20,6 +20,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "report.h"
+#include "smaps.h"
 #include "sys.h"
 
 static _Atomic int armed;
@@ -68,6 +69,7 @@ int phase_arm(const char *how)
 		base_minor = ru.ru_minflt;
 		base_major = ru.ru_majflt;
 	}
+	smaps_snapshot();
 	base_tlb = audit_tlb_shootdowns();
 	if (config.seccomp) {
 		backstop_install();

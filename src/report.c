@@ -24,6 +24,7 @@
 #include "phase.h"
 #include "pmap.h"
 #include "pool.h"
+#include "smaps.h"
 #include "sys.h"
 
 static int fd = -1;
@@ -187,6 +188,8 @@ static void emit(struct sb *sb)
 	sb->buf[sb->len++] = '\n';
 	sys_write_all(fd, sb->buf, sb->len);
 }
+
+void report_record(struct sb *sb) { emit(sb); }
 
 static void put_hex(struct sb *sb, uintptr_t v)
 {
@@ -482,6 +485,7 @@ void report_summary(const char *why)
 		return;
 	}
 	phase_settle();
+	smaps_report(); /* before the summary: a reader that stops at the summary still has it */
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	long bmin = 0, bmaj = 0;
