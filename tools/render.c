@@ -6,6 +6,7 @@
  * first, then where each came from.
  */
 #include "render.h"
+#include "render_smaps.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -340,6 +341,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 			fprintf(out, "; this process made %lld calls that can cause them\n",
 				reportfile_get_int(tlb, "own_calls_that_can_shoot_down", 0));
 		}
+		render_smaps_text(out, p->smaps_diff, 20);
 		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
 		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
 			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
@@ -536,6 +538,7 @@ static json_t *json_process(const struct rf_process *p)
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());
 	}
+	json_object_set_new(o, "smaps_diff", copy_or_null(p->smaps_diff));
 	json_object_set_new(o, "sites", json_integer((json_int_t)p->nsites));
 	json_object_set_new(o, "host", copy_or_null(json_object_get(p->header, "host")));
 	return o;
