@@ -192,6 +192,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 			   .bytes = k == KIND_MMAP || k == KIND_MUNMAP || k == KIND_MPROTECT || k == KIND_MADVISE
 					    ? (size_t)a[1]
 					    : 0};
+	if (k == KIND_MMAP) {
+		ev.args[4] = (uintptr_t)(long)(int)a[4]; /* the fd is an int: -1, not 4294967295 */
+	}
 	bool on_pool = (k == KIND_MUNMAP || k == KIND_MREMAP || k == KIND_MADVISE) && pool_overlaps((void *)a[0], (size_t)a[1]);
 	if (v == VERDICT_BLOCK || (on_pool && !shim_busy)) {
 		/* The pool is never unmapped, moved or discarded behind its back. */
