@@ -11,7 +11,7 @@ SH_LOG_COMPILER = $(SHELL)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
 check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall \
-	tests/progs/smapsdiff tests/progs/sysowner
+	tests/progs/smapsdiff tests/progs/sysowner tests/progs/shootdown
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -36,6 +36,9 @@ tests_progs_smapsdiff_LDADD = -ldl
 tests_progs_sysowner_SOURCES = tests/progs/sysowner.c
 tests_progs_sysowner_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_sysowner_LDADD = -ldl
+tests_progs_shootdown_SOURCES = tests/progs/shootdown.c
+tests_progs_shootdown_CFLAGS = $(PROG_CFLAGS)
+tests_progs_shootdown_LDADD = -lpthread -ldl
 tests_progs_probe_SOURCES = tests/progs/probe.c
 tests_progs_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_probe_LDADD = -lpthread -ldl
@@ -55,8 +58,8 @@ tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
 	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
-	tests/smaps.sh tests/seccomp-probe.sh
+	tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/probe_check.py tests/stack_has.py \
 	tests/strace-vs-report.sh tests/strace_vs_report.py \
-	tests/smaps.sh tests/seccomp-probe.sh
+	tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
