@@ -9,6 +9,8 @@
 #include "backstop.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -22,6 +24,7 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "fmt.h"
 #include "guard.h"
 #include "log.h"
 #include "phase.h"
@@ -264,6 +267,76 @@ static int range_cb(char *line, void *arg)
 	return 1;
 }
 
+/* True if thread tid has SIGSYS blocked (its status file's SigBlk). */
+static bool blocks_sigsys(const char *tid)
+{
+	char path[64], buf[4096];
+	struct sb sb;
+	sb_init(&sb, path, sizeof(path));
+	sb_printf(&sb, "/proc/self/task/%s/status", tid);
+	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+		return false; /* gone */
+	}
+	const char *p = strstr(buf, "SigBlk:");
+	if (!p) {
+		return false;
+	}
+	p += 7;
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	uint64_t m = 0;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
+		m = m * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	}
+	return (m & SIGSYS_BIT) != 0;
+}
+
+/* The first thread with SIGSYS blocked (its tid), or 0. */
+static long thread_blocking_sigsys(void)
+{
+	char buf[4096];
+	long fd = sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		return 0;
+	}
+	long found = 0, n;
+	while (!found && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
+		for (long off = 0; off < n && !found;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			if (d->name[0] >= '0' && d->name[0] <= '9' && blocks_sigsys(d->name)) {
+				for (const char *c = d->name; *c; c++) {
+					found = found * 10 + (*c - '0');
+				}
+			}
+			off += d->reclen;
+		}
+	}
+	sys_close((int)fd);
+	return found;
+}
+
+/* Takes SIGSYS out of the mask of every handler installed before arming. */
+static void strip_handler_masks(void)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		struct ksigaction k;
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSYS ||
+		    sys_raw(SYS_rt_sigaction, sig, 0, (long)&k, sizeof(uint64_t), 0, 0) != 0 ||
+		    k.handler == (uintptr_t)SIG_DFL || k.handler == (uintptr_t)SIG_IGN || !(k.mask & SIGSYS_BIT)) {
+			continue;
+		}
+		k.mask &= ~SIGSYS_BIT;
+		sys_raw(SYS_rt_sigaction, sig, (long)&k, 0, sizeof(uint64_t), 0, 0);
+	}
+}
+
 int backstop_install(void)
 {
 	int expect = 0;
@@ -342,6 +415,26 @@ int backstop_install(void)
 	f[n++] = STMT(BPF_RET | BPF_K, nranges ? SECCOMP_RET_ALLOW : SECCOMP_RET_TRAP);
 	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
 
+	/*
+	 * A thread with SIGSYS blocked dies at its first trapped call (the
+	 * kernel forces the default action).  A thread being born, or in
+	 * glibc's exit path, blocks every signal for microseconds: wait that
+	 * out; a thread that keeps SIGSYS blocked means no backstop.
+	 */
+	uint64_t unblock = SIGSYS_BIT;
+	sys_raw(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&unblock, 0, sizeof(uint64_t), 0, 0);
+	long blocker = 0;
+	for (int i = 0; i < 200 && (blocker = thread_blocking_sigsys()) != 0; i++) {
+		struct timespec ts = {0, 1000000};
+		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+	}
+	if (blocker) {
+		log_msg(LOG_ERROR, "PTFREEZE_SECCOMP: thread %ld blocks SIGSYS, and a trapped call there would kill the "
+				   "process; the backstop is not installed", blocker);
+		atomic_store(&installed, 0);
+		return -EBUSY;
+	}
+	strip_handler_masks();
 	/* The program's SIGSYS action until now: chained to from here on. */
 	sys_raw(SYS_rt_sigaction, SIGSYS, 0, (long)&program_sys, sizeof(uint64_t), 0, 0);
 	atomic_store(&owner_pid, sys_getpid());

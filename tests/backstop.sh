@@ -55,6 +55,12 @@ for fn in unmap_while_ignored unmap_with_own_handler unmap_while_blocked; do
 done
 n=$(grep '"type":"site"' "$rep" | grep '"kind":"munmap"' | grep -c 'seccomp backstop')
 [ "$n" -ge 5 ] || fail "$n raw munmaps recorded, want 5 (the one in a handler masking every signal too)"
+# A thread that keeps SIGSYS blocked through arming would die at its first
+# trapped call: the backstop refuses to install, says so, and the program runs.
+PTFREEZE_MODE=report PTFREEZE_LOG=stderr PTFREEZE_REPORT="$TMPD/b-%p.jsonl" shim "$own" --blocker > "$TMPD/b.out" 2> "$TMPD/b.err" ||
+	fail "sysowner --blocker failed (status $?): $(cat "$TMPD/b.err")"
+grep -q '^blocker ok' "$TMPD/b.out" || fail "the blocking thread's munmap did not run"
+grep -q 'blocks SIGSYS.*not installed' "$TMPD/b.err" || fail "no line saying the backstop was not installed: $(cat "$TMPD/b.err")"
 out=$(PTFREEZE_MODE=strict PTFREEZE_REPORT="$TMPD/os-%p.jsonl" shim "$own") || fail "sysowner was killed in strict mode (status $?)"
 echo "$out"
 for step in ignored blocked masked-handler; do

@@ -5,11 +5,17 @@
  * handler whose mask blocks every signal, and starts programs (system,
  * posix_spawn, vfork+exec): each raw munmap it then makes comes from its
  * own named function.  Prints "NAME ok|fail DETAIL" per step.
+ * usage: sysowner [--blocker]
+ *   --blocker  first start a thread that blocks every signal and keeps
+ *              them blocked through arming (the backstop must then refuse
+ *              to install rather than let the thread die), and only make
+ *              one raw munmap
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -109,12 +115,37 @@ NOINLINE static void start_programs(void)
 	say("vfork-exec", p > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 4, p < 0 ? strerror(errno) : "-");
 }
 
-int main(void)
+static void *blocker(void *arg)
 {
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!*(volatile int *)arg) {
+		usleep(1000);
+	}
+	long r = raw_munmap(6); /* with SIGSYS blocked: fatal under a filter */
+	say("blocker", r == 0, "-");
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static int go;
+	pthread_t bt;
+	int with_blocker = argc > 1 && strcmp(argv[1], "--blocker") == 0;
 	map = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED || ptfreeze_arm() != 0) {
-		fprintf(stderr, "sysowner: no map or not under the shim\n");
+	if (map == MAP_FAILED || (with_blocker && pthread_create(&bt, NULL, blocker, &go) != 0)) {
 		return 99;
+	}
+	usleep(with_blocker ? 20000 : 0);
+	if (ptfreeze_arm() != 0) {
+		fprintf(stderr, "sysowner: not under the shim\n");
+		return 99;
+	}
+	if (with_blocker) {
+		go = 1;
+		pthread_join(bt, NULL);
+		return 0;
 	}
 	unmap_while_ignored();
 	unmap_with_own_handler();
