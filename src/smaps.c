@@ -128,8 +128,9 @@ void smaps_parse_line(struct smaps_table *t, char *line)
 
 static int parse_cb(char *line, void *arg)
 {
-	smaps_parse_line(arg, line);
-	return 1;
+	struct smaps_table *t = arg;
+	smaps_parse_line(t, line);
+	return !t->truncated; /* the rest of the file would only be read and dropped */
 }
 
 int smaps_read(struct smaps_table *t, const char *path)
