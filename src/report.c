@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "backstop.h"
 #include "fmt.h"
 #include "log.h"
 #include "phase.h"
@@ -536,6 +537,7 @@ void report_summary(const char *why)
 	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
 		       "\"own_calls_that_can_shoot_down\":%lu}",
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
+	sb_printf(&sb, ",\"backstop\":\"%s\"", !config.seccomp ? "off" : backstop_installed() ? "installed" : "not-installed");
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());

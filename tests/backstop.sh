@@ -27,6 +27,7 @@ for ip in $(echo "$site" | sed 's/.*"stack":\[\(.*\)\].*/\1/' | tr -d '"' | tr '
 done
 [ $found = yes ] || fail "raw_munmap is not in the raw munmap's stack"
 grep '"type":"site"' "$rep" | grep -q '"kind":"pthread_create"' || fail "no pthread_create site"
+grep '"type":"summary"' "$rep" | grep -q '"backstop":"installed"' || fail "the summary does not say the backstop was installed"
 # The page-table syscalls strace sees after arming are the ones the report names.
 sh "$top_srcdir/tests/strace-vs-report.sh" -d "$TMPD/svr" -- "$prog" || fail "strace and the report disagree on rawcall"
 
@@ -61,6 +62,7 @@ PTFREEZE_MODE=report PTFREEZE_LOG=stderr PTFREEZE_REPORT="$TMPD/b-%p.jsonl" shim
 	fail "sysowner --blocker failed (status $?): $(cat "$TMPD/b.err")"
 grep -q '^blocker ok' "$TMPD/b.out" || fail "the blocking thread's munmap did not run"
 grep -q 'blocks SIGSYS.*not installed' "$TMPD/b.err" || fail "no line saying the backstop was not installed: $(cat "$TMPD/b.err")"
+grep -h '"type":"summary"' "$TMPD"/b-*.jsonl | grep -q '"backstop":"not-installed"' || fail "the summary does not say the backstop was not installed"
 out=$(PTFREEZE_MODE=strict PTFREEZE_REPORT="$TMPD/os-%p.jsonl" shim "$own") || fail "sysowner was killed in strict mode (status $?)"
 echo "$out"
 for step in ignored blocked masked-handler; do
