@@ -9,6 +9,8 @@
 #include "backstop.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -22,6 +24,7 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "fmt.h"
 #include "guard.h"
 #include "log.h"
 #include "phase.h"
@@ -85,6 +88,78 @@ static long own_mask(ucontext_t *uc, int how, const uint64_t *set, uint64_t *old
 	return 0;
 }
 
+/* The kernel's struct sigaction (rt_sigaction's argument). */
+struct ksigaction {
+	uintptr_t handler;
+	unsigned long flags;
+	uintptr_t restorer;
+	uint64_t mask;
+};
+
+#define SIGSYS_BIT (1ull << (SIGSYS - 1))
+
+/* What the program believes SIGSYS's action is (it never reaches the kernel). */
+static struct ksigaction program_sys;
+/* The process whose memory holds program_sys: a CLONE_VM child (vfork) is not it. */
+static _Atomic long owner_pid;
+
+/*
+ * rt_sigaction, emulated so that SIGSYS stays ours: the program's SIGSYS
+ * action is kept aside (and chained to for signals that are not our traps),
+ * and SIGSYS is taken out of every other handler's mask (a trapped call in
+ * a handler running with SIGSYS blocked would kill the process).  libc's
+ * own calls (signal, sigset, posix_spawn's child, system) come here too.
+ */
+static long own_action(int sig, const struct ksigaction *act, struct ksigaction *old, size_t size)
+{
+	if (size != sizeof(uint64_t)) {
+		return -EINVAL;
+	}
+	if (sig != SIGSYS) {
+		struct ksigaction k;
+		if (act) {
+			k = *act;
+			k.mask &= ~SIGSYS_BIT;
+		}
+		return sys_raw(SYS_rt_sigaction, sig, act ? (long)&k : 0, (long)old, (long)size, 0, 0);
+	}
+	struct ksigaction prev = program_sys;
+	/* A vfork child shares our memory but not our handlers: its change must not become the parent's. */
+	if (act && sys_getpid() == atomic_load(&owner_pid)) {
+		program_sys = *act;
+	}
+	if (old) {
+		*old = prev;
+	}
+	return 0;
+}
+
+/* A SIGSYS that is not our trap: what the program asked SIGSYS to do. */
+static void chain(int sig, siginfo_t *si, void *ctx)
+{
+	struct ksigaction k = program_sys;
+	if (k.handler == (uintptr_t)SIG_IGN) {
+		return;
+	}
+	if (k.handler == (uintptr_t)SIG_DFL) {
+		/* The default action: die with a core, as without the shim. */
+		struct ksigaction dfl = {.handler = (uintptr_t)SIG_DFL};
+		uint64_t unblock = SIGSYS_BIT;
+		sys_raw(SYS_rt_sigaction, SIGSYS, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
+		sys_raw(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&unblock, 0, sizeof(uint64_t), 0, 0);
+		sys_raw(SYS_tgkill, sys_getpid(), sys_gettid(), SIGSYS, 0, 0, 0);
+		return;
+	}
+	if (k.flags & SA_RESETHAND) {
+		program_sys.handler = (uintptr_t)SIG_DFL;
+	}
+	if (k.flags & SA_SIGINFO) {
+		((void (*)(int, siginfo_t *, void *))k.handler)(sig, si, ctx);
+	} else {
+		((void (*)(int))k.handler)(sig);
+	}
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
@@ -92,14 +167,22 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	greg_t *g = uc->uc_mcontext.gregs;
 	long nr = si->si_syscall;
 	long a[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
-	if (si->si_code == SYS_SECCOMP && nr == SYS_rt_sigprocmask) {
+	/* Our filter never traps the trusted site: a trap there is the program's own filter's. */
+	bool ours = si->si_code == SYS_SECCOMP && (uintptr_t)si->si_call_addr != sys_raw_site();
+	if (ours && nr == SYS_rt_sigprocmask) {
 		g[REG_RAX] = own_mask(uc, (int)a[0], (const uint64_t *)a[1], (uint64_t *)a[2], (size_t)a[3]);
+		errno = saved;
+		return;
+	}
+	if (ours && nr == SYS_rt_sigaction) {
+		g[REG_RAX] = own_action((int)a[0], (const struct ksigaction *)a[1], (struct ksigaction *)a[2], (size_t)a[3]);
 		errno = saved;
 		return;
 	}
 	int k = kind_of(nr);
 	long r;
-	if (si->si_code != SYS_SECCOMP || k < 0) {
+	if (!ours || k < 0) {
+		chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
@@ -112,6 +195,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 			   .bytes = k == KIND_MMAP || k == KIND_MUNMAP || k == KIND_MPROTECT || k == KIND_MADVISE
 					    ? (size_t)a[1]
 					    : 0};
+	if (k == KIND_MMAP) {
+		ev.args[4] = (uintptr_t)(long)(int)a[4]; /* the fd is an int: -1, not 4294967295 */
+	}
 	bool on_pool = (k == KIND_MUNMAP || k == KIND_MREMAP || k == KIND_MADVISE) && pool_overlaps((void *)a[0], (size_t)a[1]);
 	if (v == VERDICT_BLOCK || (on_pool && !shim_busy)) {
 		/* The pool is never unmapped, moved or discarded behind its back. */
@@ -124,7 +210,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	} else {
 		r = sys_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (r == 0 && nr == SYS_clone) {
-			/* The fork child: it returns from here with its own copy of the frame. */
+			/* The fork child: it returns from here with its own copy of the frame and memory. */
+			atomic_store(&owner_pid, sys_getpid());
 			g[REG_RAX] = 0;
 			errno = saved;
 			return;
@@ -141,6 +228,115 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 #define STMT(code, k) ((struct sock_filter)BPF_STMT((code), (k)))
 #define JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP((code), (k), (jt), (jf)))
 
+/* Executable mappings at arming (merged when close): the only code whose calls are trapped. */
+#define MAX_RANGES 192
+#define MERGE_GAP ((uint64_t)1 << 20)
+static struct {
+	uint64_t lo, hi; /* [lo, hi) */
+} ranges[MAX_RANGES];
+static int nranges;
+static bool ranges_cut;
+
+static int range_cb(char *line, void *arg)
+{
+	(void)arg;
+	uint64_t s = 0, e = 0;
+	char *p = line;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
+		s = s * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	}
+	if (*p++ != '-') {
+		return 1;
+	}
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
+		e = e * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	}
+	/* "r-xp": executable; the vsyscall page sits at the same address in every process. */
+	if (*p != ' ' || p[3] != 'x' || s >= 0xffffffffff600000ull) {
+		return 1;
+	}
+	if (nranges > 0 && s - ranges[nranges - 1].hi < MERGE_GAP) {
+		ranges[nranges - 1].hi = e;
+	} else if (nranges < MAX_RANGES) {
+		ranges[nranges].lo = s;
+		ranges[nranges++].hi = e;
+	} else {
+		ranges[nranges - 1].hi = e; /* too many: the last one stretches */
+		ranges_cut = true;
+	}
+	return 1;
+}
+
+/* True if thread tid has SIGSYS blocked (its status file's SigBlk). */
+static bool blocks_sigsys(const char *tid)
+{
+	char path[64], buf[4096];
+	struct sb sb;
+	sb_init(&sb, path, sizeof(path));
+	sb_printf(&sb, "/proc/self/task/%s/status", tid);
+	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+		return false; /* gone */
+	}
+	const char *p = strstr(buf, "SigBlk:");
+	if (!p) {
+		return false;
+	}
+	p += 7;
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	uint64_t m = 0;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
+		m = m * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	}
+	return (m & SIGSYS_BIT) != 0;
+}
+
+/* The first thread with SIGSYS blocked (its tid), or 0. */
+static long thread_blocking_sigsys(void)
+{
+	char buf[4096];
+	long fd = sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		return 0;
+	}
+	long found = 0, n;
+	while (!found && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
+		for (long off = 0; off < n && !found;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			if (d->name[0] >= '0' && d->name[0] <= '9' && blocks_sigsys(d->name)) {
+				for (const char *c = d->name; *c; c++) {
+					found = found * 10 + (*c - '0');
+				}
+			}
+			off += d->reclen;
+		}
+	}
+	sys_close((int)fd);
+	return found;
+}
+
+/* Takes SIGSYS out of the mask of every handler installed before arming. */
+static void strip_handler_masks(void)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		struct ksigaction k;
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSYS ||
+		    sys_raw(SYS_rt_sigaction, sig, 0, (long)&k, sizeof(uint64_t), 0, 0) != 0 ||
+		    k.handler == (uintptr_t)SIG_DFL || k.handler == (uintptr_t)SIG_IGN || !(k.mask & SIGSYS_BIT)) {
+			continue;
+		}
+		k.mask &= ~SIGSYS_BIT;
+		sys_raw(SYS_rt_sigaction, sig, (long)&k, 0, sizeof(uint64_t), 0, 0);
+	}
+}
+
 int backstop_install(void)
 {
 	int expect = 0;
@@ -152,48 +348,96 @@ int backstop_install(void)
 		log_msg(LOG_WARN, "PTFREEZE_SECCOMP: not supported on this architecture");
 		return -ENOSYS;
 	}
-	struct sock_filter f[64];
+	nranges = 0;
+	if (sys_for_each_line("/proc/self/maps", range_cb, NULL) != 0 || nranges == 0) {
+		nranges = 0;
+		log_msg(LOG_WARN, "PTFREEZE_SECCOMP: /proc/self/maps unreadable: every caller is trapped, so a program "
+				  "this process executes will die of SIGSYS");
+	}
+	static struct sock_filter f[64 + 6 * MAX_RANGES];
 	int n = 0;
+	int to_check[32], nto = 0;
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	int to_allow_1 = n;
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	/* rt_sigprocmask: never let a thread block SIGSYS (see own_mask). */
-	int sigmask_jump = n;
+	/* rt_sigprocmask, rt_sigaction: SIGSYS stays ours (own_mask, own_action). */
+	to_check[nto++] = n;
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, 0);
+	to_check[nto++] = n;
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 0);
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
 	/* clone: threads and vfork (CLONE_VM) share page tables, fork copies them. */
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
-	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-	f[n++] = JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 0, (unsigned char)(NTRAPPED)); /* to the ip check */
-	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	/* The other trapped calls: each jumps to the ip check. */
-	int first = n;
+	int clone_jump = n;
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 0);
 	for (size_t i = 0; i < NTRAPPED; i++) {
-		if (trapped[i].nr == SYS_clone) {
-			continue;
+		if (trapped[i].nr != SYS_clone) {
+			to_check[nto++] = n;
+			f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)trapped[i].nr, 0, 0);
 		}
-		f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)trapped[i].nr, 0, 0);
 	}
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[clone_jump].jt = (unsigned char)(n - clone_jump - 1);
+	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	f[n++] = JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 0, 1); /* CLONE_VM: allow; else the check */
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	int check = n;
-	for (int i = first; i < check - 1; i++) {
-		f[i].jt = (unsigned char)(check - i - 1);
+	for (int i = 0; i < nto; i++) {
+		f[to_check[i]].jt = (unsigned char)(check - to_check[i] - 1);
 	}
-	f[sigmask_jump].jt = (unsigned char)(check - sigmask_jump - 1);
-	/* The jset above lands here: recompute its false offset exactly. */
-	f[first - 2].jf = (unsigned char)(check - (first - 2) - 1);
+	/* The caller: the shim's own syscall instruction is allowed, code mapped at arming is trapped. */
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer));
-	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 3);
+	f[n++] = STMT(BPF_ST, 0);
 	f[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4);
+	f[n++] = STMT(BPF_ST, 1);
+	f[n++] = STMT(BPF_LD | BPF_MEM, 0);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 3);
+	f[n++] = STMT(BPF_LD | BPF_MEM, 1);
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 1);
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
-	(void)to_allow_1;
+	for (int i = 0; i < nranges; i++) {
+		/* Split at 4 GiB boundaries: each piece compares the high word once. */
+		for (uint64_t lo = ranges[i].lo; lo < ranges[i].hi;) {
+			uint64_t top = (lo | 0xffffffffull) + 1, hi = ranges[i].hi < top ? ranges[i].hi : top;
+			if (n + 6 + 1 > (int)(sizeof(f) / sizeof(f[0]))) {
+				break;
+			}
+			f[n++] = STMT(BPF_LD | BPF_MEM, 1);
+			f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 0, 4);
+			f[n++] = STMT(BPF_LD | BPF_MEM, 0);
+			f[n++] = JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 0, 2);
+			f[n++] = JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)(hi - 1), 1, 0);
+			f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+			lo = hi;
+		}
+	}
+	f[n++] = STMT(BPF_RET | BPF_K, nranges ? SECCOMP_RET_ALLOW : SECCOMP_RET_TRAP);
 	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
 
+	/*
+	 * A thread with SIGSYS blocked dies at its first trapped call (the
+	 * kernel forces the default action).  A thread being born, or in
+	 * glibc's exit path, blocks every signal for microseconds: wait that
+	 * out; a thread that keeps SIGSYS blocked means no backstop.
+	 */
+	uint64_t unblock = SIGSYS_BIT;
+	sys_raw(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&unblock, 0, sizeof(uint64_t), 0, 0);
+	long blocker = 0;
+	for (int i = 0; i < 200 && (blocker = thread_blocking_sigsys()) != 0; i++) {
+		struct timespec ts = {0, 1000000};
+		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+	}
+	if (blocker) {
+		log_msg(LOG_ERROR, "PTFREEZE_SECCOMP: thread %ld blocks SIGSYS, and a trapped call there would kill the "
+				   "process; the backstop is not installed", blocker);
+		atomic_store(&installed, 0);
+		return -EBUSY;
+	}
+	strip_handler_masks();
+	/* The program's SIGSYS action until now: chained to from here on. */
+	sys_raw(SYS_rt_sigaction, SIGSYS, 0, (long)&program_sys, sizeof(uint64_t), 0, 0);
+	atomic_store(&owner_pid, sys_getpid());
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;

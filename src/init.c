@@ -31,6 +31,7 @@
 #include "report.h"
 #include "shim.h"
 #include "suppress.h"
+#include "smaps.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -163,6 +164,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	if (failed == 0) {
 		capture_init(config.max_sites, config.backtrace_depth);
 		report_prepare_summary((size_t)config.max_sites);
+		smaps_init();
 	} else {
 		log_msg(LOG_ERROR, "no pool: running on plain jemalloc, violations are not recorded");
 	}

@@ -26,6 +26,7 @@
 #include "real.h"
 #include "report.h"
 #include "shim.h"
+#include "smaps.h"
 #include "sys.h"
 
 static _Atomic int armed;
@@ -74,6 +75,7 @@ int phase_arm(const char *how)
 		base_minor = ru.ru_minflt;
 		base_major = ru.ru_majflt;
 	}
+	smaps_snapshot();
 	base_tlb = audit_tlb_shootdowns();
 	if (config.seccomp) {
 		backstop_install();

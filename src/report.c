@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "backstop.h"
 #include "fmt.h"
 #include "log.h"
 #include "numa.h"
@@ -26,6 +27,7 @@
 #include "pmap.h"
 #include "pool.h"
 #include "suppress.h"
+#include "smaps.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -240,6 +242,8 @@ static void emit(struct sb *sb)
 	sb->buf[sb->len++] = '\n';
 	sys_write_all(fd, sb->buf, sb->len);
 }
+
+void report_record(struct sb *sb) { emit(sb); }
 
 static void put_hex(struct sb *sb, uintptr_t v)
 {
@@ -544,6 +548,7 @@ void report_summary(const char *why)
 		return;
 	}
 	phase_settle();
+	smaps_report(); /* before the summary: a reader that stops at the summary still has it */
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	long bmin = 0, bmaj = 0;
@@ -596,6 +601,7 @@ void report_summary(const char *why)
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
 	sb_puts(&sb, ",\"suppressed\":");
 	suppress_json(&sb);
+	sb_printf(&sb, ",\"backstop\":\"%s\"", !config.seccomp ? "off" : backstop_installed() ? "installed" : "not-installed");
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"thread_stacks\":", pool_used(), pmap_served_bytes());

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "capture.h"
+#include "fmt.h"
 #include "guard.h"
 
 #define REPORT_VERSION 1
@@ -42,6 +43,8 @@ void report_disarm(void);
 /* The first-sight record of a site, with the call that created it. */
 void report_site(const struct site *s, const struct event *ev, long tid, unsigned long long t_ns);
 void report_pool_grow(size_t bytes, int result, bool armed, const char *who);
+/* Writes a record another module built (sb sized one byte short, for the newline). */
+void report_record(struct sb *sb);
 /* The exit summary; written once. */
 void report_summary(const char *why);
 /* After an exec that failed: the summary already written may be written again. */

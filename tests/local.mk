@@ -10,7 +10,8 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
-check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall tests/progs/execchain tests/progs/overlay
+check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall \
+	tests/progs/execchain tests/progs/overlay tests/progs/smapsdiff tests/progs/sysowner tests/progs/shootdown
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -34,6 +35,15 @@ tests_progs_overlay_LDADD = -ldl
 tests_progs_rawcall_SOURCES = tests/progs/rawcall.c
 tests_progs_rawcall_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_rawcall_LDADD = -lpthread -ldl
+tests_progs_smapsdiff_SOURCES = tests/progs/smapsdiff.c
+tests_progs_smapsdiff_CFLAGS = $(PROG_CFLAGS)
+tests_progs_smapsdiff_LDADD = -ldl
+tests_progs_sysowner_SOURCES = tests/progs/sysowner.c
+tests_progs_sysowner_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
+tests_progs_sysowner_LDADD = -lpthread -ldl
+tests_progs_shootdown_SOURCES = tests/progs/shootdown.c
+tests_progs_shootdown_CFLAGS = $(PROG_CFLAGS)
+tests_progs_shootdown_LDADD = -lpthread -ldl
 tests_progs_probe_SOURCES = tests/progs/probe.c
 tests_progs_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missing-prototypes
 tests_progs_probe_LDADD = -lpthread -ldl
@@ -52,12 +62,20 @@ tests_progs_early_CFLAGS = $(PROG_CFLAGS)
 tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
-	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exec.sh tests/overlay.sh
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
-	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exec.sh tests/overlay.sh tests/probe_check.py
+	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
+	tests/probe_check.py tests/stack_has.py tests/strace-vs-report.sh tests/strace_vs_report.py
+# One group a line from here on: each feature's tests together.
+TESTS += tests/exec.sh tests/overlay.sh
+EXTRA_DIST += tests/exec.sh tests/overlay.sh
+# What changed since arming, the backstop, shootdowns (issue 7).
+TESTS += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
+EXTRA_DIST += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 # Suppressions and the NUMA policy of the pool (issue 8, items 3 and 4).
 TESTS += tests/suppress.sh tests/numa.sh
 EXTRA_DIST += tests/suppress.sh tests/numa.sh
+# Thread stacks from the cache (issue 8, item 1).
 check_PROGRAMS += tests/progs/threadchurn
 tests_progs_threadchurn_SOURCES = tests/progs/threadchurn.c
 tests_progs_threadchurn_CFLAGS = $(PROG_CFLAGS)

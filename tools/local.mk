@@ -10,7 +10,7 @@ tools_ptfreeze_SOURCES = \
 	tools/cmd_run.c tools/target.c tools/target.h \
 	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
 	tools/symbolize.c tools/symbolize.h \
-	tools/render.c tools/render.h \
+	tools/render.c tools/render.h tools/render_smaps.c tools/render_smaps.h \
 	tools/suppressions.c tools/suppressions.h \
 	tools/cmd_check.c
 tools_ptfreeze_CPPFLAGS = $(AM_CPPFLAGS) -DPTFREEZE_LIBDIR='"$(libdir)"'

@@ -6,6 +6,7 @@
  * first, then where each came from.
  */
 #include "render.h"
+#include "render_smaps.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -358,6 +359,13 @@ static void text_process(FILE *out, const struct rf_process *p)
 			fprintf(out, "; this process made %lld calls that can cause them\n",
 				reportfile_get_int(tlb, "own_calls_that_can_shoot_down", 0));
 		}
+		const char *bs = reportfile_get_str(p->summary, "backstop");
+		if (bs && strcmp(bs, "off") != 0) {
+			fprintf(out, "  backstop    seccomp filter %s\n",
+				strcmp(bs, "installed") == 0 ? "installed at arming: direct system calls are in the report"
+							     : "asked for but not installed: direct system calls are not seen");
+		}
+		render_smaps_text(out, p->smaps_diff, 20);
 		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
 		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
 			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
@@ -556,12 +564,13 @@ static json_t *json_process(const struct rf_process *p)
 	bool fa_valid = json_is_object(fa) && reportfile_get_int(fa, "minor", 0) >= 0 && reportfile_get_int(fa, "major", 0) >= 0;
 	json_object_set_new(o, "faults_armed", fa_valid ? json_deep_copy(fa) : json_null());
 	json_object_set_new(o, "events", json_integer((json_int_t)process_events(p)));
-	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind",
-						   "dropped_sites", "served_mmap_bytes", "why", "suppressed"};
+	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind", "backstop",
+						   "dropped_sites", "served_mmap_bytes", "why",            "suppressed"};
 	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());
 	}
+	json_object_set_new(o, "smaps_diff", copy_or_null(p->smaps_diff));
 	json_object_set_new(o, "sites", json_integer((json_int_t)p->nsites));
 	json_object_set_new(o, "host", copy_or_null(json_object_get(p->header, "host")));
 	return o;

@@ -177,6 +177,7 @@ static void free_process(struct rf_process *p)
 	json_decref(p->header);
 	json_decref(p->summary);
 	json_decref(p->arm);
+	json_decref(p->smaps_diff);
 	free(p->file);
 	free(p);
 }
@@ -354,6 +355,10 @@ static bool take_record(struct reader *r, json_t *rec)
 			r->p->arm = json_incref(rec);
 		}
 		r->p->narms++;
+	}
+	if (strcmp(type, "smaps-diff") == 0 && json_is_object(json_object_get(rec, "totals"))) {
+		json_decref(r->p->smaps_diff);
+		r->p->smaps_diff = json_incref(rec);
 	}
 	return true; /* disarm, pool-grow and types from later versions */
 }

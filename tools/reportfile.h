@@ -42,6 +42,7 @@ struct rf_process {
 	json_t *header;
 	json_t *summary;   /* NULL: the process did not exit normally */
 	json_t *arm;       /* the first arm record, NULL if never armed */
+	json_t *smaps_diff; /* the smaps-diff record (address space at arming vs exit), or NULL */
 	size_t narms;
 	long pid, ppid;
 	bool fork_child;

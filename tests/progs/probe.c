@@ -6,10 +6,14 @@
  * or is refused in strict mode.  Prints one line per call:
  *   NAME ok|fail ERRNO-NAME
  * then "still-mapped yes|no" for the page whose munmap was attempted.
- * usage: probe LIBRARY_TO_DLOPEN [--shared] [--pause]
+ * usage: probe LIBRARY_TO_DLOPEN [--shared] [--pause] [--raw]
  *   --shared  the start-up mapping is MAP_SHARED (default: MAP_PRIVATE, which
  *             the shim serves from its pool)
  *   --pause   sleep at the end, for kill -9
+ *   --raw     also what only the seccomp backstop sees: a munmap by a direct
+ *             syscall(2) of a shared mapping made at start-up (raw-munmap),
+ *             and a thread with a 24M stack, larger than any cached stack,
+ *             so glibc must map it (big-thread)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +97,30 @@ NOINLINE static void do_anon_mmap(void)
 
 static void *thread_fn(void *arg) { return arg; }
 
+static char *raw_map;
+
+NOINLINE static void do_raw_munmap(void)
+{
+	long r = syscall(SYS_munmap, raw_map + 4096, 4096);
+	say("raw-munmap", r == 0, errno);
+}
+
+NOINLINE static void do_big_thread(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, (size_t)24 << 20);
+	marker("BIG-THREAD-BEGIN");
+	int r = pthread_create(&t, &a, thread_fn, NULL);
+	marker("BIG-THREAD-END");
+	if (r == 0) {
+		pthread_join(t, NULL);
+	}
+	pthread_attr_destroy(&a);
+	say("big-thread", r == 0, r);
+}
+
 NOINLINE static void do_pthread_create(void)
 {
 	pthread_t t;
@@ -126,7 +155,7 @@ NOINLINE static void do_dlopen(const char *lib)
 
 int main(int argc, char **argv)
 {
-	int shared = 0, pause_at_end = 0;
+	int shared = 0, pause_at_end = 0, raw = 0;
 	if (argc < 2) {
 		fprintf(stderr, "usage: probe LIBRARY [--shared] [--pause]\n");
 		return 2;
@@ -134,6 +163,7 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		shared |= strcmp(argv[i], "--shared") == 0;
 		pause_at_end |= strcmp(argv[i], "--pause") == 0;
+		raw |= strcmp(argv[i], "--raw") == 0;
 	}
 	startup_map = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS,
 			   -1, 0);
@@ -142,6 +172,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(startup_map, 7, MAP_LEN);
+	raw_map = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (raw_map == MAP_FAILED) {
+		perror("probe: mmap");
+		return 1;
+	}
 	raise(SIGUSR2); /* start-up is over */
 
 	do_mprotect();
@@ -153,6 +188,10 @@ int main(int argc, char **argv)
 	do_pthread_create();
 	do_fork();
 	do_dlopen(argv[1]);
+	if (raw) {
+		do_raw_munmap();
+		do_big_thread();
+	}
 
 	/* Is the page whose munmap was attempted still there? */
 	int still = 0;

@@ -31,6 +31,7 @@ Suite *guard_suite(void);
 Suite *sys_suite(void);
 Suite *suppress_suite(void);
 Suite *tstack_suite(void);
+Suite *smaps_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */
 
