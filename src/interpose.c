@@ -848,11 +848,8 @@ __asm__(".text\n"
  * nor advises it); the cache hands glibc a prefaulted slot (tstack.c);
  * otherwise glibc maps the stack and its guard page: a guarded call.
  */
-EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+static int create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	if (real.pthread_create == NULL) {
-		return EAGAIN;
-	}
 	if (attr && tstack_attr_has_stack(attr)) {
 		return real.pthread_create(t, attr, fn, arg);
 	}
@@ -862,6 +859,17 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 		return r;
 	}
 	GUARDED(KIND_THREAD, why, 0, 0, 0, 0, return EPERM, r = real.pthread_create(t, attr, fn, arg), -(long)r);
+	return r;
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	if (real.pthread_create == NULL) {
+		return EAGAIN;
+	}
+	phase_birth_begin();
+	int r = create_thread(t, attr, fn, arg);
+	phase_birth_end();
 	return r;
 }
 

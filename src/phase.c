@@ -47,6 +47,43 @@ void phase_fault_baseline(long *minor, long *major)
 	*major = base_major;
 }
 
+/*
+ * The seccomp filter must not go on while a thread is being born: glibc
+ * blocks every signal around clone, and a thread trapped with SIGSYS
+ * blocked dies.  pthread_create brackets each birth (phase_birth_begin/
+ * end); arming closes the gate, waits for births in flight (bounded: the
+ * arming thread may itself be inside pthread_create, signalled), installs,
+ * and opens the gate again.
+ */
+static _Atomic int births, birth_gate;
+
+void phase_birth_begin(void)
+{
+	for (;;) {
+		atomic_fetch_add(&births, 1);
+		if (!atomic_load(&birth_gate)) {
+			return;
+		}
+		atomic_fetch_sub(&births, 1);
+		while (atomic_load(&birth_gate)) {
+			__builtin_ia32_pause();
+		}
+	}
+}
+
+void phase_birth_end(void) { atomic_fetch_sub(&births, 1); }
+
+static void install_backstop_between_births(void)
+{
+	atomic_store(&birth_gate, 1);
+	uint64_t give_up = sys_now_ns() + 100000000u;
+	while (atomic_load(&births) > 0 && sys_now_ns() < give_up) {
+		__builtin_ia32_pause();
+	}
+	backstop_install();
+	atomic_store(&birth_gate, 0);
+}
+
 int phase_arm(const char *how)
 {
 	int expect = 0;
@@ -78,7 +115,7 @@ int phase_arm(const char *how)
 	smaps_snapshot();
 	base_tlb = audit_tlb_shootdowns();
 	if (config.seccomp) {
-		backstop_install();
+		install_backstop_between_births();
 	}
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);

@@ -14,6 +14,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * Bracket a thread's creation (pthread_create): arming waits for births in
+ * flight before it installs the seccomp backstop, and a birth waits while
+ * it does.  Two atomics when nothing is arming.
+ */
+void phase_birth_begin(void);
+void phase_birth_end(void);
+
 /* Reads the triggers from config and installs the signal handler. */
 int phase_init(void);
 
