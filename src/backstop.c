@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "capture.h"
 #include "fmt.h"
 #include "guard.h"
 #include "log.h"
@@ -186,12 +187,24 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
+	/*
+	 * glibc's exiting thread discards its own stack below the stack pointer
+	 * (MADV_DONTNEED) after the thread's keys are destroyed, libunwind's
+	 * cache among them: unwinding now corrupts the next thread that reuses
+	 * the descriptor.  The site is the calling instruction alone.
+	 */
+	uintptr_t sp = (uintptr_t)g[REG_RSP], end = (uintptr_t)a[0] + (uintptr_t)a[1];
+	bool own_stack = k == KIND_MADVISE && (uintptr_t)a[0] < sp && end <= sp && sp - end <= ((uintptr_t)64 << 10);
+	if (own_stack) {
+		capture_frame_only((uintptr_t)g[REG_RIP]);
+	}
 	bool quiet = shim_busy || (k == KIND_MADVISE && !guard_advice_is_guarded((int)a[2]));
 	enum verdict v = quiet ? VERDICT_PASS : guard_verdict((enum kind)k);
 	struct event ev = {.kind = (enum kind)k,
 			   .args = {(uintptr_t)a[0], (uintptr_t)a[1], (uintptr_t)a[2], (uintptr_t)a[3], (uintptr_t)a[4],
 				    (uintptr_t)a[5]},
-			   .detail = "a direct system call, caught by the seccomp backstop",
+			   .detail = own_stack ? "an exiting thread discards its stack (glibc), caught by the seccomp backstop"
+					       : "a direct system call, caught by the seccomp backstop",
 			   .bytes = k == KIND_MMAP || k == KIND_MUNMAP || k == KIND_MPROTECT || k == KIND_MADVISE
 					    ? (size_t)a[1]
 					    : 0};
@@ -221,6 +234,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 			guard_record(&ev);
 		}
 	}
+	capture_frame_only(0);
 	g[REG_RAX] = r;
 	errno = saved;
 }

@@ -84,9 +84,17 @@ int capture_init(int max_sites, int depth)
 bool capture_has_unwinder(void) { return unw_bt != NULL; }
 int capture_depth(void) { return depth_max; }
 
+static __thread uintptr_t only_frame __attribute__((tls_model("initial-exec")));
+
+void capture_frame_only(uintptr_t ip) { only_frame = ip; }
+
 int capture_stack(uintptr_t *ips, int max)
 {
 	void *raw[128 + EXTRA_FRAMES];
+	if (only_frame && max > 0) {
+		ips[0] = only_frame;
+		return 1;
+	}
 	if (unw_bt == NULL) {
 		return 0;
 	}

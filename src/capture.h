@@ -45,6 +45,14 @@ int capture_init(int max_sites, int depth);
 int capture_stack(uintptr_t *ips, int max);
 
 /*
+ * While set (nonzero), this thread's captures are the one frame `ip`
+ * instead of an unwind: for a trap where unwinding is unsafe (glibc's
+ * exiting thread has torn down the unwinder's thread-local state).  Set
+ * and cleared by the same handler.
+ */
+void capture_frame_only(uintptr_t ip);
+
+/*
  * The site for (kind, ips[0..n)), created on first sight (*is_new set).
  * NULL when the table is full (counted in capture_dropped()).
  */
