@@ -106,9 +106,47 @@ int capture_stack(uintptr_t *ips, int max)
 	return out;
 }
 
-static uint64_t hash_of(unsigned kind, const uintptr_t *ips, int n)
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc)
 {
-	uint64_t h = 1469598103934665603ull ^ kind;
+	void *raw[128 + EXTRA_FRAMES];
+	if (max <= 0) {
+		return 0;
+	}
+	int n = 0;
+	if (unw_bt) {
+		int want = max + EXTRA_FRAMES;
+		if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
+			want = (int)(sizeof(raw) / sizeof(raw[0]));
+		}
+		n = unw_bt(raw, want);
+	}
+	/* libunwind reports the interrupted frame's ip exactly (not a return address). */
+	int i = 0;
+	while (i < n && (uintptr_t)raw[i] != pc) {
+		i++;
+	}
+	int out = 0;
+	if (i >= n) {
+		if (!capture_is_internal(pc)) {
+			ips[out++] = pc + 1;
+		}
+		return out;
+	}
+	bool internal = capture_is_internal(pc);
+	if (!internal) {
+		ips[out++] = pc + 1;
+	}
+	for (i++; internal && i < n && capture_is_internal((uintptr_t)raw[i]); i++) {
+	}
+	for (; i < n && out < max; i++) {
+		ips[out++] = (uintptr_t)raw[i];
+	}
+	return out;
+}
+
+static uint64_t hash_of(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)
+{
+	uint64_t h = 1469598103934665603ull ^ kind ^ ((uint64_t)sub << 16);
 	for (int i = 0; i < n; i++) {
 		h ^= ips[i];
 		h *= 1099511628211ull;
@@ -121,6 +159,11 @@ static struct site *slot(size_t i) { return (struct site *)(table + i * stride);
 
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new)
 {
+	return capture_site_sub(kind, 0, ips, n, is_new);
+}
+
+struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new)
+{
 	*is_new = false;
 	if (table == NULL) {
 		return NULL;
@@ -128,7 +171,7 @@ struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_n
 	if (n > depth_max) {
 		n = depth_max;
 	}
-	uint64_t h = hash_of(kind, ips, n);
+	uint64_t h = hash_of(kind, sub, ips, n);
 	for (size_t probe = 0; probe < capacity; probe++) {
 		struct site *s = slot((h + probe) & (capacity - 1));
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
@@ -142,6 +185,7 @@ struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_n
 				atomic_fetch_add(&used, 1);
 				s->hash = h;
 				s->kind = (uint16_t)kind;
+				s->sub = sub;
 				s->depth = (uint16_t)n;
 				memcpy(s->ips, ips, (size_t)n * sizeof(uintptr_t));
 				s->id = atomic_fetch_add(&next_id, 1) + 1;
@@ -155,7 +199,7 @@ struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_n
 			__builtin_ia32_pause();
 			st = atomic_load_explicit(&s->state, memory_order_acquire);
 		}
-		if (s->hash == h && s->kind == kind && s->depth == n &&
+		if (s->hash == h && s->kind == kind && s->sub == sub && s->depth == n &&
 		    memcmp(s->ips, ips, (size_t)n * sizeof(uintptr_t)) == 0) {
 			return s;
 		}

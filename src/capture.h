@@ -25,7 +25,7 @@ struct site {
 	uint64_t hash;
 	uint16_t kind;
 	uint16_t depth;
-	uint32_t pad;
+	uint32_t sub;           /* refines the kind (a page fault's address class), 0 otherwise */
 	_Atomic uint64_t count;
 	_Atomic uint64_t blocked;
 	_Atomic uint64_t bytes;
@@ -45,10 +45,24 @@ int capture_init(int max_sites, int depth);
 int capture_stack(uintptr_t *ips, int max);
 
 /*
+ * In a signal handler: the stack of the code the signal interrupted at pc
+ * (the ucontext's instruction pointer), frames from the handler and the
+ * signal trampoline dropped.  ips[0] is pc + 1 so that, like every other
+ * frame (a return address), it is looked up at address - 1 and lands on the
+ * interrupted instruction itself even when that is a function's first.
+ * When pc is in the shim or jemalloc their frames are skipped as usual.
+ * Without an unwinder, or when it cannot cross the signal frame, the stack
+ * is pc alone.
+ */
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc);
+
+/*
  * The site for (kind, ips[0..n)), created on first sight (*is_new set).
  * NULL when the table is full (counted in capture_dropped()).
  */
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new);
+/* The same with a refinement of the kind: (kind, sub, stack) is the key. */
+struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new);
 
 /* Iteration for the summary: site i of capture_capacity(), or NULL. */
 size_t capture_capacity(void);

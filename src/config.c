@@ -349,6 +349,8 @@ static int p_serve(const char *s, struct config *c) { return config_parse_bool(s
 static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
 static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
+static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
+
 static int p_stack(const char *s, struct config *c)
 {
 	size_t v;
@@ -390,6 +392,8 @@ const struct config_var config_vars[] = {
 	 "at arming, install a seccomp filter that catches direct system calls (irreversible)", p_seccomp},
 	{"PTFREEZE_STACK_PREFAULT", "256K", "a size up to 64M (0: off)",
 	 "prefault this much of the main thread's stack at start-up", p_stack},
+	{"PTFREEZE_FAULTS", "on", "on or off (also 1 or 0)",
+	 "after arming, record every page fault with its stack and address class (one signal per fault)", p_faults},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

@@ -41,6 +41,7 @@ struct config {
 	bool mlockall;
 	bool seccomp;
 	size_t stack_prefault;
+	bool faults;
 };
 
 struct config_var {

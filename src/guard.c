@@ -46,6 +46,7 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_DLCLOSE] = "dlclose",
 	[KIND_POOL_EXHAUSTED] = "pool-exhausted",
 	[KIND_WRITEBACK_HAZARD] = "writeback-hazard",
+	[KIND_PAGE_FAULT] = "page-fault",
 };
 
 const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
@@ -70,14 +71,38 @@ enum verdict guard_verdict(enum kind k)
 	return config.mode == MODE_STRICT ? VERDICT_BLOCK : VERDICT_RECORD;
 }
 
+static void record(struct event *ev, const uintptr_t *ips, int n);
+
 void guard_record(struct event *ev)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
 	shim_busy++;
 	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	record(ev, ips, n);
+	shim_busy--;
+	if (ev->blocked && config.strict_action == STRICT_ABORT) {
+		report_summary("abort");
+		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
+		abort();
+	}
+	errno = saved;
+}
+
+void guard_record_stack(struct event *ev, const uintptr_t *ips, int n)
+{
+	int saved = errno;
+	shim_busy++;
+	record(ev, ips, n);
+	shim_busy--;
+	errno = saved;
+}
+
+/* Counts ev at its site, and writes and logs the site on first sight.  Inside shim_busy. */
+static void record(struct event *ev, const uintptr_t *ips, int n)
+{
 	bool is_new = false;
-	struct site *s = capture_site(ev->kind, ips, n, &is_new);
+	struct site *s = capture_site_sub(ev->kind, ev->sub, ips, n, &is_new);
 	uint64_t t = phase_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
@@ -96,19 +121,12 @@ void guard_record(struct event *ev)
 		report_site(s, ev, sys_gettid(), t);
 		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
 			log_msg(LOG_WARN, "%s %s after arming at %p%s%s (site %u%s%s)",
-				ev->blocked ? "blocked" : config.mode == MODE_WOULD_BLOCK ? "would block" : "recorded",
+				ev->blocked ? "blocked" : config.mode == MODE_WOULD_BLOCK && ev->kind < KIND_WRITEBACK_HAZARD ? "would block" : "recorded",
 				guard_kind_name(ev->kind), n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
 				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
 				report_enabled() ? report_path() : "");
 		}
 	}
-	shim_busy--;
-	if (ev->blocked && config.strict_action == STRICT_ABORT) {
-		report_summary("abort");
-		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
-		abort();
-	}
-	errno = saved;
 }
 
 bool guard_pool_exhausted(size_t need, const char *who)

@@ -21,6 +21,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/report.c src/report.h \
 	src/audit.c src/audit.h \
 	src/backstop.c src/backstop.h \
+	src/faults.c src/faults.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = $(JEMALLOC_LIBS) -ldl -lpthread

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "faults.h"
 #include "fmt.h"
 #include "log.h"
 #include "phase.h"
@@ -347,7 +348,7 @@ static void put_faults(struct sb *sb, long minor, long major)
 
 void report_arm(const char *how, long minor, long major, const char *mlockall)
 {
-	char buf[512];
+	char buf[1024];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"arm\",\"how\":");
@@ -360,6 +361,8 @@ void report_arm(const char *how, long minor, long major, const char *mlockall)
 	} else {
 		sb_puts(&sb, "null");
 	}
+	sb_puts(&sb, ",\"page_faults\":");
+	faults_json(&sb);
 	sb_putc(&sb, '}');
 	emit(&sb);
 }
@@ -388,6 +391,7 @@ static const char *const arg_names[KIND_COUNT][6] = {
 	[KIND_DLCLOSE] = {"handle"},
 	[KIND_POOL_EXHAUSTED] = {"need"},
 	[KIND_WRITEBACK_HAZARD] = {"addr", "len", "prot", "flags", "fd", "offset"},
+	[KIND_PAGE_FAULT] = {"addr"},
 };
 
 static bool arg_is_address(const char *name)
@@ -406,7 +410,7 @@ static const char *action_of(const struct event *ev)
 	if (ev->blocked) {
 		return "blocked";
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
 		return "would-block";
 	}
 	return "allowed";
@@ -434,8 +438,12 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 			sb_putu(&sb, ev->args[i]);
 		}
 	}
+	if (ev->cls) {
+		sb_printf(&sb, "%s\"class\":", names[0] ? "," : "");
+		put_str(&sb, ev->cls);
+	}
 	if (ev->path) {
-		sb_printf(&sb, "%s\"path\":", names[0] ? "," : "");
+		sb_printf(&sb, "%s\"path\":", names[0] || ev->cls ? "," : "");
 		put_str(&sb, ev->path);
 	}
 	sb_puts(&sb, "},\"detail\":");
@@ -444,7 +452,7 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	} else {
 		sb_puts(&sb, "null");
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
 		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d", ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
 	}
 	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
@@ -532,6 +540,8 @@ void report_summary(const char *why)
 	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
 		       "\"own_calls_that_can_shoot_down\":%lu}",
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
+	sb_puts(&sb, ",\"page_faults\":");
+	faults_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu}", pool_used(), pmap_served_bytes());

@@ -11,6 +11,12 @@ SH_LOG_COMPILER = $(SHELL)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
 check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall
+check_PROGRAMS += tests/progs/touchstatic tests/progs/noperf
+tests_progs_touchstatic_SOURCES = tests/progs/touchstatic.c
+tests_progs_touchstatic_CFLAGS = $(PROG_CFLAGS)
+tests_progs_touchstatic_LDADD = -lpthread -ldl
+tests_progs_noperf_SOURCES = tests/progs/noperf.c
+tests_progs_noperf_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -50,3 +56,5 @@ TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh
 	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/probe_check.py
+TESTS += tests/pagefault.sh
+EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py
