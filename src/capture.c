@@ -19,6 +19,25 @@
 #define EXTRA_FRAMES 16
 
 static int (*unw_bt)(void **buffer, int size);
+
+/*
+ * libunwind's cursor interface, for stacks from a signal's ucontext.  No
+ * header (libunwind is loaded, not linked): the x86-64 ABI of libunwind
+ * 1.x, where unw_cursor_t is 127 words, UNW_REG_IP is register 16 and
+ * UNW_INIT_SIGNAL_FRAME is 1.  Unlike unw_backtrace(), these use no
+ * thread-local storage, whose first use in a thread allocates (glibc's
+ * __tls_get_addr calls malloc): in a signal handler that interrupted the
+ * allocator holding its lock, that would deadlock.
+ */
+#if defined(__x86_64__)
+#define UNW_NAME(x) "_ULx86_64_" x
+#define UNW_CURSOR_WORDS 127
+#define UNW_IP_REG 16
+#define UNW_SIGNAL_FRAME_FLAG 1
+static int (*unw_init_local2_fn)(void *cursor, void *ucontext, int flag);
+static int (*unw_step_fn)(void *cursor);
+static int (*unw_get_reg_fn)(void *cursor, int reg, uint64_t *value);
+#endif
 static struct {
 	uintptr_t start, end;
 } skip[MAX_SKIP_RANGES];
@@ -70,6 +89,14 @@ int capture_init(int max_sites, int depth)
 	void *h = open_fn(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
+#if defined(__x86_64__)
+		*(void **)&unw_init_local2_fn = dlsym(h, UNW_NAME("init_local2"));
+		*(void **)&unw_step_fn = dlsym(h, UNW_NAME("step"));
+		*(void **)&unw_get_reg_fn = dlsym(h, UNW_NAME("get_reg"));
+		if (!unw_init_local2_fn || !unw_step_fn || !unw_get_reg_fn) {
+			unw_init_local2_fn = NULL;
+		}
+#endif
 	}
 	if (unw_bt == NULL) {
 		log_msg(LOG_WARN, "cannot load %s: violations are recorded without stacks", LIBUNWIND_SONAME);
@@ -106,40 +133,36 @@ int capture_stack(uintptr_t *ips, int max)
 	return out;
 }
 
-int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc)
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext)
 {
-	void *raw[128 + EXTRA_FRAMES];
+	uintptr_t raw[128 + EXTRA_FRAMES];
 	if (max <= 0) {
 		return 0;
 	}
+	int want = max + EXTRA_FRAMES;
+	if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
+		want = (int)(sizeof(raw) / sizeof(raw[0]));
+	}
 	int n = 0;
-	if (unw_bt) {
-		int want = max + EXTRA_FRAMES;
-		if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
-			want = (int)(sizeof(raw) / sizeof(raw[0]));
+	raw[n++] = pc;
+#if defined(__x86_64__)
+	uint64_t cursor[UNW_CURSOR_WORDS + 1] __attribute__((aligned(16)));
+	uint64_t ip;
+	/* The first frame is the interrupted one (pc); from the next on, return addresses. */
+	if (unw_init_local2_fn && ucontext && unw_init_local2_fn(cursor, ucontext, UNW_SIGNAL_FRAME_FLAG) == 0) {
+		while (n < want && unw_step_fn(cursor) > 0 && unw_get_reg_fn(cursor, UNW_IP_REG, &ip) == 0 && ip) {
+			raw[n++] = (uintptr_t)ip;
 		}
-		n = unw_bt(raw, want);
 	}
-	/* libunwind reports the interrupted frame's ip exactly (not a return address). */
-	int i = 0;
-	while (i < n && (uintptr_t)raw[i] != pc) {
-		i++;
-	}
-	int out = 0;
-	if (i >= n) {
-		if (!capture_is_internal(pc)) {
-			ips[out++] = pc + 1;
-		}
-		return out;
-	}
-	bool internal = capture_is_internal(pc);
-	if (!internal) {
+#endif
+	int out = 0, i = 0;
+	if (!capture_is_internal(pc)) {
 		ips[out++] = pc + 1;
 	}
-	for (i++; internal && i < n && capture_is_internal((uintptr_t)raw[i]); i++) {
+	for (i = 1; out == 0 && i < n && capture_is_internal(raw[i]); i++) {
 	}
 	for (; i < n && out < max; i++) {
-		ips[out++] = (uintptr_t)raw[i];
+		ips[out++] = raw[i];
 	}
 	return out;
 }

@@ -45,16 +45,17 @@ int capture_init(int max_sites, int depth);
 int capture_stack(uintptr_t *ips, int max);
 
 /*
- * In a signal handler: the stack of the code the signal interrupted at pc
- * (the ucontext's instruction pointer), frames from the handler and the
- * signal trampoline dropped.  ips[0] is pc + 1 so that, like every other
- * frame (a return address), it is looked up at address - 1 and lands on the
- * interrupted instruction itself even when that is a function's first.
- * When pc is in the shim or jemalloc their frames are skipped as usual.
- * Without an unwinder, or when it cannot cross the signal frame, the stack
- * is pc alone.
+ * In a signal handler: the stack of the code the signal interrupted, from
+ * its ucontext (pc is the ucontext's instruction pointer).  ips[0] is
+ * pc + 1 so that, like every other frame (a return address), it is looked
+ * up at address - 1 and lands on the interrupted instruction itself even
+ * when that is a function's first.  When pc is in the shim or jemalloc
+ * their frames are skipped as usual.  Uses no thread-local storage and
+ * never allocates, so it is safe when the signal interrupted the allocator
+ * holding a lock.  Without libunwind's cursor interface the stack is pc
+ * alone.
  */
-int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc);
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext);
 
 /*
  * The site for (kind, ips[0..n)), created on first sight (*is_new set).

@@ -356,35 +356,19 @@ static uint32_t path_hash(const char *p)
 	return h;
 }
 
-static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
+/*
+ * The handler's own first instructions, before it can mark the thread busy,
+ * may touch a new stack page; that fault's signal arrives nested (NODEFER)
+ * with its pc here.  The linker names the section's bounds.
+ */
+#define TRAP_TEXT __attribute__((section("ptfreeze_trap_text"), noinline))
+extern const char __start_ptfreeze_trap_text[] __attribute__((visibility("hidden")));
+extern const char __stop_ptfreeze_trap_text[] __attribute__((visibility("hidden")));
+
+/* A page fault of the program: classify, unwind, record.  Inside shim_busy. */
+static void record_fault(uintptr_t addr, const ucontext_t *uc)
 {
-	int saved = errno;
-	const struct perf_siginfo *ps = (const struct perf_siginfo *)si;
-	if (si->si_code != TRAP_PERF || ps->data != SIG_MAGIC) {
-		chain(sig, si, ucv);
-		errno = saved;
-		return;
-	}
-	if (!atomic_load_explicit(&live, memory_order_acquire)) {
-		errno = saved; /* sent before the events were closed */
-		return;
-	}
-	if (ps->flags & TRAP_PERF_FLAG_ASYNC) {
-		/* SIGTRAP was blocked: this context is not the fault's. */
-		atomic_fetch_add_explicit(&late, 1, memory_order_relaxed);
-		errno = saved;
-		return;
-	}
-	if (shim_busy) {
-		/* The shim's own recording (or a hook) touched a new page: not the program's site. */
-		atomic_fetch_add_explicit(&in_shim, 1, memory_order_relaxed);
-		errno = saved;
-		return;
-	}
-	const ucontext_t *uc = ucv;
-	uintptr_t addr = (uintptr_t)ps->addr, pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
-		  sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-	shim_busy++;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 	const char *path;
 	enum fault_class c = faults_classify(addr, sp, &path);
 	if (c == FAULT_UNKNOWN && sys_now_ns() - atomic_load(&last_refresh) >= REFRESH_NS && faults_snapshot() == 0) {
@@ -392,8 +376,7 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
 	}
 	uintptr_t ips[MAX_FRAMES];
 	int depth = capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES;
-	int n = capture_stack_at(ips, depth, pc);
-	shim_busy--;
+	int n = capture_stack_at(ips, depth, pc, (void *)uc);
 	struct event ev = {.kind = KIND_PAGE_FAULT,
 			   .args = {addr},
 			   .cls = faults_class_name(c),
@@ -402,6 +385,34 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
 			   .sub = (uint32_t)c | (path ? path_hash(path) << 8 : 0)};
 	guard_record_stack(&ev, ips, n);
 	atomic_fetch_add_explicit(&recorded, 1, memory_order_relaxed);
+}
+
+TRAP_TEXT static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
+{
+	/* First: whatever this thread touches from here on is the shim's doing. */
+	int busy = shim_busy++;
+	int saved = errno;
+	const struct perf_siginfo *ps = (const struct perf_siginfo *)si;
+	const ucontext_t *uc = ucv;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (si->si_code != TRAP_PERF || ps->data != SIG_MAGIC) {
+		shim_busy--; /* the program's handler runs as the program */
+		chain(sig, si, ucv);
+		errno = saved;
+		return;
+	}
+	if (!atomic_load_explicit(&live, memory_order_acquire)) {
+		/* Sent before the events were closed. */
+	} else if (busy || (pc >= (uintptr_t)__start_ptfreeze_trap_text && pc < (uintptr_t)__stop_ptfreeze_trap_text)) {
+		/* The shim's own recording (or this handler) touched a new page: not a site of the program. */
+		atomic_fetch_add_explicit(&in_shim, 1, memory_order_relaxed);
+	} else if (ps->flags & TRAP_PERF_FLAG_ASYNC) {
+		/* SIGTRAP was blocked when the fault happened: this context is not the fault's. */
+		atomic_fetch_add_explicit(&late, 1, memory_order_relaxed);
+	} else {
+		record_fault((uintptr_t)ps->addr, uc);
+	}
+	shim_busy--;
 	errno = saved;
 }
 
