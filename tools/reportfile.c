@@ -510,6 +510,14 @@ static char *site_key(const struct rf_process *p, const struct rf_site *s)
 		}
 	}
 	k[len] = '\0';
+	/* A page fault's address class and mapping are part of its site (the shim keys it so too). */
+	const json_t *args = json_object_get(s->record, "args");
+	const char *cls = reportfile_get_str(args, "class"), *path = reportfile_get_str(args, "path");
+	if (cls) {
+		char *u = cli_asprintf("%s|%s|%s", k, cls, path ? path : "");
+		free(k);
+		k = u;
+	}
 	/* Sites with no stack are distinct per process: nothing says they are the same code. */
 	if (s->depth == 0) {
 		char *u = cli_asprintf("%s;pid%ld;id%u", k, p->pid, s->id);
