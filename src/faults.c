@@ -10,6 +10,7 @@
 #include "faults.h"
 
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -45,7 +46,9 @@
 
 struct fmap {
 	uintptr_t start, end;
-	uint32_t path; /* offset into paths, or NO_PATH */
+	uintptr_t offset;  /* in the file */
+	uintptr_t obj_end; /* a loaded ELF object's mappings: where its image (with .bss) ends */
+	uint32_t path;     /* offset into paths, or NO_PATH */
 	bool writable, exec, none;
 };
 
@@ -146,6 +149,8 @@ static int take_line(char *line, void *arg)
 	m.exec = perms[2] == 'x';
 	m.none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
 	p = skip_field(perms);  /* perms */
+	hex_field(p, &m.offset);
+	m.obj_end = 0;
 	p = skip_field(p);      /* offset */
 	p = skip_field(p);      /* dev */
 	p = skip_field(p);      /* inode, then the path if any */
@@ -168,6 +173,56 @@ static int take_line(char *line, void *arg)
 	return 1;
 }
 
+/*
+ * The end of an ELF object's image in memory (its last PT_LOAD's memsz,
+ * which covers .bss), read from its headers at `start`, or 0.  Only for a
+ * mapping at file offset 0 of a file that also has an executable mapping:
+ * a loaded object, whose header page the loader has read.
+ */
+static uintptr_t elf_end(const struct fmap *m)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)m->start;
+	if (m->end - m->start < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > m->end - m->start) {
+		return 0;
+	}
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(m->start + eh->e_phoff);
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD) {
+			continue;
+		}
+		lo = ph[i].p_vaddr < lo ? ph[i].p_vaddr : lo;
+		hi = ph[i].p_vaddr + ph[i].p_memsz > hi ? ph[i].p_vaddr + ph[i].p_memsz : hi;
+	}
+	if (hi == 0) {
+		return 0;
+	}
+	return m->start - (lo & ~(uintptr_t)4095) + hi;
+}
+
+/* Marks every mapping of each loaded ELF object with where its image ends. */
+static void find_objects(void)
+{
+	for (size_t i = 0; i < nmaps; i++) {
+		struct fmap *m = &maps[i];
+		if (m->offset != 0 || m->path == NO_PATH || paths[m->path] == '[' || !(m->start < m->end)) {
+			continue;
+		}
+		size_t k = i + 1;
+		bool code = m->exec;
+		while (k < nmaps && maps[k].path == m->path) {
+			code |= maps[k].exec;
+			k++;
+		}
+		uintptr_t end = code ? elf_end(m) : 0;
+		for (size_t j = i; end && j < k; j++) {
+			maps[j].obj_end = end;
+		}
+	}
+}
+
 int faults_snapshot(void)
 {
 	if (maps == NULL) {
@@ -187,6 +242,7 @@ int faults_snapshot(void)
 	paths_used = 0;
 	maps_cut = false;
 	int r = sys_for_each_line("/proc/self/maps", take_line, NULL);
+	find_objects();
 	struct rlimit rl;
 	if (sys_raw(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) == 0) {
 		stack_limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > ((rlim_t)1 << 32) ? (uintptr_t)1 << 32 : rl.rlim_cur;
@@ -258,7 +314,8 @@ static enum fault_class classify_in_snapshot(uintptr_t addr, uintptr_t sp, const
 		if (prev && prev->none) {
 			return FAULT_THREAD_STACK; /* under a guard page, as glibc lays out thread stacks */
 		}
-		if (prev && is_file(prev) && prev->writable) {
+		if (prev && is_file(prev) && prev->writable && addr < prev->obj_end) {
+			/* The anonymous tail of a loaded object's image, per its program headers. */
 			*path = path_of(prev);
 			return FAULT_BSS;
 		}
