@@ -374,6 +374,7 @@ static void chk_depth(void) { ck_assert_int_eq(config.backtrace_depth, 64); }
 static void chk_sites(void) { ck_assert_int_eq(config.max_sites, 4096); }
 static void chk_serve(void) { ck_assert(!config.serve_mmap); }
 static void chk_mlockall(void) { ck_assert(config.mlockall); }
+static void chk_faults(void) { ck_assert(!config.faults); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
 
 /*
@@ -399,6 +400,7 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_MLOCKALL", "1", chk_mlockall},
 	{"PTFREEZE_STACK_PREFAULT", "1M", chk_stack},
 	{"PTFREEZE_SECCOMP", "on", NULL},
+	{"PTFREEZE_FAULTS", "off", chk_faults},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -518,6 +520,7 @@ static const struct {
 	{"PTFREEZE_MLOCKALL", {"2", "y"}},
 	{"PTFREEZE_STACK_PREFAULT", {"65M", "1G", "16777216T", "64M1"}},
 	{"PTFREEZE_SECCOMP", {"2", "maybe", "strict"}},
+	{"PTFREEZE_FAULTS", {"2", "sometimes", "on,off"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */

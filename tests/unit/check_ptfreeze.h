@@ -29,6 +29,7 @@ Suite *capture_suite(void);
 Suite *report_suite(void);
 Suite *guard_suite(void);
 Suite *sys_suite(void);
+Suite *faults_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */
 

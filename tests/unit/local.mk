@@ -13,7 +13,8 @@ tests_unit_check_ptfreeze_SOURCES = \
 	tests/unit/check_pmap.c \
 	tests/unit/check_capture.c \
 	tests/unit/check_guard.c \
-	tests/unit/check_report.c
+	tests/unit/check_report.c \
+	tests/unit/check_faults.c
 tests_unit_check_ptfreeze_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_ptfreeze_LDADD = src/libptfreeze_core.la $(CHECK_LIBS) $(JEMALLOC_LIBS) -ldl -lpthread
 TESTS += tests/unit/check_ptfreeze
