@@ -185,7 +185,20 @@ struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_n
 	return capture_site_sub(kind, 0, ips, n, is_new);
 }
 
+static struct site *lookup(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new, bool create);
+
 struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new)
+{
+	return lookup(kind, sub, ips, n, is_new, true);
+}
+
+struct site *capture_find_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)
+{
+	bool is_new;
+	return lookup(kind, sub, ips, n, &is_new, false);
+}
+
+static struct site *lookup(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new, bool create)
 {
 	*is_new = false;
 	if (table == NULL) {
@@ -199,7 +212,7 @@ struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips,
 		struct site *s = slot((h + probe) & (capacity - 1));
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if (st == 0) {
-			if (atomic_load(&used) >= limit) {
+			if (!create || atomic_load(&used) >= limit) {
 				atomic_fetch_add(&dropped, 1);
 				return NULL;
 			}

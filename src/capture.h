@@ -64,6 +64,8 @@ int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext);
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new);
 /* The same with a refinement of the kind: (kind, sub, stack) is the key. */
 struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new);
+/* An existing site only: NULL (counted as dropped) when it was never seen. */
+struct site *capture_find_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n);
 
 /* Iteration for the summary: site i of capture_capacity(), or NULL. */
 size_t capture_capacity(void);

@@ -70,7 +70,8 @@ static atomic_flag said_refused;
 static int fds[MAX_THREADS];
 static _Atomic int nfds;
 static _Atomic int live;
-static _Atomic uint64_t recorded, in_shim, late;
+static _Atomic uint64_t recorded, in_shim, late, unsited;
+static _Atomic int fault_sites;
 static struct sigaction chained;
 static bool handler_installed;
 
@@ -440,8 +441,13 @@ static void record_fault(uintptr_t addr, const ucontext_t *uc)
 			   .path = path,
 			   .detail = class_details[c],
 			   .sub = (uint32_t)c | (path ? path_hash(path) << 8 : 0)};
-	guard_record_stack(&ev, ips, n);
-	atomic_fetch_add_explicit(&recorded, 1, memory_order_relaxed);
+	/* At most half the site table: page faults must not crowd out the calls.  A place is reserved first. */
+	ev.no_new_site = atomic_fetch_add_explicit(&fault_sites, 1, memory_order_relaxed) >= config.max_sites / 2;
+	int r = guard_record_stack(&ev, ips, n);
+	if (r != 1) {
+		atomic_fetch_sub_explicit(&fault_sites, 1, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(r >= 0 ? &recorded : &unsited, 1, memory_order_relaxed);
 }
 
 TRAP_TEXT static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
@@ -642,6 +648,8 @@ void faults_atfork_child(bool armed)
 	atomic_store(&recorded, 0);
 	atomic_store(&in_shim, 0);
 	atomic_store(&late, 0);
+	atomic_store(&unsited, 0);
+	atomic_store(&fault_sites, 0);
 	if (!armed || sampling != SAMPLING_ON) {
 		return;
 	}
@@ -671,7 +679,8 @@ void faults_json(struct sb *sb)
 			sb_puts(sb, "null");
 		}
 	}
-	sb_printf(sb, ",\"threads\":%d,\"recorded\":%lu,\"in_shim\":%lu,\"late\":%lu,\"maps\":%zu%s}", threads_opened,
-		  (unsigned long)atomic_load(&recorded), (unsigned long)atomic_load(&in_shim),
-		  (unsigned long)atomic_load(&late), nmaps, maps_cut ? ",\"maps_cut\":true" : "");
+	sb_printf(sb, ",\"threads\":%d,\"recorded\":%lu,\"unsited\":%lu,\"in_shim\":%lu,\"late\":%lu,\"maps\":%zu%s}",
+		  threads_opened, (unsigned long)atomic_load(&recorded), (unsigned long)atomic_load(&unsited),
+		  (unsigned long)atomic_load(&in_shim), (unsigned long)atomic_load(&late), nmaps,
+		  maps_cut ? ",\"maps_cut\":true" : "");
 }

@@ -71,7 +71,7 @@ enum verdict guard_verdict(enum kind k)
 	return config.mode == MODE_STRICT ? VERDICT_BLOCK : VERDICT_RECORD;
 }
 
-static void record(struct event *ev, const uintptr_t *ips, int n);
+static int record(struct event *ev, const uintptr_t *ips, int n);
 
 void guard_record(struct event *ev)
 {
@@ -89,20 +89,22 @@ void guard_record(struct event *ev)
 	errno = saved;
 }
 
-void guard_record_stack(struct event *ev, const uintptr_t *ips, int n)
+int guard_record_stack(struct event *ev, const uintptr_t *ips, int n)
 {
 	int saved = errno;
 	shim_busy++;
-	record(ev, ips, n);
+	int r = record(ev, ips, n);
 	shim_busy--;
 	errno = saved;
+	return r;
 }
 
 /* Counts ev at its site, and writes and logs the site on first sight.  Inside shim_busy. */
-static void record(struct event *ev, const uintptr_t *ips, int n)
+static int record(struct event *ev, const uintptr_t *ips, int n)
 {
 	bool is_new = false;
-	struct site *s = capture_site_sub(ev->kind, ev->sub, ips, n, &is_new);
+	struct site *s = ev->no_new_site ? capture_find_sub(ev->kind, ev->sub, ips, n)
+					 : capture_site_sub(ev->kind, ev->sub, ips, n, &is_new);
 	uint64_t t = phase_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
@@ -117,7 +119,14 @@ static void record(struct event *ev, const uintptr_t *ips, int n)
 		}
 		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
 	}
-	if (is_new) {
+	if (is_new && ev->kind == KIND_PAGE_FAULT) {
+		/* Faults can be many: their lines are for -v, and leave the cap to the calls. */
+		report_site(s, ev, sys_gettid(), t);
+		if (config.log_stderr) {
+			log_msg(LOG_INFO, "recorded page-fault after arming at %p: %s (site %u)", n ? (void *)(ips[0] - 1) : NULL,
+				ev->cls ? ev->cls : "?", s->id);
+		}
+	} else if (is_new) {
 		report_site(s, ev, sys_gettid(), t);
 		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
 			log_msg(LOG_WARN, "%s %s after arming at %p%s%s (site %u%s%s)",
@@ -127,6 +136,7 @@ static void record(struct event *ev, const uintptr_t *ips, int n)
 				report_enabled() ? report_path() : "");
 		}
 	}
+	return s == NULL ? -1 : is_new ? 1 : 0;
 }
 
 bool guard_pool_exhausted(size_t need, const char *who)

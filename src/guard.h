@@ -52,6 +52,7 @@ struct event {
 	const char *detail; /* e.g. "MADV_DONTNEED", "file mapping" */
 	const char *cls;    /* page faults: the address class ("pool", "bss", ...) */
 	uint32_t sub;       /* page faults: class and mapping, part of the site's key */
+	bool no_new_site;   /* count at a known site only (a kind over its share of the table) */
 	size_t bytes;       /* memory the call concerns */
 	long result;        /* >= 0, or -errno */
 	bool blocked;
@@ -68,8 +69,12 @@ enum verdict guard_verdict(enum kind k);
  * process aborts here, so a core dump points at the caller.
  */
 void guard_record(struct event *ev);
-/* The same with a stack already captured (a signal handler's: capture_stack_at). */
-void guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
+/*
+ * The same with a stack already captured (a signal handler's:
+ * capture_stack_at).  1 if ev made a new site, 0 if it was counted at a
+ * known one, -1 if it has no site (the table is full, or no_new_site).
+ */
+int guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
 
 /*
  * The pool has no room for `need` bytes: grows it before arming (silently,

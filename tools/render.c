@@ -157,6 +157,10 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 		if (reportfile_get_int(pf, "in_shim", 0) > 0) {
 			fprintf(out, ", %lld in ptfreeze's own recording", reportfile_get_int(pf, "in_shim", 0));
 		}
+		if (reportfile_get_int(pf, "unsited", 0) > 0) {
+			fprintf(out, ", %lld at new sites beyond their share (half of PTFREEZE_MAX_SITES)",
+				reportfile_get_int(pf, "unsited", 0));
+		}
 		if (reportfile_get_int(pf, "late", 0) > 0) {
 			fprintf(out, ", %lld with SIGTRAP blocked (not attributed)", reportfile_get_int(pf, "late", 0));
 		}

@@ -535,6 +535,11 @@ static int by_key(const void *a, const void *b)
 static int by_importance(const void *a, const void *b)
 {
 	const struct rf_group *x = a, *y = b;
+	/* Page faults after the calls: they are many, and no mode refuses them. */
+	bool fx = strcmp(x->kind, "page-fault") == 0, fy = strcmp(y->kind, "page-fault") == 0;
+	if (fx != fy) {
+		return fx ? 1 : -1;
+	}
 	if (x->blocked != y->blocked) {
 		return x->blocked > y->blocked ? -1 : 1;
 	}
