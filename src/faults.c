@@ -513,15 +513,20 @@ static void say_refused(long err)
 	} else {
 		sampling = SAMPLING_UNAVAILABLE;
 	}
+	bool missing = err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
 	if (!atomic_flag_test_and_set(&said_refused)) {
 		const char *en = strerrorname_np(open_errno);
 		if (sampling == SAMPLING_REFUSED) {
 			log_msg(LOG_WARN, "PTFREEZE_FAULTS: perf_event_open refused (%s, perf_event_paranoid=%d): page faults "
 					  "after arming are counted, not attributed to code",
 				en ? en : "?", paranoid);
-		} else {
+		} else if (missing) {
 			log_msg(LOG_WARN, "PTFREEZE_FAULTS: no perf page-fault events with sigtrap here (%s; Linux 5.13 or "
 					  "later has them): page faults after arming are counted, not attributed to code",
+				en ? en : "?");
+		} else {
+			log_msg(LOG_WARN, "PTFREEZE_FAULTS: perf_event_open failed (%s): page faults after arming are "
+					  "counted, not attributed to code",
 				en ? en : "?");
 		}
 	}
