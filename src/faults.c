@@ -49,7 +49,7 @@ struct fmap {
 	uintptr_t offset;  /* in the file */
 	uintptr_t obj_end; /* a loaded ELF object's mappings: where its image (with .bss) ends */
 	uint32_t path;     /* offset into paths, or NO_PATH */
-	bool writable, exec, none;
+	bool readable, writable, exec, none;
 };
 
 static struct fmap *maps;
@@ -146,6 +146,7 @@ static int take_line(char *line, void *arg)
 		return 1;
 	}
 	const char *perms = p + 1;
+	m.readable = perms[0] == 'r';
 	m.writable = perms[1] == 'w';
 	m.exec = perms[2] == 'x';
 	m.none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
@@ -208,7 +209,7 @@ static void find_objects(void)
 {
 	for (size_t i = 0; i < nmaps; i++) {
 		struct fmap *m = &maps[i];
-		if (m->offset != 0 || m->path == NO_PATH || paths[m->path] == '[' || !(m->start < m->end)) {
+		if (m->offset != 0 || !m->readable || m->path == NO_PATH || paths[m->path] == '[') {
 			continue;
 		}
 		size_t k = i + 1;
