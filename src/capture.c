@@ -19,6 +19,25 @@
 #define EXTRA_FRAMES 16
 
 static int (*unw_bt)(void **buffer, int size);
+
+/*
+ * libunwind's cursor interface, for stacks from a signal's ucontext.  No
+ * header (libunwind is loaded, not linked): the x86-64 ABI of libunwind
+ * 1.x, where unw_cursor_t is 127 words, UNW_REG_IP is register 16 and
+ * UNW_INIT_SIGNAL_FRAME is 1.  Unlike unw_backtrace(), these use no
+ * thread-local storage, whose first use in a thread allocates (glibc's
+ * __tls_get_addr calls malloc): in a signal handler that interrupted the
+ * allocator holding its lock, that would deadlock.
+ */
+#if defined(__x86_64__)
+#define UNW_NAME(x) "_ULx86_64_" x
+#define UNW_CURSOR_WORDS 127
+#define UNW_IP_REG 16
+#define UNW_SIGNAL_FRAME_FLAG 1
+static int (*unw_init_local2_fn)(void *cursor, void *ucontext, int flag);
+static int (*unw_step_fn)(void *cursor);
+static int (*unw_get_reg_fn)(void *cursor, int reg, uint64_t *value);
+#endif
 static struct {
 	uintptr_t start, end;
 } skip[MAX_SKIP_RANGES];
@@ -70,6 +89,14 @@ int capture_init(int max_sites, int depth)
 	void *h = open_fn(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
+#if defined(__x86_64__)
+		*(void **)&unw_init_local2_fn = dlsym(h, UNW_NAME("init_local2"));
+		*(void **)&unw_step_fn = dlsym(h, UNW_NAME("step"));
+		*(void **)&unw_get_reg_fn = dlsym(h, UNW_NAME("get_reg"));
+		if (!unw_init_local2_fn || !unw_step_fn || !unw_get_reg_fn) {
+			unw_init_local2_fn = NULL;
+		}
+#endif
 	}
 	if (unw_bt == NULL) {
 		log_msg(LOG_WARN, "cannot load %s: violations are recorded without stacks", LIBUNWIND_SONAME);
@@ -114,9 +141,43 @@ int capture_stack(uintptr_t *ips, int max)
 	return out;
 }
 
-static uint64_t hash_of(unsigned kind, const uintptr_t *ips, int n)
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext)
 {
-	uint64_t h = 1469598103934665603ull ^ kind;
+	uintptr_t raw[128 + EXTRA_FRAMES];
+	if (max <= 0) {
+		return 0;
+	}
+	int want = max + EXTRA_FRAMES;
+	if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
+		want = (int)(sizeof(raw) / sizeof(raw[0]));
+	}
+	int n = 0;
+	raw[n++] = pc;
+#if defined(__x86_64__)
+	uint64_t cursor[UNW_CURSOR_WORDS + 1] __attribute__((aligned(16)));
+	uint64_t ip;
+	/* The first frame is the interrupted one (pc); from the next on, return addresses. */
+	if (unw_init_local2_fn && ucontext && unw_init_local2_fn(cursor, ucontext, UNW_SIGNAL_FRAME_FLAG) == 0) {
+		while (n < want && unw_step_fn(cursor) > 0 && unw_get_reg_fn(cursor, UNW_IP_REG, &ip) == 0 && ip) {
+			raw[n++] = (uintptr_t)ip;
+		}
+	}
+#endif
+	int out = 0, i = 0;
+	if (!capture_is_internal(pc)) {
+		ips[out++] = pc + 1;
+	}
+	for (i = 1; out == 0 && i < n && capture_is_internal(raw[i]); i++) {
+	}
+	for (; i < n && out < max; i++) {
+		ips[out++] = raw[i];
+	}
+	return out;
+}
+
+static uint64_t hash_of(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)
+{
+	uint64_t h = 1469598103934665603ull ^ kind ^ ((uint64_t)sub << 16);
 	for (int i = 0; i < n; i++) {
 		h ^= ips[i];
 		h *= 1099511628211ull;
@@ -127,39 +188,40 @@ static uint64_t hash_of(unsigned kind, const uintptr_t *ips, int n)
 
 static struct site *slot(size_t i) { return (struct site *)(table + i * stride); }
 
+enum lookup_mode { LOOKUP_FIND, LOOKUP_FIND_COUNTED, LOOKUP_CREATE };
+
+static struct site *lookup(unsigned kind, uint32_t sub, uint32_t tag, const uintptr_t *ips, int n, bool *is_new,
+			   enum lookup_mode mode);
+
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new)
 {
-	return capture_site_tagged(kind, ips, n, 0, is_new);
+	return lookup(kind, 0, 0, ips, n, is_new, LOOKUP_CREATE);
 }
 
-struct site *capture_find(unsigned kind, const uintptr_t *ips, int n)
+struct site *capture_site_tagged(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, uint32_t tag, bool *is_new)
 {
-	if (table == NULL) {
-		return NULL;
-	}
-	if (n > depth_max) {
-		n = depth_max;
-	}
-	uint64_t h = hash_of(kind, ips, n);
-	for (size_t probe = 0; probe < capacity; probe++) {
-		struct site *s = slot((h + probe) & (capacity - 1));
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		while (st == 1) {
-			__builtin_ia32_pause();
-			st = atomic_load_explicit(&s->state, memory_order_acquire);
-		}
-		if (st == 0) {
-			return NULL;
-		}
-		if (s->hash == h && s->kind == kind && s->depth == n &&
-		    memcmp(s->ips, ips, (size_t)n * sizeof(uintptr_t)) == 0) {
-			return s;
-		}
-	}
-	return NULL;
+	return lookup(kind, sub, tag, ips, n, is_new, LOOKUP_CREATE);
 }
 
-struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uint32_t tag, bool *is_new)
+struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new)
+{
+	return lookup(kind, sub, 0, ips, n, is_new, LOOKUP_CREATE);
+}
+
+struct site *capture_find(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)
+{
+	bool is_new;
+	return lookup(kind, sub, 0, ips, n, &is_new, LOOKUP_FIND);
+}
+
+struct site *capture_find_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)
+{
+	bool is_new;
+	return lookup(kind, sub, 0, ips, n, &is_new, LOOKUP_FIND_COUNTED);
+}
+
+static struct site *lookup(unsigned kind, uint32_t sub, uint32_t tag, const uintptr_t *ips, int n, bool *is_new,
+			   enum lookup_mode mode)
 {
 	*is_new = false;
 	if (table == NULL) {
@@ -168,13 +230,15 @@ struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uin
 	if (n > depth_max) {
 		n = depth_max;
 	}
-	uint64_t h = hash_of(kind, ips, n);
+	uint64_t h = hash_of(kind, sub, ips, n);
 	for (size_t probe = 0; probe < capacity; probe++) {
 		struct site *s = slot((h + probe) & (capacity - 1));
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if (st == 0) {
-			if (atomic_load(&used) >= limit) {
-				atomic_fetch_add(&dropped, 1);
+			if (mode != LOOKUP_CREATE || atomic_load(&used) >= limit) {
+				if (mode != LOOKUP_FIND) {
+					atomic_fetch_add(&dropped, 1);
+				}
 				return NULL;
 			}
 			uint32_t zero = 0;
@@ -182,6 +246,7 @@ struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uin
 				atomic_fetch_add(&used, 1);
 				s->hash = h;
 				s->kind = (uint16_t)kind;
+				s->sub = sub;
 				s->depth = (uint16_t)n;
 				s->tag = tag;
 				memcpy(s->ips, ips, (size_t)n * sizeof(uintptr_t));
@@ -196,12 +261,14 @@ struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uin
 			__builtin_ia32_pause();
 			st = atomic_load_explicit(&s->state, memory_order_acquire);
 		}
-		if (s->hash == h && s->kind == kind && s->depth == n &&
+		if (s->hash == h && s->kind == kind && s->sub == sub && s->depth == n &&
 		    memcmp(s->ips, ips, (size_t)n * sizeof(uintptr_t)) == 0) {
 			return s;
 		}
 	}
-	atomic_fetch_add(&dropped, 1);
+	if (mode != LOOKUP_FIND) {
+		atomic_fetch_add(&dropped, 1);
+	}
 	return NULL;
 }
 

@@ -26,6 +26,7 @@ struct site {
 	uint16_t kind;
 	uint16_t depth;
 	uint32_t tag;           /* guard's verdict, set before the site is published (suppression rule, 0 none) */
+	uint32_t sub;           /* refines the kind (a page fault's address class), 0 otherwise */
 	_Atomic uint64_t count;
 	_Atomic uint64_t blocked;
 	_Atomic uint64_t bytes;
@@ -53,14 +54,31 @@ int capture_stack(uintptr_t *ips, int max);
 void capture_frame_only(uintptr_t ip);
 
 /*
+ * In a signal handler: the stack of the code the signal interrupted, from
+ * its ucontext (pc is the ucontext's instruction pointer).  ips[0] is
+ * pc + 1 so that, like every other frame (a return address), it is looked
+ * up at address - 1 and lands on the interrupted instruction itself even
+ * when that is a function's first.  When pc is in the shim or jemalloc
+ * their frames are skipped as usual.  Uses no thread-local storage and
+ * never allocates, so it is safe when the signal interrupted the allocator
+ * holding a lock.  Without libunwind's cursor interface the stack is pc
+ * alone.
+ */
+int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext);
+
+/*
  * The site for (kind, ips[0..n)), created on first sight (*is_new set).
  * NULL when the table is full (counted in capture_dropped()).
  */
 struct site *capture_site(unsigned kind, const uintptr_t *ips, int n, bool *is_new);
 /* The same, giving a new site `tag` before any other thread can see it. */
-struct site *capture_site_tagged(unsigned kind, const uintptr_t *ips, int n, uint32_t tag, bool *is_new);
-/* The site for (kind, ips[0..n)) if it exists; never creates one. */
-struct site *capture_find(unsigned kind, const uintptr_t *ips, int n);
+struct site *capture_site_tagged(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, uint32_t tag, bool *is_new);
+/* The same with a refinement of the kind: (kind, sub, stack) is the key. */
+struct site *capture_site_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n, bool *is_new);
+/* The site for (kind, sub, ips[0..n)) if it exists; never creates one. */
+struct site *capture_find(unsigned kind, uint32_t sub, const uintptr_t *ips, int n);
+/* The same, a miss counted as dropped (an event that had to find its site). */
+struct site *capture_find_sub(unsigned kind, uint32_t sub, const uintptr_t *ips, int n);
 
 /* Iteration for the summary: site i of capture_capacity(), or NULL. */
 size_t capture_capacity(void);

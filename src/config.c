@@ -349,6 +349,8 @@ static int p_serve(const char *s, struct config *c) { return config_parse_bool(s
 static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
 static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
+static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
+
 static int p_stack(const char *s, struct config *c)
 {
 	size_t v;
@@ -442,6 +444,8 @@ const struct config_var config_vars[] = {
 	 "thread stacks mapped and prefaulted at start-up, reused after join or detach", p_tstacks},
 	{"PTFREEZE_THREAD_STACK_PREFAULT", "256K", "a size up to 64M",
 	 "prefault this much of each cached thread stack (below its TLS) at start-up", p_tstack_prefault},
+	{"PTFREEZE_FAULTS", "on", "on or off (also 1 or 0)",
+	 "after arming, record every page fault with its stack and address class (one signal per fault)", p_faults},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

@@ -45,6 +45,7 @@ struct config {
 	int numa_node;                 /* -1: any node (no binding) */
 	int thread_stacks;             /* slots preallocated; 0: the cache is off */
 	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
+	bool faults;
 };
 
 struct config_var {

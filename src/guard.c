@@ -48,6 +48,7 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_DLCLOSE] = "dlclose",
 	[KIND_POOL_EXHAUSTED] = "pool-exhausted",
 	[KIND_WRITEBACK_HAZARD] = "writeback-hazard",
+	[KIND_PAGE_FAULT] = "page-fault",
 };
 
 const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
@@ -80,14 +81,15 @@ uint64_t guard_calls_of(enum kind k)
  * site that no rule takes is not created (guard_record will, and write its
  * record).  Matching may read symbol tables from disk: first sight only.
  */
-static struct site *site_for(enum kind k, const uintptr_t *ips, int n, bool create, bool *is_new, unsigned *rule)
+static struct site *site_for(enum kind k, uint32_t sub, const uintptr_t *ips, int n, bool create, bool *is_new,
+			     unsigned *rule)
 {
 	*is_new = false;
 	*rule = 0;
 	if (!suppress_active()) {
-		return create ? capture_site(k, ips, n, is_new) : NULL;
+		return create ? capture_site_sub(k, sub, ips, n, is_new) : capture_find_sub(k, sub, ips, n);
 	}
-	struct site *s = capture_find(k, ips, n);
+	struct site *s = capture_find(k, sub, ips, n);
 	if (s) {
 		*rule = s->tag;
 		return s;
@@ -96,7 +98,7 @@ static struct site *site_for(enum kind k, const uintptr_t *ips, int n, bool crea
 	if (*rule == 0 && !create) {
 		return NULL;
 	}
-	return capture_site_tagged(k, ips, n, *rule, is_new);
+	return capture_site_tagged(k, sub, ips, n, *rule, is_new);
 }
 
 /* Counts a call of a suppressed site: on the site and on its rule, never as a violation. */
@@ -124,7 +126,7 @@ static bool suppressed_now(enum kind k)
 	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
 	bool is_new;
 	unsigned rule;
-	struct site *s = site_for(k, ips, n, false, &is_new, &rule);
+	struct site *s = site_for(k, 0, ips, n, false, &is_new, &rule);
 	if (rule) {
 		count_suppressed(k, s, is_new, rule, 0);
 	}
@@ -145,21 +147,44 @@ enum verdict guard_verdict(enum kind k)
 	return suppress_active() && suppressed_now(k) ? VERDICT_PASS : VERDICT_BLOCK;
 }
 
+static int record(struct event *ev, const uintptr_t *ips, int n);
+
 void guard_record(struct event *ev)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
 	shim_busy++;
 	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	record(ev, ips, n);
+	shim_busy--;
+	if (ev->blocked && config.strict_action == STRICT_ABORT) {
+		report_summary("abort");
+		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
+		abort();
+	}
+	errno = saved;
+}
+
+int guard_record_stack(struct event *ev, const uintptr_t *ips, int n)
+{
+	int saved = errno;
+	shim_busy++;
+	int r = record(ev, ips, n);
+	shim_busy--;
+	errno = saved;
+	return r;
+}
+
+/* Counts ev at its site, and writes and logs the site on first sight.  Inside shim_busy. */
+static int record(struct event *ev, const uintptr_t *ips, int n)
+{
 	bool is_new = false;
 	unsigned rule;
-	struct site *s = site_for(ev->kind, ips, n, true, &is_new, &rule);
+	struct site *s = site_for(ev->kind, ev->sub, ips, n, !ev->no_new_site, &is_new, &rule);
 	if (rule) {
 		/* Counted, not logged: no record, no line, not a violation. */
 		count_suppressed(ev->kind, s, is_new, rule, ev->bytes);
-		shim_busy--;
-		errno = saved;
-		return;
+		return s == NULL ? -1 : is_new ? 1 : 0;
 	}
 	uint64_t t = phase_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
@@ -175,24 +200,27 @@ void guard_record(struct event *ev)
 		}
 		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
 	}
-	if (is_new) {
+	if (is_new && ev->kind == KIND_PAGE_FAULT) {
+		/* Faults can be many: their lines are for -v, and leave the cap to the calls. */
+		report_site(s, ev, sys_gettid(), t);
+		if (config.log_stderr) {
+			log_msg(LOG_INFO, "recorded page-fault after arming at %p: %s (site %u)", n ? (void *)(ips[0] - 1) : NULL,
+				ev->cls ? ev->cls : "?", s->id);
+		}
+	} else if (is_new) {
 		report_site(s, ev, sys_gettid(), t);
 		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
 			log_msg(LOG_WARN, "%s %s %s at %p%s%s (site %u%s%s)",
-				ev->blocked ? "blocked" : config.mode == MODE_WOULD_BLOCK ? "would block" : "recorded",
+				ev->blocked ? "blocked"
+				: config.mode == MODE_WOULD_BLOCK && ev->kind < KIND_WRITEBACK_HAZARD ? "would block"
+												       : "recorded",
 				guard_kind_name(ev->kind), phase_armed_at() ? "after arming" : "during start-up",
 				n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
 				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
 				report_enabled() ? report_path() : "");
 		}
 	}
-	shim_busy--;
-	if (ev->blocked && config.strict_action == STRICT_ABORT) {
-		report_summary("abort");
-		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
-		abort();
-	}
-	errno = saved;
+	return s == NULL ? -1 : is_new ? 1 : 0;
 }
 
 bool guard_pool_exhausted(size_t need, const char *who)

@@ -35,6 +35,7 @@ enum kind {
 	KIND_DLCLOSE,
 	KIND_POOL_EXHAUSTED,
 	KIND_WRITEBACK_HAZARD,
+	KIND_PAGE_FAULT, /* recorded by faults.c, never refused */
 	KIND_COUNT
 };
 
@@ -49,6 +50,9 @@ struct event {
 	uintptr_t args[6];
 	const char *path;   /* dlopen's file, a mapped file: or NULL */
 	const char *detail; /* e.g. "MADV_DONTNEED", "file mapping" */
+	const char *cls;    /* page faults: the address class ("pool", "bss", ...) */
+	uint32_t sub;       /* page faults: class and mapping, part of the site's key */
+	bool no_new_site;   /* count at a known site only (a kind over its share of the table) */
 	size_t bytes;       /* memory the call concerns */
 	long result;        /* >= 0, or -errno */
 	int refuse_errno;   /* what strict mode returns when it is not EPERM (0: EPERM) */
@@ -66,6 +70,12 @@ enum verdict guard_verdict(enum kind k);
  * process aborts here, so a core dump points at the caller.
  */
 void guard_record(struct event *ev);
+/*
+ * The same with a stack already captured (a signal handler's:
+ * capture_stack_at).  1 if ev made a new site, 0 if it was counted at a
+ * known one, -1 if it has no site (the table is full, or no_new_site).
+ */
+int guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
 
 /*
  * The pool has no room for `need` bytes: grows it before arming (silently,

@@ -21,6 +21,7 @@
 
 #include "arena.h"
 #include "capture.h"
+#include "faults.h"
 #include "guard.h"
 #include "interpose.h"
 #include "log.h"
@@ -117,7 +118,11 @@ static void atfork_child(void)
 	phase_atfork_child();
 }
 
-static void at_exit(void) { report_summary("exit"); }
+static void at_exit(void)
+{
+	faults_stop(); /* exit's own faults are not the program's: sampling ends before the summary */
+	report_summary("exit");
+}
 
 /*
  * Touches `bytes` of the stack below this frame, a page at a time, so the

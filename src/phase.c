@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "backstop.h"
 #include "config.h"
+#include "faults.h"
 #include "fmt.h"
 #include "log.h"
 #include "pool.h"
@@ -90,6 +91,8 @@ int phase_arm(const char *how)
 	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
 		return -EALREADY;
 	}
+	/* Before the fault baseline: its own mapping snapshot is start-up work. */
+	faults_start();
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	base_minor = ru.ru_minflt;
@@ -120,6 +123,7 @@ int phase_arm(const char *how)
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
+	faults_enable();
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
 }
@@ -149,6 +153,7 @@ void phase_atfork_child(void)
 {
 	base_minor = 0;
 	base_major = 0;
+	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
 	} else if (atomic_load(&phase_deadline)) {
@@ -162,6 +167,7 @@ int phase_disarm(void)
 	if (!atomic_compare_exchange_strong(&armed, &expect, 0)) {
 		return -EALREADY;
 	}
+	faults_stop();
 	report_disarm();
 	log_msg(LOG_INFO, "disarmed");
 	return 0;

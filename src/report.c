@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "backstop.h"
+#include "faults.h"
 #include "fmt.h"
 #include "log.h"
 #include "numa.h"
@@ -408,7 +409,7 @@ static void put_faults(struct sb *sb, long minor, long major)
 
 void report_arm(const char *how, long minor, long major, const char *mlockall)
 {
-	char buf[512];
+	char buf[1024];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"arm\",\"how\":");
@@ -421,6 +422,8 @@ void report_arm(const char *how, long minor, long major, const char *mlockall)
 	} else {
 		sb_puts(&sb, "null");
 	}
+	sb_puts(&sb, ",\"page_faults\":");
+	faults_json(&sb);
 	sb_putc(&sb, '}');
 	emit(&sb);
 }
@@ -449,6 +452,7 @@ static const char *const arg_names[KIND_COUNT][6] = {
 	[KIND_DLCLOSE] = {"handle"},
 	[KIND_POOL_EXHAUSTED] = {"need"},
 	[KIND_WRITEBACK_HAZARD] = {"addr", "len", "prot", "flags", "fd", "offset"},
+	[KIND_PAGE_FAULT] = {"addr"},
 };
 
 static bool arg_is_address(const char *name)
@@ -467,7 +471,7 @@ static const char *action_of(const struct event *ev)
 	if (ev->blocked) {
 		return "blocked";
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
 		return "would-block";
 	}
 	return "allowed";
@@ -495,8 +499,12 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 			sb_putu(&sb, ev->args[i]);
 		}
 	}
+	if (ev->cls) {
+		sb_printf(&sb, "%s\"class\":", names[0] ? "," : "");
+		put_str(&sb, ev->cls);
+	}
 	if (ev->path) {
-		sb_printf(&sb, "%s\"path\":", names[0] ? "," : "");
+		sb_printf(&sb, "%s\"path\":", names[0] || ev->cls ? "," : "");
 		put_str(&sb, ev->path);
 	}
 	sb_puts(&sb, "},\"detail\":");
@@ -505,7 +513,7 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	} else {
 		sb_puts(&sb, "null");
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD) {
+	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
 		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d",
 			  ev->refuse_errno ? ev->refuse_errno : ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
 	}
@@ -602,6 +610,8 @@ void report_summary(const char *why)
 	sb_puts(&sb, ",\"suppressed\":");
 	suppress_json(&sb);
 	sb_printf(&sb, ",\"backstop\":\"%s\"", !config.seccomp ? "off" : backstop_installed() ? "installed" : "not-installed");
+	sb_puts(&sb, ",\"page_faults\":");
+	faults_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"thread_stacks\":", pool_used(), pmap_served_bytes());

@@ -12,6 +12,12 @@ SH_LOG_COMPILER = $(SHELL)
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
 check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall \
 	tests/progs/execchain tests/progs/overlay tests/progs/smapsdiff tests/progs/sysowner tests/progs/shootdown
+check_PROGRAMS += tests/progs/touchstatic tests/progs/noperf
+tests_progs_touchstatic_SOURCES = tests/progs/touchstatic.c
+tests_progs_touchstatic_CFLAGS = $(PROG_CFLAGS)
+tests_progs_touchstatic_LDADD = -lpthread -ldl
+tests_progs_noperf_SOURCES = tests/progs/noperf.c
+tests_progs_noperf_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_SOURCES = tests/progs/churn.c
 tests_progs_churn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_churn_LDADD = -lpthread -ldl
@@ -82,3 +88,6 @@ tests_progs_threadchurn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_threadchurn_LDADD = -lpthread -ldl
 TESTS += tests/threads.sh
 EXTRA_DIST += tests/threads.sh
+# Page faults with their stacks (issue 7, item 2).
+TESTS += tests/pagefault.sh
+EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py

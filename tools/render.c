@@ -77,6 +77,110 @@ static unsigned long long process_events(const struct rf_process *p)
 	return n;
 }
 
+/* ---- page faults ---- */
+
+static bool is_fault(const struct rf_group *g) { return strcmp(g->kind, "page-fault") == 0; }
+
+static const char *fault_class(const struct rf_group *g)
+{
+	const char *c = reportfile_get_str(json_object_get(g->site->record, "args"), "class");
+	return c ? c : "unknown";
+}
+
+static const char *fault_path(const struct rf_group *g)
+{
+	return reportfile_get_str(json_object_get(g->site->record, "args"), "path");
+}
+
+/* Page-fault sites summed by address class and mapping, most faults first. */
+struct fault_row {
+	const char *cls, *path;
+	uint64_t faults;
+	size_t sites;
+};
+
+static int by_faults(const void *a, const void *b)
+{
+	const struct fault_row *x = a, *y = b;
+	if (x->faults != y->faults) {
+		return x->faults > y->faults ? -1 : 1;
+	}
+	int c = strcmp(x->cls, y->cls);
+	return c ? c : strcmp(x->path ? x->path : "", y->path ? y->path : "");
+}
+
+static struct fault_row *fault_rows(const struct rf_set *set, size_t *n)
+{
+	struct fault_row *rows = cli_calloc(set->ngroups + 1, sizeof(*rows));
+	*n = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		if (!is_fault(g)) {
+			continue;
+		}
+		const char *cls = fault_class(g), *path = fault_path(g);
+		size_t k = 0;
+		while (k < *n && !(strcmp(rows[k].cls, cls) == 0 &&
+				   strcmp(rows[k].path ? rows[k].path : "", path ? path : "") == 0)) {
+			k++;
+		}
+		if (k == *n) {
+			rows[(*n)++] = (struct fault_row){cls, path, 0, 0};
+		}
+		rows[k].faults += g->count;
+		rows[k].sites++;
+	}
+	qsort(rows, *n, sizeof(*rows), by_faults);
+	return rows;
+}
+
+/* The sampling state: the summary's, else the arm record's; NULL for reports from before it existed. */
+static const json_t *sampling_of(const struct rf_process *p)
+{
+	json_t *pf = p->summary ? json_object_get(p->summary, "page_faults") : NULL;
+	if (!json_is_object(pf) && p->arm) {
+		pf = json_object_get(p->arm, "page_faults");
+	}
+	return json_is_object(pf) ? pf : NULL;
+}
+
+static void text_sampling(FILE *out, const struct rf_process *p)
+{
+	const json_t *pf = sampling_of(p);
+	const char *st = pf ? reportfile_get_str(pf, "sampling") : NULL;
+	if (st == NULL) {
+		return;
+	}
+	if (strcmp(st, "on") == 0) {
+		fprintf(out, "  sampling    page faults sampled with stacks on %lld thread%s at arming (and threads made later): "
+			     "%lld recorded",
+			reportfile_get_int(pf, "threads", 0), reportfile_get_int(pf, "threads", 0) == 1 ? "" : "s",
+			reportfile_get_int(pf, "recorded", 0));
+		if (reportfile_get_int(pf, "in_shim", 0) > 0) {
+			fprintf(out, ", %lld in ptfreeze's own recording", reportfile_get_int(pf, "in_shim", 0));
+		}
+		if (reportfile_get_int(pf, "unsited", 0) > 0) {
+			fprintf(out, ", %lld at new sites beyond their share (half of PTFREEZE_MAX_SITES)",
+				reportfile_get_int(pf, "unsited", 0));
+		}
+		if (reportfile_get_int(pf, "late", 0) > 0) {
+			fprintf(out, ", %lld with SIGTRAP blocked (not attributed)", reportfile_get_int(pf, "late", 0));
+		}
+		fputc('\n', out);
+	} else if (strcmp(st, "off") == 0) {
+		fputs("  sampling    page faults not sampled (PTFREEZE_FAULTS=off or mode off): counts only\n", out);
+	} else {
+		const char *en = reportfile_get_str(pf, "errno");
+		long long par = reportfile_get_int(pf, "perf_event_paranoid", -100);
+		fprintf(out, "  sampling    page faults not sampled: perf_event_open %s (%s", strcmp(st, "refused") == 0 ? "refused" : "unavailable",
+			en ? en : "?");
+		if (par > -100) {
+			fprintf(out, ", perf_event_paranoid=%lld", par);
+		}
+		fputs("): counts only\n", out);
+	}
+}
+
 /* ---- argument decoding for people ---- */
 
 struct bitname {
@@ -366,6 +470,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 							     : "asked for but not installed: direct system calls are not seen");
 		}
 		render_smaps_text(out, p->smaps_diff, 20);
+		text_sampling(out, p);
 		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
 		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
 			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
@@ -387,8 +492,8 @@ static void text_process(FILE *out, const struct rf_process *p)
 static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 {
 	char a[32], b[32], c[32];
-	fprintf(out, "site %zu: %s, %" PRIu64 "%s call%s (%" PRIu64 " blocked", rank, g->kind, g->count,
-		g->estimated ? "*" : "", g->count == 1 ? "" : "s", g->blocked);
+	fprintf(out, "site %zu: %s, %" PRIu64 "%s %s%s (%" PRIu64 " blocked", rank, g->kind, g->count,
+		g->estimated ? "*" : "", is_fault(g) ? "fault" : "call", g->count == 1 ? "" : "s", g->blocked);
 	if (g->would_block) {
 		fprintf(out, ", %" PRIu64 " would block", g->would_block);
 	}
@@ -417,7 +522,7 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 	fputs("  args        ", out);
 	put_args(out, g->kind, json_object_get(rec, "args"));
 	fputc('\n', out);
-	json_t *res = json_object_get(rec, "result");
+	json_t *res = is_fault(g) ? NULL : json_object_get(rec, "result");
 	if (json_is_integer(res)) {
 		long long r = json_integer_value(res), e = reportfile_get_int(rec, "errno", 0);
 		bool addr = r > 4096 && (strcmp(g->kind, "mmap") == 0 || strcmp(g->kind, "mremap") == 0 ||
@@ -495,6 +600,10 @@ void render_text(FILE *out, const struct rf_set *set)
 			snprintf(proc, sizeof(proc), "%ld %.15s", g->process->pid, base_name(g->process->exe));
 		}
 		where(g, w, sizeof(w));
+		if (is_fault(g)) {
+			size_t wl = strlen(w);
+			snprintf(w + wl, sizeof(w) - wl, " [%s]", fault_class(g));
+		}
 		fprintf(out, "%4zu  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", i + 1, g->kind, cnt, blk, sz, f, l, proc, w);
 	}
 	if (estimated) {
@@ -503,6 +612,17 @@ void render_text(FILE *out, const struct rf_set *set)
 	if (would) {
 		fputs("(N) would-block mode: N calls went ahead that strict mode would have refused\n", out);
 	}
+	size_t nrows;
+	struct fault_row *rows = fault_rows(set, &nrows);
+	if (nrows) {
+		fputs("\npage faults after arming by address class:\n", out);
+		fprintf(out, "  %-16s %7s %6s  %s\n", "CLASS", "FAULTS", "SITES", "MAPPING");
+		for (size_t i = 0; i < nrows; i++) {
+			fprintf(out, "  %-16s %7" PRIu64 " %6zu  %s\n", rows[i].cls, rows[i].faults, rows[i].sites,
+				rows[i].path ? rows[i].path : "-");
+		}
+	}
+	free(rows);
 	fputc('\n', out);
 	for (size_t i = 0; i < set->ngroups; i++) {
 		text_site(out, i + 1, &set->groups[i]);
@@ -572,6 +692,7 @@ static json_t *json_process(const struct rf_process *p)
 	}
 	json_object_set_new(o, "smaps_diff", copy_or_null(p->smaps_diff));
 	json_object_set_new(o, "sites", json_integer((json_int_t)p->nsites));
+	json_object_set_new(o, "page_faults", copy_or_null(sampling_of(p)));
 	json_object_set_new(o, "host", copy_or_null(json_object_get(p->header, "host")));
 	return o;
 }
@@ -645,6 +766,19 @@ int render_json(FILE *out, const struct rf_set *set)
 	json_object_set_new(doc, "blocked", json_integer((json_int_t)blocked));
 	json_object_set_new(doc, "processes", procs);
 	json_object_set_new(doc, "sites", sites);
+	size_t nrows;
+	struct fault_row *rows = fault_rows(set, &nrows);
+	json_t *classes = json_array();
+	for (size_t i = 0; i < nrows; i++) {
+		json_t *c = json_object();
+		json_object_set_new(c, "class", json_string(rows[i].cls));
+		json_object_set_new(c, "path", rows[i].path ? json_string(rows[i].path) : json_null());
+		json_object_set_new(c, "faults", json_integer((json_int_t)rows[i].faults));
+		json_object_set_new(c, "sites", json_integer((json_int_t)rows[i].sites));
+		json_array_append_new(classes, c);
+	}
+	free(rows);
+	json_object_set_new(doc, "page_faults", classes);
 	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	fputc('\n', out);
 	json_decref(doc);
@@ -680,7 +814,19 @@ void render_folded(FILE *out, const struct rf_set *set)
 		const struct rf_group *g = &set->groups[i];
 		size_t cap = 64, len = 0;
 		char *s = cli_malloc(cap);
-		len = (size_t)snprintf(s, cap, "%s", g->kind);
+		if (is_fault(g)) {
+			/* The address class (and the mapping's file) under the kind: one tower per class. */
+			const char *path = fault_path(g);
+			size_t need = strlen(g->kind) + strlen(fault_class(g)) + (path ? strlen(base_name(path)) : 0) + 8;
+			if (need > cap) {
+				cap = need;
+				s = cli_realloc(s, cap);
+			}
+			len = (size_t)snprintf(s, cap, "%s[%s%s%s]", g->kind, fault_class(g), path ? ":" : "",
+					       path ? base_name(path) : "");
+		} else {
+			len = (size_t)snprintf(s, cap, "%s", g->kind);
+		}
 		sanitize(s);
 		/* Root first: the outermost frame leads. */
 		for (size_t k = g->depth; k-- > 0;) {

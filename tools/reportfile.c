@@ -515,6 +515,14 @@ static char *site_key(const struct rf_process *p, const struct rf_site *s)
 		}
 	}
 	k[len] = '\0';
+	/* A page fault's address class and mapping are part of its site (the shim keys it so too). */
+	const json_t *args = json_object_get(s->record, "args");
+	const char *cls = reportfile_get_str(args, "class"), *path = reportfile_get_str(args, "path");
+	if (cls) {
+		char *u = cli_asprintf("%s|%s|%s", k, cls, path ? path : "");
+		free(k);
+		k = u;
+	}
 	/* Sites with no stack are distinct per process: nothing says they are the same code. */
 	if (s->depth == 0) {
 		char *u = cli_asprintf("%s;pid%ld;id%u", k, p->pid, s->id);
@@ -532,6 +540,11 @@ static int by_key(const void *a, const void *b)
 static int by_importance(const void *a, const void *b)
 {
 	const struct rf_group *x = a, *y = b;
+	/* Page faults after the calls: they are many, and no mode refuses them. */
+	bool fx = strcmp(x->kind, "page-fault") == 0, fy = strcmp(y->kind, "page-fault") == 0;
+	if (fx != fy) {
+		return fx ? 1 : -1;
+	}
 	if (x->blocked != y->blocked) {
 		return x->blocked > y->blocked ? -1 : 1;
 	}

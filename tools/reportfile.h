@@ -105,7 +105,9 @@ const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_
 
 /*
  * Merges the sites of every process in set into set->groups, sorted
- * blocked first (then would-block), then by count, then by bytes.
+ * blocked first (then would-block), then by count, then by bytes; page
+ * faults after every page-table call.  A page fault's site is its stack,
+ * its address class and its mapping (args.class, args.path).
  */
 void reportfile_merge(struct rf_set *set);
 

@@ -54,6 +54,8 @@ names = {s["frames"][0]["function"] for s in sites if s["frames"]}
 for fn in ("do_mprotect", "do_munmap_part", "do_madvise", "do_mremap", "do_child_munmap", "do_fork"):
     assert fn in names, fn + " missing: " + repr(names)
 for s in sites:
+    if s["kind"] == "page-fault":
+        continue  # faults after arming happen in libc too (PTFREEZE_FAULTS); pagefault.sh judges them
     f = s["frames"][0]
     assert f["file"].endswith("probe.c") and f["line"] > 0, f
 fork = [s for s in sites if s["kind"] == "fork"]

@@ -10,7 +10,8 @@
  * usage: churn [-n blocks] [-o ops] [-m] [-t threads] [-a]
  *   -t  churn in N threads (default 0: in the main thread, which warmed up)
  *   -m  also churn anonymous mmap/munmap buffers (allocator-style requests)
- *   -a  call ptfreeze_arm() before the churn phase (no-op without the shim)
+ *   -a  call ptfreeze_arm() before the churn phase and ptfreeze_disarm() after
+ *       it, so the armed phase is the churn (no-op without the shim)
  * Output: "churn: minor=N major=M ops=K" on stdout; exit 0.
  */
 #ifndef _GNU_SOURCE
@@ -164,6 +165,12 @@ int main(int argc, char **argv)
 		marker("CHURN-BEGIN");
 		churn(set, nblocks, ops, &seed);
 		marker("CHURN-END");
+	if (arm) {
+		ptfreeze_disarm();
+	}
+		if (arm) {
+			ptfreeze_disarm();
+		}
 		getrusage(RUSAGE_SELF, &b);
 		printf("churn: minor=%ld major=%ld ops=%ld\n", b.ru_minflt - a.ru_minflt, b.ru_majflt - a.ru_majflt, ops);
 		for (int k = 0; k < nblocks; k++) {
@@ -197,6 +204,9 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&go); /* start */
 	pthread_barrier_wait(&go); /* all done */
 	marker("CHURN-END");
+	if (arm) {
+		ptfreeze_disarm();
+	}
 	getrusage(RUSAGE_SELF, &b);
 	pthread_barrier_wait(&go); /* release the workers */
 	printf("churn: minor=%ld major=%ld ops=%ld\n", b.ru_minflt - a.ru_minflt, b.ru_majflt - a.ru_majflt, ops);

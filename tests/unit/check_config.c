@@ -374,6 +374,7 @@ static void chk_depth(void) { ck_assert_int_eq(config.backtrace_depth, 64); }
 static void chk_sites(void) { ck_assert_int_eq(config.max_sites, 4096); }
 static void chk_serve(void) { ck_assert(!config.serve_mmap); }
 static void chk_mlockall(void) { ck_assert(config.mlockall); }
+static void chk_faults(void) { ck_assert(!config.faults); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
 static void chk_suppress(void) { ck_assert_str_eq(config.suppress, "/etc/ptfreeze.supp"); }
 static void chk_numa(void) { ck_assert_int_eq(config.numa_node, 3); }
@@ -407,6 +408,7 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_NUMA_NODE", "3", chk_numa},
 	{"PTFREEZE_THREAD_STACKS", "0", chk_tstacks},
 	{"PTFREEZE_THREAD_STACK_PREFAULT", "1M", chk_tstack_prefault},
+	{"PTFREEZE_FAULTS", "off", chk_faults},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -530,6 +532,7 @@ static const struct {
 	{"PTFREEZE_NUMA_NODE", {"1024", "-1", "node0", "0,1", "all"}},
 	{"PTFREEZE_THREAD_STACKS", {"4097", "-1", "16k", "4294967312"}},
 	{"PTFREEZE_THREAD_STACK_PREFAULT", {"65M", "1G", "16777216T", "-1"}},
+	{"PTFREEZE_FAULTS", {"2", "sometimes", "on,off"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */

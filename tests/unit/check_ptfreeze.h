@@ -32,6 +32,7 @@ Suite *sys_suite(void);
 Suite *suppress_suite(void);
 Suite *tstack_suite(void);
 Suite *smaps_suite(void);
+Suite *faults_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */
 
