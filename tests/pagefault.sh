@@ -44,7 +44,10 @@ n=$(echo "$out" | sed -n 's/.*minor_faults_while_touching=\([0-9]*\).*/\1/p')
 
 # The three output formats.
 "$ptf" report "$TMPD/r.jsonl" > "$TMPD/text"
-[ $? -eq 1 ] || fail "ptfreeze report: want exit status 1 (events found)"
+[ $? -eq 0 ] || fail "ptfreeze report: want exit status 0 (page faults are not violations)"
+"$ptf" report --fail-on-faults "$TMPD/r.jsonl" > /dev/null
+[ $? -eq 1 ] || fail "ptfreeze report --fail-on-faults: want exit status 1 (page faults found)"
+grep -qE "; [0-9]+ page faults after arming at [0-9]+ sites" "$TMPD/text" || { head -3 "$TMPD/text"; fail "text: the headline does not count the page faults"; }
 grep -qE '^ +[0-9]+ +page-fault +8 .*touch_cold_page \(touchstatic\.c:[0-9]+\) \[bss\]$' "$TMPD/text" ||
 	fail "text: no page-fault row at touch_cold_page [bss] counted 8"
 grep -qE "^  bss +16 +2  .*/touchstatic$" "$TMPD/text" || fail "text: the class table has no 'bss 16 2 .../touchstatic' row"

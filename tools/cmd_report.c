@@ -34,9 +34,12 @@ void cmd_report_usage(FILE *out)
 	      "  -S, --suppressions-out FILE\n"
 	      "                  also write a suppression file for PTFREEZE_SUPPRESS: one rule\n"
 	      "                  per site (its kind and its innermost function in the program)\n"
+	      "  -F, --fail-on-faults\n"
+	      "                  page faults after arming make the exit status 1 too\n"
 	      "  -h, --help      this help\n"
 	      "\n"
-	      "exit status: 0 no violations (suppressed calls do not count), 1 violations found,\n"
+	      "exit status: 0 no violations (suppressed calls and page faults do not count),\n"
+	      "1 violations found (or page faults, with -F),\n"
 	      "2 unreadable or invalid input.\n"
 	      "A truncated last line (a process killed while writing) is skipped with a warning.\n",
 	      out);
@@ -48,14 +51,16 @@ int cmd_report(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"folded", no_argument, NULL, 'f'},
 		{"suppressions-out", required_argument, NULL, 'S'},
+		{"fail-on-faults", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	enum format format = FORMAT_TEXT;
 	const char *supp_out = NULL;
+	bool fail_on_faults = false;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jfS:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jfS:Fh", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			format = FORMAT_JSON;
@@ -65,6 +70,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'S':
 			supp_out = optarg;
+			break;
+		case 'F':
+			fail_on_faults = true;
 			break;
 		case 'h':
 			cmd_report_usage(stdout);
@@ -116,9 +124,18 @@ int cmd_report(int argc, char **argv)
 	if (supp_out && suppressions_write(supp_out, &set) != 0) {
 		status = CLI_INVALID;
 	}
-	bool found = set.ngroups > 0;
+	/* Violations are page-table calls; page faults count only with --fail-on-faults. */
+	bool found = false;
+	for (size_t i = 0; i < set.ngroups; i++) {
+		found |= !render_is_fault(&set.groups[i]) || fail_on_faults;
+	}
 	for (size_t i = 0; i < set.nprocs; i++) {
-		found |= set.procs[i]->summary && reportfile_get_int(set.procs[i]->summary, "events", 0) > 0;
+		json_t *sum = set.procs[i]->summary;
+		if (sum) {
+			long long faults = reportfile_get_int(json_object_get(sum, "events_by_kind"), "page-fault", 0);
+			long long events = reportfile_get_int(sum, "events", 0);
+			found |= events - (fail_on_faults ? 0 : faults) > 0;
+		}
 	}
 	symbolize_free(sym);
 	reportfile_free_set(&set);

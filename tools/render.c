@@ -79,7 +79,8 @@ static unsigned long long process_events(const struct rf_process *p)
 
 /* ---- page faults ---- */
 
-static bool is_fault(const struct rf_group *g) { return strcmp(g->kind, "page-fault") == 0; }
+bool render_is_fault(const struct rf_group *g) { return strcmp(g->kind, "page-fault") == 0; }
+static bool is_fault(const struct rf_group *g) { return render_is_fault(g); }
 
 static const char *fault_class(const struct rf_group *g)
 {
@@ -557,17 +558,29 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 
 void render_text(FILE *out, const struct rf_set *set)
 {
-	uint64_t events = 0, blocked = 0;
+	uint64_t events = 0, blocked = 0, faults = 0;
+	size_t vsites = 0, fsites = 0;
 	bool estimated = false, would = false;
 	for (size_t i = 0; i < set->ngroups; i++) {
-		events += set->groups[i].count;
+		if (is_fault(&set->groups[i])) {
+			faults += set->groups[i].count;
+			fsites++;
+		} else {
+			events += set->groups[i].count;
+			vsites++;
+		}
 		blocked += set->groups[i].blocked;
 		estimated |= set->groups[i].estimated;
 		would |= set->groups[i].would_block > 0;
 	}
-	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)\n\n",
-		set->nprocs, set->nprocs == 1 ? "" : "es", set->ngroups, set->ngroups == 1 ? "" : "s", events,
+	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)",
+		set->nprocs, set->nprocs == 1 ? "" : "es", vsites, vsites == 1 ? "" : "s", events,
 		events == 1 ? "" : "s", blocked);
+	if (fsites) {
+		fprintf(out, "; %" PRIu64 " page fault%s after arming at %zu site%s", faults, faults == 1 ? "" : "s", fsites,
+			fsites == 1 ? "" : "s");
+	}
+	fputs("\n\n", out);
 	if (suppressions_total(set) > 0) {
 		fprintf(out, "%llu call%s taken by suppression rules (counted, not violations)\n\n", suppressions_total(set),
 			suppressions_total(set) == 1 ? "" : "s");
@@ -575,9 +588,12 @@ void render_text(FILE *out, const struct rf_set *set)
 	for (size_t i = 0; i < set->nprocs; i++) {
 		text_process(out, set->procs[i]);
 	}
-	if (set->ngroups == 0) {
+	if (vsites == 0) {
 		fputs("No violations: nothing changed page tables after arming.\n", out);
-		return;
+		if (fsites == 0) {
+			return;
+		}
+		fputs("Page faults after arming (not violations: they are counted, never refused):\n", out);
 	}
 	fprintf(out, "%4s  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", "SITE", "KIND", "COUNT", "BLOCKED", "BYTES", "FIRST",
 		"LAST", "PROCESS", "WHERE");

@@ -22,4 +22,7 @@ void render_text(FILE *out, const struct rf_set *set);
 int render_json(FILE *out, const struct rf_set *set);
 void render_folded(FILE *out, const struct rf_set *set);
 
+/* True for a site group of page faults (observed, not violations). */
+bool render_is_fault(const struct rf_group *g);
+
 #endif
