@@ -137,7 +137,8 @@ static void *aligned(size_t align, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = align <= 16 ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align);
+	/* jemalloc's 8-byte size class is only 8-aligned: memalign(16, 2) must not get it. */
+	void *p = align <= (n > 8 ? 16 : 8) ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align);
 	if (unlikely(p == NULL)) {
 		errno = ENOMEM;
 	}
