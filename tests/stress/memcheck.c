@@ -19,6 +19,7 @@
  * second half starts and MEMCHECK-END when it is over to descriptor -1,
  * so strace shows which system calls the second half made.
  *
+ * First, every alignment from 8 B to 64 KiB with sizes 1 to 80 bytes.
  * Prints one line of figures and "memcheck: ok"; status 1 with the first
  * wrong byte (thread, kind, offset, expected, found), 2 on bad usage, 3 on
  * an allocation failure.
@@ -395,6 +396,35 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Every alignment with the smallest sizes, where an allocator's tiny size
+ * classes are aligned less than asked: deterministic, unlike the threads.
+ */
+static int alignment_sweep(void)
+{
+	int bad = 0;
+	for (size_t align = 8; align <= 65536; align <<= 1) {
+		for (size_t n = 1; n <= 80; n++) {
+			void *p[3] = {NULL, NULL, NULL};
+			if (posix_memalign(&p[0], align, n) != 0) {
+				p[0] = NULL;
+			}
+			p[1] = aligned_alloc(align, n);
+			p[2] = memalign(align, n);
+			for (int k = 0; k < 3; k++) {
+				if (p[k] == NULL || ((uintptr_t)p[k] & (align - 1))) {
+					if (bad++ < 5) {
+						fprintf(stderr, "memcheck: %s(%zu, %zu) returned %p\n",
+							k == 0 ? "posix_memalign" : k == 1 ? "aligned_alloc" : "memalign", align, n, p[k]);
+					}
+				}
+				free(p[k]);
+			}
+		}
+	}
+	return bad;
+}
+
 /* A line in strace's log, nothing else: descriptor -1 fails with EBADF. */
 static void marker(const char *m)
 {
@@ -436,6 +466,9 @@ int main(int argc, char **argv)
 	if (nthreads < 1 || nthreads > MAX_THREADS || slots < 1 || ops < 2) {
 		fprintf(stderr, "memcheck: threads 1 to %d, slots and ops positive\n", MAX_THREADS);
 		return 2;
+	}
+	if (alignment_sweep() != 0) {
+		return 1;
 	}
 	ptfreeze_armed(); /* resolve it before the threads start */
 	static struct worker w[MAX_THREADS];
