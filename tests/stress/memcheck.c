@@ -73,7 +73,7 @@ static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static struct block queue[QUEUE_CAP];
 static size_t qhead, qlen;
 
-static pthread_barrier_t halfway, armed_barrier, finished;
+static pthread_barrier_t halfway, armed_barrier, finished, released;
 
 /* ---- the pattern ---- */
 
@@ -393,6 +393,7 @@ static void *worker_main(void *arg)
 	}
 	/* Exit after the end marker: glibc trims an exiting thread's stack with madvise. */
 	pthread_barrier_wait(&finished);
+	pthread_barrier_wait(&released);
 	return NULL;
 }
 
@@ -475,6 +476,7 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&halfway, NULL, (unsigned)nthreads + 1);
 	pthread_barrier_init(&armed_barrier, NULL, (unsigned)nthreads + 1);
 	pthread_barrier_init(&finished, NULL, (unsigned)nthreads + 1);
+	pthread_barrier_init(&released, NULL, (unsigned)nthreads + 1);
 	for (int t = 0; t < nthreads; t++) {
 		w[t].t = t;
 		w[t].rng = (unsigned)(base_seed * 1000003u + (uint64_t)t);
@@ -494,6 +496,7 @@ int main(int argc, char **argv)
 	struct stats sum = {0};
 	pthread_barrier_wait(&finished);
 	marker("MEMCHECK-END");
+	pthread_barrier_wait(&released);
 	for (int t = 0; t < nthreads; t++) {
 		pthread_join(w[t].tid, NULL);
 	}
