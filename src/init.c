@@ -90,6 +90,7 @@ static void atfork_parent(void) { pmap_atfork_parent(); }
 static void atfork_child(void)
 {
 	pmap_atfork_child();
+	pool_atfork_child();
 	/* The child writes its own report; the parent's sites are the parent's. */
 	long parent = sys_getppid();
 	capture_reset();

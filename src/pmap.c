@@ -36,8 +36,10 @@ static size_t served_bytes;
 
 static void lock_take(void)
 {
+	/* Held across fork and by preempted threads: back off, do not just spin. */
+	unsigned spins = 0;
 	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
-		__builtin_ia32_pause();
+		sys_backoff(&spins);
 	}
 }
 

@@ -400,8 +400,9 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 		return -ENOSPC;
 	}
 	size_t len = align_up(min > grow_step ? min : grow_step, POOL_ALIGN);
+	unsigned spins = 0;
 	while (atomic_flag_test_and_set_explicit(&pool.grow_lock, memory_order_acquire)) {
-		__builtin_ia32_pause();
+		sys_backoff(&spins); /* the holder maps and prefaults: milliseconds */
 	}
 	int before = atomic_load(&pool.nregions);
 	size_t got = before < POOL_MAX_REGIONS ? reserve_chain(len, 1, at_startup, false) : 0;
@@ -411,6 +412,8 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 	}
 	return 0;
 }
+
+void pool_atfork_child(void) { atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release); }
 
 const struct pool_region *pool_region_of(const void *p)
 {

@@ -128,6 +128,8 @@ static void remember_identity(void)
 
 int report_open(long parent_pid)
 {
+	/* A fork child: a thread reopening the file at the fork is not here. */
+	atomic_store(&reopening, 0);
 	if (fd > 2) {
 		sys_close(fd);
 	}
