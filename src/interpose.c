@@ -446,9 +446,11 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		/*
 		 * jemalloc's metadata and libunwind's caches: from the pool too,
 		 * 2M-aligned when that large, as jemalloc wants its base blocks.
+		 * NOWAIT: the caller may hold a jemalloc lock that a fork under way
+		 * waits for; then the kernel maps it.
 		 */
 		int err;
-		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, 0, &err);
+		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, PMAP_NOWAIT, &err);
 		if (p) {
 			return p;
 		}
