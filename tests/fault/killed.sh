@@ -45,7 +45,7 @@ run_kill 2000 150
 run_kill 200 100
 run_kill 50 250
 run_kill 10 1
-run_kill 10 300
+run_kill 20 200
 [ $kills -ge 4 ] || fail "only $kills runs were killed mid-run"
 note "faults injected: $kills kills; $checked printed sites all found in the reports"
 exit 0
