@@ -20,10 +20,11 @@ run_kill() {
 	PTFREEZE_REPORT=$d/r-%p.jsonl LD_PRELOAD="$SHIM" "$FAULT/sites" 500 --sleep-us "$1" > "$d/out" &
 	pid=$!
 	i=0
-	while [ "$(grep -c '^site ' "$d/out" 2>/dev/null)" -lt "$2" ]; do
+	# (the shell may not have created out yet: no file counts as 0 lines)
+	while n=$(grep -c '^site ' "$d/out" 2>/dev/null); [ "${n:-0}" -lt "$2" ]; do
 		i=$((i + 1))
 		[ $i -lt 2000 ] || { kill -9 $pid; fail "the program never printed $2 sites"; }
-		grep -q '^done' "$d/out" && break
+		grep -q '^done' "$d/out" 2>/dev/null && break
 		sleep 0.01
 	done
 	kill -9 $pid 2>/dev/null
