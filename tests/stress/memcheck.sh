@@ -14,7 +14,8 @@
 #  4. strict mode, armed halfway: those resizes are refused with EPERM, the
 #     block is intact and kept; the refusals memcheck counted equal the
 #     blocked events in the report;
-#  5. (strace) report mode, armed: the second half -- thousands of mmap,
+#  5. report mode, armed, 8 threads on a 16M pool that keeps growing;
+#  6. (strace) report mode, armed: the second half -- thousands of mmap,
 #     mremap, munmap -- makes no page-table system call at all: it is all
 #     served from the pool.
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
@@ -55,6 +56,14 @@ blocked=$(json_get "$r" summary 'sum(s["blocked"] for s in r["sites"])')
 [ "$refused" = "$blocked" ] || fail "strict mode: memcheck saw $refused refusals, the report $blocked blocked calls"
 grep '"type":"site"' "$r" | grep -q '"kind":"pool-exhausted"' && fail "strict mode: the pool ran out"
 note "strict mode: $refused refused resizes of start-up mappings, each in the report, every block intact"
+
+r=$TMPD/grow.jsonl
+PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_REPORT=$r limit 120 env LD_PRELOAD="$SHIM" "$MC" --seed 6 --arm --threads 8 > "$TMPD/out" 2>&1 ||
+	fail "memcheck, 16M pool growing, 8 threads: $(cat "$TMPD/out")"
+figures "$TMPD/out" "report mode, armed, 8 threads, 16M pool growing"
+grows=$(grep -c '"type":"pool-grow".*"result":0' "$r" || true)
+[ "$grows" -ge 1 ] || fail "16M pool: it never grew"
+note "16M pool: grew $grows times under 8 threads, every byte intact"
 
 if command -v strace >/dev/null; then
 	r=$TMPD/strace.jsonl
