@@ -332,7 +332,7 @@ static size_t reserve_chain(size_t size, int threads, bool at_startup, bool warn
 		if (order[0] == BACKING_THP) {
 			sb_puts(&w, "transparent huge pages are disabled");
 		} else {
-			sb_printf(&w, "%ld %s pages free", hugetlb_available(page_size_of(order[0]) >> 10),
+			sb_printf(&w, "%s free %s pages", by[0] ? "not enough" : "no",
 				  order[0] == BACKING_HUGETLB_1G ? "1G" : "2M");
 		}
 		log_msg(LOG_WARN, "PTFREEZE_HUGEPAGES=%s: %s; got %zuM of %zuM as %s, the rest fell back: %s",

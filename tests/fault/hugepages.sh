@@ -31,7 +31,7 @@ try() {
 	[ "$out" = "$ref" ] || fail "$mode: the program printed '$out', without the shim '$ref'"
 	n=$(wc -l < "$TMPD/err")
 	[ "$n" -eq 1 ] || { cat "$TMPD/err" >&2; fail "$mode: $n lines on stderr, want one"; }
-	grep -qE "^ptfreeze\\[[0-9]+\\]: warning: PTFREEZE_HUGEPAGES=$mode: 0 [12][MG] pages free; got 0M of 16M as $asked, the rest fell back: 16M as $got\$" "$TMPD/err" ||
+	grep -qE "^ptfreeze\\[[0-9]+\\]: warning: PTFREEZE_HUGEPAGES=$mode: no free [12][MG] pages; got 0M of 16M as $asked, the rest fell back: 16M as $got\$" "$TMPD/err" ||
 		fail "$mode: the line does not say what happened: $(cat "$TMPD/err")"
 	[ "$(json_get "$r" header 'r["pool"]["requested"]')" = "$mode" ] || fail "$mode: the report does not say what was requested"
 	"$PTFREEZE" report "$r" > "$TMPD/rep" 2>&1
