@@ -524,7 +524,7 @@ static json_t *json_process(const struct rf_process *p)
 	const json_t *pool = pool_of(p);
 	json_t *po = json_object();
 	static const char *const pool_keys[] = {"size", "backing", "requested", "bytes_huge", "prefault_ns",
-						"prefault_threads", "populate", "locked"};
+						"prefault_threads", "populate", "locked", "mlock"};
 	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(pool_keys[0]); i++) {
 		json_object_set_new(po, pool_keys[i], copy_or_null(json_object_get(pool, pool_keys[i])));
 	}
@@ -556,7 +556,7 @@ static json_t *json_process(const struct rf_process *p)
 	json_object_set_new(o, "faults_armed", fa_valid ? json_deep_copy(fa) : json_null());
 	json_object_set_new(o, "events", json_integer((json_int_t)process_events(p)));
 	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind",
-						   "dropped_sites", "served_mmap_bytes", "why"};
+						   "dropped_sites", "dropped_records", "served_mmap_bytes", "why"};
 	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());
