@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pool.h"
 #include "real.h"
+#include "sys.h"
 
 #define MAX_SKIP_RANGES 8
 #define EXTRA_FRAMES 16
@@ -257,8 +258,9 @@ static struct site *lookup(unsigned kind, uint32_t sub, uint32_t tag, const uint
 			}
 			st = atomic_load_explicit(&s->state, memory_order_acquire);
 		}
+		unsigned spins = 0;
 		while (st == 1) {
-			__builtin_ia32_pause();
+			sys_backoff(&spins);
 			st = atomic_load_explicit(&s->state, memory_order_acquire);
 		}
 		if (s->hash == h && s->kind == kind && s->sub == sub && s->depth == n &&

@@ -135,7 +135,8 @@ static void *aligned(size_t align, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = align <= 16 ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align);
+	/* jemalloc's 8-byte size class is only 8-aligned: memalign(16, 2) must not get it. */
+	void *p = align <= (n > 8 ? 16 : 8) ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align);
 	if (unlikely(p == NULL)) {
 		errno = ENOMEM;
 	}
@@ -479,9 +480,11 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		/*
 		 * jemalloc's metadata and libunwind's caches: from the pool too,
 		 * 2M-aligned when that large, as jemalloc wants its base blocks.
+		 * NOWAIT: the caller may hold a jemalloc lock that a fork under way
+		 * waits for; then the kernel maps it.
 		 */
 		int err;
-		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, 0, &err);
+		void *p = pmap_map(len, len >= POOL_ALIGN ? POOL_ALIGN : PAGE_SIZE_, PMAP_NOWAIT, &err);
 		if (p) {
 			return p;
 		}

@@ -40,16 +40,48 @@ static size_t served_bytes;
 
 static void lock_take(void)
 {
+	/* Held across fork and by preempted threads: back off, do not just spin. */
+	unsigned spins = 0;
 	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
-		__builtin_ia32_pause();
+		sys_backoff(&spins);
 	}
 }
 
 static void lock_drop(void) { atomic_flag_clear_explicit(&lock, memory_order_release); }
 
-void pmap_atfork_prepare(void) { lock_take(); }
-void pmap_atfork_parent(void) { lock_drop(); }
-void pmap_atfork_child(void) { lock_drop(); }
+/* Set by the fork handler before it takes the lock. */
+static _Atomic bool forking;
+
+/* lock_take(), or false (lock not taken) once a fork is waiting for it. */
+static bool lock_take_unless_forking(void)
+{
+	unsigned spins = 0;
+	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
+		if (atomic_load(&forking)) {
+			return false;
+		}
+		sys_backoff(&spins);
+	}
+	return true;
+}
+
+void pmap_atfork_prepare(void)
+{
+	atomic_store(&forking, true);
+	lock_take();
+}
+
+void pmap_atfork_parent(void)
+{
+	lock_drop();
+	atomic_store(&forking, false);
+}
+
+void pmap_atfork_child(void)
+{
+	lock_drop();
+	atomic_store(&forking, false);
+}
 
 int pmap_init(size_t max_blocks)
 {
@@ -153,7 +185,13 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 	if (align < PAGE) {
 		align = PAGE;
 	}
-	lock_take();
+	if (!(flags & PMAP_NOWAIT)) {
+		lock_take();
+	} else if (!lock_take_unless_forking()) {
+		*err = -EBUSY;
+		return NULL;
+	}
+	flags &= ~PMAP_NOWAIT;
 	if (served.n == served.cap) {
 		lock_drop();
 		*err = -ENOSPC;

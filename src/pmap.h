@@ -27,7 +27,7 @@ int pmap_init(size_t max_blocks);
  * A zeroed, read-write block of len bytes (rounded up to pages) aligned to
  * align (a power of two, at least a page).  NULL with *err = -ENOMEM when
  * the pool has no room (the caller decides whether to grow), -ENOSPC when
- * the block table is full.
+ * the block table is full, -EBUSY (PMAP_NOWAIT) while a fork is under way.
  */
 void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
 
@@ -35,6 +35,12 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
 #define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
 /* Block flag: the program laid a mapping of its own over these pages (MAP_FIXED). */
 #define PMAP_OVERLAID 4u
+/*
+ * Fail with -EBUSY instead of waiting while a fork holds the lock.  For
+ * callers that may hold jemalloc's locks: jemalloc's own fork handler runs
+ * after ours and waits for them, so waiting here would deadlock the fork.
+ */
+#define PMAP_NOWAIT 8u /* a call flag, never stored in a block */
 
 /* True if [p, p+len) covers every served block it touches completely. */
 bool pmap_whole(const void *p, size_t len);

@@ -202,8 +202,10 @@ static long prefault(char *p, size_t len, size_t step, int threads)
 static void lock_region(struct pool_region *r)
 {
 	long m = sys_mlock((void *)r->base, r->end - r->base);
+	static atomic_flag warned;
 	r->locked = m == 0;
-	if (m < 0) {
+	/* Once: growth after arming would say it again for each region. */
+	if (m < 0 && !atomic_flag_test_and_set(&warned)) {
 		struct rlimit lim = {0, 0};
 		getrlimit(RLIMIT_MEMLOCK, &lim);
 		log_msg(LOG_WARN, "PTFREEZE_MLOCK: mlock of %zu bytes refused (%s, RLIMIT_MEMLOCK %lu bytes); the pool is not locked",
@@ -308,16 +310,33 @@ static size_t reserve_chain(size_t size, int threads, bool at_startup, bool warn
 {
 	enum backing order[4];
 	int n = chain(pool.requested, order);
-	size_t got = 0;
+	size_t got = 0, by[4] = {0};
 	for (int i = 0; i < n && got < size; i++) {
-		size_t g = reserve_one(size - got, order[i], threads, at_startup);
-		if (warn && i == 0 && g < size - got && pool.requested != HUGEPAGES_AUTO &&
-		    pool.requested != HUGEPAGES_NONE) {
-			log_msg(LOG_WARN, "PTFREEZE_HUGEPAGES=%s: got %zu of %zu bytes as %s; the rest falls back to %s",
-				config_hugepages_name(pool.requested), g, size - got, backing_names[order[i]],
-				backing_names[order[i + 1]]);
+		by[i] = reserve_one(size - got, order[i], threads, at_startup);
+		got += by[i];
+	}
+	if (warn && by[0] < size && pool.requested != HUGEPAGES_AUTO && pool.requested != HUGEPAGES_NONE) {
+		/* One line naming what the rest became, not each step of the fallback. */
+		char rest[128];
+		struct sb sb;
+		sb_init(&sb, rest, sizeof(rest));
+		for (int i = 1; i < n; i++) {
+			if (by[i]) {
+				sb_printf(&sb, "%s%zuM as %s", sb.len ? ", " : "", by[i] >> 20, backing_names[order[i]]);
+			}
 		}
-		got += g;
+		char why[96];
+		struct sb w;
+		sb_init(&w, why, sizeof(why));
+		if (order[0] == BACKING_THP) {
+			sb_puts(&w, "transparent huge pages are disabled");
+		} else {
+			sb_printf(&w, "%s free %s pages", by[0] ? "not enough" : "no",
+				  order[0] == BACKING_HUGETLB_1G ? "1G" : "2M");
+		}
+		log_msg(LOG_WARN, "PTFREEZE_HUGEPAGES=%s: %s; got %zuM of %zuM as %s, the rest fell back: %s",
+			config_hugepages_name(pool.requested), sb_cstr(&w), by[0] >> 20, size >> 20,
+			backing_names[order[0]], sb.len ? sb_cstr(&sb) : "nothing");
 	}
 	return got;
 }
@@ -380,8 +399,9 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 		return -ENOSPC;
 	}
 	size_t len = align_up(min > grow_step ? min : grow_step, POOL_ALIGN);
+	unsigned spins = 0;
 	while (atomic_flag_test_and_set_explicit(&pool.grow_lock, memory_order_acquire)) {
-		__builtin_ia32_pause();
+		sys_backoff(&spins); /* the holder maps and prefaults: milliseconds */
 	}
 	int before = atomic_load(&pool.nregions);
 	size_t got = before < POOL_MAX_REGIONS ? reserve_chain(len, 1, at_startup, false) : 0;
@@ -391,6 +411,8 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 	}
 	return 0;
 }
+
+void pool_atfork_child(void) { atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release); }
 
 const struct pool_region *pool_region_of(const void *p)
 {

@@ -71,6 +71,15 @@ void *pool_carve_at(void *addr, size_t size);
  */
 int pool_grow(size_t min, size_t grow_step, bool at_startup);
 
+/*
+ * In a fork child: the thread that may have been growing the pool at the
+ * fork does not exist here, so its grow flag is released (or the child's
+ * first growth spins forever).  A region is published with one atomic
+ * store after it is mapped and prefaulted, so one half made at the fork is
+ * just not in the child's table.  Async-signal-safe.
+ */
+void pool_atfork_child(void);
+
 /* True if [p, p+len) overlaps the pool. */
 bool pool_overlaps(const void *p, size_t len);
 /* The region containing p, or NULL. */

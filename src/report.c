@@ -43,6 +43,12 @@ static size_t summary_cap;
 static atomic_flag summary_done;
 static long owner_pid; /* the process the open report belongs to */
 static _Atomic int reopening;
+/* The first write the file refused (-errno; 0: none), and records lost since. */
+static _Atomic long write_error;
+static _Atomic uint64_t dropped_records;
+/* RLIMIT_FSIZE at open: writing past it would kill the program with SIGXFSZ. */
+static rlim_t fsize_limit = RLIM_INFINITY;
+static off_t file_size;
 
 #define MAX_MODULES 1024
 static uintptr_t modules_seen[MAX_MODULES];
@@ -176,6 +182,8 @@ static void keep_pre_exec_report(void)
 
 int report_open(long parent_pid)
 {
+	/* A fork child: a thread reopening the file at the fork is not here. */
+	atomic_store(&reopening, 0);
 	if (fd > 2) {
 		sys_close(fd);
 	}
@@ -203,6 +211,10 @@ int report_open(long parent_pid)
 	fd = (int)r;
 	owner_pid = sys_getpid();
 	remember_identity();
+	atomic_store(&write_error, 0);
+	atomic_store(&dropped_records, 0);
+	struct rlimit rl;
+	fsize_limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 	(void)parent_pid;
 	return 0;
 }
@@ -215,6 +227,7 @@ static bool fd_still_ours(void)
 	}
 	struct stat st;
 	if (sys_raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 && st.st_dev == fd_dev && st.st_ino == fd_ino) {
+		file_size = st.st_size;
 		return true;
 	}
 	int expect = 0;
@@ -230,7 +243,51 @@ static bool fd_still_ours(void)
 	return r >= 0;
 }
 
-static void emit(struct sb *sb)
+/*
+ * Appends buf with write(2).  A record the file has no room for is not left
+ * half written: after a short write followed by an error, the file is cut
+ * back to where the record began if nothing was appended after it.  A
+ * record that would cross RLIMIT_FSIZE is refused before writing, since the
+ * kernel answers that write with SIGXFSZ, which kills the program.
+ * 0 or -errno.
+ */
+static long append(const char *buf, size_t len)
+{
+	if (fsize_limit != RLIM_INFINITY && fd != 2 && (rlim_t)file_size + len > fsize_limit) {
+		return -EFBIG;
+	}
+	size_t done = 0;
+	while (done < len) {
+		long n = sys_write(fd, buf + done, len - done);
+		if (n == -EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			struct stat st;
+			long end = done ? sys_raw(SYS_lseek, fd, 0, SEEK_CUR, 0, 0, 0) : -1;
+			if (end >= (long)done && sys_raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 && st.st_size == end) {
+				sys_raw(SYS_ftruncate, fd, end - (long)done, 0, 0, 0, 0);
+			}
+			return n < 0 ? n : -EIO;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static const char *errno_name(long err)
+{
+	const char *s = strerrorname_np((int)err);
+	return s ? s : "error";
+}
+
+/*
+ * Writes one record.  Once the file refuses a write (full, quota, size
+ * limit, I/O error) every later record is dropped and counted, and one line
+ * says so: the program carries on, and the file stays whole lines.  Only
+ * the summary (last_chance) tries again, carrying the count.
+ */
+static void emit_record(struct sb *sb, bool last_chance)
 {
 	if (fd < 0 || !fd_still_ours()) {
 		return;
@@ -239,11 +296,24 @@ static void emit(struct sb *sb)
 		log_msg(LOG_WARN, "report: a record did not fit its buffer and was cut");
 		return;
 	}
+	if (atomic_load(&write_error) != 0 && !last_chance) {
+		atomic_fetch_add(&dropped_records, 1);
+		return;
+	}
 	/* Every record buffer is initialised one byte short: the newline fits. */
 	sb->buf[sb->len++] = '\n';
-	sys_write_all(fd, sb->buf, sb->len);
+	long r = append(sb->buf, sb->len);
+	if (r < 0) {
+		atomic_fetch_add(&dropped_records, 1);
+		long expect = 0;
+		if (atomic_compare_exchange_strong(&write_error, &expect, r)) {
+			log_msg(LOG_ERROR, "report '%s': cannot write (%s%s); later records are dropped and counted, the program carries on",
+				path, errno_name(-r), r == -EFBIG ? ": RLIMIT_FSIZE" : "");
+		}
+	}
 }
 
+static void emit(struct sb *sb) { emit_record(sb, false); }
 void report_record(struct sb *sb) { emit(sb); }
 
 static void put_hex(struct sb *sb, uintptr_t v)
@@ -255,14 +325,24 @@ static void put_hex(struct sb *sb, uintptr_t v)
 
 static void put_str(struct sb *sb, const char *s) { sb_json(sb, s, strlen(s)); }
 
+/* "off" (PTFREEZE_MLOCK=0), "locked", "refused" (no region) or "partly" (some regions). */
+static const char *mlock_state(void)
+{
+	int n = atomic_load(&pool.nregions), locked = 0;
+	for (int i = 0; i < n; i++) {
+		locked += pool.regions[i].locked;
+	}
+	return !pool.want_mlock || n == 0 ? "off" : locked == n ? "locked" : locked == 0 ? "refused" : "partly";
+}
+
 static void put_pool(struct sb *sb)
 {
 	int n = atomic_load(&pool.nregions);
 	sb_printf(sb, "{\"size\":%zu,\"backing\":\"%s\",\"requested\":\"%s\",\"bytes_huge\":%zu,\"prefault_ns\":%lu,"
-		      "\"prefault_threads\":%d,\"populate\":\"%s\",\"locked\":%s,\"regions\":[",
+		      "\"prefault_threads\":%d,\"populate\":\"%s\",\"locked\":%s,\"mlock\":\"%s\",\"regions\":[",
 		  pool_size(), n ? pool_backing_name(pool_main_backing()) : "none", config_hugepages_name(pool.requested),
 		  pool_huge_bytes(), (unsigned long)pool.prefault_ns, pool.prefault_threads,
-		  pool.populate_fallback ? "touch" : "madvise", pool.want_mlock && n && pool.regions[0].locked ? "true" : "false");
+		  pool.populate_fallback ? "touch" : "madvise", pool.want_mlock && n && pool.regions[0].locked ? "true" : "false", mlock_state());
 	for (int i = 0; i < n; i++) {
 		const struct pool_region *r = &pool.regions[i];
 		sb_puts(sb, i ? ",{\"start\":" : "{\"start\":");
@@ -614,8 +694,17 @@ void report_summary(const char *why)
 	faults_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	put_pool(&sb);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"thread_stacks\":", pool_used(), pmap_served_bytes());
+	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
+		  pool_used(), pmap_served_bytes(), (unsigned long)atomic_load(&dropped_records));
 	tstack_json(&sb, true);
 	sb_putc(&sb, '}');
-	emit(&sb);
+	uint64_t lost = atomic_load(&dropped_records);
+	emit_record(&sb, true);
+	long err = atomic_load(&write_error);
+	if (err != 0) {
+		bool summary_lost = atomic_load(&dropped_records) > lost;
+		log_msg(LOG_ERROR, "report '%s': %lu record%s dropped (%s)%s", path,
+			(unsigned long)atomic_load(&dropped_records), atomic_load(&dropped_records) == 1 ? "" : "s",
+			errno_name(-err), summary_lost ? ", the summary among them" : "; the summary at exit says how many");
+	}
 }

@@ -103,6 +103,15 @@ long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, uns
 	return sys_raw(SYS_prctl, op, (long)a2, (long)a3, (long)a4, (long)a5, 0);
 }
 
+void sys_backoff(unsigned *spins)
+{
+	if ((*spins)++ < 128) {
+		__builtin_ia32_pause();
+	} else {
+		sys_raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	}
+}
+
 int sys_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

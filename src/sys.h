@@ -44,6 +44,14 @@ long sys_getppid(void);
 #endif
 long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
 
+/*
+ * One round of waiting for a spin flag: a pause for the first rounds, then
+ * sched_yield.  With more threads than CPUs the holder may be preempted (or
+ * forking, or prefaulting a new pool region), and pure spinning burns the
+ * time it needs to finish.  *spins starts at 0.
+ */
+void sys_backoff(unsigned *spins);
+
 /* Writes all of buf (retrying short writes and EINTR); 0 or -errno. */
 int sys_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole small file into buf (NUL-terminated); bytes read or -errno. */

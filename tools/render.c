@@ -57,6 +57,26 @@ static const json_t *pool_of(const struct rf_process *p)
 	return json_is_object(pool) ? pool : json_object_get(p->header, "pool");
 }
 
+/*
+ * What the host refused the pool: huge pages asked for but not had, mlock
+ * refused.  Nothing when it got what it asked for.
+ */
+static void render_pool_faults(FILE *out, const json_t *pool)
+{
+	static const char *const want[][2] = {{"1g", "hugetlb-1g"}, {"2m", "hugetlb-2m"}, {"thp", "thp"}, {"none", "4k"}};
+	const char *req = reportfile_get_str(pool, "requested"), *got = reportfile_get_str(pool, "backing");
+	for (size_t i = 0; req && got && i < sizeof(want) / sizeof(want[0]); i++) {
+		if (strcmp(req, want[i][0]) == 0 && strcmp(got, want[i][1]) != 0) {
+			fprintf(out, "              PTFREEZE_HUGEPAGES=%s asked for %s; the host gave %s\n", req, want[i][1], got);
+		}
+	}
+	const char *ml = reportfile_get_str(pool, "mlock");
+	if (ml && (strcmp(ml, "refused") == 0 || strcmp(ml, "partly") == 0)) {
+		fprintf(out, "              PTFREEZE_MLOCK=1: mlock %s (RLIMIT_MEMLOCK or CAP_IPC_LOCK): the pool can be swapped out\n",
+			strcmp(ml, "refused") == 0 ? "refused" : "refused for part of the pool");
+	}
+}
+
 /* Nanoseconds from the shim's start to the first arming, or -1. */
 static long long armed_after_ns(const struct rf_process *p)
 {
@@ -390,6 +410,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 		reportfile_get_str(pool, "populate") ? reportfile_get_str(pool, "populate") : "?",
 		json_is_true(json_object_get(pool, "locked")) ? ", locked" : "");
 	suppressions_text_numa(out, pool);
+	render_pool_faults(out, pool);
 	if (p->summary) {
 		fprintf(out, "  high-water  %s of the pool handed out; %s served to anonymous mmap at exit\n",
 			cli_size((uint64_t)reportfile_get_int(p->summary, "pool_used", 0), a, sizeof(a)),
@@ -476,6 +497,10 @@ static void text_process(FILE *out, const struct rf_process *p)
 		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
 			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
 				reportfile_get_int(p->summary, "dropped_sites", 0));
+		}
+		if (reportfile_get_int(p->summary, "dropped_records", 0) > 0) {
+			fprintf(out, "; %lld records the report file could not hold were dropped",
+				reportfile_get_int(p->summary, "dropped_records", 0));
 		}
 		fputc('\n', out);
 		suppressions_text_process(out, p);
@@ -666,7 +691,7 @@ static json_t *json_process(const struct rf_process *p)
 	const json_t *pool = pool_of(p);
 	json_t *po = json_object();
 	static const char *const pool_keys[] = {"size", "backing", "requested", "bytes_huge", "prefault_ns",
-						"prefault_threads", "populate", "locked", "numa"};
+						"prefault_threads", "populate", "locked", "numa", "mlock"};
 	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(pool_keys[0]); i++) {
 		json_object_set_new(po, pool_keys[i], copy_or_null(json_object_get(pool, pool_keys[i])));
 	}
@@ -700,8 +725,9 @@ static json_t *json_process(const struct rf_process *p)
 	bool fa_valid = json_is_object(fa) && reportfile_get_int(fa, "minor", 0) >= 0 && reportfile_get_int(fa, "major", 0) >= 0;
 	json_object_set_new(o, "faults_armed", fa_valid ? json_deep_copy(fa) : json_null());
 	json_object_set_new(o, "events", json_integer((json_int_t)process_events(p)));
-	static const char *const summary_keys[] = {"faults_total",  "tlb_shootdowns",    "events_by_kind", "backstop",
-						   "dropped_sites", "served_mmap_bytes", "why",            "suppressed"};
+	static const char *const summary_keys[] = {"faults_total",      "tlb_shootdowns", "events_by_kind", "backstop",
+						   "dropped_sites",     "dropped_records", "served_mmap_bytes", "why",
+						   "suppressed"};
 	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -432,6 +433,46 @@ START_TEST(test_report_header_modules_and_summary_are_valid_json)
 }
 END_TEST
 
+/* The kernel kills a writer past RLIMIT_FSIZE with SIGXFSZ: the report must stop short. */
+START_TEST(test_report_stops_short_of_rlimit_fsize_and_keeps_whole_lines)
+{
+	struct rlimit low = {1000, RLIM_INFINITY}, none = {RLIM_INFINITY, RLIM_INFINITY};
+	ck_assert_uint_lt(strlen(file), sizeof(config.report));
+	strcpy(config.report, file);
+	/*
+	 * No ck_assert while the limit is low: Check's own result file obeys it
+	 * too, and so does stderr when make check sends it to a log file.
+	 */
+	int saved_err = dup(2), devnull = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(saved_err, 0);
+	ck_assert_int_ge(devnull, 0);
+	dup2(devnull, 2);
+	int lim = setrlimit(RLIMIT_FSIZE, &low);
+	int opened = report_open(0); /* reads the limit */
+	for (int i = 0; i < 40; i++) {
+		report_arm("manual", i, 0, NULL);
+	}
+	setrlimit(RLIMIT_FSIZE, &none);
+	dup2(saved_err, 2);
+	close(saved_err);
+	close(devnull);
+	ck_assert_int_eq(lim, 0);
+	ck_assert_int_eq(opened, 0);
+	struct stat st;
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_le(st.st_size, 1000);
+	ck_assert_int_gt(st.st_size, 0);
+	int n = check_lines(file, NULL, 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, 40);
+	/* Once refused, later records are dropped even if they would fit. */
+	ck_assert_int_eq(truncate(file, 0), 0);
+	report_arm("manual", 0, 0, NULL);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -460,6 +501,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_report_every_record_ends_its_line_even_at_buffer_limit);
 	tcase_add_test(tc, test_report_reopens_when_its_descriptor_was_replaced);
 	tcase_add_test(tc, test_report_header_modules_and_summary_are_valid_json);
+	tcase_add_test(tc, test_report_stops_short_of_rlimit_fsize_and_keeps_whole_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
