@@ -760,21 +760,30 @@ long interpose_vfork_fail(long neg)
  * vfork cannot be wrapped in C: the child would return through our frame
  * and wreck the parent's stack.  Like glibc's, this pops the return
  * address into a register the kernel preserves, makes the call, and pushes
- * it back in both parent and child.
+ * it back in both parent and child.  The CFI lets libunwind walk out of
+ * interpose_vfork_check to the program's caller: without it a vfork site
+ * was recorded with an empty stack.
  */
 __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork,@function\n"
 	"vfork:\n"
+	"\t.cfi_startproc\n"
 	"\tsub $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
 	"\tcall interpose_vfork_check\n"
 	"\tadd $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
 	"\ttest %eax, %eax\n"
 	"\tjnz 1f\n"
 	"\tpop %rdi\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
+	"\t.cfi_register %rip, %rdi\n"
 	"\tmov $58, %eax\n"
 	"\tsyscall\n"
 	"\tpush %rdi\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
+	"\t.cfi_restore %rip\n"
 	"\tcmp $-4095, %rax\n"
 	"\tjae 2f\n"
 	"\tret\n"
@@ -783,7 +792,27 @@ __asm__(".text\n"
 	"\tjmp interpose_vfork_fail\n"
 	"2:\tmov %rax, %rdi\n"
 	"\tjmp interpose_vfork_fail\n"
+	"\t.cfi_endproc\n"
 	".size vfork, .-vfork\n");
+
+/*
+ * _exit and _Exit skip atexit handlers, so a program that ends with them
+ * (dash, fork-per-request servers' children) would leave a report without
+ * its summary: write it here, then end the process as glibc does.  glibc's
+ * own internal calls (a posix_spawn child whose exec failed) do not come
+ * through here.
+ */
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	if (atomic_load(&shim_state) == SHIM_READY && !shim_busy) {
+		report_summary_at_exit();
+	}
+	for (;;) {
+		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	}
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
 EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {

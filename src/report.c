@@ -35,6 +35,7 @@ static char header_buf[65536];
 static char *summary_buf;
 static size_t summary_cap;
 static atomic_flag summary_done;
+static long owner_pid; /* the process the open report belongs to */
 static _Atomic int reopening;
 
 #define MAX_MODULES 1024
@@ -146,6 +147,7 @@ int report_open(long parent_pid)
 		return (int)r;
 	}
 	fd = (int)r;
+	owner_pid = sys_getpid();
 	remember_identity();
 	(void)parent_pid;
 	return 0;
@@ -474,6 +476,15 @@ int report_prepare_summary(size_t max_sites)
 	summary_cap = 8192 + max_sites * 192;
 	summary_buf = pool_carve(summary_cap, 64);
 	return summary_buf ? 0 : -ENOMEM;
+}
+
+void report_summary_at_exit(void)
+{
+	/* A vfork child shares our memory and must not mark the summary done. */
+	if (owner_pid != 0 && sys_getpid() != owner_pid) {
+		return;
+	}
+	report_summary("exit");
 }
 
 void report_summary(const char *why)

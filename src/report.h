@@ -44,6 +44,11 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 void report_pool_grow(size_t bytes, int result, bool armed, const char *who);
 /* The exit summary; written once. */
 void report_summary(const char *why);
+/*
+ * The summary from _exit: written unless this is a vfork child (it shares
+ * the parent's memory, report and summary flag).  Async-signal-safe.
+ */
+void report_summary_at_exit(void);
 /* Prepares the summary buffer (from the pool) before arming. */
 int report_prepare_summary(size_t max_sites);
 /* Forgets which modules were written (fork child). */

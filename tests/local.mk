@@ -47,6 +47,6 @@ tests_progs_early_CFLAGS = $(PROG_CFLAGS)
 tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
-	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exit.sh tests/backstop-mask.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
-	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/probe_check.py
+	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/probe_check.py tests/exit.sh tests/backstop-mask.sh
