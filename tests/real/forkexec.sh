@@ -46,13 +46,7 @@ judge fx-shim --min-processes 20 --children-may-die || ok=1
 REQUESTS=100
 serve() {
 	rm -f "$TMPD/port" "$TMPD/port.quit"
-	if [ "$2" = - ]; then
-		env -u LD_PRELOAD "$PY" "$real_dir/forkserver.py" server "$TMPD/port" >"$TMPD/$1.srv" 2>"$TMPD/$1.err" </dev/null &
-		pid=$!
-		watchdog=
-	else
-		start "$1" "$2" "$PY" "$real_dir/forkserver.py" server "$TMPD/port"
-	fi
+	start "$1" "$2" "$PY" "$real_dir/forkserver.py" server "$TMPD/port"
 	i=0
 	while [ ! -f "$TMPD/port" ] && [ $i -lt 100 ]; do
 		sleep 0.1
@@ -61,7 +55,6 @@ serve() {
 	[ -f "$TMPD/port" ] || { kill $pid; hard "$1: the server did not start"; }
 	sleep 0.4 # past the arming delay: every request's child is born armed
 	timeout -k 5 "$LIMIT" env -u LD_PRELOAD "$PY" "$real_dir/forkserver.py" client "$TMPD/port" $REQUESTS >"$TMPD/$1.cli" 2>&1
-	[ "$2" = - ] && mv "$TMPD/$1.srv" "$TMPD/$1.out"
 	finish "$1"
 	cat "$TMPD/$1.cli" >>"$TMPD/$1.out"
 }

@@ -61,15 +61,19 @@ under() {
 		PTFREEZE_REPORT="$TMPD/$n/%e-%p.jsonl" "$@"
 }
 
-# start NAME ARM CMD...: like under, in the background, for a program the
-# test arms by signal or talks to; $pid is the program's.  A watchdog kills
-# it after $LIMIT seconds (a hang).
+# start NAME ARM|- CMD...: like under (or, with -, plain), in the
+# background, for a program the test arms by signal or talks to; $pid is
+# the program's.  A watchdog kills it after $LIMIT seconds (a hang).
 start() {
 	n=$1 arm=$2
 	shift 2
 	mkdir -p "$TMPD/$n"
-	env LD_PRELOAD="$SHIM" PTFREEZE_MODE=report PTFREEZE_ARM="$arm" PTFREEZE_REPORT="$TMPD/$n/%e-%p.jsonl" \
-		"$@" >"$TMPD/$n.out" 2>"$TMPD/$n.err" </dev/null &
+	if [ "$arm" = - ]; then
+		env -u LD_PRELOAD "$@" >"$TMPD/$n.out" 2>"$TMPD/$n.err" </dev/null &
+	else
+		env LD_PRELOAD="$SHIM" PTFREEZE_MODE=report PTFREEZE_ARM="$arm" PTFREEZE_REPORT="$TMPD/$n/%e-%p.jsonl" \
+			"$@" >"$TMPD/$n.out" 2>"$TMPD/$n.err" </dev/null &
+	fi
 	pid=$!
 	(
 		trap 'kill $s 2>/dev/null; exit 0' TERM
@@ -86,10 +90,8 @@ start() {
 finish() {
 	st=0
 	wait $pid || st=$?
-	if [ -n "$watchdog" ]; then
-		kill $watchdog 2>/dev/null
-		wait $watchdog 2>/dev/null
-	fi
+	kill $watchdog 2>/dev/null
+	wait $watchdog 2>/dev/null
 	echo "$st" >"$TMPD/$1.st"
 	[ "$st" = 0 ] || note "$1: exit status $st"
 }

@@ -17,7 +17,7 @@ N=20000
 # session NAME PORT: the client side of one run; what must match goes to
 # $TMPD/NAME.res, the figures to $TMPD/NAME.fig.
 session() {
-	cli="redis-cli -p $2"
+	cli="timeout -k 5 60 redis-cli -p $2"
 	res=$TMPD/$1.res
 	: >"$res"
 	timeout -k 5 "$LIMIT" redis-benchmark -p "$2" -n $N -c 20 -q --csv \
@@ -103,13 +103,7 @@ server() {
 	mkdir -p "$TMPD/$sname-dir"
 	set -- redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
 		--enable-debug-command yes --dir "$TMPD/$sname-dir" --daemonize no
-	if [ "$sarm" = - ]; then
-		env -u LD_PRELOAD "$@" >"$TMPD/$sname.out" 2>"$TMPD/$sname.err" </dev/null &
-		pid=$!
-		watchdog=
-	else
-		start "$sname" "$sarm" "$@"
-	fi
+	start "$sname" "$sarm" "$@"
 	if ! wait_ready "$port"; then
 		tail -n 5 "$TMPD/$sname.out" >&2
 		kill $pid
