@@ -463,6 +463,14 @@ int backstop_install(void)
 		log_msg(LOG_ERROR, "PTFREEZE_SECCOMP: cannot install the SIGSYS handler");
 		return -errno;
 	}
+	/*
+	 * Arming can happen inside a window where the program has blocked every
+	 * signal (CPython blocks them all around vfork): a trap with SIGSYS
+	 * blocked kills the process, and the program's own restoring
+	 * rt_sigprocmask would be the first.  Later masks are emulated.
+	 */
+	uint64_t sys_bit = 1ull << (SIGSYS - 1);
+	sys_raw(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sys_bit, 0, sizeof(sys_bit), 0, 0);
 	long r = sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	if (r == 0) {
 		r = sys_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);

@@ -813,7 +813,9 @@ long interpose_vfork_fail(long neg)
  * vfork cannot be wrapped in C: the child would return through our frame
  * and wreck the parent's stack.  Like glibc's, this pops the return
  * address into a register the kernel preserves, makes the call, and pushes
- * it back in both parent and child.
+ * it back in both parent and child.  The CFI lets libunwind walk out of
+ * interpose_vfork_check to the program's caller: without it a vfork site
+ * was recorded with an empty stack.
  */
 __asm__(".text\n"
 	".globl vfork\n"
@@ -1074,8 +1076,10 @@ EXPORT int execle(const char *p, const char *arg, ...)
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
+		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
 		report_summary("exit");
+		shim_busy--;
 	}
 	for (;;) {
 		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);

@@ -68,7 +68,7 @@ tests_progs_early_CFLAGS = $(PROG_CFLAGS)
 tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
-	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh
+	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exit.sh tests/backstop-mask.sh
 EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
 	tests/probe_check.py tests/stack_has.py tests/strace-vs-report.sh tests/strace_vs_report.py
@@ -91,3 +91,6 @@ EXTRA_DIST += tests/threads.sh
 # Page faults with their stacks (issue 7, item 2).
 TESTS += tests/pagefault.sh
 EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py
+# exit paths: _exit writes the summary; arming unblocks SIGSYS for the backstop.
+TESTS += tests/exit.sh tests/backstop-mask.sh
+EXTRA_DIST += tests/exit.sh tests/backstop-mask.sh

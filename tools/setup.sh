@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 
 # Build: toolchain, autotools, the libraries the shim and the command use.
 # Tests: strace, python3, binutils (addr2line).  Benchmarks: the peer allocators.
+# make check-real: the real programs (CPython's tests, redis, sqlite3).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev
 strace python3 binutils g++ file
-libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev"
+libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
+libpython3.11-testsuite redis-server redis-tools sqlite3"
 
 missing=""
 for p in $PACKAGES; do

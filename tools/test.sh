@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The second command of the README, and what .ci/run calls: installs any
 # missing Debian package, builds, and runs the whole test suite (make check,
-# then make distcheck so the tarball builds and passes too).  As root the
+# make check-real with real programs, then make distcheck so the tarball
+# builds and passes too).  As root the
 # huge-page tests reserve pages themselves (and give them back), so none is
 # skipped.  Exit status 0 only if everything passed.
 set -eu
@@ -13,7 +14,10 @@ sh tools/setup.sh --deps
 make -j"$(nproc)"
 status=0
 make -j1 check || status=$?
-count() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" test-suite.log | head -n 1; }
+# Then the real programs (tests/real/, make check-real), with their own log.
+rm -f test-real.log
+make -j1 check-real || status=$?
+count() { cat test-suite.log test-real.log 2>/dev/null | sed -n "s/^# $1: *\([0-9]*\)/\1/p" | awk '{ n += $1 } END { print n + 0 }'; }
 pass=$(count PASS) fail=$(count FAIL) err=$(count ERROR) skipped=$(count SKIP)
 echo "check: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skipped:-0} skipped"
 if [ $status -ne 0 ]; then
