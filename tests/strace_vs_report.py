@@ -126,15 +126,23 @@ def judge(calls, rep):
         if name in ("clone", "clone3") and to_int(res) and to_int(res) > 0:
             if "CLONE_THREAD" in args or "CLONE_VM" in args:
                 group.add(to_int(res))
-        if name == "seccomp" and "SECCOMP_SET_MODE_FILTER" in args and tid == pid:
+        # Any thread may arm (the delay has its own thread); TSYNC covers the group.
+        if name == "seccomp" and "SECCOMP_SET_MODE_FILTER" in args:
             taken, on = [], True
             continue
         if on:
             taken.append((tid, name, args, res, raw))
     if not on and hdr.get("fork_child"):
-        # Born armed: everything it did counts.
+        # Born armed: everything it did counts, until it executes another
+        # program (the new image has its own report and its own start-up).
         on = True
-        taken = [c for c in calls if c[0] in group]
+        taken = []
+        for c in calls:
+            if c[0] not in group:
+                continue
+            if c[1] == "execve" and c[0] == pid and c[3] == "0":
+                break
+            taken.append(c)
     if not on:
         print(f"FAIL: {rep}: pid {pid} armed but strace shows no seccomp filter installed (PTFREEZE_SECCOMP=on?)")
         return False
