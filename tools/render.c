@@ -643,9 +643,8 @@ void render_folded(FILE *out, const struct rf_set *set)
 	struct folded *lines = cli_calloc(set->ngroups, sizeof(*lines));
 	for (size_t i = 0; i < set->ngroups; i++) {
 		const struct rf_group *g = &set->groups[i];
-		size_t cap = 64, len = 0;
-		char *s = cli_malloc(cap);
-		len = (size_t)snprintf(s, cap, "%s", g->kind);
+		char *s = cli_strdup(g->kind);
+		size_t len = strlen(s), cap = len + 1;
 		sanitize(s);
 		/* Root first: the outermost frame leads. */
 		for (size_t k = g->depth; k-- > 0;) {

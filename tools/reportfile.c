@@ -107,7 +107,10 @@ static bool add_dir(struct names *l, const char *dir)
 		found[n++] = path;
 	}
 	closedir(d);
-	qsort(found, n, sizeof(*found), by_name);
+	/* No entries leaves found NULL, which qsort must not be given (UBSan: nonnull-arg). */
+	if (n > 0) {
+		qsort(found, n, sizeof(*found), by_name);
+	}
 	for (size_t i = 0; i < n; i++) {
 		add_name(l, found[i]);
 		free(found[i]);
@@ -262,7 +265,7 @@ static bool take_site(struct reader *r, json_t *rec)
 	long long id = reportfile_get_int(rec, "id", -1);
 	const char *kind = reportfile_get_str(rec, "kind");
 	json_t *stack = json_object_get(rec, "stack");
-	if (id < 1 || kind == NULL || !json_is_array(stack)) {
+	if (id < 1 || kind == NULL || kind[0] == '\0' || !json_is_array(stack)) {
 		return bad(r, "a site record without an id, a kind or a stack");
 	}
 	if (site_by_id(r->p, (unsigned)id)) {
@@ -305,7 +308,7 @@ static bool take_summary(struct reader *r, json_t *rec)
 	{
 		long long id = reportfile_get_int(e, "id", -1);
 		const char *kind = reportfile_get_str(e, "kind");
-		if (id < 1 || kind == NULL) {
+		if (id < 1 || kind == NULL || kind[0] == '\0') {
 			return bad(r, "summary: site %zu has no id or kind", i);
 		}
 		struct rf_site *s = site_by_id(r->p, (unsigned)id);
