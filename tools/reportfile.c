@@ -491,9 +491,10 @@ struct member {
 /* A site's identity across processes: its kind and its code, module-relative (ASLR-proof). */
 static char *site_key(const struct rf_process *p, const struct rf_site *s)
 {
-	size_t cap = 64 + s->depth * 64, len = 0;
+	/* The kind is input of any length: room for it, then per frame as needed. */
+	size_t len = strlen(s->kind), cap = len + 1 + s->depth * 64;
 	char *k = cli_malloc(cap);
-	len += (size_t)snprintf(k, cap, "%s", s->kind);
+	memcpy(k, s->kind, len);
 	for (size_t i = 0; i < s->depth; i++) {
 		const struct rf_module *m = reportfile_module_of(p, s->stack[i]);
 		char frame[64];
