@@ -17,3 +17,4 @@ tests_progs_secure_LDFLAGS = -no-install -Wl,--no-as-needed
 tests_progs_secure_LDADD = libptfreeze.la -ldl
 TESTS += tests/security.sh tests/secure-exec.sh tests/cli/hostile-report.sh
 EXTRA_DIST += tests/security.sh tests/secure-exec.sh tests/cli/hostile-report.sh
+EXTRA_DIST += docs/reliability.md
