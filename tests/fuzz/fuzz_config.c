@@ -7,12 +7,13 @@
  * config_load() as it is (so "PTFREEZE_ARM=delay:5s" sets that variable,
  * and garbage names, repeats and lines without '=' are tried too); every
  * line's value (after the first '=', or the whole line) also goes through
- * each single parser, and pairs of lines are expanded as a template and an
- * executable path.  Besides the sanitizers, the target aborts when a
+ * the size, duration, signal and boolean parsers and through every
+ * variable's own parser in the table (PTFREEZE_ARM's, PTFREEZE_REPORT's...),
+ * and pairs of lines are expanded as a template and an executable path.  Besides the sanitizers, the target aborts when a
  * property of the contract breaks:
- *  - after config_load() every setting is in its documented range, and the
- *    value recorded for each variable (config_value) is one its parser
- *    accepts;
+ *  - after config_load(), or after any table parser accepts a value, every
+ *    setting is in its documented range; the value recorded for each
+ *    variable (config_value) is one its parser accepts;
  *  - a size, duration, signal or boolean the parser accepts reads back as
  *    the same number when printed plainly, and a signal is never one the
  *    guard must not take (SIGKILL, SIGSEGV...);
@@ -130,35 +131,56 @@ static void check_expand(const char *tmpl, const char *exe)
 	}
 }
 
-static void check_config(void)
+/* Every setting of c is in its documented range. */
+static void check_settings(const struct config *c)
 {
-	check(config.pool_size >= (2u << 20) && config.pool_size % (2u << 20) == 0, "pool size", "");
-	check(config.pool_grow % (2u << 20) == 0, "pool grow", "");
-	check(config.hugepages <= HUGEPAGES_NONE, "hugepages", "");
-	check(config.prefault_threads >= 0 && config.prefault_threads <= 1024, "prefault threads", "");
-	check(config.verbose >= 0 && config.verbose <= 2, "verbose", "");
-	check(config.mode <= MODE_WOULD_BLOCK, "mode", "");
-	check(config.strict_action == STRICT_ERRNO || config.strict_action == STRICT_ABORT, "strict action", "");
-	check(config.backtrace_depth >= 1 && config.backtrace_depth <= 128, "backtrace depth", "");
-	check(config.max_sites >= 16 && config.max_sites <= 65536, "max sites", "");
-	check(config.stack_prefault <= ((size_t)64 << 20), "stack prefault", "");
-	check(memchr(config.report, '\0', sizeof(config.report)) != NULL, "report not terminated", "");
-	if (config.arm_signal) {
+	check(c->pool_size >= (2u << 20) && c->pool_size % (2u << 20) == 0, "pool size", "");
+	check(c->pool_grow % (2u << 20) == 0, "pool grow", "");
+	check(c->hugepages <= HUGEPAGES_NONE, "hugepages", "");
+	check(c->prefault_threads >= 0 && c->prefault_threads <= 1024, "prefault threads", "");
+	check(c->verbose >= 0 && c->verbose <= 2, "verbose", "");
+	check(c->mode <= MODE_WOULD_BLOCK, "mode", "");
+	check(c->strict_action == STRICT_ERRNO || c->strict_action == STRICT_ABORT, "strict action", "");
+	check(c->backtrace_depth >= 1 && c->backtrace_depth <= 128, "backtrace depth", "");
+	check(c->max_sites >= 16 && c->max_sites <= 65536, "max sites", "");
+	check(c->stack_prefault <= ((size_t)64 << 20), "stack prefault", "");
+	check(memchr(c->report, '\0', sizeof(c->report)) != NULL, "report not terminated", "");
+	if (c->arm_signal) {
 		int again;
 		char back[16];
-		snprintf(back, sizeof(back), "%d", config.arm_signal);
+		snprintf(back, sizeof(back), "%d", c->arm_signal);
 		check(config_parse_signal(back, &again) == 0, "arming signal", back);
 	}
 	char out[CONFIG_PATH_MAX];
-	check(config.report[0] == '\0' || strcmp(config.report, "stderr") == 0 ||
-		      report_expand(config.report, 1, "x", out, sizeof(out)) != -EINVAL,
-	      "an accepted report template does not expand", config.report);
+	check(c->report[0] == '\0' || strcmp(c->report, "stderr") == 0 ||
+		      report_expand(c->report, 1, "x", out, sizeof(out)) != -EINVAL,
+	      "an accepted report template does not expand", c->report);
+}
+
+/* After config_load: the settings, and the value recorded for each variable. */
+static void check_loaded(void)
+{
+	check_settings(&config);
 	struct config scratch;
 	for (size_t i = 0; i < config_nvars; i++) {
 		const char *v = config_value(i);
 		check(strlen(v) < CONFIG_VALUE_MAX, "recorded value too long", config_vars[i].name);
 		memset(&scratch, 0, sizeof(scratch));
 		check(config_vars[i].parse(v, &scratch) == 0, "the recorded value does not parse", v);
+	}
+}
+
+/* v through every variable's own parser (PTFREEZE_ARM's, PTFREEZE_REPORT's...). */
+static void check_table_parsers(const char *v)
+{
+	if (strlen(v) >= CONFIG_VALUE_MAX) {
+		return; /* config_load never passes such a value to a parser */
+	}
+	for (size_t i = 0; i < config_nvars; i++) {
+		struct config c = config;
+		if (config_vars[i].parse(v, &c) == 0) {
+			check_settings(&c);
+		}
 	}
 }
 
@@ -179,11 +201,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int bad = config_load(lines);
 	check(bad >= 0 && (size_t)bad <= ptf, "more values rejected than given", "");
-	check_config();
+	check_loaded();
 
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(lines[i], '=');
 		check_parsers(eq ? eq + 1 : lines[i]);
+		check_table_parsers(eq ? eq + 1 : lines[i]);
 		check_expand(eq ? eq + 1 : lines[i], lines[(i + 1) % n]);
 	}
 	for (size_t i = 0; i < n; i++) {
