@@ -703,12 +703,13 @@ static int maps_line(char *line, void *arg)
 	m.mount = "";
 	m.fstype = "";
 	m.hazard = false;
+	/* Outlives the block below: m.mount and m.fstype point into it until fn returns. */
+	struct mount_lookup look;
 	/* Shared anonymous memory lives on the kernel's internal shmem mount. */
 	bool anonymous = m.path[0] != '/' || starts_with(m.path, "/dev/zero ") || starts_with(m.path, "/SYSV") ||
 			 starts_with(m.path, "/memfd:");
 	if (!anonymous) {
 		static const char deleted[] = " (deleted)";
-		struct mount_lookup look;
 		size_t len = strlen(m.path);
 		if (len > sizeof(deleted) - 1 && strcmp(m.path + len - (sizeof(deleted) - 1), deleted) == 0) {
 			len -= sizeof(deleted) - 1;

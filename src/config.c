@@ -496,7 +496,19 @@ int config_load(char **envp)
 		strncpy(values[i], config_vars[i].def, CONFIG_VALUE_MAX - 1);
 	}
 	if (getauxval(AT_SECURE)) {
-		log_msg(LOG_DEBUG, "secure execution: PTFREEZE_* variables ignored");
+		/*
+		 * Set-user-ID and the like (the shim linked in, or preloaded from a
+		 * system directory): the environment and the current directory are
+		 * the caller's.  No variable is read, and no report is written, so
+		 * a privileged process never creates a file where its caller says.
+		 */
+		for (size_t i = 0; i < config_nvars; i++) {
+			if (config_vars[i].parse == p_report) {
+				p_report("off", &config);
+				strncpy(values[i], "off", CONFIG_VALUE_MAX - 1);
+			}
+		}
+		log_msg(LOG_DEBUG, "secure execution: PTFREEZE_* variables ignored, no report");
 		return 0;
 	}
 	if (envp == NULL) {

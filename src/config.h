@@ -63,7 +63,8 @@ extern const size_t config_nvars;
 /*
  * Parses the environment (envp, or /proc/self/environ when envp is NULL)
  * into `config`.  A set-user-ID or otherwise secure-execution process
- * ignores every variable.  Returns the number of values rejected.
+ * ignores every variable and has its report off (the default path is in
+ * its caller's directory).  Returns the number of values rejected.
  */
 int config_load(char **envp);
 /* The value in force for variable i (the user's, or the default). */

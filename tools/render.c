@@ -854,20 +854,19 @@ void render_folded(FILE *out, const struct rf_set *set)
 	struct folded *lines = cli_calloc(set->ngroups, sizeof(*lines));
 	for (size_t i = 0; i < set->ngroups; i++) {
 		const struct rf_group *g = &set->groups[i];
-		size_t cap = 64, len = 0;
-		char *s = cli_malloc(cap);
+		char *s;
+		size_t len, cap;
 		if (is_fault(g)) {
 			/* The address class (and the mapping's file) under the kind: one tower per class. */
 			const char *path = fault_path(g);
-			size_t need = strlen(g->kind) + strlen(fault_class(g)) + (path ? strlen(base_name(path)) : 0) + 8;
-			if (need > cap) {
-				cap = need;
-				s = cli_realloc(s, cap);
-			}
+			cap = strlen(g->kind) + strlen(fault_class(g)) + (path ? strlen(base_name(path)) : 0) + 8;
+			s = cli_malloc(cap);
 			len = (size_t)snprintf(s, cap, "%s[%s%s%s]", g->kind, fault_class(g), path ? ":" : "",
 					       path ? base_name(path) : "");
 		} else {
-			len = (size_t)snprintf(s, cap, "%s", g->kind);
+			s = cli_strdup(g->kind);
+			len = strlen(s);
+			cap = len + 1;
 		}
 		sanitize(s);
 		/* Root first: the outermost frame leads. */

@@ -107,7 +107,10 @@ static bool add_dir(struct names *l, const char *dir)
 		found[n++] = path;
 	}
 	closedir(d);
-	qsort(found, n, sizeof(*found), by_name);
+	/* No entries leaves found NULL, which qsort must not be given (UBSan: nonnull-arg). */
+	if (n > 0) {
+		qsort(found, n, sizeof(*found), by_name);
+	}
 	for (size_t i = 0; i < n; i++) {
 		add_name(l, found[i]);
 		free(found[i]);
@@ -263,7 +266,7 @@ static bool take_site(struct reader *r, json_t *rec)
 	long long id = reportfile_get_int(rec, "id", -1);
 	const char *kind = reportfile_get_str(rec, "kind");
 	json_t *stack = json_object_get(rec, "stack");
-	if (id < 1 || kind == NULL || !json_is_array(stack)) {
+	if (id < 1 || kind == NULL || kind[0] == '\0' || !json_is_array(stack)) {
 		return bad(r, "a site record without an id, a kind or a stack");
 	}
 	if (site_by_id(r->p, (unsigned)id)) {
@@ -306,7 +309,7 @@ static bool take_summary(struct reader *r, json_t *rec)
 	{
 		long long id = reportfile_get_int(e, "id", -1);
 		const char *kind = reportfile_get_str(e, "kind");
-		if (id < 1 || kind == NULL) {
+		if (id < 1 || kind == NULL || kind[0] == '\0') {
 			return bad(r, "summary: site %zu has no id or kind", i);
 		}
 		struct rf_site *s = site_by_id(r->p, (unsigned)id);
@@ -493,9 +496,10 @@ struct member {
 /* A site's identity across processes: its kind and its code, module-relative (ASLR-proof). */
 static char *site_key(const struct rf_process *p, const struct rf_site *s)
 {
-	size_t cap = 64 + s->depth * 64, len = 0;
+	/* The kind is input of any length: room for it, then per frame as needed. */
+	size_t len = strlen(s->kind), cap = len + 1 + s->depth * 64;
 	char *k = cli_malloc(cap);
-	len += (size_t)snprintf(k, cap, "%s", s->kind);
+	memcpy(k, s->kind, len);
 	for (size_t i = 0; i < s->depth; i++) {
 		const struct rf_module *m = reportfile_module_of(p, s->stack[i]);
 		char frame[64];

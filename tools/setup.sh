@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # Build: toolchain, autotools, the libraries the shim and the command use.
 # Tests: strace, python3, binutils (addr2line).  Benchmarks: the peer allocators.
 # make check-real: the real programs (CPython's tests, redis, sqlite3).
+# Fuzzing: clang, libFuzzer (libclang-rt-dev), llvm-symbolizer (llvm).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev
 strace python3 binutils g++ file
+clang libclang-rt-dev llvm
 libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
 libpython3.11-testsuite redis-server redis-tools sqlite3"
 

@@ -6,11 +6,13 @@
 #include "symbolize.h"
 
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -83,6 +85,16 @@ static struct module_file *open_file(struct symbolizer *s, const char *path)
 	f->path = cli_strdup(path);
 	/* "linux-vdso.so.1" and the like are not files. */
 	if (path[0] != '/') {
+		return f;
+	}
+	/* A report is input: a module path naming a FIFO or a device must not hang or be read. */
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		cli_warn("%s: cannot read (%s): its frames are shown as module+offset", path, strerror(errno));
+		return f;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cli_warn("%s: cannot read (not a regular file): its frames are shown as module+offset", path);
 		return f;
 	}
 	Dwfl *dwfl = dwfl_begin(&callbacks);

@@ -3,7 +3,8 @@
 # The second command of the README, and what .ci/run calls: installs any
 # missing Debian package, builds, and runs the whole test suite (make check,
 # make check-real with real programs, then make distcheck so the tarball
-# builds and passes too).  As root the
+# builds and passes too, then the sanitizer builds and the fuzz targets:
+# docs/reliability.md).  As root the
 # huge-page tests reserve pages themselves (and give them back), so none is
 # skipped.  Exit status 0 only if everything passed.
 set -eu
@@ -28,4 +29,7 @@ if [ $status -ne 0 ]; then
 fi
 # One test at a time: the huge-page tests reserve pages others would take.
 make -j1 distcheck
+# The sanitizer builds, then every fuzz target for FUZZ_SECONDS (default 60).
+sh tools/sanitize.sh
+sh tools/fuzz.sh
 echo "test: all passed"

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Replays every fuzz target's seed corpus and every crashing input ever
+# found (tests/fuzz/regress/TARGET/) through the target's entry point, built
+# without libFuzzer (tests/fuzz/replay-TARGET): a crash, a sanitizer report
+# (in the sanitizer builds) or a broken property of the target fails.
+. "${srcdir:-$(dirname "$0")/..}/lib.sh"
+fuzzdir=$top_srcdir/tests/fuzz
+for f in "$fuzzdir"/fuzz_*.c; do
+	t=${f##*/fuzz_}
+	t=${t%.c}
+	replay=$top_builddir/tests/fuzz/replay-$t
+	[ -x "$replay" ] || hard "no $replay (build first)"
+	set -- "$fuzzdir/corpus/$t"
+	[ -d "$fuzzdir/regress/$t" ] && set -- "$@" "$fuzzdir/regress/$t"
+	# The targets' own error lines for bad input are expected: keep them out of the log.
+	st=0
+	"$replay" "$@" > "$TMPD/$t.out" 2> "$TMPD/$t.err" || st=$?
+	if [ $st -ne 0 ]; then
+		tail -n 20 "$TMPD/$t.err" >&2
+		fail "$t: an input crashed the target or broke a property (status $st)"
+	fi
+	note "$t: $(cat "$TMPD/$t.out")"
+done
+exit 0
