@@ -306,6 +306,15 @@ static int ret_int(long r)
 }
 
 /* A call made by the shim itself, jemalloc or libunwind: never guarded. */
+/* Strict mode's answer to a guarded call: recorded as blocked, EPERM. */
+static long refuse(struct event *ev)
+{
+	ev->result = -EPERM;
+	ev->blocked = true;
+	guard_record(ev);
+	return -EPERM;
+}
+
 static inline bool internal_call(void *ret) { return shim_busy || capture_is_internal((uintptr_t)ret); }
 
 /* Serves from the pool, growing it as guard allows; NULL if it cannot. */
@@ -399,10 +408,7 @@ static long overlay_served(void *addr, size_t len, int prot, int flags, int fd, 
 			   .bytes = len,
 			   .detail = "fixed-address mapping over a block served from the pool"};
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return -EPERM;
+		return refuse(&ev);
 	}
 	long r = sys_mmap(addr, len, prot, flags, fd, off);
 	if (r >= 0) {
@@ -456,10 +462,7 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 		    : (prot != (PROT_READ | PROT_WRITE)) ? "mapping not read-write"
 						: "anonymous mapping not served from the pool";
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return -EPERM;
+		return refuse(&ev);
 	}
 	long r = sys_mmap(addr, len, prot, flags, fd, off);
 	if (v == VERDICT_RECORD) {
@@ -513,10 +516,7 @@ EXPORT int munmap(void *addr, size_t len)
 			enum verdict v = guard_verdict(KIND_MUNMAP);
 			ev.detail = "unmapping a mapping laid over pool memory (pool pages are mapped back)";
 			if (v == VERDICT_BLOCK) {
-				ev.result = -EPERM;
-				ev.blocked = true;
-				guard_record(&ev);
-				return ret_int(-EPERM);
+				return ret_int(refuse(&ev));
 			}
 			pmap_unmap(addr, len);
 			if (v == VERDICT_RECORD) {
@@ -542,10 +542,7 @@ EXPORT int munmap(void *addr, size_t len)
 	enum verdict v = guard_verdict(KIND_MUNMAP);
 	struct event ev = {.kind = KIND_MUNMAP, .args = {(uintptr_t)addr, len}, .bytes = len};
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return ret_int(-EPERM);
+		return ret_int(refuse(&ev));
 	}
 	long r = sys_munmap(addr, len);
 	if (v == VERDICT_RECORD) {
@@ -562,10 +559,7 @@ static long guarded_protect(enum kind k, void *addr, size_t len, int prot, int p
 	enum verdict v = internal ? VERDICT_PASS : guard_verdict(k);
 	struct event ev = {.kind = k, .args = {(uintptr_t)addr, len, (uintptr_t)prot, (uintptr_t)pkey}, .bytes = len};
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return -EPERM;
+		return refuse(&ev);
 	}
 	bool served = st == SHIM_READY && pool_overlaps(addr, len) && pmap_owns(addr, len);
 	long r = k == KIND_PKEY_MPROTECT ? sys_raw(SYS_pkey_mprotect, (long)addr, (long)len, prot, pkey, 0, 0)
@@ -640,10 +634,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 			   .args = {(uintptr_t)old, old_len, new_len, (uintptr_t)flags, (uintptr_t)new_addr},
 			   .bytes = new_len > old_len ? new_len : old_len};
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return ret_map(-EPERM);
+		return ret_map(refuse(&ev));
 	}
 	long r = sys_mremap(old, old_len, new_len, flags, new_addr);
 	if (v == VERDICT_RECORD) {
@@ -680,10 +671,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 			   .bytes = len,
 			   .detail = guard_advice_name(advice)};
 	if (v == VERDICT_BLOCK) {
-		ev.result = -EPERM;
-		ev.blocked = true;
-		guard_record(&ev);
-		return ret_int(-EPERM);
+		return ret_int(refuse(&ev));
 	}
 	long r = sys_madvise(addr, len, advice);
 	if (v == VERDICT_RECORD) {

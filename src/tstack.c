@@ -34,14 +34,6 @@
 #include "shim.h"
 #include "sys.h"
 
-#ifndef PR_SET_VMA
-#define PR_SET_VMA 0x53564d41
-#define PR_SET_VMA_ANON_NAME 0
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 #define PAGE ((size_t)4096)
 #define MAX_CHUNKS 256
 /* How long discovery waits for the probe thread's exit (it takes microseconds). */
