@@ -4,6 +4,8 @@
 # option parsers (src/config.c) and the host checks (src/audit.c), so the
 # command and the library share one set of rules.
 bin_PROGRAMS += tools/ptfreeze
+# The report reader and its renderers: the command's, and the fuzz target's.
+REPORT_READER = tools/reportfile.c tools/render.c tools/render_smaps.c tools/suppressions.c tools/cli.c
 tools_ptfreeze_SOURCES = \
 	tools/ptfreeze.c \
 	tools/cli.c tools/cli.h \

@@ -13,8 +13,8 @@
 check_PROGRAMS += tests/fuzz/replay-config tests/fuzz/replay-report
 tests_fuzz_replay_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/replay.c
 tests_fuzz_replay_config_LDADD = src/libptfreeze_core.la $(JEMALLOC_LIBS) -ldl -lpthread
-tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay.c \
-	tools/reportfile.c tools/render.c tools/cli.c
+# What `ptfreeze report` reads and renders with (REPORT_READER, tools/local.mk).
+tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay.c $(REPORT_READER)
 tests_fuzz_replay_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tests_fuzz_replay_report_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 # As for the ptfreeze command: malloc is glibc's, jemalloc is dropped.
@@ -34,7 +34,7 @@ FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT
 	`for f in $^; do case $$f in *.c) echo $$f ;; esac; done`
 tests/fuzz/fuzz-config: tests/fuzz/fuzz_config.c $(FUZZ_CORE)
 	$(AM_V_CCLD)$(FUZZ_LINK) $(JEMALLOC_LIBS) -ldl -lpthread
-tests/fuzz/fuzz-report: tests/fuzz/fuzz_report.c tools/reportfile.c tools/render.c tools/cli.c $(FUZZ_CORE)
+tests/fuzz/fuzz-report: tests/fuzz/fuzz_report.c $(REPORT_READER) $(FUZZ_CORE)
 	$(AM_V_CCLD)$(FUZZ_LINK) $(JANSSON_LIBS) $(JEMALLOC_LIBS) -ldl -lpthread
 fuzz-build: tests/fuzz/fuzz-config tests/fuzz/fuzz-report tests/progs/vartable
 fuzz: fuzz-build
