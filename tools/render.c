@@ -494,6 +494,10 @@ static void text_process(FILE *out, const struct rf_process *p)
 		render_smaps_text(out, p->smaps_diff, 20);
 		text_sampling(out, p);
 		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
+		long long pf = reportfile_get_int(json_object_get(p->summary, "events_by_kind"), "page-fault", 0);
+		if (pf > 0) {
+			fprintf(out, " (%lld of them page faults, not violations)", pf);
+		}
 		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
 			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
 				reportfile_get_int(p->summary, "dropped_sites", 0));
