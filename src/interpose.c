@@ -305,7 +305,6 @@ static int ret_int(long r)
 	return (int)r;
 }
 
-/* A call made by the shim itself, jemalloc or libunwind: never guarded. */
 /* Strict mode's answer to a guarded call: recorded as blocked, EPERM. */
 static long refuse(struct event *ev)
 {
@@ -315,6 +314,7 @@ static long refuse(struct event *ev)
 	return -EPERM;
 }
 
+/* A call made by the shim itself, jemalloc or libunwind: never guarded. */
 static inline bool internal_call(void *ret) { return shim_busy || capture_is_internal((uintptr_t)ret); }
 
 /* Serves from the pool, growing it as guard allows; NULL if it cannot. */

@@ -11,13 +11,7 @@
 # Both with a private start-up mapping (served from the pool) and a shared
 # one (from the kernel).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-need_strace
-command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
-probe=$PROGS/probe
-lib=$PROGS/.libs/libdlopen_target.so
-[ -f "$lib" ] || hard "no $lib"
+need_probe
 check=$top_srcdir/tests/probe_check.py
 # The probe's thread must get glibc's stack (a page-table change): tests/threads.sh tests the cache.
 export PTFREEZE_ARM=signal:USR2 PTFREEZE_LOG=off PTFREEZE_THREAD_STACKS=0

@@ -34,6 +34,17 @@ pt_syscalls_between_markers() {
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root: $*"; }
 need_strace() { command -v strace >/dev/null 2>&1 || skip "strace is not installed"; }
 
+# The guard probe and what judging it needs: sets PY, probe and lib (the library it dlopens).
+need_probe() {
+	need_strace
+	command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+	probe=$PROGS/probe
+	lib=$PROGS/.libs/libdlopen_target.so
+	[ -f "$lib" ] || hard "no $lib"
+}
+
 # Reserves N 2M huge pages, restoring the old count on exit; skips if it cannot.
 reserve_hugepages() {
 	need_root "reserving huge pages"

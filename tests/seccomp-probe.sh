@@ -14,13 +14,7 @@
 #  - strict mode: the raw munmap is refused with EPERM and the page stays.
 # Both with a private start-up mapping (served from the pool) and a shared one.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-need_strace
-command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
-probe=$PROGS/probe
-lib=$PROGS/.libs/libdlopen_target.so
-[ -f "$lib" ] || hard "no $lib"
+need_probe
 has="$PY $top_srcdir/tests/stack_has.py"
 export PTFREEZE_ARM=signal:USR2 PTFREEZE_LOG=off
 
