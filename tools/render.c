@@ -156,6 +156,55 @@ static struct fault_row *fault_rows(const struct rf_set *set, size_t *n)
 }
 
 /* The sampling state: the summary's, else the arm record's; NULL for reports from before it existed. */
+/* Whether the process was armed at some point: its own arm record, or a summary saying so (a fork child's). */
+static bool was_armed(const struct rf_process *p)
+{
+	return p->arm != NULL ||
+	       (p->summary && (json_is_true(json_object_get(p->summary, "armed")) ||
+			       reportfile_get_int(p->summary, "armed_ns", 0) > 0));
+}
+
+/*
+ * The events line: what the sites shown hold, then what is not shown.
+ * Every figure is a sum over the same sites, so the line cannot contradict
+ * itself; events past PTFREEZE_MAX_SITES have no site and are added apart.
+ */
+static void text_events(FILE *out, const struct rf_process *p)
+{
+	unsigned long long all = 0, faults = 0, late = 0;
+	size_t fault_sites = 0, late_sites = 0;
+	for (size_t i = 0; i < p->nsites; i++) {
+		all += p->sites[i].count;
+		if (strcmp(p->sites[i].kind, "page-fault") == 0) {
+			faults += p->sites[i].count;
+			fault_sites++;
+		}
+		if (p->sites[i].after_summary) {
+			late += p->sites[i].count;
+			late_sites++;
+		}
+	}
+	fprintf(out, "  events      %llu at %zu site%s", all, p->nsites, p->nsites == 1 ? "" : "s");
+	if (fault_sites) {
+		fprintf(out, ": %llu call%s at %zu site%s, %llu page fault%s (not violations) at %zu site%s", all - faults,
+			all - faults == 1 ? "" : "s", p->nsites - fault_sites, p->nsites - fault_sites == 1 ? "" : "s", faults,
+			faults == 1 ? "" : "s", fault_sites, fault_sites == 1 ? "" : "s");
+	}
+	long long beyond = reportfile_get_int(p->summary, "dropped_sites", 0);
+	if (beyond > 0) {
+		fprintf(out, "; %lld more at new sites beyond PTFREEZE_MAX_SITES (no site, not shown)", beyond);
+	}
+	if (late_sites) {
+		fprintf(out, "; %zu site%s first seen after the exit summary (a destructor or atexit handler), counted once",
+			late_sites, late_sites == 1 ? "" : "s");
+	}
+	if (reportfile_get_int(p->summary, "dropped_records", 0) > 0) {
+		fprintf(out, "; %lld records the report file could not hold were dropped",
+			reportfile_get_int(p->summary, "dropped_records", 0));
+	}
+	fputc('\n', out);
+}
+
 static const json_t *sampling_of(const struct rf_process *p)
 {
 	json_t *pf = p->summary ? json_object_get(p->summary, "page_faults") : NULL;
@@ -188,6 +237,8 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 			fprintf(out, ", %lld with SIGTRAP blocked (not attributed)", reportfile_get_int(pf, "late", 0));
 		}
 		fputc('\n', out);
+	} else if (strcmp(st, "off") == 0 && !was_armed(p)) {
+		fputs("  sampling    page faults not sampled: the process was never armed\n", out);
 	} else if (strcmp(st, "off") == 0) {
 		fputs("  sampling    page faults not sampled (PTFREEZE_FAULTS=off or mode off): counts only\n", out);
 	} else {
@@ -456,9 +507,14 @@ static void text_process(FILE *out, const struct rf_process *p)
 					: "not");
 		}
 		fputc('\n', out);
-	} else if (p->fork_child) {
-		const char *how = p->summary ? reportfile_get_str(p->summary, "how") : NULL;
+	} else if (p->fork_child && was_armed(p)) {
+		const char *how = reportfile_get_str(p->summary, "how");
 		fprintf(out, "  armed       %s%sinherited from the parent at fork\n", how ? how : "", how ? ", " : "");
+	} else if (p->fork_child && p->summary) {
+		fputs("  armed       never: the parent was not armed when it forked, and this process did not arm\n", out);
+	} else if (p->fork_child) {
+		fputs("  armed       unknown (no summary, no arm record of its own): armed only if the parent was when it forked\n",
+		      out);
 	} else {
 		fputs("  armed       never: only start-up records (the guard records nothing before arming)\n", out);
 	}
@@ -493,19 +549,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 		}
 		render_smaps_text(out, p->smaps_diff, 20);
 		text_sampling(out, p);
-		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
-		long long pf = reportfile_get_int(json_object_get(p->summary, "events_by_kind"), "page-fault", 0);
-		if (pf > 0) {
-			fprintf(out, " (%lld of them page faults, not violations)", pf);
-		}
-		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
-			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
-				reportfile_get_int(p->summary, "dropped_sites", 0));
-		}
-		if (reportfile_get_int(p->summary, "dropped_records", 0) > 0) {
-			fprintf(out, "; %lld records the report file could not hold were dropped",
-				reportfile_get_int(p->summary, "dropped_records", 0));
-		}
+		text_events(out, p);
 		fputc('\n', out);
 		suppressions_text_process(out, p);
 	} else {
@@ -589,7 +633,7 @@ void render_text(FILE *out, const struct rf_set *set)
 {
 	uint64_t events = 0, blocked = 0, faults = 0;
 	size_t vsites = 0, fsites = 0;
-	bool estimated = false, would = false;
+	bool estimated = false, would = false, late = false;
 	for (size_t i = 0; i < set->ngroups; i++) {
 		if (is_fault(&set->groups[i])) {
 			faults += set->groups[i].count;
@@ -600,6 +644,7 @@ void render_text(FILE *out, const struct rf_set *set)
 		}
 		blocked += set->groups[i].blocked;
 		estimated |= set->groups[i].estimated;
+		late |= set->groups[i].after_summary;
 		would |= set->groups[i].would_block > 0;
 	}
 	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)",
@@ -629,7 +674,7 @@ void render_text(FILE *out, const struct rf_set *set)
 	for (size_t i = 0; i < set->ngroups; i++) {
 		const struct rf_group *g = &set->groups[i];
 		char cnt[32], blk[32], sz[32], f[32], l[32], proc[64], w[512];
-		snprintf(cnt, sizeof(cnt), "%" PRIu64 "%s", g->count, g->estimated ? "*" : "");
+		snprintf(cnt, sizeof(cnt), "%" PRIu64 "%s", g->count, g->estimated ? "*" : g->after_summary ? "+" : "");
 		if (g->blocked == 0 && g->would_block > 0) {
 			snprintf(blk, sizeof(blk), "(%" PRIu64 ")", g->would_block);
 		} else {
@@ -653,6 +698,10 @@ void render_text(FILE *out, const struct rf_set *set)
 	}
 	if (estimated) {
 		fputs("* no summary (process did not exit normally): counted once per site\n", out);
+	}
+	if (late) {
+		fputs("+ first seen after the exit summary (a destructor or atexit handler ran later): counted once per site\n",
+		      out);
 	}
 	if (would) {
 		fputs("(N) would-block mode: N calls went ahead that strict mode would have refused\n", out);
@@ -771,6 +820,7 @@ static json_t *json_site(size_t rank, const struct rf_group *g)
 	json_object_set_new(o, "first_ns", json_integer((json_int_t)g->first_ns));
 	json_object_set_new(o, "last_ns", json_integer((json_int_t)g->last_ns));
 	json_object_set_new(o, "estimated", json_boolean(g->estimated));
+	json_object_set_new(o, "after_summary", json_boolean(g->after_summary));
 	json_t *procs = json_array();
 	for (size_t i = 0; i < g->nprocs; i++) {
 		json_t *p = json_object();

@@ -285,7 +285,13 @@ static bool take_site(struct reader *r, json_t *rec)
 			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
 		}
 	}
-	/* Until a summary says otherwise: the one event this record describes. */
+	/*
+	 * Until a summary says otherwise: the one event this record describes.
+	 * A record after the summary (a destructor or atexit handler that ran
+	 * after the shim's exit handler) is a site the summary never saw: the
+	 * summary stays valid, and this site counts once.
+	 */
+	s->after_summary = r->p->summary != NULL;
 	const char *action = reportfile_get_str(rec, "action");
 	s->count = 1;
 	s->blocked = action && strcmp(action, "blocked") == 0;
@@ -662,7 +668,8 @@ void reportfile_merge(struct rf_set *set)
 			g->bytes += s->bytes;
 			g->first_ns = s->first_ns < g->first_ns ? s->first_ns : g->first_ns;
 			g->last_ns = s->last_ns > g->last_ns ? s->last_ns : g->last_ns;
-			g->estimated |= !s->counted;
+			g->estimated |= !s->counted && !s->after_summary;
+			g->after_summary |= s->after_summary;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
