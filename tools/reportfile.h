@@ -60,7 +60,8 @@ struct rf_frame {
 	uint64_t ip;
 	const struct rf_module *module; /* NULL: in no module the report lists */
 	uint64_t offset;                /* ip - module base (or ip when there is no module) */
-	const char *function;           /* NULL when unknown */
+	const char *function;           /* NULL when unknown; demangled (C++, Rust) and the inlined callee's */
+	const char *symbol;             /* the symbol table's name, as the shim matches it (mangled); NULL when unknown */
 	const char *file;               /* NULL when unknown */
 	int line;                       /* 0 when unknown */
 };

@@ -127,7 +127,9 @@ void suppressions_rule_for(const struct rf_group *g, char *buf, size_t cap)
 		}
 	}
 	char fun[512];
-	if (pick == NULL || (fun_glob(pick->function, fun, sizeof(fun)), !safe_word(fun))) {
+	/* The shim matches the symbol table's (mangled) name: the rule carries that one. */
+	const char *name = pick && pick->symbol ? pick->symbol : pick ? pick->function : NULL;
+	if (pick == NULL || (fun_glob(name, fun, sizeof(fun)), !safe_word(fun))) {
 		buf[0] = '\0';
 		return;
 	}
