@@ -57,6 +57,7 @@ CLI_TESTS = \
 	tests/cli/check.sh \
 	tests/cli/check-pid.sh \
 	tests/cli/truth.sh \
-	tests/cli/demangle.sh
+	tests/cli/demangle.sh \
+	tests/cli/scale.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

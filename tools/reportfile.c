@@ -312,6 +312,8 @@ static bool take_site(struct reader *r, json_t *rec)
 			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
 		}
 	}
+	/* Parsed into s->stack: the strings would be most of the memory of a 100k-site report. */
+	json_object_del(rec, "stack");
 	/*
 	 * Until a summary says otherwise: the one event this record describes.
 	 * A record after the summary (a destructor or atexit handler that ran
@@ -361,6 +363,8 @@ static bool take_summary(struct reader *r, json_t *rec)
 		s->last_ns = (uint64_t)reportfile_get_int(e, "last_ns", 0);
 		s->counted = true;
 	}
+	/* Taken into the sites (a summary-only site keeps its own entry): no second copy in memory. */
+	json_object_del(rec, "sites");
 	return true;
 }
 
@@ -544,6 +548,7 @@ const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_
 /* ---- merging ---- */
 
 struct member {
+	uint64_t hash; /* of key: the sort compares it first, strings only on a tie */
 	char *key;
 	struct rf_site *site;
 	struct rf_process *process;
@@ -592,9 +597,22 @@ static char *site_key(const struct rf_process *p, const struct rf_site *s)
 	return k;
 }
 
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	}
+	return h;
+}
+
 static int by_key(const void *a, const void *b)
 {
-	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+	const struct member *x = a, *y = b;
+	if (x->hash != y->hash) {
+		return x->hash < y->hash ? -1 : 1;
+	}
+	return strcmp(x->key, y->key);
 }
 
 static int by_importance(const void *a, const void *b)
@@ -690,6 +708,7 @@ void reportfile_merge(struct rf_set *set)
 			m[k].site = &p->sites[j];
 			m[k].process = p;
 			m[k].key = site_key(p, &p->sites[j]);
+			m[k].hash = key_hash(m[k].key);
 			k++;
 		}
 	}
@@ -697,7 +716,7 @@ void reportfile_merge(struct rf_set *set)
 	set->groups = cli_calloc(n, sizeof(*set->groups));
 	set->ngroups = 0;
 	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && strcmp(m[b].key, m[a].key) == 0; b++) {
+		for (b = a + 1; b < n && m[b].hash == m[a].hash && strcmp(m[b].key, m[a].key) == 0; b++) {
 		}
 		struct rf_group *g = &set->groups[set->ngroups++];
 		start_group(g, m[a].site, m[a].process);
