@@ -763,6 +763,34 @@ static void text_site_row(FILE *out, size_t rank, const struct rf_group *g)
 
 void render_text(FILE *out, const struct rf_set *set) { render_text_all(out, set, false); }
 
+void render_brief(FILE *out, const struct rf_set *set, size_t top)
+{
+	uint64_t calls = 0, blocked = 0, faults = 0;
+	size_t vsites = 0, fsites = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		if (is_fault(g)) {
+			faults += g->count;
+			fsites++;
+		} else {
+			calls += g->count;
+			blocked += g->blocked;
+			vsites++;
+		}
+	}
+	fprintf(out, "ptfreeze: %zu process%s: %zu violation site%s (%" PRIu64 " call%s, %" PRIu64 " blocked), %" PRIu64
+		     " page fault%s after arming at %zu site%s\n",
+		set->nprocs, set->nprocs == 1 ? "" : "es", vsites, vsites == 1 ? "" : "s", calls, calls == 1 ? "" : "s",
+		blocked, faults, faults == 1 ? "" : "s", fsites, fsites == 1 ? "" : "s");
+	/* Groups are sorted violations first: the top ones are the first groups. */
+	for (size_t i = 0; i < set->ngroups && i < top && !is_fault(&set->groups[i]); i++) {
+		char w[512];
+		where(&set->groups[i], w, sizeof(w));
+		fprintf(out, "ptfreeze:   %s x%" PRIu64 "%s at %s\n", set->groups[i].kind, set->groups[i].count,
+			set->groups[i].blocked ? " (blocked)" : "", w);
+	}
+}
+
 size_t render_text_shown(const struct rf_set *set, bool all, bool *shown)
 {
 	size_t nkinds, nshown = 0;
