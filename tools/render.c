@@ -551,7 +551,6 @@ static void text_process(FILE *out, const struct rf_process *p)
 		render_smaps_text(out, p->smaps_diff, 20);
 		text_sampling(out, p);
 		text_events(out, p);
-		fputc('\n', out);
 		suppressions_text_process(out, p);
 	} else {
 		fprintf(out, "  summary     no summary (process did not exit normally): each of its %zu site%s counts once\n",
