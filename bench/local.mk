@@ -26,6 +26,8 @@ bench_guardcost_LDADD = -ldl
 
 TESTS += bench/smoke.sh
 EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh docs/performance.md
+# The report reader at scale (issue 13): bench/report-scale.sh, with its generator.
+EXTRA_DIST += bench/report-scale.sh bench/gen-report.py
 
 bench: $(BENCH_BINS) libptfreeze.la
 	@test -n "$(PYTHON3)" || { echo "bench: error: python3 is needed to run bench/run (apt-get install python3)" >&2; exit 1; }

@@ -91,6 +91,7 @@ int phase_arm(const char *how)
 	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
 		return -EALREADY;
 	}
+	log_applying(true); /* what cannot be honoured at arming is said on stderr */
 	/* Before the fault baseline: its own mapping snapshot is start-up work. */
 	faults_start();
 	struct rusage ru;
@@ -124,6 +125,7 @@ int phase_arm(const char *how)
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	faults_enable();
+	log_applying(false);
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
 }

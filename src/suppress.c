@@ -15,6 +15,7 @@
 #include <link.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "guard.h"
@@ -25,10 +26,17 @@
 #define MODULE_PATH_MAX 256
 #define FUN_NAME_MAX 160
 
-static struct suppress_rule rules[SUPPRESS_MAX_RULES];
+/*
+ * The rules and their counters: static room for the usual file, and for a
+ * bigger one a private mapping made at load time (start-up, before arming),
+ * sized to the file's rules and touched whole so using it never faults.
+ */
+static struct suppress_rule static_rules[SUPPRESS_STATIC_RULES];
+static _Atomic uint64_t static_hits[SUPPRESS_STATIC_RULES], static_nsites[SUPPRESS_STATIC_RULES];
+static struct suppress_rule *rules = static_rules;
+static _Atomic uint64_t *hits = static_hits, *nsites = static_nsites;
+static int capacity = SUPPRESS_STATIC_RULES;
 static _Atomic int nrules;
-static _Atomic uint64_t hits[SUPPRESS_MAX_RULES];
-static _Atomic uint64_t nsites[SUPPRESS_MAX_RULES];
 static char file[CONFIG_PATH_MAX];
 
 /* The loaded modules: append-only, so a reader never sees an entry change. */
@@ -318,14 +326,18 @@ static const char *base_of(const char *path)
 	return b ? b + 1 : path;
 }
 
-unsigned suppress_match(int kind, const uintptr_t *ips, int n)
+/*
+ * Matches rules [from, to) (at most MATCH_CHUNK of them: their progress
+ * bits live on the stack).  Returns the 1-based rule, or 0.
+ */
+#define MATCH_CHUNK 256
+static unsigned match_chunk(int kind, const uintptr_t *ips, int n, int from, int to)
 {
-	int nr = atomic_load(&nrules);
-	uint8_t want[SUPPRESS_MAX_RULES], got[SUPPRESS_MAX_RULES];
+	uint8_t want[MATCH_CHUNK], got[MATCH_CHUNK];
 	bool need_fun = false, any = false;
-	for (int r = 0; r < nr; r++) {
-		got[r] = 0;
-		want[r] = 0;
+	for (int r = from; r < to; r++) {
+		got[r - from] = 0;
+		want[r - from] = 0;
 		if (rules[r].kind != -1 && rules[r].kind != kind) {
 			continue;
 		}
@@ -334,7 +346,7 @@ unsigned suppress_match(int kind, const uintptr_t *ips, int n)
 		}
 		any = true;
 		for (int p = 0; p < rules[r].npatterns; p++) {
-			want[r] |= (uint8_t)(1u << p);
+			want[r - from] |= (uint8_t)(1u << p);
 			need_fun |= rules[r].patterns[p].type == SUPPRESS_FUN;
 		}
 	}
@@ -353,14 +365,14 @@ unsigned suppress_match(int kind, const uintptr_t *ips, int n)
 			const char *dot = strchr(fun, '.');
 			base_len = dot && dot > fun ? (size_t)(dot - fun) : 0;
 		}
-		for (int r = 0; r < nr; r++) {
-			if (want[r] == 0) {
+		for (int r = from; r < to; r++) {
+			if (want[r - from] == 0) {
 				continue;
 			}
 			for (int p = 0; p < rules[r].npatterns; p++) {
 				const char *g = rules[r].globs + rules[r].patterns[p].off;
 				bool hit;
-				if (got[r] & (1u << p)) {
+				if (got[r - from] & (1u << p)) {
 					continue;
 				}
 				if (rules[r].patterns[p].type == SUPPRESS_FUN) {
@@ -369,10 +381,10 @@ unsigned suppress_match(int kind, const uintptr_t *ips, int n)
 					hit = m && suppress_glob(g, rules[r].patterns[p].path ? m->path : base_of(m->path));
 				}
 				if (hit) {
-					got[r] |= (uint8_t)(1u << p);
+					got[r - from] |= (uint8_t)(1u << p);
 				}
 			}
-			if (got[r] == want[r]) {
+			if (got[r - from] == want[r - from]) {
 				return (unsigned)r + 1;
 			}
 		}
@@ -380,9 +392,22 @@ unsigned suppress_match(int kind, const uintptr_t *ips, int n)
 	return 0;
 }
 
+unsigned suppress_match(int kind, const uintptr_t *ips, int n)
+{
+	int nr = atomic_load(&nrules);
+	/* In file order, a chunk at a time: the first rule that takes the site wins, as in one pass. */
+	for (int from = 0; from < nr; from += MATCH_CHUNK) {
+		unsigned r = match_chunk(kind, ips, n, from, from + MATCH_CHUNK < nr ? from + MATCH_CHUNK : nr);
+		if (r) {
+			return r;
+		}
+	}
+	return 0;
+}
+
 void suppress_count(unsigned rule, bool new_site)
 {
-	if (rule == 0 || rule > SUPPRESS_MAX_RULES) {
+	if (rule == 0 || rule > (unsigned)atomic_load(&nrules)) {
 		return;
 	}
 	atomic_fetch_add_explicit(&hits[rule - 1], 1, memory_order_relaxed);
@@ -395,13 +420,21 @@ void suppress_reset(void)
 {
 	/* A fork child may have been born while another thread refreshed. */
 	atomic_flag_clear(&refreshing);
-	for (int r = 0; r < SUPPRESS_MAX_RULES; r++) {
+	for (int r = 0; r < capacity; r++) {
 		atomic_store(&hits[r], 0);
 		atomic_store(&nsites[r], 0);
 	}
 }
 
-size_t suppress_json_size(void) { return 64 + (size_t)atomic_load(&nrules) * (6 * SUPPRESS_TEXT_MAX + 96); }
+size_t suppress_json_size(void)
+{
+	/* Each rule's own text, escaped at worst 6 bytes a byte: thousands of rules need not cost 1.6K each. */
+	size_t n = 64;
+	for (int r = 0; r < atomic_load(&nrules); r++) {
+		n += 6 * strlen(rules[r].text) + 96;
+	}
+	return n;
+}
 
 void suppress_json(struct sb *sb)
 {
@@ -424,17 +457,23 @@ const struct suppress_rule *suppress_rule_at(int i) { return i >= 0 && i < nrule
 
 struct load_state {
 	unsigned line;
-	int loaded;
-	bool full_warned;
+	int loaded, dropped;
+	bool counting; /* the first pass: only count the rules, say nothing */
 };
 
 static int load_line(char *line, void *arg)
 {
 	struct load_state *st = arg;
 	char err[160];
+	struct suppress_rule scratch;
 	st->line++;
 	int n = atomic_load(&nrules);
-	int r = suppress_parse_line(line, &rules[n < SUPPRESS_MAX_RULES ? n : SUPPRESS_MAX_RULES - 1], err, sizeof(err));
+	struct suppress_rule *into = !st->counting && n < capacity ? &rules[n] : &scratch;
+	int r = suppress_parse_line(line, into, err, sizeof(err));
+	if (st->counting) {
+		st->loaded += r > 0;
+		return 1;
+	}
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_SUPPRESS: %s:%u: %s; line ignored", file, st->line, err);
 		return 1;
@@ -442,12 +481,8 @@ static int load_line(char *line, void *arg)
 	if (r == 0) {
 		return 1;
 	}
-	if (n >= SUPPRESS_MAX_RULES) {
-		if (!st->full_warned) {
-			log_msg(LOG_ERROR, "PTFREEZE_SUPPRESS: %s:%u: more than %d rules; the rest are ignored", file,
-				st->line, SUPPRESS_MAX_RULES);
-			st->full_warned = true;
-		}
+	if (n >= capacity) {
+		st->dropped++;
 		return 1;
 	}
 	rules[n].line = st->line;
@@ -456,9 +491,38 @@ static int load_line(char *line, void *arg)
 	return 1;
 }
 
+/*
+ * Room for want rules: the static arrays, or one private mapping made now
+ * (start-up) and touched whole.  Returns the capacity got.
+ */
+static int make_room(int want)
+{
+	if (rules != static_rules) {
+		sys_munmap(rules, (size_t)capacity * (sizeof(*rules) + 2 * sizeof(*hits)));
+		rules = static_rules;
+		hits = static_hits;
+		nsites = static_nsites;
+		capacity = SUPPRESS_STATIC_RULES;
+	}
+	if (want <= SUPPRESS_STATIC_RULES) {
+		return capacity;
+	}
+	size_t len = (size_t)want * (sizeof(*rules) + 2 * sizeof(*hits));
+	long p = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p < 0 && p > -4096) {
+		return capacity;
+	}
+	memset((void *)p, 0, len);
+	/* Counters first: 8-byte aligned at the start of the page-aligned mapping. */
+	hits = (_Atomic uint64_t *)p;
+	nsites = hits + want;
+	rules = (struct suppress_rule *)(nsites + want);
+	capacity = want;
+	return capacity;
+}
+
 int suppress_load_file(const char *path)
 {
-	struct load_state st = {0};
 	size_t l = strlen(path);
 	if (l >= sizeof(file)) {
 		l = sizeof(file) - 1;
@@ -466,12 +530,26 @@ int suppress_load_file(const char *path)
 	memcpy(file, path, l);
 	file[l] = '\0';
 	atomic_store(&nrules, 0);
+	/* Two passes: count the rules, make room for all of them, then load. */
+	struct load_state count = {.counting = true};
+	int r = sys_for_each_line(path, load_line, &count);
+	if (r < 0) {
+		log_msg(LOG_ERROR, "PTFREEZE_SUPPRESS: cannot read '%s' (%s); nothing is suppressed", path, strerror(-r));
+		return 0;
+	}
+	make_room(count.loaded);
 	suppress_reset();
-	int r = sys_for_each_line(path, load_line, &st);
+	struct load_state st = {0};
+	r = sys_for_each_line(path, load_line, &st);
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_SUPPRESS: cannot read '%s' (%s); nothing is suppressed", path, strerror(-r));
 		atomic_store(&nrules, 0);
 		return 0;
+	}
+	if (st.dropped) {
+		/* The file grew between the passes, or no memory for the room: say what was left out. */
+		log_msg(LOG_ERROR, "PTFREEZE_SUPPRESS: %s: %d rule%s past the first %d not loaded (no room); they suppress nothing",
+			file, st.dropped, st.dropped == 1 ? "" : "s", capacity);
 	}
 	/* Touch the whole module table now: appending after arming must not fault. */
 	memset(modules, 0, sizeof(modules));

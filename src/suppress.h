@@ -13,9 +13,12 @@
  * name.  Globs know `*` and `?`.  A rule with no pattern takes every site
  * of its kind.
  *
- * The file is read once at start-up with raw syscalls into static storage
- * (suppress_load); a malformed line prints one line with FILE:LINE and is
- * ignored.  Matching (suppress_match) runs once per new site, on first
+ * The file is read once at start-up with raw syscalls (suppress_load),
+ * twice: once to count its rules, then into storage of that size (static
+ * for up to SUPPRESS_STATIC_RULES, else a private mapping made and touched
+ * then, before arming), so any number of rules is loaded; if that room
+ * cannot be had, one line says how many rules were left out.  A malformed
+ * line prints one line with FILE:LINE and is ignored.  Matching (suppress_match) runs once per new site, on first
  * sight, which is not the fast path: it may read symbol tables from the
  * modules' files with open/pread/close into stack buffers.  It never
  * allocates, maps memory, takes a lock or uses stdio, so it is safe in any
@@ -30,7 +33,8 @@
 
 #include "fmt.h"
 
-#define SUPPRESS_MAX_RULES 256
+/* Rules kept in static storage; a file with more gets a mapping sized to it at load time. */
+#define SUPPRESS_STATIC_RULES 256
 #define SUPPRESS_MAX_PATTERNS 8
 #define SUPPRESS_TEXT_MAX 256
 

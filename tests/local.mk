@@ -80,6 +80,9 @@ TESTS += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 EXTRA_DIST += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 # Suppressions and the NUMA policy of the pool (issue 8, items 3 and 4).
 TESTS += tests/suppress.sh tests/numa.sh
+# Issue 13: the program's stderr is the program's.
+TESTS += tests/quiet.sh
+EXTRA_DIST += tests/quiet.sh
 EXTRA_DIST += tests/suppress.sh tests/numa.sh
 # Thread stacks from the cache (issue 8, item 1).
 check_PROGRAMS += tests/progs/threadchurn

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cmd_report: `ptfreeze report [--json|--folded] [FILE|DIR]...`.  Reads
+ * cmd_report: `ptfreeze report [--all] [--json|--folded] [FILE|DIR]...`.  Reads
  * every report (reportfile.c), merges the sites of all processes,
  * symbolises their stacks offline (symbolize.c) and prints them
  * (render.c).  Decides the exit status: 2 if any input was unreadable or
@@ -8,7 +8,9 @@
  * violation, else 0.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "render.h"
@@ -20,14 +22,17 @@ enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
 
 void cmd_report_usage(FILE *out)
 {
-	fputs("usage: ptfreeze report [--json | --folded] [--suppressions-out FILE] [FILE | DIR]...\n"
+	fputs("usage: ptfreeze report [--all] [--json | --folded] [--suppressions-out FILE] [FILE | DIR]...\n"
 	      "\n"
 	      "Reads report files written by libptfreeze.so (one per process; a DIR\n"
 	      "means every *.jsonl in it, no argument means ptfreeze-*.jsonl here),\n"
-	      "merges them and prints each violation site, most important first\n"
-	      "(blocked, then count, then bytes), with its stack symbolised offline.\n"
+	      "merges them and prints the totals, a line per kind and the top sites of\n"
+	      "each kind, most important first (blocked, then count, then bytes), with\n"
+	      "their stacks symbolised offline and C++ names demangled.\n"
 	      "\n"
 	      "options:\n"
+	      "  -a, --all       every site and every process's facts, not only the top\n"
+	      "                  sites of each kind and a table of alike processes\n"
 	      "  -j, --json      one JSON document: processes and sites with frames\n"
 	      "  -f, --folded    collapsed stacks for flamegraph.pl or speedscope:\n"
 	      "                  KIND;OUTERMOST;...;INNERMOST COUNT\n"
@@ -48,6 +53,7 @@ void cmd_report_usage(FILE *out)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{"all", no_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
 		{"folded", no_argument, NULL, 'f'},
 		{"suppressions-out", required_argument, NULL, 'S'},
@@ -57,11 +63,14 @@ int cmd_report(int argc, char **argv)
 	};
 	enum format format = FORMAT_TEXT;
 	const char *supp_out = NULL;
-	bool fail_on_faults = false;
+	bool fail_on_faults = false, all = false;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jfS:Fh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ajfS:Fh", options, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			all = true;
+			break;
 		case 'j':
 			format = FORMAT_JSON;
 			break;
@@ -82,6 +91,11 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * A report of 100k sites is a million small allocations (jansson): no
+	 * fastbins, so freeing them never makes malloc consolidate them again.
+	 */
+	mallopt(M_MXFAST, 0);
 	char **files;
 	size_t nfiles;
 	int status = reportfile_collect(argv + optind, argc - optind, &files, &nfiles);
@@ -104,12 +118,22 @@ int cmd_report(int argc, char **argv)
 
 	reportfile_merge(&set);
 	struct symbolizer *sym = symbolize_new();
-	for (size_t i = 0; i < set.ngroups; i++) {
-		symbolize_frames(sym, set.groups[i].frames, set.groups[i].depth);
+	/* The text's first screen names only its top sites: symbolising the rest would be most of the time. */
+	bool *need = cli_calloc(set.ngroups ? set.ngroups : 1, sizeof(*need));
+	if (format == FORMAT_TEXT && !all && supp_out == NULL) {
+		render_text_shown(&set, false, need);
+	} else {
+		memset(need, 1, set.ngroups * sizeof(*need));
 	}
+	for (size_t i = 0; i < set.ngroups; i++) {
+		if (need[i]) {
+			symbolize_frames(sym, set.groups[i].frames, set.groups[i].depth);
+		}
+	}
+	free(need);
 	switch (format) {
 	case FORMAT_TEXT:
-		render_text(stdout, &set);
+		render_text_all(stdout, &set, all);
 		break;
 	case FORMAT_JSON:
 		if (render_json(stdout, &set) != 0) {

@@ -21,7 +21,7 @@ tools_ptfreeze_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS)
 # define the command's malloc: -lc first binds malloc to glibc, and
 # --as-needed then drops the unused jemalloc.
 tools_ptfreeze_LDFLAGS = -Wl,--as-needed
-tools_ptfreeze_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS) $(LIBDW_LIBS)
+tools_ptfreeze_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 
 dist_man_MANS += docs/ptfreeze.1
 
@@ -32,6 +32,20 @@ tests_cli_probe_CFLAGS = $(AM_CFLAGS) -g -O0 -fno-omit-frame-pointer -Wno-missin
 tests_cli_static_SOURCES = tests/cli/static.c
 tests_cli_static_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 tests_cli_static_LDFLAGS = -all-static
+# A program whose library makes calls after the exit summary (tests/cli/truth.sh).
+check_PROGRAMS += tests/cli/latedtor
+check_LTLIBRARIES += tests/cli/liblatedtor.la
+tests_cli_liblatedtor_la_SOURCES = tests/cli/latedtor_lib.c
+tests_cli_liblatedtor_la_CFLAGS = $(AM_CFLAGS) -g -O0 -Wno-missing-prototypes
+tests_cli_liblatedtor_la_LDFLAGS = -rpath /nowhere -avoid-version -shared
+tests_cli_latedtor_SOURCES = tests/cli/latedtor.c
+tests_cli_latedtor_CFLAGS = $(AM_CFLAGS) -g -O0 -Wno-missing-prototypes
+tests_cli_latedtor_LDADD = tests/cli/liblatedtor.la
+tests_cli_latedtor_LDFLAGS = -no-install
+# C++ names demangled, suppression rules mangled (tests/cli/demangle.sh).
+check_PROGRAMS += tests/cli/cxxsite
+tests_cli_cxxsite_SOURCES = tests/cli/cxxsite.cc
+tests_cli_cxxsite_CXXFLAGS = -g -O0 -fno-omit-frame-pointer
 
 CLI_TESTS = \
 	tests/cli/help.sh \
@@ -41,6 +55,9 @@ CLI_TESTS = \
 	tests/cli/killed.sh \
 	tests/cli/invalid.sh \
 	tests/cli/check.sh \
-	tests/cli/check-pid.sh
+	tests/cli/check-pid.sh \
+	tests/cli/truth.sh \
+	tests/cli/demangle.sh \
+	tests/cli/scale.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

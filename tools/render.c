@@ -9,6 +9,7 @@
 #include "render_smaps.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -156,6 +157,55 @@ static struct fault_row *fault_rows(const struct rf_set *set, size_t *n)
 }
 
 /* The sampling state: the summary's, else the arm record's; NULL for reports from before it existed. */
+/* Whether the process was armed at some point: its own arm record, or a summary saying so (a fork child's). */
+static bool was_armed(const struct rf_process *p)
+{
+	return p->arm != NULL ||
+	       (p->summary && (json_is_true(json_object_get(p->summary, "armed")) ||
+			       reportfile_get_int(p->summary, "armed_ns", 0) > 0));
+}
+
+/*
+ * The events line: what the sites shown hold, then what is not shown.
+ * Every figure is a sum over the same sites, so the line cannot contradict
+ * itself; events past PTFREEZE_MAX_SITES have no site and are added apart.
+ */
+static void text_events(FILE *out, const struct rf_process *p)
+{
+	unsigned long long all = 0, faults = 0, late = 0;
+	size_t fault_sites = 0, late_sites = 0;
+	for (size_t i = 0; i < p->nsites; i++) {
+		all += p->sites[i].count;
+		if (strcmp(p->sites[i].kind, "page-fault") == 0) {
+			faults += p->sites[i].count;
+			fault_sites++;
+		}
+		if (p->sites[i].after_summary) {
+			late += p->sites[i].count;
+			late_sites++;
+		}
+	}
+	fprintf(out, "  events      %llu at %zu site%s", all, p->nsites, p->nsites == 1 ? "" : "s");
+	if (fault_sites) {
+		fprintf(out, ": %llu call%s at %zu site%s, %llu page fault%s (not violations) at %zu site%s", all - faults,
+			all - faults == 1 ? "" : "s", p->nsites - fault_sites, p->nsites - fault_sites == 1 ? "" : "s", faults,
+			faults == 1 ? "" : "s", fault_sites, fault_sites == 1 ? "" : "s");
+	}
+	long long beyond = reportfile_get_int(p->summary, "dropped_sites", 0);
+	if (beyond > 0) {
+		fprintf(out, "; %lld more at new sites beyond PTFREEZE_MAX_SITES (no site, not shown)", beyond);
+	}
+	if (late_sites) {
+		fprintf(out, "; %zu site%s first seen after the exit summary (a destructor or atexit handler), counted once",
+			late_sites, late_sites == 1 ? "" : "s");
+	}
+	if (reportfile_get_int(p->summary, "dropped_records", 0) > 0) {
+		fprintf(out, "; %lld records the report file could not hold were dropped",
+			reportfile_get_int(p->summary, "dropped_records", 0));
+	}
+	fputc('\n', out);
+}
+
 static const json_t *sampling_of(const struct rf_process *p)
 {
 	json_t *pf = p->summary ? json_object_get(p->summary, "page_faults") : NULL;
@@ -188,6 +238,8 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 			fprintf(out, ", %lld with SIGTRAP blocked (not attributed)", reportfile_get_int(pf, "late", 0));
 		}
 		fputc('\n', out);
+	} else if (strcmp(st, "off") == 0 && !was_armed(p)) {
+		fputs("  sampling    page faults not sampled: the process was never armed\n", out);
 	} else if (strcmp(st, "off") == 0) {
 		fputs("  sampling    page faults not sampled (PTFREEZE_FAULTS=off or mode off): counts only\n", out);
 	} else {
@@ -456,9 +508,14 @@ static void text_process(FILE *out, const struct rf_process *p)
 					: "not");
 		}
 		fputc('\n', out);
-	} else if (p->fork_child) {
-		const char *how = p->summary ? reportfile_get_str(p->summary, "how") : NULL;
+	} else if (p->fork_child && was_armed(p)) {
+		const char *how = reportfile_get_str(p->summary, "how");
 		fprintf(out, "  armed       %s%sinherited from the parent at fork\n", how ? how : "", how ? ", " : "");
+	} else if (p->fork_child && p->summary) {
+		fputs("  armed       never: the parent was not armed when it forked, and this process did not arm\n", out);
+	} else if (p->fork_child) {
+		fputs("  armed       unknown (no summary, no arm record of its own): armed only if the parent was when it forked\n",
+		      out);
 	} else {
 		fputs("  armed       never: only start-up records (the guard records nothing before arming)\n", out);
 	}
@@ -493,20 +550,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 		}
 		render_smaps_text(out, p->smaps_diff, 20);
 		text_sampling(out, p);
-		fprintf(out, "  events      %llu at %zu site%s", process_events(p), p->nsites, p->nsites == 1 ? "" : "s");
-		long long pf = reportfile_get_int(json_object_get(p->summary, "events_by_kind"), "page-fault", 0);
-		if (pf > 0) {
-			fprintf(out, " (%lld of them page faults, not violations)", pf);
-		}
-		if (reportfile_get_int(p->summary, "dropped_sites", 0) > 0) {
-			fprintf(out, ", %lld events at sites beyond PTFREEZE_MAX_SITES not shown",
-				reportfile_get_int(p->summary, "dropped_sites", 0));
-		}
-		if (reportfile_get_int(p->summary, "dropped_records", 0) > 0) {
-			fprintf(out, "; %lld records the report file could not hold were dropped",
-				reportfile_get_int(p->summary, "dropped_records", 0));
-		}
-		fputc('\n', out);
+		text_events(out, p);
 		suppressions_text_process(out, p);
 	} else {
 		fprintf(out, "  summary     no summary (process did not exit normally): each of its %zu site%s counts once\n",
@@ -585,11 +629,195 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 	fputc('\n', out);
 }
 
-void render_text(FILE *out, const struct rf_set *set)
+/* Sites of each kind shown on the first screen (the rest: --all). */
+#define TOP_PER_KIND 5
+/* Up to this many processes, each gets its full facts; more are one line per like group. */
+#define FULL_PROCESSES 4
+
+/* Per kind: sites, events, blocked; in order of first appearance in the (sorted) groups. */
+struct kind_row {
+	const char *kind;
+	size_t sites, shown;
+	uint64_t count, blocked;
+};
+
+static struct kind_row *kind_rows(const struct rf_set *set, size_t *n)
+{
+	struct kind_row *rows = NULL;
+	size_t nr = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		size_t k = 0;
+		while (k < nr && strcmp(rows[k].kind, g->kind) != 0) {
+			k++;
+		}
+		if (k == nr) {
+			rows = cli_realloc(rows, (nr + 1) * sizeof(*rows));
+			rows[nr++] = (struct kind_row){.kind = g->kind};
+		}
+		rows[k].sites++;
+		rows[k].count += g->count;
+		rows[k].blocked += g->blocked;
+	}
+	*n = nr;
+	return rows;
+}
+
+/*
+ * Processes alike for a reader: same program, both fork children or not,
+ * both armed or not, both with a summary or not.  A server's 119 forked
+ * workers are one line.
+ */
+struct proc_row {
+	const struct rf_process *first;
+	size_t n, nosummary;
+	long pid_min, pid_max;
+	unsigned long long events, ev_min, ev_max;
+	size_t sites_min, sites_max;
+};
+
+static bool alike(const struct rf_process *a, const struct rf_process *b)
+{
+	return strcmp(base_name(a->exe), base_name(b->exe)) == 0 && a->fork_child == b->fork_child &&
+	       was_armed(a) == was_armed(b) && (a->summary == NULL) == (b->summary == NULL);
+}
+
+static void text_process_table(FILE *out, const struct rf_set *set)
+{
+	struct proc_row *rows = NULL;
+	size_t nr = 0;
+	for (size_t i = 0; i < set->nprocs; i++) {
+		const struct rf_process *p = set->procs[i];
+		size_t k = 0;
+		while (k < nr && !alike(rows[k].first, p)) {
+			k++;
+		}
+		if (k == nr) {
+			rows = cli_realloc(rows, (nr + 1) * sizeof(*rows));
+			rows[nr++] = (struct proc_row){.first = p, .pid_min = p->pid, .pid_max = p->pid, .ev_min = ULLONG_MAX,
+						       .sites_min = SIZE_MAX};
+		}
+		struct proc_row *r = &rows[k];
+		unsigned long long ev = process_events(p);
+		r->n++;
+		r->nosummary += p->summary == NULL;
+		r->pid_min = p->pid < r->pid_min ? p->pid : r->pid_min;
+		r->pid_max = p->pid > r->pid_max ? p->pid : r->pid_max;
+		r->events += ev;
+		r->ev_min = ev < r->ev_min ? ev : r->ev_min;
+		r->ev_max = ev > r->ev_max ? ev : r->ev_max;
+		r->sites_min = p->nsites < r->sites_min ? p->nsites : r->sites_min;
+		r->sites_max = p->nsites > r->sites_max ? p->nsites : r->sites_max;
+	}
+	fprintf(out, "%zu processes, alike ones on one line (ptfreeze report --all for each one's facts):\n", set->nprocs);
+	fprintf(out, "  %5s  %-16s %-13s %-9s %-15s %9s  %-13s %s\n", "N", "PROGRAM", "PIDS", "ARMED", "ROLE", "EVENTS",
+		"PER PROCESS", "SITES");
+	for (size_t k = 0; k < nr; k++) {
+		const struct proc_row *r = &rows[k];
+		char pids[32], per[48], sites[32];
+		if (r->n == 1) {
+			snprintf(pids, sizeof(pids), "%ld", r->pid_min);
+			snprintf(per, sizeof(per), "-");
+		} else {
+			snprintf(pids, sizeof(pids), "%ld-%ld", r->pid_min, r->pid_max);
+			snprintf(per, sizeof(per), "%llu-%llu", r->ev_min, r->ev_max);
+		}
+		if (r->sites_min == r->sites_max) {
+			snprintf(sites, sizeof(sites), "%zu", r->sites_min);
+		} else {
+			snprintf(sites, sizeof(sites), "%zu-%zu", r->sites_min, r->sites_max);
+		}
+		fprintf(out, "  %5zu  %-16.16s %-13s %-9s %-15s %9llu  %-13s %s%s\n", r->n, base_name(r->first->exe), pids,
+			was_armed(r->first) ? "armed" : "never", r->first->fork_child ? "fork children" : "started",
+			r->events, per, sites, r->nosummary ? "  (no summary: killed?)" : "");
+	}
+	fputc('\n', out);
+	free(rows);
+}
+
+static void text_site_row(FILE *out, size_t rank, const struct rf_group *g)
+{
+	char cnt[32], blk[32], sz[32], f[32], l[32], proc[64], w[512], t[32];
+	snprintf(cnt, sizeof(cnt), "%" PRIu64 "%s", g->count, g->estimated ? "*" : g->after_summary ? "+" : "");
+	if (g->blocked == 0 && g->would_block > 0) {
+		snprintf(blk, sizeof(blk), "(%" PRIu64 ")", g->would_block);
+	} else {
+		snprintf(blk, sizeof(blk), "%" PRIu64, g->blocked);
+	}
+	cli_size(g->bytes, sz, sizeof(sz));
+	snprintf(f, sizeof(f), "+%s", cli_duration(g->first_ns, t, sizeof(t)));
+	snprintf(l, sizeof(l), "+%s", cli_duration(g->last_ns, t, sizeof(t)));
+	if (g->nprocs > 1) {
+		snprintf(proc, sizeof(proc), "%ld %.12s +%zu", g->process->pid, base_name(g->process->exe), g->nprocs - 1);
+	} else {
+		snprintf(proc, sizeof(proc), "%ld %.15s", g->process->pid, base_name(g->process->exe));
+	}
+	where(g, w, sizeof(w));
+	if (is_fault(g)) {
+		size_t wl = strlen(w);
+		snprintf(w + wl, sizeof(w) - wl, " [%s]", fault_class(g));
+	}
+	fprintf(out, "%4zu  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", rank, g->kind, cnt, blk, sz, f, l, proc, w);
+}
+
+void render_text(FILE *out, const struct rf_set *set) { render_text_all(out, set, false); }
+
+void render_brief(FILE *out, const struct rf_set *set, size_t top)
+{
+	uint64_t calls = 0, blocked = 0, faults = 0;
+	size_t vsites = 0, fsites = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		const struct rf_group *g = &set->groups[i];
+		if (is_fault(g)) {
+			faults += g->count;
+			fsites++;
+		} else {
+			calls += g->count;
+			blocked += g->blocked;
+			vsites++;
+		}
+	}
+	fprintf(out, "ptfreeze: %zu process%s: %zu violation site%s (%" PRIu64 " call%s, %" PRIu64 " blocked), %" PRIu64
+		     " page fault%s after arming at %zu site%s\n",
+		set->nprocs, set->nprocs == 1 ? "" : "es", vsites, vsites == 1 ? "" : "s", calls, calls == 1 ? "" : "s",
+		blocked, faults, faults == 1 ? "" : "s", fsites, fsites == 1 ? "" : "s");
+	/* Groups are sorted violations first: the top ones are the first groups. */
+	for (size_t i = 0; i < set->ngroups && i < top && !is_fault(&set->groups[i]); i++) {
+		char w[512];
+		where(&set->groups[i], w, sizeof(w));
+		fprintf(out, "ptfreeze:   %s x%" PRIu64 "%s at %s\n", set->groups[i].kind, set->groups[i].count,
+			set->groups[i].blocked ? " (blocked)" : "", w);
+	}
+}
+
+size_t render_text_shown(const struct rf_set *set, bool all, bool *shown)
+{
+	size_t nkinds, nshown = 0;
+	struct kind_row *kinds = kind_rows(set, &nkinds);
+	for (size_t i = 0; i < set->ngroups; i++) {
+		for (size_t k = 0; k < nkinds; k++) {
+			if (strcmp(kinds[k].kind, set->groups[i].kind) == 0 && (all || kinds[k].shown < TOP_PER_KIND)) {
+				kinds[k].shown++;
+				shown[i] = true;
+				nshown++;
+			}
+		}
+	}
+	free(kinds);
+	return nshown;
+}
+
+/*
+ * The first screen: the totals, a line per kind, the top sites of each
+ * kind; then the page-fault classes, the processes (each one's facts, or a
+ * table when there are many) and the shown sites' stacks.  --all: every
+ * site and every process's facts.
+ */
+void render_text_all(FILE *out, const struct rf_set *set, bool all)
 {
 	uint64_t events = 0, blocked = 0, faults = 0;
 	size_t vsites = 0, fsites = 0;
-	bool estimated = false, would = false;
+	bool estimated = false, would = false, late = false;
 	for (size_t i = 0; i < set->ngroups; i++) {
 		if (is_fault(&set->groups[i])) {
 			faults += set->groups[i].count;
@@ -599,8 +827,6 @@ void render_text(FILE *out, const struct rf_set *set)
 			vsites++;
 		}
 		blocked += set->groups[i].blocked;
-		estimated |= set->groups[i].estimated;
-		would |= set->groups[i].would_block > 0;
 	}
 	fprintf(out, "ptfreeze report: %zu process%s, %zu violation site%s, %" PRIu64 " event%s (%" PRIu64 " blocked)",
 		set->nprocs, set->nprocs == 1 ? "" : "es", vsites, vsites == 1 ? "" : "s", events,
@@ -609,50 +835,58 @@ void render_text(FILE *out, const struct rf_set *set)
 		fprintf(out, "; %" PRIu64 " page fault%s after arming at %zu site%s", faults, faults == 1 ? "" : "s", fsites,
 			fsites == 1 ? "" : "s");
 	}
-	fputs("\n\n", out);
+	fputs("\n", out);
 	if (suppressions_total(set) > 0) {
-		fprintf(out, "%llu call%s taken by suppression rules (counted, not violations)\n\n", suppressions_total(set),
+		fprintf(out, "%llu call%s taken by suppression rules (counted, not violations)\n", suppressions_total(set),
 			suppressions_total(set) == 1 ? "" : "s");
 	}
-	for (size_t i = 0; i < set->nprocs; i++) {
-		text_process(out, set->procs[i]);
+	fputc('\n', out);
+
+	/* Which sites the first screen shows: the top of each kind (groups are sorted). */
+	size_t nkinds;
+	struct kind_row *kinds = kind_rows(set, &nkinds);
+	bool *shown = cli_calloc(set->ngroups ? set->ngroups : 1, sizeof(*shown));
+	size_t nshown = render_text_shown(set, all, shown);
+	for (size_t i = 0; i < set->ngroups; i++) {
+		if (shown[i]) {
+			estimated |= set->groups[i].estimated;
+			late |= set->groups[i].after_summary;
+			would |= set->groups[i].would_block > 0;
+		}
 	}
+	if (nkinds > 0) {
+		fprintf(out, "%-18s %7s %9s %7s\n", "KIND", "SITES", "EVENTS", "BLOCKED");
+		for (size_t k = 0; k < nkinds; k++) {
+			fprintf(out, "%-18s %7zu %9" PRIu64 " %7" PRIu64 "%s\n", kinds[k].kind, kinds[k].sites, kinds[k].count,
+				kinds[k].blocked, strcmp(kinds[k].kind, "page-fault") == 0 ? "  (not violations)" : "");
+		}
+		fputc('\n', out);
+	}
+
 	if (vsites == 0) {
 		fputs("No violations: nothing changed page tables after arming.\n", out);
-		if (fsites == 0) {
-			return;
+		if (fsites > 0) {
+			fputs("Page faults after arming (not violations: they are counted, never refused):\n", out);
 		}
-		fputs("Page faults after arming (not violations: they are counted, never refused):\n", out);
+	} else if (nshown < set->ngroups) {
+		fprintf(out, "Top sites of each kind (%zu of %zu; ptfreeze report --all for every site):\n", nshown,
+			set->ngroups);
 	}
-	fprintf(out, "%4s  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", "SITE", "KIND", "COUNT", "BLOCKED", "BYTES", "FIRST",
-		"LAST", "PROCESS", "WHERE");
-	for (size_t i = 0; i < set->ngroups; i++) {
-		const struct rf_group *g = &set->groups[i];
-		char cnt[32], blk[32], sz[32], f[32], l[32], proc[64], w[512];
-		snprintf(cnt, sizeof(cnt), "%" PRIu64 "%s", g->count, g->estimated ? "*" : "");
-		if (g->blocked == 0 && g->would_block > 0) {
-			snprintf(blk, sizeof(blk), "(%" PRIu64 ")", g->would_block);
-		} else {
-			snprintf(blk, sizeof(blk), "%" PRIu64, g->blocked);
+	if (set->ngroups > 0) {
+		fprintf(out, "%4s  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", "SITE", "KIND", "COUNT", "BLOCKED", "BYTES", "FIRST",
+			"LAST", "PROCESS", "WHERE");
+		for (size_t i = 0; i < set->ngroups; i++) {
+			if (shown[i]) {
+				text_site_row(out, i + 1, &set->groups[i]);
+			}
 		}
-		cli_size(g->bytes, sz, sizeof(sz));
-		char t[32];
-		snprintf(f, sizeof(f), "+%s", cli_duration(g->first_ns, t, sizeof(t)));
-		snprintf(l, sizeof(l), "+%s", cli_duration(g->last_ns, t, sizeof(t)));
-		if (g->nprocs > 1) {
-			snprintf(proc, sizeof(proc), "%ld %.12s +%zu", g->process->pid, base_name(g->process->exe), g->nprocs - 1);
-		} else {
-			snprintf(proc, sizeof(proc), "%ld %.15s", g->process->pid, base_name(g->process->exe));
-		}
-		where(g, w, sizeof(w));
-		if (is_fault(g)) {
-			size_t wl = strlen(w);
-			snprintf(w + wl, sizeof(w) - wl, " [%s]", fault_class(g));
-		}
-		fprintf(out, "%4zu  %-16s %7s %7s %7s %9s %9s  %-22s %s\n", i + 1, g->kind, cnt, blk, sz, f, l, proc, w);
 	}
 	if (estimated) {
 		fputs("* no summary (process did not exit normally): counted once per site\n", out);
+	}
+	if (late) {
+		fputs("+ first seen after the exit summary (a destructor or atexit handler ran later): counted once per site\n",
+		      out);
 	}
 	if (would) {
 		fputs("(N) would-block mode: N calls went ahead that strict mode would have refused\n", out);
@@ -662,16 +896,35 @@ void render_text(FILE *out, const struct rf_set *set)
 	if (nrows) {
 		fputs("\npage faults after arming by address class:\n", out);
 		fprintf(out, "  %-16s %7s %6s  %s\n", "CLASS", "FAULTS", "SITES", "MAPPING");
-		for (size_t i = 0; i < nrows; i++) {
+		for (size_t i = 0; i < nrows && (all || i < 10); i++) {
 			fprintf(out, "  %-16s %7" PRIu64 " %6zu  %s\n", rows[i].cls, rows[i].faults, rows[i].sites,
 				rows[i].path ? rows[i].path : "-");
+		}
+		if (!all && nrows > 10) {
+			fprintf(out, "  (%zu more rows: --all)\n", nrows - 10);
 		}
 	}
 	free(rows);
 	fputc('\n', out);
-	for (size_t i = 0; i < set->ngroups; i++) {
-		text_site(out, i + 1, &set->groups[i]);
+
+	if (all || set->nprocs <= FULL_PROCESSES) {
+		for (size_t i = 0; i < set->nprocs; i++) {
+			text_process(out, set->procs[i]);
+		}
+	} else {
+		text_process_table(out, set);
 	}
+	for (size_t i = 0; i < set->ngroups; i++) {
+		if (shown[i]) {
+			text_site(out, i + 1, &set->groups[i]);
+		}
+	}
+	if (nshown < set->ngroups) {
+		fprintf(out, "%zu more site%s not shown: ptfreeze report --all\n", set->ngroups - nshown,
+			set->ngroups - nshown == 1 ? "" : "s");
+	}
+	free(shown);
+	free(kinds);
 }
 
 /* ---- JSON ---- */
@@ -771,6 +1024,7 @@ static json_t *json_site(size_t rank, const struct rf_group *g)
 	json_object_set_new(o, "first_ns", json_integer((json_int_t)g->first_ns));
 	json_object_set_new(o, "last_ns", json_integer((json_int_t)g->last_ns));
 	json_object_set_new(o, "estimated", json_boolean(g->estimated));
+	json_object_set_new(o, "after_summary", json_boolean(g->after_summary));
 	json_t *procs = json_array();
 	for (size_t i = 0; i < g->nprocs; i++) {
 		json_t *p = json_object();

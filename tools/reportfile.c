@@ -189,6 +189,10 @@ struct reader {
 	const char *path;
 	size_t line;
 	struct rf_process *p;
+	size_t sites_cap;
+	/* Site ids to 1 + index in p->sites (0: empty), open addressing: a report can hold 100k sites. */
+	size_t *ids;
+	size_t ids_cap;
 };
 
 __attribute__((format(printf, 2, 3))) static bool bad(struct reader *r, const char *fmt, ...)
@@ -243,21 +247,44 @@ static bool take_module(struct reader *r, json_t *rec)
 	return true;
 }
 
-static struct rf_site *site_by_id(struct rf_process *p, unsigned id)
+static size_t *id_slot(struct reader *r, unsigned id)
 {
-	for (size_t i = 0; i < p->nsites; i++) {
-		if (p->sites[i].id == id) {
-			return &p->sites[i];
-		}
+	size_t mask = r->ids_cap - 1, h = ((size_t)id * 0x9E3779B97F4A7C15ull >> 17) & mask;
+	while (r->ids[h] != 0 && r->p->sites[r->ids[h] - 1].id != id) {
+		h = (h + 1) & mask;
 	}
-	return NULL;
+	return &r->ids[h];
 }
 
-static struct rf_site *new_site(struct rf_process *p)
+static struct rf_site *site_by_id(struct reader *r, unsigned id)
 {
-	p->sites = cli_realloc(p->sites, (p->nsites + 1) * sizeof(*p->sites));
+	if (r->ids == NULL) {
+		return NULL;
+	}
+	size_t *slot = id_slot(r, id);
+	return *slot ? &r->p->sites[*slot - 1] : NULL;
+}
+
+/* A new site with the given id (not yet present). */
+static struct rf_site *new_site(struct reader *r, unsigned id)
+{
+	struct rf_process *p = r->p;
+	if (p->nsites == r->sites_cap) {
+		r->sites_cap = r->sites_cap ? 2 * r->sites_cap : 64;
+		p->sites = cli_realloc(p->sites, r->sites_cap * sizeof(*p->sites));
+	}
+	if (2 * (p->nsites + 1) > r->ids_cap) {
+		free(r->ids);
+		r->ids_cap = r->ids_cap ? 2 * r->ids_cap : 256;
+		r->ids = cli_calloc(r->ids_cap, sizeof(*r->ids));
+		for (size_t i = 0; i < p->nsites; i++) {
+			*id_slot(r, p->sites[i].id) = i + 1;
+		}
+	}
 	struct rf_site *s = &p->sites[p->nsites++];
 	memset(s, 0, sizeof(*s));
+	s->id = id;
+	*id_slot(r, id) = p->nsites;
 	return s;
 }
 
@@ -269,10 +296,10 @@ static bool take_site(struct reader *r, json_t *rec)
 	if (id < 1 || kind == NULL || kind[0] == '\0' || !json_is_array(stack)) {
 		return bad(r, "a site record without an id, a kind or a stack");
 	}
-	if (site_by_id(r->p, (unsigned)id)) {
+	if (site_by_id(r, (unsigned)id)) {
 		return bad(r, "a second site record with id %lld", id);
 	}
-	struct rf_site *s = new_site(r->p);
+	struct rf_site *s = new_site(r, (unsigned)id);
 	s->id = (unsigned)id;
 	s->record = json_incref(rec);
 	s->kind = kind;
@@ -285,7 +312,15 @@ static bool take_site(struct reader *r, json_t *rec)
 			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
 		}
 	}
-	/* Until a summary says otherwise: the one event this record describes. */
+	/* Parsed into s->stack: the strings would be most of the memory of a 100k-site report. */
+	json_object_del(rec, "stack");
+	/*
+	 * Until a summary says otherwise: the one event this record describes.
+	 * A record after the summary (a destructor or atexit handler that ran
+	 * after the shim's exit handler) is a site the summary never saw: the
+	 * summary stays valid, and this site counts once.
+	 */
+	s->after_summary = r->p->summary != NULL;
 	const char *action = reportfile_get_str(rec, "action");
 	s->count = 1;
 	s->blocked = action && strcmp(action, "blocked") == 0;
@@ -312,11 +347,10 @@ static bool take_summary(struct reader *r, json_t *rec)
 		if (id < 1 || kind == NULL || kind[0] == '\0') {
 			return bad(r, "summary: site %zu has no id or kind", i);
 		}
-		struct rf_site *s = site_by_id(r->p, (unsigned)id);
+		struct rf_site *s = site_by_id(r, (unsigned)id);
 		if (s == NULL) {
 			/* Counted but its record never reached the file: keep the numbers. */
-			s = new_site(r->p);
-			s->id = (unsigned)id;
+			s = new_site(r, (unsigned)id);
 			s->kind = json_string_value(json_object_get(e, "kind"));
 			s->record = json_incref(e);
 		}
@@ -329,6 +363,8 @@ static bool take_summary(struct reader *r, json_t *rec)
 		s->last_ns = (uint64_t)reportfile_get_int(e, "last_ns", 0);
 		s->counted = true;
 	}
+	/* Taken into the sites (a summary-only site keeps its own entry): no second copy in memory. */
+	json_object_del(rec, "sites");
 	return true;
 }
 
@@ -376,6 +412,12 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const struct rf_module *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 /* Reads path; with header_only, stops after the first record. */
 static struct rf_process *read_file(const char *path, bool header_only, bool quiet)
 {
@@ -388,7 +430,7 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 	}
 	struct rf_process *p = cli_calloc(1, sizeof(*p));
 	p->file = cli_strdup(path);
-	struct reader r = {path, 0, p};
+	struct reader r = {path, 0, p, 0, NULL, 0};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -436,6 +478,7 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 		}
 	}
 	bool read_error = ferror(f);
+	free(r.ids);
 	free(line);
 	fclose(f);
 	if (ok && read_error) {
@@ -458,6 +501,9 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 		free_process(p);
 		return NULL;
 	}
+	if (p->nmodules > 1) {
+		qsort(p->modules, p->nmodules, sizeof(*p->modules), by_start);
+	}
 	return p;
 }
 
@@ -477,6 +523,20 @@ int reportfile_peek(const char *path, long *pid, long *ppid)
 
 const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_t ip)
 {
+	/* Modules are sorted by start (read_file): the last one starting at or below ip, if it holds ip. */
+	size_t lo = 0, hi = p->nmodules;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->modules[mid].start <= ip) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo > 0 && ip < p->modules[lo - 1].end) {
+		return &p->modules[lo - 1];
+	}
+	/* Overlapping ranges (a report is input): the plain search decides. */
 	for (size_t i = 0; i < p->nmodules; i++) {
 		if (ip >= p->modules[i].start && ip < p->modules[i].end) {
 			return &p->modules[i];
@@ -488,6 +548,7 @@ const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_
 /* ---- merging ---- */
 
 struct member {
+	uint64_t hash; /* of key: the sort compares it first, strings only on a tie */
 	char *key;
 	struct rf_site *site;
 	struct rf_process *process;
@@ -536,9 +597,22 @@ static char *site_key(const struct rf_process *p, const struct rf_site *s)
 	return k;
 }
 
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	}
+	return h;
+}
+
 static int by_key(const void *a, const void *b)
 {
-	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+	const struct member *x = a, *y = b;
+	if (x->hash != y->hash) {
+		return x->hash < y->hash ? -1 : 1;
+	}
+	return strcmp(x->key, y->key);
 }
 
 static int by_importance(const void *a, const void *b)
@@ -634,6 +708,7 @@ void reportfile_merge(struct rf_set *set)
 			m[k].site = &p->sites[j];
 			m[k].process = p;
 			m[k].key = site_key(p, &p->sites[j]);
+			m[k].hash = key_hash(m[k].key);
 			k++;
 		}
 	}
@@ -641,7 +716,7 @@ void reportfile_merge(struct rf_set *set)
 	set->groups = cli_calloc(n, sizeof(*set->groups));
 	set->ngroups = 0;
 	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && strcmp(m[b].key, m[a].key) == 0; b++) {
+		for (b = a + 1; b < n && m[b].hash == m[a].hash && strcmp(m[b].key, m[a].key) == 0; b++) {
 		}
 		struct rf_group *g = &set->groups[set->ngroups++];
 		start_group(g, m[a].site, m[a].process);
@@ -662,7 +737,8 @@ void reportfile_merge(struct rf_set *set)
 			g->bytes += s->bytes;
 			g->first_ns = s->first_ns < g->first_ns ? s->first_ns : g->first_ns;
 			g->last_ns = s->last_ns > g->last_ns ? s->last_ns : g->last_ns;
-			g->estimated |= !s->counted;
+			g->estimated |= !s->counted && !s->after_summary;
+			g->after_summary |= s->after_summary;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {

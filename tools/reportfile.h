@@ -35,6 +35,7 @@ struct rf_site {
 	uint64_t count, blocked, bytes, first_ns, last_ns;
 	uint64_t would_block; /* would-block mode: calls that went ahead but strict mode would refuse */
 	bool counted;      /* counters come from the summary (else: one event, from the site record) */
+	bool after_summary; /* first seen after the exit summary (a destructor or atexit handler that ran later) */
 };
 
 struct rf_process {
@@ -59,7 +60,8 @@ struct rf_frame {
 	uint64_t ip;
 	const struct rf_module *module; /* NULL: in no module the report lists */
 	uint64_t offset;                /* ip - module base (or ip when there is no module) */
-	const char *function;           /* NULL when unknown */
+	const char *function;           /* NULL when unknown; demangled (C++, Rust) and the inlined callee's */
+	const char *symbol;             /* the symbol table's name, as the shim matches it (mangled); NULL when unknown */
 	const char *file;               /* NULL when unknown */
 	int line;                       /* 0 when unknown */
 };
@@ -70,6 +72,7 @@ struct rf_group {
 	uint64_t count, blocked, bytes, first_ns, last_ns;
 	uint64_t would_block;
 	bool estimated;               /* some process wrote no summary: its count is taken as 1 */
+	bool after_summary;           /* some member was first seen after its process's exit summary: counted once */
 	struct rf_site *site;         /* the first member: args, detail */
 	struct rf_process *process;   /* and its process */
 	struct rf_process **procs;    /* every process that has this site */

@@ -127,7 +127,9 @@ void suppressions_rule_for(const struct rf_group *g, char *buf, size_t cap)
 		}
 	}
 	char fun[512];
-	if (pick == NULL || (fun_glob(pick->function, fun, sizeof(fun)), !safe_word(fun))) {
+	/* The shim matches the symbol table's (mangled) name: the rule carries that one. */
+	const char *name = pick && pick->symbol ? pick->symbol : pick ? pick->function : NULL;
+	if (pick == NULL || (fun_glob(name, fun, sizeof(fun)), !safe_word(fun))) {
 		buf[0] = '\0';
 		return;
 	}
@@ -139,6 +141,60 @@ void suppressions_rule_for(const struct rf_group *g, char *buf, size_t cap)
 	}
 }
 
+/* The rules already written: a string set, open addressing (a run can have thousands of sites). */
+struct rule_set {
+	char **v;
+	size_t n, cap;
+};
+
+static size_t rule_hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	}
+	return h;
+}
+
+/* True if rule was new (and is now in the set). */
+static bool rule_add(struct rule_set *rs, const char *rule)
+{
+	if (2 * (rs->n + 1) > rs->cap) {
+		struct rule_set grown = {cli_calloc(rs->cap ? 2 * rs->cap : 256, sizeof(char *)), 0,
+					 rs->cap ? 2 * rs->cap : 256};
+		for (size_t i = 0; i < rs->cap; i++) {
+			if (rs->v[i]) {
+				size_t h = rule_hash(rs->v[i]) & (grown.cap - 1);
+				while (grown.v[h]) {
+					h = (h + 1) & (grown.cap - 1);
+				}
+				grown.v[h] = rs->v[i];
+				grown.n++;
+			}
+		}
+		free(rs->v);
+		*rs = grown;
+	}
+	size_t h = rule_hash(rule) & (rs->cap - 1);
+	while (rs->v[h]) {
+		if (strcmp(rs->v[h], rule) == 0) {
+			return false;
+		}
+		h = (h + 1) & (rs->cap - 1);
+	}
+	rs->v[h] = cli_strdup(rule);
+	rs->n++;
+	return true;
+}
+
+static void rule_set_free(struct rule_set *rs)
+{
+	for (size_t i = 0; i < rs->cap; i++) {
+		free(rs->v[i]);
+	}
+	free(rs->v);
+}
+
 int suppressions_write(const char *path, const struct rf_set *set)
 {
 	bool to_stdout = strcmp(path, "-") == 0;
@@ -148,14 +204,22 @@ int suppressions_write(const char *path, const struct rf_set *set)
 		return -1;
 	}
 	fputs("# ptfreeze suppression file (PTFREEZE_SUPPRESS=FILE; format: ptfreeze(7), SUPPRESSIONS)\n"
-	      "# Written by 'ptfreeze report --suppressions-out': one rule per site. Keep the rules for\n"
-	      "# violations you accept, delete the others, and widen patterns with * where useful.\n",
+	      "# Written by 'ptfreeze report --suppressions-out': a rule per site, each rule once (a\n"
+	      "# site whose rule is already written is only counted at the end). Function names are\n"
+	      "# the symbol table's, mangled for C++ and Rust, as the shim matches them; the comments\n"
+	      "# show them demangled. Keep the rules for violations you accept, delete the others,\n"
+	      "# and widen patterns with * where useful.\n",
 	      f);
-	size_t written = 0;
+	size_t written = 0, shared = 0;
+	struct rule_set seen = {0};
 	for (size_t i = 0; i < set->ngroups; i++) {
 		const struct rf_group *g = &set->groups[i];
 		char rule[1200];
 		suppressions_rule_for(g, rule, sizeof(rule));
+		if (rule[0] && !rule_add(&seen, rule)) {
+			shared++; /* the same rule is already written: it takes this site too */
+			continue;
+		}
 		const struct rf_frame *top = g->depth ? &g->frames[0] : NULL;
 		fprintf(f, "\n# site %zu: %s, %" PRIu64 " call%s in %s", i + 1, g->kind, g->count, g->count == 1 ? "" : "s",
 			base_name(g->process ? g->process->exe : NULL));
@@ -173,12 +237,17 @@ int suppressions_write(const char *path, const struct rf_set *set)
 			fputs("# (no symbol in its stack: write a mod: rule by hand)\n", f);
 		}
 	}
+	rule_set_free(&seen);
+	if (shared) {
+		fprintf(f, "\n# %zu more site%s share%s a rule above\n", shared, shared == 1 ? "" : "s", shared == 1 ? "s" : "");
+	}
 	if (!to_stdout) {
 		if (fclose(f) != 0) {
 			cli_error("--suppressions-out: cannot write '%s': %s", path, strerror(errno));
 			return -1;
 		}
-		cli_note("%zu suppression rule%s written to %s", written, written == 1 ? "" : "s", path);
+		cli_note("%zu suppression rule%s written to %s%s", written, written == 1 ? "" : "s", path,
+			 shared ? " (sites sharing a rule: one rule)" : "");
 	} else if (fflush(f) != 0) {
 		return -1;
 	}

@@ -16,6 +16,16 @@
 
 #include "cli.h"
 
+/* The C++ runtime's demangler (libstdc++, <cxxabi.h>), declared here: this file is C. */
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* One looked-up address: reports repeat the same frames thousands of times. */
+struct cached {
+	uint64_t offset; /* key; 0 marks an empty slot (offset 0 is never looked up) */
+	const char *function, *symbol, *file;
+	int line;
+};
+
 struct module_file {
 	char *path;
 	char *build_id; /* of the file on disk, hex; NULL if it has none */
@@ -23,7 +33,9 @@ struct module_file {
 	Dwfl_Module *mod;
 	bool warned_build_id;
 	char **owned; /* names made here (not libdw's), freed with the file */
-	size_t nowned;
+	size_t nowned, owned_cap;
+	struct cached *cache; /* open addressing, a power of two */
+	size_t ncache, cache_cap;
 };
 
 struct symbolizer {
@@ -55,6 +67,7 @@ void symbolize_free(struct symbolizer *s)
 			free(s->files[i].owned[k]);
 		}
 		free(s->files[i].owned);
+		free(s->files[i].cache);
 		free(s->files[i].path);
 		free(s->files[i].build_id);
 	}
@@ -74,11 +87,18 @@ static char *hex(const unsigned char *bits, int n)
 
 static struct module_file *open_file(struct symbolizer *s, const char *path)
 {
+	/* Consecutive frames are often in one module: try the last one first. */
+	static size_t last;
+	if (last < s->n && strcmp(s->files[last].path, path) == 0) {
+		return &s->files[last];
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		if (strcmp(s->files[i].path, path) == 0) {
+			last = i;
 			return &s->files[i];
 		}
 	}
+	last = s->n;
 	s->files = cli_realloc(s->files, (s->n + 1) * sizeof(*s->files));
 	struct module_file *f = &s->files[s->n++];
 	memset(f, 0, sizeof(*f));
@@ -140,7 +160,11 @@ static const char *inlined_name(Dwfl_Module *mod, Dwarf_Addr addr)
 		int tag = dwarf_tag(&scopes[i]);
 		if (tag == DW_TAG_inlined_subroutine) {
 			Dwarf_Attribute attr;
-			name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+			/* The linkage name qualifies a C++ callee (ns::Class::f); C has only DW_AT_name. */
+			name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_linkage_name, &attr));
+			if (name == NULL) {
+				name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+			}
 			break;
 		}
 		if (tag == DW_TAG_subprogram) {
@@ -153,9 +177,75 @@ static const char *inlined_name(Dwfl_Module *mod, Dwarf_Addr addr)
 
 static const char *keep(struct module_file *f, char *s)
 {
-	f->owned = cli_realloc(f->owned, (f->nowned + 1) * sizeof(*f->owned));
+	if (f->nowned == f->owned_cap) {
+		f->owned_cap = f->owned_cap ? 2 * f->owned_cap : 16;
+		f->owned = cli_realloc(f->owned, f->owned_cap * sizeof(*f->owned));
+	}
 	f->owned[f->nowned++] = s;
 	return s;
+}
+
+/* Rust's legacy mangling ends each path with "::h" and a 16-digit hash: noise for people. */
+static void drop_rust_hash(char *s)
+{
+	size_t n = strlen(s);
+	if (n > 19 && strncmp(s + n - 19, "::h", 3) == 0 && strspn(s + n - 16, "0123456789abcdef") == 16) {
+		s[n - 19] = '\0';
+	}
+}
+
+/*
+ * A name for people: C++ (and Rust's legacy mangling, which is C++'s)
+ * demangled by the C++ runtime's __cxa_demangle; anything else as it is.
+ * Rust's v0 mangling ("_R...") is not known to it and stays mangled.
+ */
+static const char *demangle(struct module_file *f, const char *name)
+{
+	if (name == NULL || strncmp(name, "_Z", 2) != 0) {
+		return name;
+	}
+	int status = -1;
+	char *d = __cxa_demangle(name, NULL, NULL, &status);
+	if (d == NULL || status != 0) {
+		free(d);
+		return name;
+	}
+	drop_rust_hash(d);
+	return keep(f, d);
+}
+
+static struct cached *cache_slot(struct module_file *f, uint64_t offset)
+{
+	if (f->cache == NULL) {
+		f->cache_cap = 1024;
+		f->cache = cli_calloc(f->cache_cap, sizeof(*f->cache));
+	}
+	size_t mask = f->cache_cap - 1, h = (size_t)((offset * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+	while (f->cache[h].offset != 0 && f->cache[h].offset != offset) {
+		h = (h + 1) & mask;
+	}
+	return &f->cache[h];
+}
+
+static void cache_put(struct module_file *f, const struct rf_frame *fr)
+{
+	if (2 * (f->ncache + 1) > f->cache_cap || f->cache == NULL) {
+		struct cached *old = f->cache;
+		size_t n = f->cache_cap;
+		f->cache_cap = n ? 2 * n : 1024;
+		f->cache = cli_calloc(f->cache_cap, sizeof(*f->cache));
+		for (size_t i = 0; i < n; i++) {
+			if (old[i].offset) {
+				*cache_slot(f, old[i].offset) = old[i];
+			}
+		}
+		free(old);
+	}
+	struct cached *c = cache_slot(f, fr->offset);
+	if (c->offset == 0) {
+		f->ncache++;
+	}
+	*c = (struct cached){fr->offset, fr->function, fr->symbol, fr->file, fr->line};
 }
 
 static void lookup(struct module_file *f, struct rf_frame *fr)
@@ -171,13 +261,14 @@ static void lookup(struct module_file *f, struct rf_frame *fr)
 	GElf_Sym sym;
 	const char *name = dwfl_module_addrinfo(f->mod, addr, &off, &sym, NULL, NULL, NULL);
 	const char *inl = inlined_name(f->mod, addr);
-	fr->function = inl ? inl : name;
-	if (fr->function && strchr(fr->function, '@')) {
+	if (name && strchr(name, '@')) {
 		/* "__libc_start_main@@GLIBC_2.34": the version is noise here. */
-		char *plain = cli_strdup(fr->function);
+		char *plain = cli_strdup(name);
 		plain[strcspn(plain, "@")] = '\0';
-		fr->function = keep(f, plain);
+		name = keep(f, plain);
 	}
+	fr->symbol = name;
+	fr->function = demangle(f, inl ? inl : name);
 	Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
 	if (line) {
 		int lineno = 0;
@@ -209,6 +300,19 @@ void symbolize_frames(struct symbolizer *s, struct rf_frame *frames, size_t n)
 			}
 			continue;
 		}
+		if (fr->offset == 0) {
+			lookup(f, fr);
+			continue;
+		}
+		struct cached *c = f->cache ? cache_slot(f, fr->offset) : NULL;
+		if (c && c->offset == fr->offset) {
+			fr->function = c->function;
+			fr->symbol = c->symbol;
+			fr->file = c->file;
+			fr->line = c->line;
+			continue;
+		}
 		lookup(f, fr);
+		cache_put(f, fr);
 	}
 }

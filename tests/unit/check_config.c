@@ -335,7 +335,7 @@ START_TEST(test_config_defaults_when_nothing_is_set)
 	ck_assert_int_eq(config.arm_signal, 0);
 	ck_assert_int_eq(config.strict_action, STRICT_ERRNO);
 	ck_assert_str_eq(config.report, "ptfreeze-%e-%p.jsonl");
-	ck_assert(config.log_stderr);
+	ck_assert(!config.log_stderr); /* the program's stderr is quiet by default */
 	ck_assert_int_eq(config.backtrace_depth, 32);
 	ck_assert_int_eq(config.max_sites, 1024);
 	ck_assert(config.serve_mmap);
@@ -369,7 +369,7 @@ static void chk_arm(void)
 }
 static void chk_action(void) { ck_assert_int_eq(config.strict_action, STRICT_ABORT); }
 static void chk_report(void) { ck_assert_str_eq(config.report, "/tmp/r-%p-%e-%%.jsonl"); }
-static void chk_log(void) { ck_assert(!config.log_stderr); }
+static void chk_log(void) { ck_assert(config.log_stderr); }
 static void chk_depth(void) { ck_assert_int_eq(config.backtrace_depth, 64); }
 static void chk_sites(void) { ck_assert_int_eq(config.max_sites, 4096); }
 static void chk_serve(void) { ck_assert(!config.serve_mmap); }
@@ -397,7 +397,7 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_ARM", "manual,delay:500ms,signal:USR2", chk_arm},
 	{"PTFREEZE_STRICT_ACTION", "abort", chk_action},
 	{"PTFREEZE_REPORT", "/tmp/r-%p-%e-%%.jsonl", chk_report},
-	{"PTFREEZE_LOG", "off", chk_log},
+	{"PTFREEZE_LOG", "stderr", chk_log},
 	{"PTFREEZE_BACKTRACE_DEPTH", "64", chk_depth},
 	{"PTFREEZE_MAX_SITES", "4096", chk_sites},
 	{"PTFREEZE_SERVE_MMAP", "0", chk_serve},

@@ -146,6 +146,38 @@ START_TEST(test_suppress_load_keeps_good_lines_and_their_numbers)
 }
 END_TEST
 
+START_TEST(test_suppress_loads_any_number_of_rules_and_matches_past_the_first_chunk)
+{
+	char dir[4096], path[4200];
+	unit_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/many.supp", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 1; i < 700; i++) {
+		fprintf(f, "munmap fun:no_such_function_%d\n", i);
+	}
+	fputs("fork\n# the end\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(suppress_load_file(path), 700);
+	ck_assert_int_eq(suppress_nrules(), 700);
+	ck_assert_str_eq(suppress_rule_at(699)->text, "fork");
+	ck_assert_uint_eq(suppress_rule_at(699)->line, 700);
+	/* Rule 700 (1-based) takes every fork site: in the third chunk of 256. */
+	uintptr_t ip = (uintptr_t)&suppress_load_file;
+	ck_assert_uint_eq(suppress_match(KIND_FORK, &ip, 1), 700);
+	suppress_count(700, true);
+	suppress_count(700, false);
+	char buf[65536];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf));
+	suppress_json(&sb);
+	ck_assert(!sb.overflow);
+	ck_assert_ptr_nonnull(strstr(sb_cstr(&sb), "{\"rule\":\"fork\",\"line\":700,\"sites\":1,\"count\":2}"));
+	ck_assert_uint_ge(suppress_json_size(), sb.len);
+	unit_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_suppress_unreadable_file_loads_nothing)
 {
 	unit_quiet_stderr();
@@ -371,6 +403,7 @@ Suite *suppress_suite(void)
 	tcase_add_test(tc, test_suppress_rejects_malformed_lines_with_a_reason);
 	tcase_add_test(tc, test_suppress_load_keeps_good_lines_and_their_numbers);
 	tcase_add_test(tc, test_suppress_unreadable_file_loads_nothing);
+	tcase_add_test(tc, test_suppress_loads_any_number_of_rules_and_matches_past_the_first_chunk);
 	tcase_add_test(tc, test_suppress_names_the_function_of_an_address);
 	tcase_add_test(tc, test_suppress_matches_stacks_by_function_and_module);
 	tcase_add_test(tc, test_suppress_counts_per_rule_in_the_summary_json);
