@@ -212,3 +212,14 @@ same3() {
 	same_err "$1" "$2" "$3" || r=1
 	return $r
 }
+
+# dstart NAME ARM CMD...: like start, with default settings (ARM empty: the
+# default arming).
+dstart() {
+	dn=$1 darm=$2
+	shift 2
+	mkdir -p "$TMPD/$dn"
+	# shellcheck disable=SC2046
+	start "$dn" - env $(default_env) LD_PRELOAD="$SHIM" PTFREEZE_REPORT="$TMPD/$dn/%e-%p.jsonl" \
+		${darm:+"PTFREEZE_ARM=$darm"} ${REAL_SHIM_ENV:-} "$@"
+}
