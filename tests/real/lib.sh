@@ -223,3 +223,19 @@ dstart() {
 	start "$dn" - env $(default_env) LD_PRELOAD="$SHIM" PTFREEZE_REPORT="$TMPD/$dn/%e-%p.jsonl" \
 		${darm:+"PTFREEZE_ARM=$darm"} ${REAL_SHIM_ENV:-} "$@"
 }
+
+# judge_json NAME [judge.py options]: judge without the text report (one
+# pass of 'ptfreeze report' instead of two: symbolising a JIT runtime's
+# frames takes most of a minute).
+judge_json() {
+	n=$1
+	shift
+	rst=0
+	"$PTFREEZE" report --json "$TMPD/$n" >"$TMPD/$n.json" 2>"$TMPD/$n.jerr" || rst=$?
+	if [ "$rst" -gt 1 ]; then
+		head -n 20 "$TMPD/$n.jerr" >&2
+		echo "FAIL: $n: ptfreeze report cannot read the reports (status $rst)" >&2
+		return 1
+	fi
+	"$HOSTPY" "$real_dir/judge.py" "$n" "$@" <"$TMPD/$n.json"
+}

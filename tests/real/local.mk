@@ -7,14 +7,14 @@
 # runs it after `make check`, with its own log, test-real.log.
 REAL_TESTS = tests/real/python.sh tests/real/pytests.sh tests/real/redis.sh \
 	tests/real/sqlite.sh tests/real/cxxpool.sh tests/real/forkexec.sh tests/real/strace.sh \
-	tests/real/git.sh tests/real/nginx.sh
+	tests/real/git.sh tests/real/nginx.sh tests/real/node.sh tests/real/java.sh
 check_PROGRAMS += tests/real/cxxpool
 tests_real_cxxpool_SOURCES = tests/real/cxxpool.cc
 tests_real_cxxpool_CXXFLAGS = -g -O2 -std=c++17 -Wall -fno-omit-frame-pointer
 tests_real_cxxpool_LDADD = -lpthread
 EXTRA_DIST += $(REAL_TESTS) tests/real/lib.sh tests/real/judge.py tests/real/junit.py \
 	tests/real/bigcontainers.py tests/real/forkserver.py tests/real/gitwork.sh \
-	tests/real/httpload.py
+	tests/real/httpload.py tests/real/jit.js tests/real/Jit.java
 
 CLEANFILES += test-real.log $(REAL_TESTS:.sh=.log) $(REAL_TESTS:.sh=.trs)
 
