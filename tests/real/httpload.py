@@ -3,17 +3,20 @@
 
   httpload.py files DIR          writes the site's files (deterministic)
   httpload.py wait PORT          until 127.0.0.1:PORT accepts (10 s at most)
-  httpload.py load PORT DIR STOP THREADS MAX SECONDS
+  httpload.py load PORT DIR STOP THREADS MAX SECONDS [PATHS]
                                  THREADS threads request the files of DIR
-                                 and /hello in turn, a new connection each,
+                                 and /hello (or the comma-separated PATHS)
+                                 in turn, a new connection each,
                                  until the file STOP exists (at most MAX
                                  requests and SECONDS seconds), checking
                                  every status and body
+  httpload.py gens GENS LOG      which generations of workers answered
 
-'load' prints, on lines that two runs can compare: whether every request
-was answered correctly, and which of the server's workers (the X-Pid
-header) answered, by generation: the test writes each generation's worker
-pids, one line each, to STOP.gens.  Counts go to standard error (the log).
+'load' prints, on a line that two runs can compare, whether every request
+was answered correctly; the counts and the pids of the workers that
+answered (the X-Pid header) go to standard error (the log, LOG).  'gens'
+reads the pids of each generation of workers, a line each, from GENS and
+prints, for each, how many there were and whether one of them answered.
 """
 import hashlib
 import http.client
@@ -51,11 +54,20 @@ def main():
             except OSError:
                 time.sleep(0.05)
         return 1
+    if cmd == "gens":
+        gens = [set(l.split()) for l in open(sys.argv[2])]
+        seen = set()
+        for l in open(sys.argv[3]):
+            if "worker pids" in l:
+                seen = set(l.split("worker pids", 1)[1].split())
+        for g, pids in enumerate(gens):
+            print("workers of generation %d: %d, answered: %s" % (g, len(pids), "yes" if pids & seen else "no"))
+        return 0
     port, d, stop, threads, maxreq, seconds = (int(sys.argv[2]), sys.argv[3], sys.argv[4],
                                                int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7]))
     want = {"/" + n: open(os.path.join(d, n), "rb").read() for n in FILES}
-    want["/hello"] = b"hello from nginx\n"
-    paths = sorted(want)
+    want["/hello"] = b"hello from the server\n"
+    paths = sorted(want) if len(sys.argv) < 9 else sys.argv[8].split(",")
     lock = threading.Lock()
     st = {"n": 0, "ok": 0, "wrong": [], "failed": [], "pids": set()}
     end = time.time() + seconds
@@ -92,19 +104,12 @@ def main():
         t.start()
     for t in ts:
         t.join()
-    gens = []
-    try:
-        gens = [set(l.split()) for l in open(stop + ".gens")]
-    except OSError:
-        pass
     sys.stderr.write("load: %d requests, %d answered correctly, %d wrong, %d failed; worker pids %s\n" % (
         st["n"], st["ok"], len(st["wrong"]), len(st["failed"]), " ".join(sorted(st["pids"]))))
     for e in (st["wrong"] + st["failed"])[:10]:
         sys.stderr.write("load: %s\n" % e)
     print("requests: %s" % ("all answered correctly" if st["n"] and st["ok"] == st["n"] else
                             "%d wrong, %d failed" % (len(st["wrong"]), len(st["failed"]))))
-    for g, pids in enumerate(gens):
-        print("generation %d of workers answered: %s" % (g, "yes" if pids & st["pids"] else "no"))
     return 0
 
 

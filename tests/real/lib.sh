@@ -239,3 +239,17 @@ judge_json() {
 	fi
 	"$HOSTPY" "$real_dir/judge.py" "$n" "$@" <"$TMPD/$n.json"
 }
+
+# For the forking servers (nginx.sh, haproxy.sh):
+# workers PID: the pids of the children of PID, on one line.
+workers() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' '
+}
+
+# minus A B: the pids of A not in B, on one line.
+minus() {
+	for x in $1; do
+		case " $2 " in *" $x "*) ;; *) printf '%s ' "$x" ;; esac
+	done
+	echo
+}

@@ -23,11 +23,6 @@ mkdir -p "$WWW"
 chmod 755 "$TMPD"
 "$HOSTPY" "$LOAD" files "$WWW" || hard "cannot write the site's files"
 
-# workers PID: the pids of the children of PID, on one line.
-workers() {
-	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' '
-}
-
 # server NAME ARM|-: one run; what must match goes to $TMPD/NAME.out (the
 # master's standard output, then the session's lines).
 server() {
@@ -56,7 +51,7 @@ http {
 		listen 127.0.0.1:$port;
 		root $WWW;
 		add_header X-Pid \$pid always;
-		location = /hello { return 200 "hello from nginx\n"; }
+		location = /hello { return 200 "hello from the server\n"; }
 	}
 }
 CONF
@@ -83,7 +78,6 @@ CONF
 	sleep 1.5
 	stop=$TMPD/$sname.stop
 	gen0=$(workers $master)
-	echo "$gen0" >"$stop.gens"
 	timeout -k 5 60 env -u LD_PRELOAD "$HOSTPY" "$LOAD" load "$port" "$WWW" "$stop" 4 100000 40 \
 		>"$TMPD/$sname.load" 2>"$TMPD/$sname.loadlog" &
 	client=$!
@@ -107,22 +101,12 @@ CONF
 	# the old ones still finishing.
 	{
 		echo "$gen0"
-		echo " $gen1 " | sed "s/ \($(echo $gen0 | sed 's/ /\\|/g')\) / /g"
-		echo " $gen2 " | sed "s/ \($(echo $gen1 | sed 's/ /\\|/g')\) / /g"
+		minus "$gen1" "$gen0"
+		minus "$gen2" "$gen1"
 	} >"$stop.gens"
 	note "$sname: workers $gen0 -> $gen1 -> $gen2"
-	# Judged again with the generations known.
-	timeout -k 5 60 env -u LD_PRELOAD "$HOSTPY" - "$stop.gens" "$TMPD/$sname.loadlog" >>"$TMPD/$sname.load" <<'PY'
-import sys
-gens = [set(l.split()) for l in open(sys.argv[1])]
-seen = set()
-for l in open(sys.argv[2]):
-    if "worker pids" in l:
-        seen = set(l.split("worker pids", 1)[1].split())
-for g, pids in enumerate(gens):
-    print("workers of generation %d: %d, answered: %s" % (g, len(pids), "yes" if pids & seen else "no"))
-PY
-	grep -v '^generation' "$TMPD/$sname.load" >>"$TMPD/$sname.out"
+	"$HOSTPY" "$LOAD" gens "$stop.gens" "$TMPD/$sname.loadlog" >>"$TMPD/$sname.load"
+	cat "$TMPD/$sname.load" >>"$TMPD/$sname.out"
 	sed 's/^/# /' "$TMPD/$sname.loadlog"
 	sed 's/^/# /' "$TMPD/$sname.wrk" | grep -E 'requests in|Socket errors|Non-2xx|Requests/sec'
 	if grep -q 'Non-2xx' "$TMPD/$sname.wrk"; then
