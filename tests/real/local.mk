@@ -7,7 +7,8 @@
 # runs it after `make check`, with its own log, test-real.log.
 REAL_TESTS = tests/real/python.sh tests/real/pytests.sh tests/real/redis.sh \
 	tests/real/sqlite.sh tests/real/cxxpool.sh tests/real/forkexec.sh tests/real/strace.sh \
-	tests/real/git.sh tests/real/nginx.sh tests/real/node.sh tests/real/java.sh
+	tests/real/git.sh tests/real/nginx.sh tests/real/haproxy.sh tests/real/node.sh \
+	tests/real/java.sh
 check_PROGRAMS += tests/real/cxxpool
 tests_real_cxxpool_SOURCES = tests/real/cxxpool.cc
 tests_real_cxxpool_CXXFLAGS = -g -O2 -std=c++17 -Wall -fno-omit-frame-pointer
