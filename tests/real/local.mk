@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The real-program suite (make check-real): unmodified programs from Debian
 # packages (python3 and its regression tests, redis, sqlite3, a shell and a
-# fork-per-request server) and one C++ program of ours, each run with and
-# without the shim and compared; see tests/real/lib.sh.  Not part of
+# fork-per-request server; and with default settings, stderr compared too:
+# git, nginx and haproxy reloaded under load, node, Java) and one C++
+# program of ours, each run with and without the shim and compared; see
+# tests/real/lib.sh.  Not part of
 # `make check` (it takes minutes and needs those packages): tools/test.sh
 # runs it after `make check`, with its own log, test-real.log.
 REAL_TESTS = tests/real/python.sh tests/real/pytests.sh tests/real/redis.sh \
