@@ -82,4 +82,4 @@ c git clone -q --no-local "$W/repo" "$W/clone"
 c git -C "$W/clone" log --oneline -n 3
 c git -C "$W/clone" fsck 2>&1
 c git stash list
-c git rev-parse HEAD HEAD^{tree}
+c git rev-parse HEAD 'HEAD^{tree}'

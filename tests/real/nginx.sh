@@ -20,7 +20,6 @@ need_root "nginx's workers run as root in a private temp dir"
 LOAD=$real_dir/httpload.py
 WWW=$TMPD/www
 mkdir -p "$WWW"
-chmod 755 "$TMPD"
 "$HOSTPY" "$LOAD" files "$WWW" || hard "cannot write the site's files"
 
 # server NAME ARM|-: one run; what must match goes to $TMPD/NAME.out (the
