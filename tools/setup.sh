@@ -17,7 +17,8 @@ libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev
 strace python3 binutils g++ file
 clang libclang-rt-dev llvm
 libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
-libpython3.11-testsuite redis-server redis-tools sqlite3"
+libpython3.11-testsuite redis-server redis-tools sqlite3
+git nginx-light wrk haproxy nodejs openjdk-17-jdk-headless"
 
 missing=""
 for p in $PACKAGES; do

@@ -172,3 +172,84 @@ seccomp_note() {
 free_port() {
 	"$HOSTPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Default settings (git.sh, nginx.sh, node.sh, java.sh): a user's first
+# run, LD_PRELOAD and nothing else.  default_env prints the env(1)
+# arguments that drop every PTFREEZE_* variable this suite or the caller
+# set (the log, the huge pages, the pool, the mode, the fault sampler...);
+# the test then sets only where the reports go, so it can read them, and,
+# where it says so, when to arm.  REAL_SHIM_ENV (unset in the suite) adds
+# assignments after the defaults, to check a test itself by hand, e.g.
+# REAL_SHIM_ENV='PTFREEZE_FAULTS=off PTFREEZE_LOG=off' sh tests/real/git.sh.
+default_env() {
+	env | sed -n 's/^\(PTFREEZE_[A-Z0-9_]*\)=.*/-u \1/p' | tr '\n' ' '
+}
+
+# dflt NAME ARM CMD...: like under, with default settings; ARM empty is the
+# default arming (delay:1s).
+dflt() {
+	n=$1 arm=$2
+	shift 2
+	mkdir -p "$TMPD/$n"
+	# shellcheck disable=SC2046
+	run "$n" env $(default_env) LD_PRELOAD="$SHIM" PTFREEZE_REPORT="$TMPD/$n/%e-%p.jsonl" \
+		${arm:+"PTFREEZE_ARM=$arm"} ${REAL_SHIM_ENV:-} "$@"
+}
+
+# same_err A B WHAT: the runs A and B must also have the same standard
+# error (the shim writes nothing there by default).
+same_err() {
+	cmp -s "$TMPD/$1.err" "$TMPD/$2.err" && return 0
+	diff "$TMPD/$1.err" "$TMPD/$2.err" | head -n 20 >&2
+	echo "FAIL: $3: standard error differs under the shim" >&2
+	return 1
+}
+
+# same3 A B WHAT: same output, standard error and exit status.
+same3() {
+	r=0
+	same "$1" "$2" "$3" || r=1
+	same_err "$1" "$2" "$3" || r=1
+	return $r
+}
+
+# dstart NAME ARM CMD...: like start, with default settings (ARM empty: the
+# default arming).
+dstart() {
+	dn=$1 darm=$2
+	shift 2
+	mkdir -p "$TMPD/$dn"
+	# shellcheck disable=SC2046
+	start "$dn" - env $(default_env) LD_PRELOAD="$SHIM" PTFREEZE_REPORT="$TMPD/$dn/%e-%p.jsonl" \
+		${darm:+"PTFREEZE_ARM=$darm"} ${REAL_SHIM_ENV:-} "$@"
+}
+
+# judge_json NAME [judge.py options]: judge without the text report (one
+# pass of 'ptfreeze report' instead of two: symbolising a JIT runtime's
+# frames takes most of a minute).
+judge_json() {
+	n=$1
+	shift
+	rst=0
+	"$PTFREEZE" report --json "$TMPD/$n" >"$TMPD/$n.json" 2>"$TMPD/$n.jerr" || rst=$?
+	if [ "$rst" -gt 1 ]; then
+		head -n 20 "$TMPD/$n.jerr" >&2
+		echo "FAIL: $n: ptfreeze report cannot read the reports (status $rst)" >&2
+		return 1
+	fi
+	"$HOSTPY" "$real_dir/judge.py" "$n" "$@" <"$TMPD/$n.json"
+}
+
+# For the forking servers (nginx.sh, haproxy.sh):
+# workers PID: the pids of the children of PID, on one line.
+workers() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' '
+}
+
+# minus A B: the pids of A not in B, on one line.
+minus() {
+	for x in $1; do
+		case " $2 " in *" $x "*) ;; *) printf '%s ' "$x" ;; esac
+	done
+	echo
+}
