@@ -123,7 +123,8 @@ int phase_arm(const char *how)
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
-	faults_enable();
+	/* The API arms from the program's own code: a sampler thread can be made there. */
+	faults_enable(strcmp(how, "manual") == 0);
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
 }
@@ -156,7 +157,7 @@ void phase_atfork_child(void)
 	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
-	} else if (atomic_load(&phase_deadline)) {
+	} else if (atomic_load(&phase_deadline) || (config.arm_signal && config.faults && config.mode != MODE_OFF)) {
 		start_arm_thread(); /* the parent's did not come along */
 	}
 }
@@ -221,7 +222,11 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 }
 
 /*
- * The delay trigger's own thread: sleeps until the deadline, arms, exits.
+ * The delay trigger's own thread: sleeps until the deadline, arms, then
+ * stays as the page-fault sampler (faults_sampler_run; with
+ * PTFREEZE_FAULTS=off it exits).  With a signal trigger and page-fault
+ * sampling it is started only to be the sampler: a signal handler cannot
+ * create a thread.
  * A program whose steady state calls nothing the shim intercepts (a server
  * that preallocated everything) is still armed on time.  It runs with every
  * signal blocked, so none of the program's is delivered to it, and on a
@@ -243,6 +248,9 @@ static void *arm_thread(void *arg)
 			phase_armed();
 			break;
 		}
+	}
+	if (config.faults && config.mode != MODE_OFF) {
+		faults_sampler_run();
 	}
 	return NULL;
 }
@@ -274,6 +282,9 @@ int phase_init(void)
 	if (config.arm_delay_ns) {
 		phase_deadline = sys_now_ns() + config.arm_delay_ns;
 		start_arm_thread();
+	}
+	if (config.arm_signal && !config.arm_delay_ns && config.faults && config.mode != MODE_OFF) {
+		start_arm_thread(); /* the sampler-to-be */
 	}
 	if (config.arm_signal) {
 		struct sigaction sa;

@@ -635,6 +635,7 @@ void report_summary(const char *why)
 	    atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}
+	faults_stop(); /* the samples still in the rings, before the counts are written */
 	phase_settle();
 	smaps_report(); /* before the summary: a reader that stops at the summary still has it */
 	struct rusage ru;
