@@ -904,6 +904,13 @@ void faults_sampler_run(void)
 		return;
 	}
 	shim_busy++; /* everything this thread does is the shim's */
+	/*
+	 * Every signal blocked but SIGSYS: the backstop refuses to install
+	 * while a thread blocks it, and a trapped call made with it blocked
+	 * (libunwind mapping memory under the filter) would kill the process.
+	 */
+	uint64_t sys_bit = 1ull << (SIGSYS - 1);
+	sys_raw(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sys_bit, 0, sizeof(sys_bit), 0, 0);
 	atomic_store(&sampler_tid, sys_gettid());
 	sys_prctl(PR_SET_NAME, (unsigned long)"ptfreeze-faults", 0, 0, 0);
 	struct pollfd pf[MAX_CPUS];
@@ -954,9 +961,9 @@ static void *sampler_main(void *arg)
 }
 
 /*
- * Starts the sampler thread unless one runs: all signals blocked (none of
- * the program's is delivered to it), detached, on a stack of pool memory
- * that glibc never unmaps.
+ * Starts the sampler thread unless one runs: all signals but SIGSYS
+ * blocked (none of the program's is delivered to it), detached, on a
+ * stack of pool memory that glibc never unmaps.
  */
 static void spawn_sampler(void)
 {
@@ -974,6 +981,7 @@ static void spawn_sampler(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigset_t all, old;
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* the backstop's trap: a thread with SIGSYS blocked would die of it */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_t t;
 	int r = real.pthread_create(&t, &attr, sampler_main, NULL);
@@ -1143,6 +1151,20 @@ void faults_json(struct sb *sb)
 			      "\"ring_bytes\":%zu,\"sampler_thread\":%s",
 			  kernel_mode ? "true" : "false", ncpus, ring_pages * PAGE,
 			  atomic_load(&sampler_running) ? "true" : "false");
+		/* The rings' addresses: mappings of the shim's own (a fork child maps them while armed). */
+		sb_puts(sb, ",\"rings\":[");
+		int k = 0;
+		for (int i = 0; st && i < MAX_CPUS; i++) {
+			if (st->rings[i].meta && k < 128) {
+				sb_printf(sb, "%s\"%p\"", k++ ? "," : "", (void *)st->rings[i].meta);
+			} else if (st->rings[i].meta) {
+				k++;
+			}
+		}
+		sb_putc(sb, ']');
+		if (k > 128) {
+			sb_puts(sb, ",\"rings_cut\":true");
+		}
 	}
 	sb_printf(sb, ",\"threads\":%d,\"counted\":%lu,\"samples\":%lu,\"recorded\":%lu,\"unsited\":%lu,\"in_shim\":%lu,"
 		      "\"lost\":%lu,\"maps\":%zu%s}",

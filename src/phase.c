@@ -229,7 +229,8 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
  * create a thread.
  * A program whose steady state calls nothing the shim intercepts (a server
  * that preallocated everything) is still armed on time.  It runs with every
- * signal blocked, so none of the program's is delivered to it, and on a
+ * signal but SIGSYS (the backstop's trap) blocked, so none of the
+ * program's is delivered to it, and on a
  * stack of pool memory, which glibc neither unmaps nor madvises when the
  * thread exits: its exit after arming changes no page table.
  */
@@ -267,6 +268,7 @@ static void start_arm_thread(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigset_t all, old;
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* the backstop's trap (it stays on as the page-fault sampler) */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_t t;
 	int r = real.pthread_create(&t, &attr, arm_thread, NULL);

@@ -489,7 +489,7 @@ static void put_faults(struct sb *sb, long minor, long major)
 
 void report_arm(const char *how, long minor, long major, const char *mlockall)
 {
-	char buf[1024];
+	char buf[4096]; /* page_faults lists the sampler's rings: up to 128 */
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"arm\",\"how\":");
