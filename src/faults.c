@@ -519,6 +519,18 @@ static void unmap_rings(void)
 	}
 }
 
+/*
+ * The sampler sleeps on this word (a futex: no descriptor a program could
+ * close or reuse) while nothing is armed; arming bumps it and wakes it.
+ */
+static _Atomic uint32_t arm_gen;
+
+static void wake_sampler(void)
+{
+	atomic_fetch_add(&arm_gen, 1);
+	sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}
+
 static void say_refused(long err)
 {
 	open_errno = (int)-err;
@@ -531,6 +543,7 @@ static void say_refused(long err)
 	} else {
 		sampling = SAMPLING_UNAVAILABLE;
 	}
+	wake_sampler(); /* nothing to sample: its thread leaves */
 	bool missing = err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
 	if (!atomic_flag_test_and_set(&said_refused)) {
 		const char *en = strerrorname_np(open_errno);
@@ -881,18 +894,6 @@ static void lock_drain(void)
 static void unlock_drain(void) { atomic_flag_clear_explicit(&draining, memory_order_release); }
 
 /* ---- the sampler thread ---- */
-
-/*
- * The sampler sleeps on this word (a futex: no descriptor a program could
- * close or reuse) while nothing is armed; arming bumps it and wakes it.
- */
-static _Atomic uint32_t arm_gen;
-
-static void wake_sampler(void)
-{
-	atomic_fetch_add(&arm_gen, 1);
-	sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
-}
 
 void faults_sampler_run(void)
 {

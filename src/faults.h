@@ -59,15 +59,17 @@ int faults_start(void);
 /*
  * Enables the events opened by faults_start(), after the armed flag is
  * set, and wakes the sampler.  may_spawn: the caller is an ordinary
- * context (the API, not a signal handler or an interposed call) where a
- * sampler thread can be created if none runs.
+ * context (a fork child's fork handler; never arming, which may run in a
+ * signal handler or an interposed call) where a sampler thread can be
+ * created if none runs.
  */
 void faults_enable(bool may_spawn);
 /*
- * The sampler: returns only where sampling was refused.  Run by the arming thread of the delay and
- * signal triggers once it has nothing else to do, or by a thread of its
- * own; it waits for arming, drains the rings while armed, and idles while
- * disarmed.  Only one runs per process (a second call returns at once).
+ * The sampler: returns only where sampling was refused.  Run by phase's
+ * start-up thread (the delay trigger's, which arms first, or one started
+ * only for this), or by a fork child's own; it waits for arming, drains
+ * the rings while armed, and idles while disarmed.  Only one runs per
+ * process (a second call returns at once).
  */
 void faults_sampler_run(void);
 /*

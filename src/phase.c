@@ -123,8 +123,7 @@ int phase_arm(const char *how)
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
-	/* The API arms from the program's own code: a sampler thread can be made there. */
-	faults_enable(strcmp(how, "manual") == 0);
+	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
 }
@@ -157,7 +156,7 @@ void phase_atfork_child(void)
 	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
-	} else if (atomic_load(&phase_deadline) || (config.arm_signal && config.faults && config.mode != MODE_OFF)) {
+	} else if (atomic_load(&phase_deadline) || (config.faults && config.mode != MODE_OFF)) {
 		start_arm_thread(); /* the parent's did not come along */
 	}
 }
@@ -224,9 +223,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 /*
  * The delay trigger's own thread: sleeps until the deadline, arms, then
  * stays as the page-fault sampler (faults_sampler_run; with
- * PTFREEZE_FAULTS=off it exits).  With a signal trigger and page-fault
- * sampling it is started only to be the sampler: a signal handler cannot
- * create a thread.
+ * PTFREEZE_FAULTS=off it exits).  Without a delay trigger but with
+ * page-fault sampling it is started only to be the sampler: arming by
+ * signal runs in a signal handler, and ptfreeze_arm() is async-signal-safe,
+ * so neither can create a thread.
  * A program whose steady state calls nothing the shim intercepts (a server
  * that preallocated everything) is still armed on time.  It runs with every
  * signal but SIGSYS (the backstop's trap) blocked, so none of the
@@ -285,8 +285,13 @@ int phase_init(void)
 		phase_deadline = sys_now_ns() + config.arm_delay_ns;
 		start_arm_thread();
 	}
-	if (config.arm_signal && !config.arm_delay_ns && config.faults && config.mode != MODE_OFF) {
-		start_arm_thread(); /* the sampler-to-be */
+	if (!config.arm_delay_ns && config.faults && config.mode != MODE_OFF) {
+		/*
+		 * The page-fault sampler-to-be: arming by signal runs in a signal
+		 * handler, and ptfreeze_arm() is async-signal-safe, so neither
+		 * can create a thread.
+		 */
+		start_arm_thread();
 	}
 	if (config.arm_signal) {
 		struct sigaction sa;

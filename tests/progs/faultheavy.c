@@ -8,14 +8,16 @@
  * faults over the touching (getrusage) and in all since arming.
  *
  * usage: faultheavy [-n pages] [-F]
- *   -F  pin the process to one CPU and make it SCHED_FIFO before arming:
- *       the page-fault sampler thread (which inherits both) cannot run
- *       until the burst is over, so its ring fills and samples are lost
- *       (needs CAP_SYS_NICE: exits 77 without it)
+ *   -F  pin every thread of the process to one CPU and make the main
+ *       thread SCHED_FIFO before arming: the page-fault sampler thread
+ *       (SCHED_OTHER on the same CPU) cannot run until the burst is over,
+ *       so its ring fills and samples are lost (needs CAP_SYS_NICE: exits
+ *       77 without it)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -67,6 +69,16 @@ int main(int argc, char **argv)
 		cpu_set_t one;
 		CPU_ZERO(&one);
 		CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] != '.') {
+				sched_setaffinity(atoi(e->d_name), sizeof(one), &one);
+			}
+		}
+		if (d) {
+			closedir(d);
+		}
 		struct sched_param sp = {.sched_priority = 1};
 		if (sched_setaffinity(0, sizeof(one), &one) != 0 || sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
 			fprintf(stderr, "faultheavy: cannot pin and run SCHED_FIFO (%s)\n", strerror(errno));
