@@ -988,11 +988,6 @@ static void spawn_sampler(void)
 	int r = real.pthread_create(&t, &attr, sampler_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	/* Its start-up (glibc's, the kernel's) belongs to arming, not to the program's armed phase. */
-	uint64_t give_up = sys_now_ns() + 100000000u;
-	while (r == 0 && atomic_load(&sampler_tid) == 0 && sys_now_ns() < give_up) {
-		sys_raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
-	}
 	shim_busy--;
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_FAULTS: no sampler thread (error %d): samples are read at exit", r);
@@ -1122,6 +1117,11 @@ void faults_atfork_child(bool armed)
 	if (!armed || sampling != SAMPLING_ON || st == NULL) {
 		return;
 	}
+	/*
+	 * Smaller rings: a fork child has one thread, and its rings are
+	 * mapped and touched on every fork (a server forking per connection).
+	 */
+	ring_pages = RING_PAGES / 4;
 	int r = open_events(false);
 	if (r != 0) {
 		close_all();
