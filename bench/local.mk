@@ -4,7 +4,7 @@
 # run, never how fast), and `make bench` builds them and runs bench/run,
 # which compares ptfreeze with glibc, jemalloc, mimalloc and tcmalloc.
 # BENCH_QUICK=1 make bench: the under-a-minute profile.
-BENCH_BINS = bench/latency bench/throughput bench/prefault bench/guardcost bench/pairs
+BENCH_BINS = bench/latency bench/throughput bench/prefault bench/guardcost bench/pairs bench/faultcost
 check_PROGRAMS += $(BENCH_BINS)
 BENCH_CFLAGS = $(AM_CFLAGS) -O2 -g
 BENCH_COMMON = bench/hist.c bench/hist.h bench/util.c bench/util.h
@@ -23,9 +23,13 @@ bench_prefault_CFLAGS = $(BENCH_CFLAGS)
 bench_guardcost_SOURCES = bench/guardcost.c $(BENCH_COMMON)
 bench_guardcost_CFLAGS = $(BENCH_CFLAGS) -fno-optimize-sibling-calls -fno-inline
 bench_guardcost_LDADD = -ldl
+# The page-fault sampler's cost (issue 13): bench/faultcost.sh runs it.
+bench_faultcost_SOURCES = bench/faultcost.c $(BENCH_COMMON)
+bench_faultcost_CFLAGS = $(BENCH_CFLAGS) -fno-omit-frame-pointer
+bench_faultcost_LDADD = -ldl
 
 TESTS += bench/smoke.sh
-EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh docs/performance.md
+EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh bench/faultcost.sh docs/performance.md
 # The report reader at scale (issue 13): bench/report-scale.sh, with its generator.
 EXTRA_DIST += bench/report-scale.sh bench/gen-report.py
 
@@ -38,3 +42,8 @@ bench: $(BENCH_BINS) libptfreeze.la
 bench-instructions: bench/pairs libptfreeze.la
 	sh $(srcdir)/bench/instructions.sh '$(abs_top_builddir)'
 .PHONY: bench-instructions
+
+# What the page-fault sampler costs a program that faults (PTFREEZE_FAULTS=off vs on).
+bench-faultcost: bench/faultcost libptfreeze.la
+	sh $(srcdir)/bench/faultcost.sh '$(abs_top_builddir)'
+.PHONY: bench-faultcost

@@ -35,6 +35,10 @@ expect "throughput realloc" '^realloc: .* ops/s' "$B/throughput" realloc -r 1 -c
 expect "prefault memset" '^memset: size 4194304 backing 4k' "$B/prefault" memset 4M 4k
 expect "prefault idle" '' "$B/prefault" idle
 expect "guardcost" '^known-site ' "$B/guardcost" -k 100 -n 10
+expect "faultcost" '^faultcost: pages=200 ' "$B/faultcost" -n 200
+PAGES=200 REPEATS=1 sh "$top_srcdir/bench/faultcost.sh" "$top_builddir" > "$TMPD/fc.out" 2>&1 &&
+	grep -q '^sampling on / off: ' "$TMPD/fc.out" || { cat "$TMPD/fc.out" >&2; fail "bench/faultcost.sh printed no ratio"; }
+note "bench/faultcost.sh: ok"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed: bench/run not tried"
 BENCH_ALLOCATORS=glibc,ptfreeze python3 "$top_srcdir/bench/run" --profile smoke --builddir "$top_builddir" \

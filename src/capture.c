@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "log.h"
 #include "pool.h"
@@ -174,6 +175,49 @@ int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext)
 		ips[out++] = raw[i];
 	}
 	return out;
+}
+
+int capture_ra_offset(uintptr_t ip, int max)
+{
+#if defined(__x86_64__)
+	/*
+	 * One step of libunwind over a made-up frame: the registers say the
+	 * code is at ip with its stack pointer at `stack` and its frame pointer
+	 * at `frame`, both arrays of marks.  The return address the step reads
+	 * is one of the marks, and which one says where it lives.
+	 */
+	enum { WORDS = 64 };
+	const uint64_t sp_mark = 0x00007ff5a7000000ull, bp_mark = 0x00007ff5b7000000ull;
+	uint64_t stack[WORDS + 16], frame[16];
+	for (int i = 0; i < WORDS + 16; i++) {
+		stack[i] = sp_mark + (uint64_t)i * 8;
+	}
+	for (int i = 0; i < 16; i++) {
+		frame[i] = bp_mark + (uint64_t)i * 8;
+	}
+	if (unw_init_local2_fn == NULL || max > WORDS * 8) {
+		return -2;
+	}
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)stack;
+	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)(uintptr_t)frame;
+	uint64_t cursor[UNW_CURSOR_WORDS + 1] __attribute__((aligned(16)));
+	uint64_t ra;
+	if (unw_init_local2_fn(cursor, &uc, UNW_SIGNAL_FRAME_FLAG) != 0 || unw_step_fn(cursor) <= 0 ||
+	    unw_get_reg_fn(cursor, UNW_IP_REG, &ra) != 0) {
+		return -2;
+	}
+	if (ra >= sp_mark && ra < sp_mark + (uint64_t)max && (ra - sp_mark) % 8 == 0) {
+		return (int)(ra - sp_mark);
+	}
+	return ra >= bp_mark && ra < bp_mark + 16 * 8 ? -1 : -2;
+#else
+	(void)ip;
+	(void)max;
+	return -2;
+#endif
 }
 
 static uint64_t hash_of(unsigned kind, uint32_t sub, const uintptr_t *ips, int n)

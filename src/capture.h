@@ -67,6 +67,17 @@ void capture_frame_only(uintptr_t ip);
 int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext);
 
 /*
+ * Where the code at ip keeps its return address, per its unwind
+ * information: the byte offset from the stack pointer (0 <= offset < max),
+ * -1 if it is found through the frame pointer (the function has set up
+ * its frame: a frame-pointer walk finds it), -2 if unknown (no unwind
+ * information, or farther than max).  For the page-fault sampler, whose
+ * stacks are frame-pointer walks that miss a frameless function's caller.
+ * Uses libunwind on a made-up frame: not for signal handlers or hooks.
+ */
+int capture_ra_offset(uintptr_t ip, int max);
+
+/*
  * The site for (kind, ips[0..n)), created on first sight (*is_new set).
  * NULL when the table is full (counted in capture_dropped()).
  */

@@ -446,7 +446,7 @@ const struct config_var config_vars[] = {
 	{"PTFREEZE_THREAD_STACK_PREFAULT", "256K", "a size up to 64M",
 	 "prefault this much of each cached thread stack (below its TLS) at start-up", p_tstack_prefault},
 	{"PTFREEZE_FAULTS", "on", "on or off (also 1 or 0)",
-	 "after arming, record every page fault with its stack and address class (one signal per fault)", p_faults},
+	 "after arming, record every page fault with its stack and address class (perf ring buffers, no signal)", p_faults},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

@@ -2,29 +2,25 @@
 /*
  * faults: page faults after arming, each recorded as a `page-fault` site
  * with the faulting code's stack and the class of the faulted address
- * (PTFREEZE_FAULTS=on).  At arming, one software perf event
- * (PERF_COUNT_SW_PAGE_FAULTS, user mode only, sample period 1) is opened
- * per existing thread, inherited by threads created later (inherit_thread:
- * never by fork children), removed at exec; each fault sends its thread a
- * synchronous SIGTRAP (sigtrap=1, si_code TRAP_PERF) whose si_addr is the
- * faulted address.  The handler classifies the address against a snapshot
- * of /proc/self/maps taken at arming (and re-read, rate-limited, when an
- * address is in no mapping of it) and the pool's region table, then hands
- * the fault to guard_record_stack() with the stack from the interrupted
- * instruction.  A site already seen costs the signal, an unwind and an
- * atomic add.
+ * (PTFREEZE_FAULTS=on).  No signal, no code of ours on the faulting path:
+ * at arming, one software perf event (PERF_COUNT_SW_PAGE_FAULTS, sample
+ * period 1, user and kernel mode where perf_event_paranoid allows) is
+ * opened per (existing thread, online CPU), inherited by threads created
+ * later (inherit_thread: never by fork children), removed at exec.  Each
+ * fault makes the kernel write a sample (instruction pointer, thread,
+ * faulted address, the user stack pointer and a frame-pointer callchain)
+ * into the ring buffer of its CPU; the faulting thread goes on.  The
+ * shim's sampler thread sleeps on the rings (poll, woken at a quarter
+ * full) and turns samples into sites: the address is classified against a
+ * snapshot of /proc/self/maps taken at arming (re-read, rate-limited, when
+ * an address is in no mapping of it) and the pool's region table, the site
+ * is keyed by (class, callchain) and a known site costs a hash and an
+ * atomic add.  Disarming, exit and exec drain what is left before the
+ * summary; a full ring drops samples, counted as `lost`.
  *
- * Not seen: faults taken in kernel mode (a system call copying into an
- * untouched buffer, the kernel writing a signal frame), faults while the
- * thread has SIGTRAP blocked (delivered late: counted, not attributed),
- * faults in the shim's own recording (counted), a second fault before the
- * first one's signal is delivered.  getrusage's count in the summary is the
- * total either way.
- *
- * Everything here runs at arming (maybe in a signal handler or an
- * interposed call) or in the SIGTRAP handler: raw system calls, storage
- * carved from the pool, no allocation, no locks (a seqlock guards the
- * mapping snapshot; a reader that loses the race classifies "unknown").
+ * The sampler's own faults are counted, not sites.  getrusage's count in
+ * the summary is the total either way; the events' own count (`counted`)
+ * is every fault they saw, sampled or lost.
  */
 #ifndef PTFREEZE_FAULTS_H
 #define PTFREEZE_FAULTS_H
@@ -45,6 +41,7 @@ enum fault_class {
 	FAULT_FILE,         /* any other file mapping (data, shared memory, mapped files) */
 	FAULT_ANON,         /* other anonymous memory */
 	FAULT_VDSO,         /* [vdso], [vvar], [vsyscall] and other kernel-named mappings */
+	FAULT_POOL_COW,     /* the pool, in a process that forked or is a fork child: copy-on-write */
 	FAULT_CLASS_COUNT
 };
 
@@ -52,21 +49,42 @@ enum fault_class {
 const char *faults_class_name(enum fault_class c);
 
 /*
- * At arming (PTFREEZE_FAULTS=on): snapshots the mappings, installs the
- * SIGTRAP handler (the program's own keeps every SIGTRAP that is not ours)
- * and opens the events, disabled.  Refusal (perf_event_paranoid, a kernel
- * without sigtrap) prints one line once; getrusage counts remain.  0 or
- * -errno.
+ * At arming (PTFREEZE_FAULTS=on): snapshots the mappings and opens the
+ * events and their rings, disabled.  Refusal (perf_event_paranoid, no
+ * perf events) prints one line once; getrusage counts remain.  Runs in
+ * the arming context (maybe a signal handler): raw system calls only.
+ * 0 or -errno.
  */
 int faults_start(void);
-/* Enables the events opened by faults_start(): after the armed flag is set. */
-void faults_enable(void);
-/* Closes every event (disarming, exit, before the summary). */
-void faults_stop(void);
 /*
- * In a fork child: the parent's events are the parent's (and were not
- * inherited, inherit_thread): closes the copies of their descriptors and,
- * if armed, opens an event for this, the child's only thread.
+ * Enables the events opened by faults_start(), after the armed flag is
+ * set, and wakes the sampler.  may_spawn: the caller is an ordinary
+ * context (a fork child's fork handler; never arming, which may run in a
+ * signal handler or an interposed call) where a sampler thread can be
+ * created if none runs.
+ */
+void faults_enable(bool may_spawn);
+/*
+ * The sampler: returns only where sampling was refused.  Run by phase's
+ * start-up thread (the delay trigger's, which arms first, or one started
+ * only for this), or by a fork child's own; it waits for arming, drains
+ * the rings while armed, and idles while disarmed.  Only one runs per
+ * process (a second call returns at once).
+ */
+void faults_sampler_run(void);
+/*
+ * Disables the events, drains the rings in the calling thread (the
+ * sampler's own drain waits), adds up the events' counts and closes
+ * everything (disarming, exit, exec, before the summary).  Idempotent.
+ */
+void faults_stop(void);
+/* In the parent after fork: its pool pages are now shared copy-on-write with the child. */
+void faults_atfork_parent(void);
+/*
+ * In a fork child: forgets the parent's events, rings and sampler (its
+ * descriptors are copies, its rings were not copied) and, if armed, opens
+ * events for this, the child's only thread, with rings and a sampler
+ * thread of its own.  Pool faults are named copy-on-write from here on.
  */
 void faults_atfork_child(bool armed);
 

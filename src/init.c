@@ -100,6 +100,7 @@ static void atfork_parent(void)
 {
 	tstack_atfork_parent();
 	pmap_atfork_parent();
+	faults_atfork_parent();
 }
 
 static void atfork_child(void)

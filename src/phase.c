@@ -124,7 +124,7 @@ int phase_arm(const char *how)
 	atomic_store(&armed_at, sys_now_ns());
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
-	faults_enable();
+	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	log_applying(false);
 	log_msg(LOG_INFO, "armed (%s)", how_buf);
 	return 0;
@@ -158,7 +158,7 @@ void phase_atfork_child(void)
 	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
-	} else if (atomic_load(&phase_deadline)) {
+	} else if (atomic_load(&phase_deadline) || (config.faults && config.mode != MODE_OFF)) {
 		start_arm_thread(); /* the parent's did not come along */
 	}
 }
@@ -223,10 +223,16 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 }
 
 /*
- * The delay trigger's own thread: sleeps until the deadline, arms, exits.
+ * The delay trigger's own thread: sleeps until the deadline, arms, then
+ * stays as the page-fault sampler (faults_sampler_run; with
+ * PTFREEZE_FAULTS=off it exits).  Without a delay trigger but with
+ * page-fault sampling it is started only to be the sampler: arming by
+ * signal runs in a signal handler, and ptfreeze_arm() is async-signal-safe,
+ * so neither can create a thread.
  * A program whose steady state calls nothing the shim intercepts (a server
  * that preallocated everything) is still armed on time.  It runs with every
- * signal blocked, so none of the program's is delivered to it, and on a
+ * signal but SIGSYS (the backstop's trap) blocked, so none of the
+ * program's is delivered to it, and on a
  * stack of pool memory, which glibc neither unmaps nor madvises when the
  * thread exits: its exit after arming changes no page table.
  */
@@ -246,6 +252,9 @@ static void *arm_thread(void *arg)
 			break;
 		}
 	}
+	if (config.faults && config.mode != MODE_OFF) {
+		faults_sampler_run();
+	}
 	return NULL;
 }
 
@@ -261,6 +270,7 @@ static void start_arm_thread(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigset_t all, old;
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* the backstop's trap (it stays on as the page-fault sampler) */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_t t;
 	int r = real.pthread_create(&t, &attr, arm_thread, NULL);
@@ -275,6 +285,14 @@ int phase_init(void)
 {
 	if (config.arm_delay_ns) {
 		phase_deadline = sys_now_ns() + config.arm_delay_ns;
+		start_arm_thread();
+	}
+	if (!config.arm_delay_ns && config.faults && config.mode != MODE_OFF) {
+		/*
+		 * The page-fault sampler-to-be: arming by signal runs in a signal
+		 * handler, and ptfreeze_arm() is async-signal-safe, so neither
+		 * can create a thread.
+		 */
 		start_arm_thread();
 	}
 	if (config.arm_signal) {

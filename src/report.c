@@ -489,7 +489,7 @@ static void put_faults(struct sb *sb, long minor, long major)
 
 void report_arm(const char *how, long minor, long major, const char *mlockall)
 {
-	char buf[1024];
+	char buf[4096]; /* page_faults lists the sampler's rings: up to 128 */
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"arm\",\"how\":");
@@ -635,6 +635,7 @@ void report_summary(const char *why)
 	    atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}
+	faults_stop(); /* the samples still in the rings, before the counts are written */
 	phase_settle();
 	smaps_report(); /* before the summary: a reader that stops at the summary still has it */
 	struct rusage ru;

@@ -97,3 +97,13 @@ EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py
 # exit paths: _exit writes the summary; arming unblocks SIGSYS for the backstop.
 TESTS += tests/exit.sh tests/backstop-mask.sh
 EXTRA_DIST += tests/exit.sh tests/backstop-mask.sh
+# The page-fault sampler: no signal, every fault counted, copy-on-write named (issue 13).
+check_PROGRAMS += tests/progs/sighostile tests/progs/faultheavy
+tests_progs_sighostile_SOURCES = tests/progs/sighostile.c
+tests_progs_sighostile_CFLAGS = $(PROG_CFLAGS)
+tests_progs_sighostile_LDADD = -lpthread -ldl
+tests_progs_faultheavy_SOURCES = tests/progs/faultheavy.c
+tests_progs_faultheavy_CFLAGS = $(PROG_CFLAGS)
+tests_progs_faultheavy_LDADD = -ldl
+TESTS += tests/pagefault-signals.sh tests/pagefault-git.sh
+EXTRA_DIST += tests/pagefault-signals.sh tests/pagefault-git.sh tests/pagefault_count.py

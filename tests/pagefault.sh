@@ -16,7 +16,14 @@
 #    perf_event_paranoid): one line on stderr, sampling "refused" in the
 #    report, no page-fault site, the program runs and the summary still
 #    counts the faults.
-# The churn program's zero is checked in churn.sh.
+#  - faultheavy takes 4000 faults at two sites: the sampler's books
+#    balance, every fault getrusage saw is counted, both sites are named
+#    with their caller; pinned and SCHED_FIFO (its sampler cannot run
+#    during the burst) samples are lost and counted as lost;
+#  - a fork child's writes to heap memory from before the fork are
+#    page faults of class pool-cow (copy-on-write).
+# The churn program's zero is checked in churn.sh; programs that reset,
+# block or take over signals in pagefault-signals.sh.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
 PY=/usr/bin/python3
@@ -87,4 +94,28 @@ minor=$(grep '"type":"summary"' "$TMPD/no.jsonl" | sed -n 's/.*"faults_armed":{"
 [ "${minor:-0}" -ge $pages ] || fail "refused: the summary counts ${minor:-?} faults while armed, want at least $pages"
 "$ptf" report "$TMPD/no.jsonl" | grep -q 'page faults not sampled: perf_event_open refused (EACCES' ||
 	fail "refused: ptfreeze report does not say so"
+
+# Many faults: counted, every one; sited; lost samples counted.
+count=$top_srcdir/tests/pagefault_count.py
+PTFREEZE_REPORT="$TMPD/h.jsonl" shim "$PROGS/faultheavy" -n 4000 > "$TMPD/out" || fail "faultheavy failed"
+"$PY" "$count" heavy "$TMPD/h.jsonl" "$PROGS/faultheavy" 4000 0 || fail "faultheavy's page faults"
+if [ "$(id -u)" = 0 ]; then
+	PTFREEZE_REPORT="$TMPD/l.jsonl" shim "$PROGS/faultheavy" -n 8000 -F > "$TMPD/out"
+	st=$?
+	if [ $st -eq 77 ]; then
+		note "faultheavy -F: cannot run SCHED_FIFO here, lost samples not tested"
+	else
+		[ $st -eq 0 ] || fail "faultheavy -F failed ($st)"
+		"$PY" "$count" heavy "$TMPD/l.jsonl" "$PROGS/faultheavy" 8000 1 || fail "faultheavy -F: lost samples"
+	fi
+else
+	note "not root: lost samples (faultheavy -F, SCHED_FIFO) not tested"
+fi
+
+# Copy-on-write after fork: the child's report names it.
+rm -f "$TMPD"/c-*.jsonl
+PTFREEZE_REPORT="$TMPD/c-%p.jsonl" shim "$PROGS/sighostile" fork -a > "$TMPD/out" || fail "sighostile fork failed"
+child=$(grep -l '"type":"header".*"fork_child":true' "$TMPD"/c-*.jsonl | head -1)
+[ -n "$child" ] || fail "no report of the fork child"
+"$PY" "$count" cow "$child" "$PROGS/sighostile" || fail "the fork child's pool faults are not named copy-on-write"
 exit 0

@@ -228,7 +228,8 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 			reportfile_get_int(pf, "threads", 0), reportfile_get_int(pf, "threads", 0) == 1 ? "" : "s",
 			reportfile_get_int(pf, "recorded", 0));
 		if (reportfile_get_int(pf, "in_shim", 0) > 0) {
-			fprintf(out, ", %lld in ptfreeze's own recording", reportfile_get_int(pf, "in_shim", 0));
+			fprintf(out, ", %lld in ptfreeze's own %s", reportfile_get_int(pf, "in_shim", 0),
+				reportfile_get_str(pf, "method") ? "sampler thread" : "recording");
 		}
 		if (reportfile_get_int(pf, "unsited", 0) > 0) {
 			fprintf(out, ", %lld at new sites beyond their share (half of PTFREEZE_MAX_SITES)",
@@ -236,6 +237,12 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 		}
 		if (reportfile_get_int(pf, "late", 0) > 0) {
 			fprintf(out, ", %lld with SIGTRAP blocked (not attributed)", reportfile_get_int(pf, "late", 0));
+		}
+		if (reportfile_get_int(pf, "lost", 0) > 0) {
+			fprintf(out, ", %lld lost (a full ring buffer: counted, not attributed)", reportfile_get_int(pf, "lost", 0));
+		}
+		if (reportfile_get_int(pf, "counted", 0) > 0) {
+			fprintf(out, "; %lld counted in all", reportfile_get_int(pf, "counted", 0));
 		}
 		fputc('\n', out);
 	} else if (strcmp(st, "off") == 0 && !was_armed(p)) {

@@ -336,6 +336,45 @@ START_TEST(test_capture_is_internal_follows_skip_ranges)
 }
 END_TEST
 
+#if defined(__x86_64__)
+/*
+ * Three functions whose unwind information says where their return
+ * address is at a labelled instruction: a leaf before any push (at sp), one
+ * that pushed a register (sp + 8), one that has set up its frame pointer
+ * (through rbp, which a frame-pointer walk already follows).
+ */
+__asm__(".text\n"
+	".globl ra_leaf\n.hidden ra_leaf\n.type ra_leaf,@function\n"
+	"ra_leaf:\n.cfi_startproc\n\tnop\n\tret\n.cfi_endproc\n.size ra_leaf,.-ra_leaf\n"
+	".globl ra_pushed\n.hidden ra_pushed\n.globl ra_pushed_body\n.hidden ra_pushed_body\n"
+	".type ra_pushed,@function\n"
+	"ra_pushed:\n.cfi_startproc\n\tpush %rbx\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset rbx,0\n"
+	"ra_pushed_body:\n\tnop\n\tpop %rbx\n.cfi_adjust_cfa_offset -8\n\tret\n.cfi_endproc\n"
+	".size ra_pushed,.-ra_pushed\n"
+	".globl ra_framed\n.hidden ra_framed\n.globl ra_framed_body\n.hidden ra_framed_body\n"
+	".type ra_framed,@function\n"
+	"ra_framed:\n.cfi_startproc\n\tpush %rbp\n.cfi_def_cfa_offset 16\n.cfi_offset rbp,-16\n"
+	"\tmov %rsp,%rbp\n.cfi_def_cfa_register rbp\n"
+	"ra_framed_body:\n\tnop\n\tpop %rbp\n.cfi_def_cfa rsp,8\n\tret\n.cfi_endproc\n"
+	".size ra_framed,.-ra_framed\n");
+extern const char ra_leaf[], ra_pushed_body[], ra_framed_body[];
+
+START_TEST(test_capture_ra_offset_follows_the_unwind_information)
+{
+	init(16, 8);
+	if (!capture_has_unwinder()) {
+		ck_assert_int_eq(capture_ra_offset((uintptr_t)ra_leaf, 128), -2);
+		return;
+	}
+	ck_assert_int_eq(capture_ra_offset((uintptr_t)ra_leaf, 128), 0);
+	ck_assert_int_eq(capture_ra_offset((uintptr_t)ra_pushed_body, 128), 8);
+	ck_assert_int_eq(capture_ra_offset((uintptr_t)ra_framed_body, 128), -1);
+	/* Farther than the copy: unknown. */
+	ck_assert_int_eq(capture_ra_offset((uintptr_t)ra_pushed_body, 8), -2);
+}
+END_TEST
+#endif
+
 Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -357,6 +396,9 @@ Suite *capture_suite(void)
 	tcase_add_test(tc, test_capture_stack_returns_frames_when_libunwind_loads);
 	tcase_add_test(tc, test_capture_stack_skips_leading_internal_frames);
 	tcase_add_test(tc, test_capture_is_internal_follows_skip_ranges);
+#if defined(__x86_64__)
+	tcase_add_test(tc, test_capture_ra_offset_follows_the_unwind_information);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,6 +49,7 @@ START_TEST(test_faults_class_names_are_the_reports)
 	ck_assert_str_eq(faults_class_name(FAULT_THREAD_STACK), "thread-stack");
 	ck_assert_str_eq(faults_class_name(FAULT_MAIN_STACK), "main-stack");
 	ck_assert_str_eq(faults_class_name(FAULT_BRK_HEAP), "brk-heap");
+	ck_assert_str_eq(faults_class_name(FAULT_POOL_COW), "pool-cow");
 	ck_assert_str_eq(faults_class_name(FAULT_CLASS_COUNT), "unknown");
 }
 END_TEST
