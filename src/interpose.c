@@ -860,6 +860,9 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	if (real.pthread_create == NULL) {
 		return EAGAIN;
 	}
+	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
+		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
+	}
 	phase_birth_begin();
 	int r = create_thread(t, attr, fn, arg);
 	phase_birth_end();

@@ -33,6 +33,16 @@
 #include "tstack.h"
 
 static int fd = -1;
+/*
+ * The file is created lazily, by the first record (an arm record, a
+ * violation): a process that never arms and records nothing leaves no file.
+ * The header and the module records go first, from the creating thread.
+ */
+enum { R_OFF, R_PENDING, R_OPENING, R_OPEN, R_FAILED };
+static _Atomic int rstate;
+static _Atomic long opener_tid;
+static long header_parent;
+static char choice[CONFIG_VALUE_MAX + 64];
 static dev_t fd_dev;
 static ino_t fd_ino;
 static char path[CONFIG_PATH_MAX];
@@ -54,7 +64,16 @@ static off_t file_size;
 static uintptr_t modules_seen[MAX_MODULES];
 static size_t nmodules;
 
-bool report_enabled(void) { return fd >= 0; }
+bool report_enabled(void) { int st = atomic_load(&rstate); return st == R_PENDING || st == R_OPENING || st == R_OPEN; }
+bool report_written(void) { return atomic_load(&rstate) == R_OPEN && fd > 2; }
+
+void report_set_choice(const char *why)
+{
+	size_t n = strlen(why);
+	n = n < sizeof(choice) - 1 ? n : sizeof(choice) - 1;
+	memcpy(choice, why, n);
+	choice[n] = '\0';
+}
 const char *report_path(void) { return path; }
 
 static const char *exe_name(void)
@@ -188,35 +207,79 @@ int report_open(long parent_pid)
 		sys_close(fd);
 	}
 	fd = -1;
+	header_parent = parent_pid;
+	atomic_store(&rstate, R_OFF);
 	if (config.report[0] == '\0') {
 		path[0] = '\0';
 		return 0;
 	}
 	if (strcmp(config.report, "stderr") == 0) {
 		memcpy(path, "stderr", 7);
-		fd = 2;
+		atomic_store(&rstate, R_PENDING);
 		return 0;
 	}
 	if (report_expand(config.report, sys_getpid(), exe_name(), path, sizeof(path)) != 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: '%s' expands to a path too long; no report", config.report);
 		return -ENAMETOOLONG;
 	}
-	keep_pre_exec_report();
-	long r = open_file(O_TRUNC);
-	if (r < 0) {
-		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
-			path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
-		return (int)r;
+	atomic_store(&rstate, R_PENDING);
+	return 0;
+}
+
+static void write_header(void);
+static void write_modules(void);
+
+/* Creates the file and writes the header and modules.  Raw syscalls only. */
+static bool create_file(void)
+{
+	if (strcmp(path, "stderr") == 0) {
+		fd = 2;
+	} else {
+		keep_pre_exec_report();
+		long r = open_file(O_TRUNC);
+		if (r < 0) {
+			log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
+				path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
+			return false;
+		}
+		fd = (int)r;
+		remember_identity();
+		struct rlimit rl;
+		fsize_limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 	}
-	fd = (int)r;
 	owner_pid = sys_getpid();
-	remember_identity();
 	atomic_store(&write_error, 0);
 	atomic_store(&dropped_records, 0);
-	struct rlimit rl;
-	fsize_limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
-	(void)parent_pid;
-	return 0;
+	write_header();
+	write_modules();
+	return true;
+}
+
+/* True when records can be written: creates the file on first use; false if there is none. */
+static bool materialize(void)
+{
+	int st = atomic_load(&rstate);
+	if (st == R_OPEN) {
+		return true;
+	}
+	long me = sys_gettid();
+	if (st == R_OPENING && atomic_load(&opener_tid) == me) {
+		return true; /* the header and modules of the file being created */
+	}
+	if (st == R_PENDING) {
+		int expect = R_PENDING;
+		if (atomic_compare_exchange_strong(&rstate, &expect, R_OPENING)) {
+			atomic_store(&opener_tid, me);
+			bool ok = create_file();
+			atomic_store(&rstate, ok ? R_OPEN : R_FAILED);
+			return ok;
+		}
+	}
+	unsigned spins = 0;
+	while (atomic_load(&rstate) == R_OPENING) {
+		sys_backoff(&spins);
+	}
+	return atomic_load(&rstate) == R_OPEN;
 }
 
 /* True if fd is still the file we opened; reopens (appending) if not. */
@@ -289,7 +352,7 @@ static const char *errno_name(long err)
  */
 static void emit_record(struct sb *sb, bool last_chance)
 {
-	if (fd < 0 || !fd_still_ours()) {
+	if (!materialize() || fd < 0 || !fd_still_ours()) {
 		return;
 	}
 	if (sb->overflow) {
@@ -357,11 +420,12 @@ static void put_pool(struct sb *sb)
 	sb_putc(sb, '}');
 }
 
-void report_header(long parent_pid)
+void report_header(long parent_pid) { header_parent = parent_pid; }
+
+static void write_header(void)
 {
-	if (fd < 0) {
-		return;
-	}
+	long parent_pid = header_parent;
+	pool_measure();
 	struct sb sb;
 	sb_init(&sb, header_buf, sizeof(header_buf) - 1);
 	sb_printf(&sb, "{\"type\":\"header\",\"format\":\"ptfreeze-report\",\"version\":%d,\"ptfreeze\":\"%s\",",
@@ -380,7 +444,9 @@ void report_header(long parent_pid)
 		sb_json(&sb, cmdline + i, l);
 		i += (long)l + 1;
 	}
-	sb_puts(&sb, "],\"config\":{");
+	sb_puts(&sb, "],\"process\":{\"decision\":\"chosen\",\"why\":");
+	put_str(&sb, choice[0] ? choice : "every program");
+	sb_puts(&sb, "},\"config\":{");
 	for (size_t i = 0; i < config_nvars; i++) {
 		if (i) {
 			sb_putc(&sb, ',');
@@ -475,6 +541,14 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void report_modules(void)
 {
+	if (atomic_load(&rstate) != R_OPEN) {
+		return; /* written with the header when the file is created */
+	}
+	write_modules();
+}
+
+static void write_modules(void)
+{
 	if (fd >= 0) {
 		dl_iterate_phdr(module_cb, NULL);
 	}
@@ -496,7 +570,11 @@ void report_arm(const char *how, long minor, long major, const char *mlockall)
 	put_str(&sb, how);
 	sb_printf(&sb, ",\"unix_ns\":%lu,\"faults_before\":", (unsigned long)sys_wall_ns());
 	put_faults(&sb, minor, major);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"mlockall\":", pool_used());
+	size_t pf_before, pf_total;
+	uint64_t pf_wait;
+	phase_prefault_stats(&pf_before, &pf_total, &pf_wait);
+	sb_printf(&sb, ",\"prefault\":{\"bytes\":%zu,\"before_arm\":%zu,\"wait_ns\":%lu},\"pool_used\":%zu,\"mlockall\":",
+		  pf_total, pf_before, (unsigned long)pf_wait, pool_used());
 	if (mlockall) {
 		put_str(&sb, mlockall);
 	} else {
@@ -561,7 +639,7 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 {
 	char buf[8192];
 	struct sb sb;
-	if (fd < 0) {
+	if (!report_enabled()) {
 		return;
 	}
 	sb_init(&sb, buf, sizeof(buf) - 1);
@@ -611,6 +689,9 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 
 void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
 {
+	if (!armed && atomic_load(&rstate) != R_OPEN) {
+		return; /* growth during start-up alone is no reason for a file: the summary lists the regions */
+	}
 	char buf[512];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
@@ -631,7 +712,7 @@ void report_summary_again(void) { atomic_flag_clear(&summary_done); }
 void report_summary(const char *why)
 {
 	/* A vfork child shares our memory and descriptors: the summary is not its to write. */
-	if (fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
+	if (atomic_load(&rstate) != R_OPEN || fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
 	    atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}
