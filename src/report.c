@@ -42,6 +42,7 @@ enum { R_OFF, R_PENDING, R_OPENING, R_OPEN, R_FAILED };
 static _Atomic int rstate;
 static _Atomic long opener_tid;
 static long header_parent;
+static uint64_t start_wall_ns; /* when this process (or fork child) started: the header is written later */
 static char choice[CONFIG_VALUE_MAX + 64];
 static dev_t fd_dev;
 static ino_t fd_ino;
@@ -208,6 +209,7 @@ int report_open(long parent_pid)
 	}
 	fd = -1;
 	header_parent = parent_pid;
+	start_wall_ns = sys_wall_ns();
 	atomic_store(&rstate, R_OFF);
 	if (config.report[0] == '\0') {
 		path[0] = '\0';
@@ -431,7 +433,7 @@ static void write_header(void)
 	sb_printf(&sb, "{\"type\":\"header\",\"format\":\"ptfreeze-report\",\"version\":%d,\"ptfreeze\":\"%s\",",
 		  REPORT_VERSION, PACKAGE_VERSION);
 	sb_printf(&sb, "\"pid\":%ld,\"ppid\":%ld,\"fork_child\":%s,\"start_unix_ns\":%lu,\"exe\":", sys_getpid(),
-		  sys_getppid(), parent_pid ? "true" : "false", (unsigned long)sys_wall_ns());
+		  sys_getppid(), parent_pid ? "true" : "false", (unsigned long)start_wall_ns);
 	put_str(&sb, exe_name());
 	sb_puts(&sb, ",\"argv\":[");
 	static char cmdline[16384];
