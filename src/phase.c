@@ -106,7 +106,7 @@ static uint64_t grace_until;
 static size_t pf_before_arm;        /* prefault bytes done when arming began */
 static uint64_t pf_wait_ns;         /* how long arming waited for the rest */
 
-#define GRACE_NS 250000000ull      /* at most this long before the background work starts */
+#define GRACE_NS 500000000ull      /* before the background work starts, without a delay trigger (else half the delay) */
 #define SLOW_WAIT_NS 5000000000ull /* how long a signal handler waits for the arming thread */
 
 static void futex_wake_all(_Atomic int *w) { sys_raw(SYS_futex, (long)w, FUTEX_WAKE_PRIVATE, 0x7fffffff, 0, 0, 0); }
@@ -427,10 +427,7 @@ static void start_arm_thread(void)
 int phase_init(const struct phase_prep *p)
 {
 	prep = *p;
-	uint64_t now = sys_now_ns(), grace = GRACE_NS;
-	if (config.arm_delay_ns && config.arm_delay_ns / 2 < grace) {
-		grace = config.arm_delay_ns / 2;
-	}
+	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
 	grace_until = now + grace;
 	if (config.arm_delay_ns) {
 		phase_deadline = now + config.arm_delay_ns;

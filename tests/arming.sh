@@ -17,7 +17,7 @@ sites() { grep -h '"type":"site"' "$@" 2>/dev/null | grep -o '"kind":"[a-z_-]*"'
 cat > "$TMPD/delay.py" <<'PY'
 import mmap, time
 m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
-time.sleep(0.6)
+time.sleep(1.2)  # the deadline, then the rest of the prefault: room for a loaded host
 m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
 print("done")
 PY
@@ -58,7 +58,7 @@ PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/forkidle/r-%p.jsonl" shim "$PY" 
 import os, time
 pid = os.fork()
 if pid == 0:
-    time.sleep(0.6)
+    time.sleep(1.5)  # arming completes the prefault first: room for a loaded host
     os._exit(0)
 os.waitpid(pid, 0)' || fail "fork before the deadline failed"
 child=$(grep -l '"fork_child":true' "$TMPD/forkidle"/*.jsonl) || fail "no report of the fork child"
