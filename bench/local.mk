@@ -32,6 +32,13 @@ bench: $(BENCH_BINS) libptfreeze.la
 	$(PYTHON3) $(srcdir)/bench/run --builddir '$(abs_top_builddir)'
 .PHONY: bench
 
+# Process trees (issue 12): unarmed short-lived processes and a wrapper chain.
+bench-trees: tests/progs/spawnrss libptfreeze.la
+	@test -n "$(PYTHON3)" || { echo "bench-trees: error: python3 is needed" >&2; exit 1; }
+	$(PYTHON3) $(srcdir)/bench/trees.py --builddir '$(abs_top_builddir)'
+.PHONY: bench-trees
+EXTRA_DIST += bench/trees.py
+
 # Instructions per malloc/free pair (callgrind): repeatable where time is not.
 bench-instructions: bench/pairs libptfreeze.la
 	sh $(srcdir)/bench/instructions.sh '$(abs_top_builddir)'

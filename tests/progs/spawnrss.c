@@ -5,12 +5,14 @@
  * wait4(2) reports them for the child.  The child is forked from this small
  * process, so its peak RSS is its own, not a big parent's copied at fork.
  * SPAWN_PRELOAD, when set, becomes the child's LD_PRELOAD (and LD_PRELOAD
- * is dropped otherwise), so this process itself runs without it.
+ * is dropped otherwise), so this process itself runs without it.  The
+ * child's standard output goes to /dev/null: this program's is the table.
  * usage: spawnrss N COMMAND [ARGS]...
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -39,6 +41,11 @@ int main(int argc, char **argv)
 				setenv("LD_PRELOAD", pre, 1);
 			} else {
 				unsetenv("LD_PRELOAD");
+			}
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0) {
+				dup2(null, 1);
+				close(null);
 			}
 			execvp(argv[2], argv + 2);
 			perror(argv[2]);
