@@ -1081,6 +1081,9 @@ EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
 /* ---- the public API (ptfreeze.h) ---------------------------------------- */
 
-EXPORT int ptfreeze_arm(void) { return phase_arm("manual"); }
-EXPORT int ptfreeze_disarm(void) { return phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return phase_armed(); }
+/* A passive process (not a chosen program) behaves as if the shim were absent. */
+static bool passive(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_PASSIVE; }
+
+EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
+EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }

@@ -95,6 +95,15 @@ if command -v strace > /dev/null 2>&1; then
 	grep -qE '^[0-9]+ +clone' "$TMPD/passive.strace" && fail "a passive process started a thread"
 	grep -q MADV_POPULATE_WRITE "$TMPD/passive.strace" && fail "a passive process prefaulted"
 fi
+# A passive program calling ptfreeze_arm() gets what it gets without the shim: -ENOSYS, no report.
+mkdir -p "$TMPD/passive-api"
+out=$(PTFREEZE_REPORT="$TMPD/passive-api/r-%p.jsonl" PTFREEZE_PROGRAMS='no-such-program' shim "$PY" -c '
+import ctypes
+lib = ctypes.CDLL(None)
+print(lib.ptfreeze_arm(), lib.ptfreeze_armed())') || fail "ptfreeze_arm in a passive process"
+[ "$out" = "-38 0" ] || fail "a passive process: ptfreeze_arm(), ptfreeze_armed() gave '$out', want -38 (-ENOSYS) and 0"
+[ -z "$(ls "$TMPD/passive-api")" ] || fail "a passive process wrote a report: $(ls "$TMPD/passive-api")"
+
 # PTFREEZE_SKIP: the shell is passive and its children run without the library.
 n=$(PTFREEZE_SKIP=sh shim /bin/sh -c 'grep -c libptfreeze /proc/self/maps || true')
 [ "$n" -eq 0 ] || fail "a child of a skipped shell still loads the library ($n mappings)"
