@@ -440,7 +440,12 @@ static int p_programs(const char *s, struct config *c)
 
 static int p_skip(const char *s, struct config *c)
 {
-	if (config_parse_globs(s, true) != 0 || strlen(s) >= sizeof(c->skip)) {
+	/* "none" (the default) skips nothing: a program named so is "*\/none". */
+	if (strcmp(s, "none") == 0 || *s == '\0') {
+		c->skip[0] = '\0';
+		return 0;
+	}
+	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->skip)) {
 		return -EINVAL;
 	}
 	memcpy(c->skip, s, strlen(s) + 1);
@@ -490,7 +495,7 @@ const struct config_var config_vars[] = {
 	 "after arming, record every page fault with its stack and address class (one signal per fault)", p_faults},
 	{"PTFREEZE_PROGRAMS", "*", "comma-separated globs matched against the program's name and path, like python3*,*/server",
 	 "the programs ptfreeze works in; any other process is passive (no pool, no report) and its children are judged at their exec", p_programs},
-	{"PTFREEZE_SKIP", "", "comma-separated globs matched against the program's name and path (empty: none)",
+	{"PTFREEZE_SKIP", "none", "none, or comma-separated globs matched against the program's name and path",
 	 "programs left alone with all their descendants: passive, and LD_PRELOAD loses the library for their children", p_skip},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);

@@ -100,13 +100,12 @@ static void *map_backed(size_t len, enum backing b, long *err)
 			sys_munmap((void *)(base + len), raw + len + POOL_ALIGN - (base + len));
 		}
 		r = (long)base;
-		if (b == BACKING_THP && !(pool.lazy && pool.nregions == 0 && !pool.want_mlock)) {
+		if (b == BACKING_THP) {
 			/*
-			 * Before populating, or the kernel fills it with 4K pages.  A
-			 * deferred start-up region gets it chunk by chunk, just before
-			 * each is populated: what start-up touches first (a few pages of
-			 * jemalloc's metadata) is not a 2M page zeroed for a process
-			 * that may exit before arming.
+			 * Before any page is touched, or the kernel fills it with 4K
+			 * pages: also for a deferred region, whose first pages jemalloc
+			 * touches at start-up (one 2M page, where 4K pages would keep
+			 * that part of the pool off huge pages for good).
 			 */
 			long m = sys_madvise((void *)base, len, MADV_HUGEPAGE);
 			if (m < 0) {
@@ -333,9 +332,6 @@ void pool_prefault_work(const _Atomic int *stop, uint64_t until_ns)
 			continue;
 		}
 		uint64_t t0 = sys_now_ns();
-		if (pool.regions[c->region].backing == BACKING_THP) {
-			sys_madvise((void *)c->p, c->len, MADV_HUGEPAGE);
-		}
 		long r = populate((char *)c->p, c->len, c->step);
 		uint64_t dt = sys_now_ns() - t0;
 		if (r < 0) {

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "audit.h"
@@ -44,6 +45,7 @@ static _Atomic long opener_tid;
 static long header_parent;
 static uint64_t start_wall_ns; /* when this process (or fork child) started: the header is written later */
 static char choice[CONFIG_VALUE_MAX + 64];
+static int fd_error; /* why the last creation failed (-errno) */
 static dev_t fd_dev;
 static ino_t fd_ino;
 static char path[CONFIG_PATH_MAX];
@@ -224,6 +226,29 @@ int report_open(long parent_pid)
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: '%s' expands to a path too long; no report", config.report);
 		return -ENAMETOOLONG;
 	}
+	/*
+	 * The file comes later, but a path that cannot work is said now, in one
+	 * line, not at arming: a symbolic link there, or a directory that is
+	 * missing or not writable.  Two system calls.
+	 */
+	struct stat st;
+	long r = sys_raw(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, AT_SYMLINK_NOFOLLOW, 0, 0);
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		r = -ELOOP;
+	} else {
+		char dir[sizeof(path)];
+		const char *slash = strrchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : 0;
+		memcpy(dir, slash ? path : ".", slash ? (n ? n : 1) : 1);
+		dir[slash ? (n ? n : 1) : 1] = '\0';
+		r = sys_raw(SYS_faccessat, AT_FDCWD, (long)dir, W_OK | X_OK, 0, 0, 0);
+	}
+	if (r < 0) {
+		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
+			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
+		atomic_store(&rstate, R_FAILED);
+		return (int)r;
+	}
 	atomic_store(&rstate, R_PENDING);
 	return 0;
 }
@@ -231,8 +256,8 @@ int report_open(long parent_pid)
 static void write_header(void);
 static void write_modules(void);
 
-/* Creates the file and writes the header and modules.  Raw syscalls only. */
-static bool create_file(void)
+/* Creates the file and, with_header, writes the header and modules.  Raw syscalls only. */
+static bool create_file(bool with_header)
 {
 	if (strcmp(path, "stderr") == 0) {
 		fd = 2;
@@ -242,6 +267,7 @@ static bool create_file(void)
 		if (r < 0) {
 			log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
 				path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
+			fd_error = (int)r;
 			return false;
 		}
 		fd = (int)r;
@@ -252,9 +278,25 @@ static bool create_file(void)
 	owner_pid = sys_getpid();
 	atomic_store(&write_error, 0);
 	atomic_store(&dropped_records, 0);
-	write_header();
-	write_modules();
+	if (with_header) {
+		write_header();
+		write_modules();
+	}
 	return true;
+}
+
+int report_open_now(long parent_pid)
+{
+	int r = report_open(parent_pid);
+	int expect = R_PENDING;
+	if (r == 0 && atomic_compare_exchange_strong(&rstate, &expect, R_OPENING)) {
+		bool ok = create_file(false);
+		atomic_store(&rstate, ok ? R_OPEN : R_FAILED);
+		if (!ok) {
+			return fd_error ? fd_error : -EIO;
+		}
+	}
+	return r;
 }
 
 /* True when records can be written: creates the file on first use; false if there is none. */
@@ -272,7 +314,7 @@ static bool materialize(void)
 		int expect = R_PENDING;
 		if (atomic_compare_exchange_strong(&rstate, &expect, R_OPENING)) {
 			atomic_store(&opener_tid, me);
-			bool ok = create_file();
+			bool ok = create_file(true);
 			atomic_store(&rstate, ok ? R_OPEN : R_FAILED);
 			return ok;
 		}
@@ -422,7 +464,13 @@ static void put_pool(struct sb *sb)
 	sb_putc(sb, '}');
 }
 
-void report_header(long parent_pid) { header_parent = parent_pid; }
+void report_header(long parent_pid)
+{
+	header_parent = parent_pid;
+	if (atomic_load(&rstate) == R_OPEN) {
+		write_header(); /* a file opened with report_open_now() */
+	}
+}
 
 static void write_header(void)
 {

@@ -31,6 +31,12 @@
  * carries on.  parent_pid is nonzero in a fork child.  0 or -errno.
  */
 int report_open(long parent_pid);
+/*
+ * report_open() and the file created at once, without header or modules
+ * (report_header() and report_modules() then write them): for unit tests
+ * and tools that drive the writer directly.  0 or -errno.
+ */
+int report_open_now(long parent_pid);
 bool report_enabled(void);
 /* True once the file exists (the first record created it). */
 bool report_written(void);
@@ -41,6 +47,7 @@ const char *report_path(void);
 /* Expands a template for pid and exe into buf; 0, -EINVAL (unknown %) or -ENAMETOOLONG. */
 int report_expand(const char *tmpl, long pid, const char *exe, char *buf, size_t cap);
 
+/* Remembers the parent for the header written with the first record (writes it now after report_open_now). */
 void report_header(long parent_pid);
 /* Writes a module record for every loaded object not yet written. */
 void report_modules(void);

@@ -641,6 +641,8 @@ START_TEST(test_config_counts_every_rejected_variable)
 	for (size_t i = 0; i < config_nvars && n < 63; i++, n++) {
 		const char *bad = strcmp(config_vars[i].name, "PTFREEZE_REPORT") == 0     ? "%x"
 				  : strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") == 0 ? " banana"
+				  : strcmp(config_vars[i].name, "PTFREEZE_PROGRAMS") == 0 ? "a,,b"
+				  : strcmp(config_vars[i].name, "PTFREEZE_SKIP") == 0     ? "a,,b"
 											  : "banana";
 		snprintf(buf[n], sizeof(buf[n]), "%s=%s", config_vars[i].name, bad);
 		vars[n] = buf[n];
