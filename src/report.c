@@ -46,6 +46,15 @@ static long header_parent;
 static uint64_t start_wall_ns; /* when this process (or fork child) started: the header is written later */
 static char choice[CONFIG_VALUE_MAX + 64];
 static int fd_error; /* why the last creation failed (-errno) */
+/* Pool growth before the file exists (start-up), written after the header. */
+#define EARLY_GROWS 16
+static struct early_grow {
+	size_t need, size;
+	int result;
+	const char *who; /* a string literal */
+} early_grows[EARLY_GROWS];
+static _Atomic unsigned nearly_grows;
+static void write_early_grows(void);
 static dev_t fd_dev;
 static ino_t fd_ino;
 static char path[CONFIG_PATH_MAX];
@@ -281,6 +290,7 @@ static bool create_file(bool with_header)
 	if (with_header) {
 		write_header();
 		write_modules();
+		write_early_grows();
 	}
 	return true;
 }
@@ -737,17 +747,41 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	emit(&sb);
 }
 
-void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
+static void emit_pool_grow(size_t bytes, int result, bool armed, const char *who, size_t size)
 {
-	if (!armed && atomic_load(&rstate) != R_OPEN) {
-		return; /* growth during start-up alone is no reason for a file: the summary lists the regions */
-	}
 	char buf[512];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"pool-grow\",\"armed\":%s,\"who\":\"%s\",\"need\":%zu,\"result\":%d,\"pool_size\":%zu}",
-		  armed ? "true" : "false", who, bytes, result, pool_size());
+		  armed ? "true" : "false", who, bytes, result, size);
 	emit(&sb);
+}
+
+void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
+{
+	if (!armed && atomic_load(&rstate) != R_OPEN) {
+		/*
+		 * Growth during start-up alone is no reason for a file: kept (the
+		 * first few) and written after the header if the process arms.
+		 */
+		unsigned i = atomic_fetch_add(&nearly_grows, 1);
+		if (i < EARLY_GROWS) {
+			early_grows[i] = (struct early_grow){bytes, pool_size(), result, who};
+		}
+		return;
+	}
+	emit_pool_grow(bytes, result, armed, who, pool_size());
+}
+
+static void write_early_grows(void)
+{
+	unsigned n = atomic_load(&nearly_grows);
+	for (unsigned i = 0; i < n && i < EARLY_GROWS; i++) {
+		const struct early_grow *g = &early_grows[i];
+		if (g->who) {
+			emit_pool_grow(g->need, g->result, false, g->who, g->size);
+		}
+	}
 }
 
 int report_prepare_summary(size_t max_sites)
