@@ -27,9 +27,10 @@ bench_guardcost_LDADD = -ldl
 TESTS += bench/smoke.sh
 EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh docs/performance.md
 
-bench: $(BENCH_BINS) libptfreeze.la
+bench: $(BENCH_BINS) libptfreeze.la tests/progs/spawnrss
 	@test -n "$(PYTHON3)" || { echo "bench: error: python3 is needed to run bench/run (apt-get install python3)" >&2; exit 1; }
 	$(PYTHON3) $(srcdir)/bench/run --builddir '$(abs_top_builddir)'
+	$(PYTHON3) $(srcdir)/bench/trees.py --builddir '$(abs_top_builddir)'
 .PHONY: bench
 
 # Process trees (issue 12): unarmed short-lived processes and a wrapper chain.
