@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * init: the constructor.  The start-up sequence, in order, in one place:
- * resolve libc's functions, read the configuration, reserve and prefault
- * the pool, prefault what jemalloc mapped before us, hook every jemalloc
- * arena, load the unwinder and preallocate the site table, read the
- * suppression rules, prefault the main stack, map the thread stack cache,
- * open the report, set the arming triggers; then the fork and exit
- * handlers.  A step that
+ * resolve libc's functions, read the configuration, decide whether this
+ * process is a chosen program (else it stays passive: nothing below runs),
+ * map the pool, hook every jemalloc arena, preallocate the site table,
+ * read the suppression rules, reach the main stack, name the report, set
+ * the arming triggers; then the fork and exit handlers.  What only an
+ * armed process needs is deferred (phase.c runs it in the background and
+ * completes it at arming): the pool's prefault, what jemalloc mapped
+ * before us, the main stack's prefault (`populate`), the unwinder and the
+ * thread stack cache (`slow`).  A step that
  * fails degrades (plain jemalloc, no stacks, no report) with one line on
  * stderr; the program always runs.
  */
