@@ -392,6 +392,10 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 			   .detail = "writable shared file mapping: dirty pages are written back, writers can stall",
 			   .bytes = len,
 			   .result = result};
+	if (!shim_busy && shim_ready()) {
+		/* Recorded before arming too: its stack needs the unwinder, which start-up defers. */
+		phase_prepare_now();
+	}
 	guard_record(&ev);
 }
 
