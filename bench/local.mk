@@ -33,10 +33,18 @@ EXTRA_DIST += bench/run bench/smoke.sh bench/instructions.sh bench/faultcost.sh 
 # The report reader at scale (issue 13): bench/report-scale.sh, with its generator.
 EXTRA_DIST += bench/report-scale.sh bench/gen-report.py
 
-bench: $(BENCH_BINS) libptfreeze.la
+bench: $(BENCH_BINS) libptfreeze.la tests/progs/spawnrss
 	@test -n "$(PYTHON3)" || { echo "bench: error: python3 is needed to run bench/run (apt-get install python3)" >&2; exit 1; }
 	$(PYTHON3) $(srcdir)/bench/run --builddir '$(abs_top_builddir)'
+	$(PYTHON3) $(srcdir)/bench/trees.py --builddir '$(abs_top_builddir)'
 .PHONY: bench
+
+# Process trees (issue 12): unarmed short-lived processes and a wrapper chain.
+bench-trees: tests/progs/spawnrss libptfreeze.la
+	@test -n "$(PYTHON3)" || { echo "bench-trees: error: python3 is needed" >&2; exit 1; }
+	$(PYTHON3) $(srcdir)/bench/trees.py --builddir '$(abs_top_builddir)'
+.PHONY: bench-trees
+EXTRA_DIST += bench/trees.py
 
 # Instructions per malloc/free pair (callgrind): repeatable where time is not.
 bench-instructions: bench/pairs libptfreeze.la

@@ -5,7 +5,8 @@
  * The functions below work whether or not libptfreeze.so is preloaded and
  * need no link flag: each looks up the shim's symbol at its first call
  * (dlsym(RTLD_DEFAULT)) and, when the shim is absent, does nothing and
- * returns -ENOSYS (ptfreeze_armed() returns 0).  So one binary runs with
+ * returns -ENOSYS (ptfreeze_armed() returns 0), as it does in a passive
+ * process (one PTFREEZE_PROGRAMS does not choose).  So one binary runs with
  * and without the preload.
  *
  *   ptfreeze_arm()     start-up is over: from now on every page-table change

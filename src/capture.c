@@ -73,7 +73,7 @@ bool capture_is_internal(uintptr_t ip)
 	return false;
 }
 
-int capture_init(int max_sites, int depth)
+int capture_init_table(int max_sites, int depth)
 {
 	depth_max = depth;
 	limit = (size_t)max_sites;
@@ -87,6 +87,11 @@ int capture_init(int max_sites, int depth)
 		log_msg(LOG_ERROR, "capture: no room in the pool for %zu violation sites", limit);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+int capture_load_unwinder(void)
+{
 	void *(*open_fn)(const char *, int) = real.dlopen ? real.dlopen : dlopen;
 	void *h = open_fn(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
@@ -108,6 +113,12 @@ int capture_init(int max_sites, int depth)
 	void *prime[8];
 	unw_bt(prime, 8);
 	return 0;
+}
+
+int capture_init(int max_sites, int depth)
+{
+	int r = capture_init_table(max_sites, depth);
+	return r ? r : capture_load_unwinder();
 }
 
 bool capture_has_unwinder(void) { return unw_bt != NULL; }

@@ -41,6 +41,9 @@ struct site {
  * Not for hooks.  0 or -errno; without libunwind stacks are empty.
  */
 int capture_init(int max_sites, int depth);
+/* The two halves of capture_init: the site table (cheap: a pool carve) and the unwinder (dlopen). */
+int capture_init_table(int max_sites, int depth);
+int capture_load_unwinder(void);
 
 /* Fills ips with the caller's stack, shim frames skipped; returns the depth. */
 int capture_stack(uintptr_t *ips, int max);

@@ -405,6 +405,53 @@ static int p_tstack_prefault(const char *s, struct config *c)
 	return 0;
 }
 
+int config_parse_globs(const char *s, bool allow_empty)
+{
+	if (*s == '\0') {
+		return allow_empty ? 0 : -EINVAL;
+	}
+	size_t item = 0;
+	for (const char *p = s;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (item == 0) {
+				return -EINVAL;
+			}
+			if (*p == '\0') {
+				return 0;
+			}
+			item = 0;
+			continue;
+		}
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || (item == 0 && *p == ' ') || (*p == ' ' && (p[1] == ',' || p[1] == '\0'))) {
+			return -EINVAL;
+		}
+		item++;
+	}
+}
+
+static int p_programs(const char *s, struct config *c)
+{
+	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->programs)) {
+		return -EINVAL;
+	}
+	memcpy(c->programs, s, strlen(s) + 1);
+	return 0;
+}
+
+static int p_skip(const char *s, struct config *c)
+{
+	/* "none" (the default) skips nothing: a program named so is "*\/none". */
+	if (strcmp(s, "none") == 0 || *s == '\0') {
+		c->skip[0] = '\0';
+		return 0;
+	}
+	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->skip)) {
+		return -EINVAL;
+	}
+	memcpy(c->skip, s, strlen(s) + 1);
+	return 0;
+}
+
 const struct config_var config_vars[] = {
 	{"PTFREEZE_POOL", "256M", "a size of at least 2M and at most this machine's memory, like 512M or 4G",
 	 "size of the prefaulted pool reserved at start-up", p_pool},
@@ -447,6 +494,10 @@ const struct config_var config_vars[] = {
 	 "prefault this much of each cached thread stack (below its TLS) at start-up", p_tstack_prefault},
 	{"PTFREEZE_FAULTS", "on", "on or off (also 1 or 0)",
 	 "after arming, record every page fault with its stack and address class (perf ring buffers, no signal)", p_faults},
+	{"PTFREEZE_PROGRAMS", "*", "comma-separated globs matched against the program's name and path, like python3*,*/server",
+	 "the programs ptfreeze works in; any other process is passive (no pool, no report) and its children are judged at their exec", p_programs},
+	{"PTFREEZE_SKIP", "none", "none, or comma-separated globs matched against the program's name and path",
+	 "programs left alone with all their descendants: passive, and LD_PRELOAD loses the library for their children", p_skip},
 };
 const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
 

@@ -46,6 +46,8 @@ struct config {
 	int thread_stacks;             /* slots preallocated; 0: the cache is off */
 	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
 	bool faults;
+	char programs[CONFIG_VALUE_MAX]; /* comma-separated globs of the programs chosen; "*": every one */
+	char skip[CONFIG_VALUE_MAX];     /* comma-separated globs whose whole subtree is passive; "": none */
 };
 
 struct config_var {
@@ -72,6 +74,8 @@ const char *config_value(size_t i);
 
 /* Parsers, exposed for unit tests and the ptfreeze command. */
 int config_parse_size(const char *s, size_t *out);
+/* 0 if s is a comma-separated list of globs (no empty item, no control character), else -EINVAL. */
+int config_parse_globs(const char *s, bool allow_empty);
 int config_parse_duration(const char *s, uint64_t *ns);
 int config_parse_signal(const char *s, int *sig);
 int config_parse_bool(const char *s, bool *out);

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * init: the constructor.  The start-up sequence, in order, in one place:
- * resolve libc's functions, read the configuration, reserve and prefault
- * the pool, prefault what jemalloc mapped before us, hook every jemalloc
- * arena, load the unwinder and preallocate the site table, read the
- * suppression rules, prefault the main stack, map the thread stack cache,
- * open the report, set the arming triggers; then the fork and exit
- * handlers.  A step that
+ * resolve libc's functions, read the configuration, decide whether this
+ * process is a chosen program (else it stays passive: nothing below runs),
+ * map the pool, hook every jemalloc arena, preallocate the site table,
+ * read the suppression rules, reach the main stack, name the report, set
+ * the arming triggers; then the fork and exit handlers.  What only an
+ * armed process needs is deferred (phase.c runs it in the background and
+ * completes it at arming): the pool's prefault, what jemalloc mapped
+ * before us, the main stack's prefault (`populate`), the unwinder and the
+ * thread stack cache (`slow`).  A step that
  * fails degrades (plain jemalloc, no stacks, no report) with one line on
  * stderr; the program always runs.
  */
 #include "autoconf.h"
 #include "config.h"
 
+#include <fnmatch.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -108,14 +112,13 @@ static void atfork_child(void)
 	tstack_atfork_child();
 	pmap_atfork_child();
 	pool_atfork_child();
-	/* The child writes its own report; the parent's sites are the parent's. */
+	/* The child writes its own report (when it arms or records); the parent's sites are the parent's. */
 	long parent = sys_getppid();
 	capture_reset();
 	guard_reset();
 	report_reset_modules();
 	if (report_open(parent) == 0) {
 		report_header(parent);
-		report_modules();
 	}
 	phase_atfork_child();
 }
@@ -126,22 +129,26 @@ static void at_exit(void)
 	report_summary("exit");
 }
 
+/* The main thread's stack range to prefault (below the constructor's frame). */
+static uintptr_t stack_lo, stack_hi;
+
 /*
- * Touches `bytes` of the stack below this frame, a page at a time, so the
- * main thread's first deep call after arming does not fault.  Capped well
- * inside RLIMIT_STACK.
+ * Reaches `bytes` below this frame with one touch, so the stack mapping
+ * covers them (the kernel grows it to the touched address) without
+ * faulting every page; the range is populated later, by any thread, with
+ * one madvise.  Capped well inside RLIMIT_STACK.
  */
-__attribute__((noinline)) static void prefault_stack(size_t bytes)
+__attribute__((noinline)) static void reach_stack(size_t bytes)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && bytes + (64u << 10) > rl.rlim_cur) {
 		bytes = rl.rlim_cur > (128u << 10) ? rl.rlim_cur - (128u << 10) : 0;
 	}
 	volatile char *p = __builtin_alloca(bytes + 1);
-	for (size_t off = 0; off < bytes; off += 4096) {
-		p[off] = 0;
-	}
+	p[0] = 0;
 	p[bytes] = 0;
+	stack_lo = (uintptr_t)p & ~(uintptr_t)4095;
+	stack_hi = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
 }
 
 static size_t retain_limit(void)
@@ -150,16 +157,137 @@ static size_t retain_limit(void)
 	return l < ((size_t)4 << 20) ? ((size_t)4 << 20) : l;
 }
 
-__attribute__((constructor(101))) static void ptfreeze_init(void)
+/* ---- deferred start-up work (phase.c runs it: in the background, or at arming) ---- */
+
+static void prep_slow(void)
 {
+	capture_load_unwinder();
+	tstack_init();
+}
+
+static void prep_populate(void)
+{
+	interpose_prefault_early(EARLY_PREFAULT_CAP);
+	if (stack_hi > stack_lo) {
+		sys_madvise((void *)stack_lo, stack_hi - stack_lo, 23 /* MADV_POPULATE_WRITE */);
+	}
+}
+
+/* ---- which programs: PTFREEZE_PROGRAMS and PTFREEZE_SKIP ---- */
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* The first glob of the comma-separated list matching one of names[], copied to hit; false if none. */
+static bool globs_match(const char *list, const char *const names[], int n, char *hit, size_t cap)
+{
+	char glob[CONFIG_VALUE_MAX];
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k < sizeof(glob)) {
+			memcpy(glob, p, k);
+			glob[k] = '\0';
+			for (int i = 0; i < n; i++) {
+				if (names[i][0] && fnmatch(glob, names[i], 0) == 0) {
+					size_t l = k < cap - 1 ? k : cap - 1;
+					memcpy(hit, glob, l);
+					hit[l] = '\0';
+					return true;
+				}
+			}
+		}
+		p += k;
+		p += *p == ',';
+	}
+	return false;
+}
+
+/*
+ * Drops this library from LD_PRELOAD in place (the string lives in the
+ * initial environment), so the children of a skipped program load nothing
+ * of ours: valgrind's --trace-children-skip, without a variable to inherit.
+ */
+static void drop_preload(void)
+{
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0) {
+			continue;
+		}
+		char *out = *e + 11, *in = out;
+		while (*in) {
+			size_t sep = strspn(in, ": ");
+			in += sep;
+			size_t k = strcspn(in, ": ");
+			if (k == 0) {
+				break;
+			}
+			char tok[1024];
+			size_t l = k < sizeof(tok) - 1 ? k : sizeof(tok) - 1;
+			memcpy(tok, in, l);
+			tok[l] = '\0';
+			bool ours = strncmp(base_of(tok), "libptfreeze.so", 14) == 0;
+			if (!ours) {
+				if (out != *e + 11) {
+					*out++ = ':';
+				}
+				memmove(out, in, k);
+				out += k;
+			}
+			in += k;
+		}
+		*out = '\0';
+	}
+}
+
+static char choice_why[CONFIG_VALUE_MAX + 64];
+
+/* True if this process is a chosen program; choice_why says why (for the header). */
+static bool choose(char **argv)
+{
+	static char exe[1024];
+	long n = sys_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	const char *a0 = argv && argv[0] ? argv[0] : "";
+	const char *names[] = {exe, base_of(exe), a0, base_of(a0)};
+	char hit[CONFIG_VALUE_MAX];
+	struct sb sb;
+	sb_init(&sb, choice_why, sizeof(choice_why));
+	if (config.skip[0] && globs_match(config.skip, names, 4, hit, sizeof(hit))) {
+		drop_preload();
+		return false;
+	}
+	if (strcmp(config.programs, "*") == 0) {
+		sb_puts(&sb, "every program (PTFREEZE_PROGRAMS=*)");
+	} else if (globs_match(config.programs, names, 4, hit, sizeof(hit))) {
+		sb_printf(&sb, "PTFREEZE_PROGRAMS matches '%s'", hit);
+	} else {
+		return false;
+	}
+	sb_cstr(&sb);
+	return true;
+}
+
+/* glibc passes argc, argv and envp to constructors. */
+__attribute__((constructor(101))) static void ptfreeze_init(int argc, char **argv, char **envp)
+{
+	(void)argc;
+	(void)envp;
 	atomic_store(&shim_state, SHIM_INITIALIZING);
 	real_resolve();
 	config_load(environ);
 	log_set_verbosity(config.verbose);
+	if (!choose(argv)) {
+		/* Passive: jemalloc's defaults, nothing mapped, guarded, reported or printed. */
+		atomic_store(&shim_state, SHIM_PASSIVE);
+		return;
+	}
 
-	int failed = pool_reserve(config.pool_size, config.hugepages, config.mlock, config.prefault_threads);
+	/* The pool is mapped now and prefaulted later: in the background, and at the latest when arming. */
+	int failed = pool_reserve_lazy(config.pool_size, config.hugepages, config.mlock, config.prefault_threads);
 	if (failed == 0) {
-		interpose_prefault_early(EARLY_PREFAULT_CAP);
 		failed = pmap_init(PMAP_BLOCKS);
 	}
 	if (failed == 0) {
@@ -169,26 +297,25 @@ __attribute__((constructor(101))) static void ptfreeze_init(void)
 	mark_internal_code();
 	suppress_load();
 	if (failed == 0) {
-		capture_init(config.max_sites, config.backtrace_depth);
+		capture_init_table(config.max_sites, config.backtrace_depth);
 		report_prepare_summary((size_t)config.max_sites);
 		smaps_init();
 	} else {
 		log_msg(LOG_ERROR, "no pool: running on plain jemalloc, violations are not recorded");
 	}
 	if (config.stack_prefault) {
-		prefault_stack(config.stack_prefault);
+		reach_stack(config.stack_prefault);
 	}
-	tstack_init();
+	report_set_choice(choice_why);
 	report_open(0);
 	report_header(0);
-	report_modules();
-	phase_init();
+	static const struct phase_prep prep = {.slow = prep_slow, .populate = prep_populate};
+	phase_init(&prep);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(at_exit);
 	atomic_store(&shim_state, failed == 0 ? SHIM_READY : SHIM_FAILED);
 
-	log_msg(LOG_INFO, "pool %zu bytes as %s, %zu bytes on huge pages, prefaulted in %lu ms by %d threads; report %s",
-		pool_size(), pool_backing_name(pool_main_backing()), pool_huge_bytes(),
-		(unsigned long)(pool.prefault_ns / 1000000u), pool.prefault_threads,
+	log_msg(LOG_INFO, "pool %zu bytes as %s, prefault deferred (%zu bytes in the background, the rest at arming); report %s",
+		pool_size(), pool_backing_name(pool_main_backing()), pool_prefault_total(),
 		report_enabled() ? report_path() : "off");
 }

@@ -392,6 +392,10 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 			   .detail = "writable shared file mapping: dirty pages are written back, writers can stall",
 			   .bytes = len,
 			   .result = result};
+	if (!shim_busy && shim_ready()) {
+		/* Recorded before arming too: its stack needs the unwinder, which start-up defers. */
+		phase_prepare_now();
+	}
 	guard_record(&ev);
 }
 
@@ -860,6 +864,9 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	if (real.pthread_create == NULL) {
 		return EAGAIN;
 	}
+	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
+		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
+	}
 	phase_birth_begin();
 	int r = create_thread(t, attr, fn, arg);
 	phase_birth_end();
@@ -1078,6 +1085,9 @@ EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
 /* ---- the public API (ptfreeze.h) ---------------------------------------- */
 
-EXPORT int ptfreeze_arm(void) { return phase_arm("manual"); }
-EXPORT int ptfreeze_disarm(void) { return phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return phase_armed(); }
+/* A passive process (not a chosen program) behaves as if the shim were absent. */
+static bool passive(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_PASSIVE; }
+
+EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
+EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 
 #include "autoconf.h"
 #include "audit.h"
@@ -85,13 +86,126 @@ static void install_backstop_between_births(void)
 	atomic_store(&birth_gate, 0);
 }
 
-int phase_arm(const char *how)
+/* ---- deferred start-up work --------------------------------------------- */
+
+/*
+ * Start-up work that only an armed process needs runs in the background,
+ * after a grace period, on the arming thread (`ptfreeze-arm`, every signal
+ * blocked), and whatever is left runs synchronously when the process arms:
+ * a process that exits before then has paid for a mapping, not for a
+ * prefault.  Two stages: `slow` (loads the unwinder, maps the thread-stack
+ * cache; may create threads and dlopen: never in a signal handler or a
+ * hook) and the prefault (the pool's chunks, then `populate`: raw
+ * madvise, async-signal-safe, shared between threads).
+ */
+static struct phase_prep prep;
+static _Atomic int slow_state;      /* 0 to do, 1 running, 2 done */
+static _Atomic int hurry;           /* futex word: arming wants the work now */
+static _Atomic int prep_thread_up;  /* a thread that will run `slow` exists */
+static uint64_t grace_until;
+static size_t pf_before_arm;        /* prefault bytes done when arming began */
+static uint64_t pf_wait_ns;         /* how long arming waited for the rest */
+
+#define GRACE_NS 500000000ull      /* before the background work starts, without a delay trigger (else half the delay) */
+#define SLOW_WAIT_NS 5000000000ull /* how long a signal handler waits for the arming thread */
+
+static void futex_wake_all(_Atomic int *w) { sys_raw(SYS_futex, (long)w, FUTEX_WAKE_PRIVATE, 0x7fffffff, 0, 0, 0); }
+
+/* Runs the slow stage, or waits while another thread runs it.  Not in a signal handler. */
+static void run_slow(void)
 {
+	int expect = 0;
+	if (atomic_compare_exchange_strong(&slow_state, &expect, 1)) {
+		shim_busy++;
+		if (prep.slow) {
+			prep.slow();
+		}
+		shim_busy--;
+		atomic_store(&slow_state, 2);
+		futex_wake_all(&slow_state);
+		return;
+	}
+	while (atomic_load(&slow_state) == 1) {
+		sys_raw(SYS_futex, (long)&slow_state, FUTEX_WAIT_PRIVATE, 1, 0, 0, 0);
+	}
+}
+
+void phase_prepare_now(void)
+{
+	if (atomic_load(&slow_state) != 2) {
+		run_slow();
+	}
+}
+
+bool phase_prepared(void) { return atomic_load(&slow_state) == 2 && pool_prefault_done() == pool_prefault_total(); }
+
+void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns)
+{
+	*before = pf_before_arm;
+	*total = pool_prefault_total();
+	*wait_ns = pf_wait_ns;
+}
+
+/*
+ * Completes the start-up work before arming.  safe: the caller may create
+ * threads and dlopen (ptfreeze_arm, the arming thread); otherwise (a
+ * signal handler) the slow stage is left to the arming thread, woken
+ * early, and waited for.
+ */
+static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
+{
+	uint64_t t0 = sys_now_ns();
+	*before = pool_prefault_done();
+	/*
+	 * No signal handler may run on this thread while it holds a claimed
+	 * chunk: the arming signal's handler would wait for that chunk forever.
+	 * Helper threads inherit the mask.
+	 */
+	uint64_t all = ~0ull, old = 0;
+	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+	atomic_store(&hurry, 1);
+	futex_wake_all(&hurry);
+	if (safe) {
+		run_slow();
+	} else if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
+		uint64_t give_up = t0 + SLOW_WAIT_NS;
+		while (atomic_load(&slow_state) != 2 && sys_now_ns() < give_up) {
+			pool_prefault_work(NULL, 0); /* meanwhile: the part a handler can do */
+			struct timespec ts = {0, 1000000};
+			sys_raw(SYS_futex, (long)&slow_state, FUTEX_WAIT_PRIVATE, atomic_load(&slow_state), (long)&ts, 0, 0);
+		}
+	}
+	if (atomic_load(&slow_state) != 2) {
+		log_msg(LOG_WARN, "armed by a signal before start-up work was done (no unwinder or thread stacks yet)");
+	}
+	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0);
+	if (prep.populate) {
+		prep.populate();
+	}
+	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	*wait_ns = sys_now_ns() - t0;
+}
+
+static int arm(const char *how, bool safe)
+{
+	/*
+	 * The prefault is completed before the process counts as arming, so
+	 * calls made meanwhile are start-up calls; concurrent triggers may
+	 * both complete it (it is shared work), one arms.
+	 */
+	if (atomic_load(&armed) != 0) {
+		return -EALREADY;
+	}
+	size_t before;
+	uint64_t waited;
+	complete_prepare(safe, &before, &waited);
 	int expect = 0;
 	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
 		return -EALREADY;
 	}
 	log_applying(true); /* what cannot be honoured at arming is said on stderr */
+	pf_before_arm = before;
+	pf_wait_ns = waited;
 	/* Before the fault baseline: its own mapping snapshot is start-up work. */
 	faults_start();
 	struct rusage ru;
@@ -126,9 +240,12 @@ int phase_arm(const char *how)
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	log_applying(false);
-	log_msg(LOG_INFO, "armed (%s)", how_buf);
+	log_msg(LOG_INFO, "armed (%s); prefault %zu of %zu bytes done before, %lu us waited", how_buf, pf_before_arm,
+		pool_prefault_total(), (unsigned long)(pf_wait_ns / 1000u));
 	return 0;
 }
+
+int phase_arm(const char *how) { return arm(how, true); }
 
 void phase_settle(void)
 {
@@ -155,10 +272,16 @@ void phase_atfork_child(void)
 {
 	base_minor = 0;
 	base_major = 0;
+	/* Work the parent's arming thread was doing did not come along. */
+	atomic_store(&prep_thread_up, 0);
+	int running = 1;
+	atomic_compare_exchange_strong(&slow_state, &running, 0);
+	pool_prefault_atfork_child(); /* the grace period is the parent's: it ends at the same time */
 	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
-	} else if (atomic_load(&phase_deadline) || (config.faults && config.mode != MODE_OFF)) {
+	} else if (atomic_load(&phase_deadline) || (config.faults && config.mode != MODE_OFF) ||
+		   (config.arm_signal && !phase_prepared())) {
 		start_arm_thread(); /* the parent's did not come along */
 	}
 }
@@ -186,9 +309,16 @@ bool phase_armed(void)
 		struct sb sb;
 		sb_init(&sb, how, sizeof(how));
 		sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+		/*
+		 * Inside a hook: arm here only once the slow stage is done (it may
+		 * need locks this caller holds), or if no arming thread will run it.
+		 */
+		if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
+			return false;
+		}
 		/* One trigger: a later disarm must not re-arm through the delay. */
 		phase_deadline = 0;
-		phase_arm(sb_cstr(&sb));
+		arm(sb_cstr(&sb), false);
 	}
 	return atomic_load_explicit(&armed, memory_order_acquire) != 0;
 }
@@ -211,7 +341,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	} else {
 		sb_printf(&sb, "signal:%d", sig);
 	}
-	phase_arm(sb_cstr(&sb));
+	arm(sb_cstr(&sb), false);
 	if (chained.sa_flags & SA_SIGINFO) {
 		if (chained.sa_sigaction) {
 			chained.sa_sigaction(sig, si, uc);
@@ -243,12 +373,37 @@ static void *arm_thread(void *arg)
 	(void)arg;
 	shim_busy++; /* everything this thread does is the shim's */
 	prctl(PR_SET_NAME, (unsigned long)"ptfreeze-arm", 0, 0, 0);
+	/* The grace period: a short-lived process never gets past it. */
+	for (;;) {
+		uint64_t now = sys_now_ns();
+		if (atomic_load(&hurry) || now >= grace_until || atomic_load(&armed)) {
+			break;
+		}
+		uint64_t left = grace_until - now;
+		struct timespec ts = {.tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u)};
+		sys_raw(SYS_futex, (long)&hurry, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);
+	}
+	run_slow();
+	/* Up to the deadline: arming does the rest, with helpers, on time. */
+	pool_prefault_work(&armed, atomic_load(&phase_deadline));
+	if (prep.populate && !atomic_load(&armed)) {
+		prep.populate();
+	}
 	uint64_t due;
 	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
 		struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u)};
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (r == 0 || sys_now_ns() >= due) {
-			phase_armed();
+			int expect = 0;
+			if (atomic_load(&phase_deadline) && atomic_load(&armed) == 0) {
+				char how[40];
+				struct sb sb;
+				sb_init(&sb, how, sizeof(how));
+				sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+				phase_deadline = 0;
+				(void)expect;
+				arm(sb_cstr(&sb), true);
+			}
 			break;
 		}
 	}
@@ -276,25 +431,22 @@ static void start_arm_thread(void)
 	int r = real.pthread_create(&t, &attr, arm_thread, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	atomic_store(&prep_thread_up, r == 0);
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_ARM: no thread for the delay (error %d); it is checked at intercepted calls", r);
 	}
 }
 
-int phase_init(void)
+int phase_init(const struct phase_prep *p)
 {
+	prep = *p;
+	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
+	grace_until = now + grace;
 	if (config.arm_delay_ns) {
-		phase_deadline = sys_now_ns() + config.arm_delay_ns;
-		start_arm_thread();
+		phase_deadline = now + config.arm_delay_ns;
 	}
-	if (!config.arm_delay_ns && config.faults && config.mode != MODE_OFF) {
-		/*
-		 * The page-fault sampler-to-be: arming by signal runs in a signal
-		 * handler, and ptfreeze_arm() is async-signal-safe, so neither
-		 * can create a thread.
-		 */
-		start_arm_thread();
-	}
+	/* Always: the start-up work left for later, then the delay, then the page-fault sampler. */
+	start_arm_thread();
 	if (config.arm_signal) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));

@@ -12,6 +12,7 @@
 #define PTFREEZE_PHASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -22,8 +23,26 @@
 void phase_birth_begin(void);
 void phase_birth_end(void);
 
-/* Reads the triggers from config and installs the signal handler. */
-int phase_init(void);
+/* Start-up work deferred until arming (see phase.c). */
+struct phase_prep {
+	void (*slow)(void);     /* may dlopen and create threads: never in a handler */
+	void (*populate)(void); /* raw syscalls only: async-signal-safe, idempotent */
+};
+
+/*
+ * Reads the triggers from config, installs the signal handler and starts
+ * the arming thread, which runs the deferred work after a grace period
+ * (at most 250 ms, half the arming delay when that is shorter) and then
+ * keeps the delay.  Arming completes whatever is left first.
+ */
+int phase_init(const struct phase_prep *prep);
+
+/* Runs the slow stage now if it has not run (an interposed pthread_create: threads want the stack cache). */
+void phase_prepare_now(void);
+/* True when all deferred work is done. */
+bool phase_prepared(void);
+/* At the last arming: prefault bytes done before it began, bytes in all, ns arming waited. */
+void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns);
 
 /* True when armed; arms first if the delay trigger is due. */
 bool phase_armed(void);

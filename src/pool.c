@@ -101,7 +101,12 @@ static void *map_backed(size_t len, enum backing b, long *err)
 		}
 		r = (long)base;
 		if (b == BACKING_THP) {
-			/* Before populating, or the kernel fills it with 4K pages. */
+			/*
+			 * Before any page is touched, or the kernel fills it with 4K
+			 * pages: also for a deferred region, whose first pages jemalloc
+			 * touches at start-up (one 2M page, where 4K pages would keep
+			 * that part of the pool off huge pages for good).
+			 */
 			long m = sys_madvise((void *)base, len, MADV_HUGEPAGE);
 			if (m < 0) {
 				sys_munmap((void *)base, len);
@@ -117,6 +122,8 @@ static void *map_backed(size_t len, enum backing b, long *err)
 	}
 	return (void *)r;
 }
+
+static void defer_prefault(struct pool_region *reg, size_t ps);
 
 static long touch_range(char *p, size_t len, size_t step)
 {
@@ -264,6 +271,15 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	/* The policy must be in place before the first page is allocated. */
 	numa_apply(p, len);
+	if (pool.lazy && at_startup && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
+		struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
+		if (reg == NULL) {
+			sys_munmap(p, len);
+			return 0;
+		}
+		defer_prefault(reg, ps);
+		return len;
+	}
 	uint64_t t0 = sys_now_ns();
 	long r = prefault(p, len, b == BACKING_4K ? 4096 : ps, threads);
 	uint64_t dt = sys_now_ns() - t0;
@@ -283,6 +299,105 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 		lock_region(reg);
 	}
 	return len;
+}
+
+/* Cuts a region's prefault into chunks of at least 8M (whole pages) for later. */
+static void defer_prefault(struct pool_region *reg, size_t ps)
+{
+	size_t len = reg->end - reg->base, room = (size_t)(POOL_PF_CHUNKS - pool.npf);
+	size_t chunk = align_up((size_t)8 << 20, ps);
+	size_t even = align_up((len + room - 1) / room, ps);
+	if (even > chunk) {
+		chunk = even;
+	}
+	int idx = (int)(reg - pool.regions);
+	for (size_t off = 0; off < len && pool.npf < POOL_PF_CHUNKS; off += chunk) {
+		struct pool_pf *c = &pool.pf[pool.npf];
+		c->p = reg->base + off;
+		c->len = len - off < chunk ? len - off : chunk;
+		c->step = reg->backing == BACKING_4K ? 4096 : ps;
+		c->region = idx;
+		atomic_store(&c->state, PF_TODO);
+		pool.pf_total += c->len;
+		pool.npf++;
+	}
+}
+
+void pool_prefault_work(const _Atomic int *stop, uint64_t until_ns)
+{
+	for (int i = 0; i < pool.npf && !(stop && atomic_load(stop)) && !(until_ns && sys_now_ns() >= until_ns); i++) {
+		struct pool_pf *c = &pool.pf[i];
+		int expect = PF_TODO;
+		if (!atomic_compare_exchange_strong(&c->state, &expect, PF_CLAIMED)) {
+			continue;
+		}
+		uint64_t t0 = sys_now_ns();
+		long r = populate((char *)c->p, c->len, c->step);
+		uint64_t dt = sys_now_ns() - t0;
+		if (r < 0) {
+			long none = 0;
+			atomic_compare_exchange_strong(&pool.pf_error, &none, r);
+		}
+		/* Per-region and pool totals: time spent populating, summed over threads. */
+		__atomic_fetch_add(&pool.regions[c->region].prefault_ns, dt, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&pool.prefault_ns, dt, __ATOMIC_RELAXED);
+		atomic_fetch_add(&pool.pf_done, c->len);
+		atomic_store(&c->state, PF_DONE);
+	}
+}
+
+static void *pf_helper(void *arg)
+{
+	(void)arg;
+	pool_prefault_work(NULL, 0);
+	return NULL;
+}
+
+void pool_prefault_finish(int helpers)
+{
+	if (pool.npf == 0) {
+		return;
+	}
+	enum { MAX_HELPERS = 63 };
+	pthread_t tids[MAX_HELPERS];
+	int started = 0;
+	if (helpers > MAX_HELPERS) {
+		helpers = MAX_HELPERS;
+	}
+	if (atomic_load(&pool.pf_done) < pool.pf_total && real.pthread_create) {
+		for (int i = 0; i < helpers; i++) {
+			if (real.pthread_create(&tids[started], NULL, pf_helper, NULL) == 0) {
+				started++;
+			}
+		}
+	}
+	pool_prefault_work(NULL, 0);
+	for (int i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+	}
+	/* Chunks other threads claimed: wait for them (the background thread blocks every signal). */
+	unsigned spins = 0;
+	for (int i = 0; i < pool.npf; i++) {
+		while (atomic_load(&pool.pf[i].state) != PF_DONE) {
+			sys_backoff(&spins);
+		}
+	}
+	long err = atomic_load(&pool.pf_error);
+	if (err < 0) {
+		log_msg(LOG_WARN, "pool: prefault failed (errno %ld): part of the pool may fault after arming", -err);
+	}
+	pool_measure();
+}
+
+size_t pool_prefault_done(void) { return atomic_load(&pool.pf_done); }
+size_t pool_prefault_total(void) { return pool.pf_total; }
+
+void pool_prefault_atfork_child(void)
+{
+	for (int i = 0; i < pool.npf; i++) {
+		int expect = PF_CLAIMED;
+		atomic_compare_exchange_strong(&pool.pf[i].state, &expect, PF_TODO);
+	}
 }
 
 /* Backings to try for a request, best first. */
@@ -348,13 +463,21 @@ int pool_reserve(size_t size, enum hugepages_mode mode, bool mlock, int threads)
 	pool.prefault_threads = threads > 0 ? threads : online_cpus();
 	uint64_t t0 = sys_now_ns();
 	size_t got = reserve_chain(align_up(size, POOL_ALIGN), pool.prefault_threads, true, true);
-	pool.prefault_ns = sys_now_ns() - t0;
-	pool_measure();
+	if (!pool.lazy) {
+		pool.prefault_ns = sys_now_ns() - t0;
+		pool_measure();
+	}
 	if (got < size) {
 		log_msg(LOG_ERROR, "PTFREEZE_POOL: could reserve only %zu of %zu bytes", got, size);
 		return got ? 0 : -ENOMEM;
 	}
 	return 0;
+}
+
+int pool_reserve_lazy(size_t size, enum hugepages_mode mode, bool mlock, int threads)
+{
+	pool.lazy = true;
+	return pool_reserve(size, mode, mlock, threads);
 }
 
 void *pool_carve(size_t size, size_t align)

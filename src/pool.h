@@ -21,6 +21,9 @@ enum backing { BACKING_HUGETLB_1G, BACKING_HUGETLB_2M, BACKING_THP, BACKING_4K }
 
 #define POOL_MAX_REGIONS 64
 #define POOL_ALIGN ((size_t)2 << 20)
+/* Chunks the deferred prefault is cut into (each a multiple of the page size). */
+#define POOL_PF_CHUNKS 512
+enum { PF_TODO, PF_CLAIMED, PF_DONE };
 
 struct pool_region {
 	uintptr_t base;
@@ -42,6 +45,18 @@ struct pool {
 	int prefault_threads;
 	uint64_t prefault_ns; /* start-up reservation, all threads */
 	bool populate_fallback; /* MADV_POPULATE_WRITE missing: touched by hand */
+	/* Deferred prefault of the start-up regions (pool_reserve_lazy). */
+	bool lazy;
+	int npf;                       /* chunks in pf[] */
+	struct pool_pf {
+		uintptr_t p;
+		size_t len, step;
+		int region;
+		_Atomic int state;      /* PF_TODO, PF_CLAIMED, PF_DONE */
+	} pf[POOL_PF_CHUNKS];
+	size_t pf_total;               /* bytes the chunks cover */
+	_Atomic size_t pf_done;        /* bytes populated so far */
+	_Atomic long pf_error;         /* first populate error (-errno), 0 if none */
 };
 
 extern struct pool pool;
@@ -54,6 +69,40 @@ extern struct pool pool;
  * threads.  Returns 0 or -errno.
  */
 int pool_reserve(size_t size, enum hugepages_mode mode, bool mlock, int threads);
+
+/*
+ * As pool_reserve, but the start-up regions are only mapped (and bound to
+ * their NUMA node): their prefault is cut into chunks that
+ * pool_prefault_work() and pool_prefault_finish() populate later, from a
+ * background thread and from the arming step.  With mlock the prefault is
+ * not deferred (mlock populates anyway).  Memory handed out before its
+ * chunk is populated faults on first touch, as any anonymous memory does.
+ */
+int pool_reserve_lazy(size_t size, enum hugepages_mode mode, bool mlock, int threads);
+
+/*
+ * Populates chunks nobody has claimed yet, one at a time, until none is
+ * left, *stop becomes nonzero (stop may be NULL) or the monotonic clock
+ * passes until_ns (0: no limit).  Raw syscalls, no allocation, no lock:
+ * async-signal-safe, and several threads may run it at once.
+ */
+void pool_prefault_work(const _Atomic int *stop, uint64_t until_ns);
+
+/*
+ * Completes the deferred prefault: populates what is left (with up to
+ * `helpers` extra threads when the caller may create threads, 0 in a
+ * signal handler or a hook) and waits for chunks other threads are
+ * populating.  On return every start-up region is resident.  Measures the
+ * huge-page backing again.  Async-signal-safe when helpers is 0.
+ */
+void pool_prefault_finish(int helpers);
+
+/* Bytes of the deferred prefault populated so far, and in all. */
+size_t pool_prefault_done(void);
+size_t pool_prefault_total(void);
+
+/* Fork child: chunks claimed by threads that did not come along are to do again. */
+void pool_prefault_atfork_child(void);
 
 /*
  * Hands out `size` bytes aligned to `align` (a power of two), never handed

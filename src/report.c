@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "audit.h"
@@ -33,6 +34,27 @@
 #include "tstack.h"
 
 static int fd = -1;
+/*
+ * The file is created lazily, by the first record (an arm record, a
+ * violation): a process that never arms and records nothing leaves no file.
+ * The header and the module records go first, from the creating thread.
+ */
+enum { R_OFF, R_PENDING, R_OPENING, R_OPEN, R_FAILED };
+static _Atomic int rstate;
+static _Atomic long opener_tid;
+static long header_parent;
+static uint64_t start_wall_ns; /* when this process (or fork child) started: the header is written later */
+static char choice[CONFIG_VALUE_MAX + 64];
+static int fd_error; /* why the last creation failed (-errno) */
+/* Pool growth before the file exists (start-up), written after the header. */
+#define EARLY_GROWS 16
+static struct early_grow {
+	size_t need, size;
+	int result;
+	const char *who; /* a string literal */
+} early_grows[EARLY_GROWS];
+static _Atomic unsigned nearly_grows;
+static void write_early_grows(void);
 static dev_t fd_dev;
 static ino_t fd_ino;
 static char path[CONFIG_PATH_MAX];
@@ -54,7 +76,16 @@ static off_t file_size;
 static uintptr_t modules_seen[MAX_MODULES];
 static size_t nmodules;
 
-bool report_enabled(void) { return fd >= 0; }
+bool report_enabled(void) { int st = atomic_load(&rstate); return st == R_PENDING || st == R_OPENING || st == R_OPEN; }
+bool report_written(void) { return atomic_load(&rstate) == R_OPEN && fd > 2; }
+
+void report_set_choice(const char *why)
+{
+	size_t n = strlen(why);
+	n = n < sizeof(choice) - 1 ? n : sizeof(choice) - 1;
+	memcpy(choice, why, n);
+	choice[n] = '\0';
+}
 const char *report_path(void) { return path; }
 
 static const char *exe_name(void)
@@ -188,35 +219,121 @@ int report_open(long parent_pid)
 		sys_close(fd);
 	}
 	fd = -1;
+	header_parent = parent_pid;
+	start_wall_ns = sys_wall_ns();
+	atomic_store(&rstate, R_OFF);
 	if (config.report[0] == '\0') {
 		path[0] = '\0';
 		return 0;
 	}
 	if (strcmp(config.report, "stderr") == 0) {
 		memcpy(path, "stderr", 7);
-		fd = 2;
+		atomic_store(&rstate, R_PENDING);
 		return 0;
 	}
 	if (report_expand(config.report, sys_getpid(), exe_name(), path, sizeof(path)) != 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: '%s' expands to a path too long; no report", config.report);
 		return -ENAMETOOLONG;
 	}
-	keep_pre_exec_report();
-	long r = open_file(O_TRUNC);
+	/*
+	 * The file comes later, but a path that cannot work is said now, in one
+	 * line, not at arming: a symbolic link there, or a directory that is
+	 * missing or not writable.  Two system calls.
+	 */
+	struct stat st;
+	long r = sys_raw(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, AT_SYMLINK_NOFOLLOW, 0, 0);
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		r = -ELOOP;
+	} else {
+		char dir[sizeof(path)];
+		const char *slash = strrchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : 0;
+		memcpy(dir, slash ? path : ".", slash ? (n ? n : 1) : 1);
+		dir[slash ? (n ? n : 1) : 1] = '\0';
+		r = sys_raw(SYS_faccessat, AT_FDCWD, (long)dir, W_OK | X_OK, 0, 0, 0);
+	}
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
-			path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
+			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
+		atomic_store(&rstate, R_FAILED);
 		return (int)r;
 	}
-	fd = (int)r;
+	atomic_store(&rstate, R_PENDING);
+	return 0;
+}
+
+static void write_header(void);
+static void write_modules(void);
+
+/* Creates the file and, with_header, writes the header and modules.  Raw syscalls only. */
+static bool create_file(bool with_header)
+{
+	if (strcmp(path, "stderr") == 0) {
+		fd = 2;
+	} else {
+		keep_pre_exec_report();
+		long r = open_file(O_TRUNC);
+		if (r < 0) {
+			log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
+				path, r == -ELOOP ? "it is a symbolic link" : r == -EINVAL ? "not a regular file" : strerror((int)-r));
+			fd_error = (int)r;
+			return false;
+		}
+		fd = (int)r;
+		remember_identity();
+		struct rlimit rl;
+		fsize_limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
+	}
 	owner_pid = sys_getpid();
-	remember_identity();
 	atomic_store(&write_error, 0);
 	atomic_store(&dropped_records, 0);
-	struct rlimit rl;
-	fsize_limit = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
-	(void)parent_pid;
-	return 0;
+	if (with_header) {
+		write_header();
+		write_modules();
+		write_early_grows();
+	}
+	return true;
+}
+
+int report_open_now(long parent_pid)
+{
+	int r = report_open(parent_pid);
+	int expect = R_PENDING;
+	if (r == 0 && atomic_compare_exchange_strong(&rstate, &expect, R_OPENING)) {
+		bool ok = create_file(false);
+		atomic_store(&rstate, ok ? R_OPEN : R_FAILED);
+		if (!ok) {
+			return fd_error ? fd_error : -EIO;
+		}
+	}
+	return r;
+}
+
+/* True when records can be written: creates the file on first use; false if there is none. */
+static bool materialize(void)
+{
+	int st = atomic_load(&rstate);
+	if (st == R_OPEN) {
+		return true;
+	}
+	long me = sys_gettid();
+	if (st == R_OPENING && atomic_load(&opener_tid) == me) {
+		return true; /* the header and modules of the file being created */
+	}
+	if (st == R_PENDING) {
+		int expect = R_PENDING;
+		if (atomic_compare_exchange_strong(&rstate, &expect, R_OPENING)) {
+			atomic_store(&opener_tid, me);
+			bool ok = create_file(true);
+			atomic_store(&rstate, ok ? R_OPEN : R_FAILED);
+			return ok;
+		}
+	}
+	unsigned spins = 0;
+	while (atomic_load(&rstate) == R_OPENING) {
+		sys_backoff(&spins);
+	}
+	return atomic_load(&rstate) == R_OPEN;
 }
 
 /* True if fd is still the file we opened; reopens (appending) if not. */
@@ -289,7 +406,7 @@ static const char *errno_name(long err)
  */
 static void emit_record(struct sb *sb, bool last_chance)
 {
-	if (fd < 0 || !fd_still_ours()) {
+	if (!materialize() || fd < 0 || !fd_still_ours()) {
 		return;
 	}
 	if (sb->overflow) {
@@ -359,15 +476,22 @@ static void put_pool(struct sb *sb)
 
 void report_header(long parent_pid)
 {
-	if (fd < 0) {
-		return;
+	header_parent = parent_pid;
+	if (atomic_load(&rstate) == R_OPEN) {
+		write_header(); /* a file opened with report_open_now() */
 	}
+}
+
+static void write_header(void)
+{
+	long parent_pid = header_parent;
+	pool_measure();
 	struct sb sb;
 	sb_init(&sb, header_buf, sizeof(header_buf) - 1);
 	sb_printf(&sb, "{\"type\":\"header\",\"format\":\"ptfreeze-report\",\"version\":%d,\"ptfreeze\":\"%s\",",
 		  REPORT_VERSION, PACKAGE_VERSION);
 	sb_printf(&sb, "\"pid\":%ld,\"ppid\":%ld,\"fork_child\":%s,\"start_unix_ns\":%lu,\"exe\":", sys_getpid(),
-		  sys_getppid(), parent_pid ? "true" : "false", (unsigned long)sys_wall_ns());
+		  sys_getppid(), parent_pid ? "true" : "false", (unsigned long)start_wall_ns);
 	put_str(&sb, exe_name());
 	sb_puts(&sb, ",\"argv\":[");
 	static char cmdline[16384];
@@ -380,7 +504,9 @@ void report_header(long parent_pid)
 		sb_json(&sb, cmdline + i, l);
 		i += (long)l + 1;
 	}
-	sb_puts(&sb, "],\"config\":{");
+	sb_puts(&sb, "],\"process\":{\"decision\":\"chosen\",\"why\":");
+	put_str(&sb, choice[0] ? choice : "every program");
+	sb_puts(&sb, "},\"config\":{");
 	for (size_t i = 0; i < config_nvars; i++) {
 		if (i) {
 			sb_putc(&sb, ',');
@@ -475,6 +601,14 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void report_modules(void)
 {
+	if (atomic_load(&rstate) != R_OPEN) {
+		return; /* written with the header when the file is created */
+	}
+	write_modules();
+}
+
+static void write_modules(void)
+{
 	if (fd >= 0) {
 		dl_iterate_phdr(module_cb, NULL);
 	}
@@ -496,7 +630,11 @@ void report_arm(const char *how, long minor, long major, const char *mlockall)
 	put_str(&sb, how);
 	sb_printf(&sb, ",\"unix_ns\":%lu,\"faults_before\":", (unsigned long)sys_wall_ns());
 	put_faults(&sb, minor, major);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"mlockall\":", pool_used());
+	size_t pf_before, pf_total;
+	uint64_t pf_wait;
+	phase_prefault_stats(&pf_before, &pf_total, &pf_wait);
+	sb_printf(&sb, ",\"prefault\":{\"bytes\":%zu,\"before_arm\":%zu,\"wait_ns\":%lu},\"pool_used\":%zu,\"mlockall\":",
+		  pf_total, pf_before, (unsigned long)pf_wait, pool_used());
 	if (mlockall) {
 		put_str(&sb, mlockall);
 	} else {
@@ -561,7 +699,7 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 {
 	char buf[8192];
 	struct sb sb;
-	if (fd < 0) {
+	if (!report_enabled()) {
 		return;
 	}
 	sb_init(&sb, buf, sizeof(buf) - 1);
@@ -609,14 +747,41 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	emit(&sb);
 }
 
-void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
+static void emit_pool_grow(size_t bytes, int result, bool armed, const char *who, size_t size)
 {
 	char buf[512];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"pool-grow\",\"armed\":%s,\"who\":\"%s\",\"need\":%zu,\"result\":%d,\"pool_size\":%zu}",
-		  armed ? "true" : "false", who, bytes, result, pool_size());
+		  armed ? "true" : "false", who, bytes, result, size);
 	emit(&sb);
+}
+
+void report_pool_grow(size_t bytes, int result, bool armed, const char *who)
+{
+	if (!armed && atomic_load(&rstate) != R_OPEN) {
+		/*
+		 * Growth during start-up alone is no reason for a file: kept (the
+		 * first few) and written after the header if the process arms.
+		 */
+		unsigned i = atomic_fetch_add(&nearly_grows, 1);
+		if (i < EARLY_GROWS) {
+			early_grows[i] = (struct early_grow){bytes, pool_size(), result, who};
+		}
+		return;
+	}
+	emit_pool_grow(bytes, result, armed, who, pool_size());
+}
+
+static void write_early_grows(void)
+{
+	unsigned n = atomic_load(&nearly_grows);
+	for (unsigned i = 0; i < n && i < EARLY_GROWS; i++) {
+		const struct early_grow *g = &early_grows[i];
+		if (g->who) {
+			emit_pool_grow(g->need, g->result, false, g->who, g->size);
+		}
+	}
 }
 
 int report_prepare_summary(size_t max_sites)
@@ -631,7 +796,7 @@ void report_summary_again(void) { atomic_flag_clear(&summary_done); }
 void report_summary(const char *why)
 {
 	/* A vfork child shares our memory and descriptors: the summary is not its to write. */
-	if (fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
+	if (atomic_load(&rstate) != R_OPEN || fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
 	    atomic_flag_test_and_set(&summary_done)) {
 		return;
 	}

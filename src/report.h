@@ -22,18 +22,32 @@
 #define REPORT_VERSION 1
 
 /*
- * Expands config.report (%p pid, %e executable name, %% a percent; the
- * expansion cannot add a path component) and opens it.  An unwritable path
- * prints one line and leaves the report off: the program carries on.
- * parent_pid is nonzero in a fork child.  0 or -errno.
+ * Expands config.report (%p pid, %e the current executable's name, %% a
+ * percent; the expansion cannot add a path component).  The file is not
+ * created here but by the first record written (report_arm, a violation):
+ * then the header and the module list go first.  A process that never
+ * arms and records nothing leaves no file.  An unwritable path prints one
+ * line (at that first record) and leaves the report off: the program
+ * carries on.  parent_pid is nonzero in a fork child.  0 or -errno.
  */
 int report_open(long parent_pid);
+/*
+ * report_open() and the file created at once, without header or modules
+ * (report_header() and report_modules() then write them): for unit tests
+ * and tools that drive the writer directly.  0 or -errno.
+ */
+int report_open_now(long parent_pid);
 bool report_enabled(void);
+/* True once the file exists (the first record created it). */
+bool report_written(void);
+/* Why this process is a chosen program, for the header's "process" object. */
+void report_set_choice(const char *why);
 const char *report_path(void);
 
 /* Expands a template for pid and exe into buf; 0, -EINVAL (unknown %) or -ENAMETOOLONG. */
 int report_expand(const char *tmpl, long pid, const char *exe, char *buf, size_t cap);
 
+/* Remembers the parent for the header written with the first record (writes it now after report_open_now). */
 void report_header(long parent_pid);
 /* Writes a module record for every loaded object not yet written. */
 void report_modules(void);

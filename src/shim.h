@@ -15,6 +15,7 @@ enum shim_state {
 	SHIM_INITIALIZING, /* constructor running */
 	SHIM_READY,        /* pool and hooks in place */
 	SHIM_FAILED,       /* no pool: plain jemalloc, guard still works */
+	SHIM_PASSIVE,      /* not a chosen program: plain jemalloc, nothing guarded or reported */
 };
 
 extern _Atomic int shim_state;

@@ -40,7 +40,9 @@ enum tstack_outcome {
 };
 
 /*
- * Constructor only (creates a probe thread, maps with raw syscalls):
+ * Start-up's deferred `slow` stage only (phase.c: the arming thread,
+ * ptfreeze_arm() or the first pthread_create; never a signal handler or a
+ * hook; it creates a probe thread and maps with raw syscalls):
  * reads glibc's default stack and guard sizes, maps and prefaults
  * config.thread_stacks slots, and finds where glibc keeps the kernel's
  * thread id word (see tstack.c).  A failure leaves the cache off with one

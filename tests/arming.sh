@@ -5,7 +5,8 @@
 #  - a pool exhausted after arming grows and is recorded in report mode, and
 #    is refused (malloc returns NULL, ENOMEM) in strict mode;
 #  - PTFREEZE_STRICT_ACTION=abort writes the record and aborts;
-#  - a fork child writes its own report.
+#  - a fork child of an armed process writes its own report; an unarmed
+#    process and its unarmed fork child, which record nothing, write none.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
@@ -16,7 +17,7 @@ sites() { grep -h '"type":"site"' "$@" 2>/dev/null | grep -o '"kind":"[a-z_-]*"'
 cat > "$TMPD/delay.py" <<'PY'
 import mmap, time
 m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
-time.sleep(0.6)
+time.sleep(1.2)  # the deadline, then the rest of the prefault: room for a loaded host
 m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED); m.close()
 print("done")
 PY
@@ -57,7 +58,7 @@ PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/forkidle/r-%p.jsonl" shim "$PY" 
 import os, time
 pid = os.fork()
 if pid == 0:
-    time.sleep(0.6)
+    time.sleep(1.5)  # arming completes the prefault first: room for a loaded host
     os._exit(0)
 os.waitpid(pid, 0)' || fail "fork before the deadline failed"
 child=$(grep -l '"fork_child":true' "$TMPD/forkidle"/*.jsonl) || fail "no report of the fork child"
@@ -92,10 +93,11 @@ grep '"type":"site"' "$TMPD/abort.jsonl" | grep -q '"kind":"mmap".*"action":"blo
 grep -q '"type":"summary","why":"abort"' "$TMPD/abort.jsonl" || fail "abort: no summary"
 grep -q after "$TMPD/abort.out" && fail "abort: the program went on"
 
-# A fork child writes its own report, marked as such.
+# A fork child of an armed process writes its own report, marked as such.
 mkdir "$TMPD/fork"
 out=$(PTFREEZE_ARM=manual PTFREEZE_REPORT="$TMPD/fork/r-%p.jsonl" shim "$PY" -c '
-import os
+import ctypes, os
+ctypes.CDLL(None).ptfreeze_arm()
 pid = os.fork()
 if pid == 0:
     os._exit(0)
@@ -104,4 +106,16 @@ print("forked")') || fail "fork under the shim"
 [ "$out" = forked ] || fail "fork: '$out'"
 [ "$(ls "$TMPD/fork" | wc -l)" -eq 2 ] || fail "want 2 report files, got: $(ls "$TMPD/fork")"
 grep -l '"fork_child":true' "$TMPD"/fork/*.jsonl >/dev/null || fail "no report marked fork_child"
+
+# Never armed, nothing recorded: no file from the parent or its fork child.
+mkdir "$TMPD/quiet"
+out=$(PTFREEZE_ARM=manual PTFREEZE_REPORT="$TMPD/quiet/r-%p.jsonl" shim "$PY" -c '
+import os
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("forked")') || fail "fork under the shim"
+[ "$out" = forked ] || fail "unarmed fork: '$out'"
+[ "$(ls "$TMPD/quiet" | wc -l)" -eq 0 ] || fail "unarmed processes wrote: $(ls "$TMPD/quiet")"
 exit 0

@@ -7,13 +7,24 @@
 # variable, the value, the accepted form and the default it uses instead;
 # the report header then records that default; and the program's output is
 # byte for byte what it is without the shim.  Only the report path template
-# takes free text: a value it accepts must be where the report goes.
+# and the program globs take free text: a report path it accepts must be
+# where the report goes.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 VARTABLE=$top_builddir/tests/progs/vartable
 [ -x "$VARTABLE" ] || hard "no $VARTABLE (build first)"
 cd "$TMPD" || hard "no temp dir" # a rejected PTFREEZE_REPORT falls back to ./ptfreeze-%e-%p.jsonl
 
-# One process with known output: sort over a fixed input.
+# One process with known output: a numeric reverse sort over a fixed input,
+# by python3, which arms itself last (only a process that arms writes a
+# report) and leaves with _exit (nothing happens after arming).
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip "/usr/bin/python3 is not installed"
+SORT='
+import ctypes, os, sys
+sys.stdout.write("".join(sorted(open(sys.argv[1]), key=lambda l: -int(l))))
+sys.stdout.flush()
+ctypes.CDLL(None).ptfreeze_arm()
+os._exit(0)'
 seq 1 300 > "$TMPD/input"
 sort -rn "$TMPD/input" > "$TMPD/want" || hard "sort failed without the shim"
 long=$(printf 'x%.0s' $(seq 1 400))
@@ -34,7 +45,7 @@ while IFS=$tab read -r name def form; do
 		esac
 		rm -f "$TMPD/r.jsonl" "$TMPD"/ptfreeze-*.jsonl
 		st=0
-		env PTFREEZE_POOL=16M PTFREEZE_REPORT="$TMPD/r.jsonl" "$name=$value" LD_PRELOAD="$SHIM" sort -rn "$TMPD/input" \
+		env PTFREEZE_POOL=16M PTFREEZE_REPORT="$TMPD/r.jsonl" "$name=$value" LD_PRELOAD="$SHIM" "$PY" -c "$SORT" "$TMPD/input" \
 			> "$TMPD/out" 2> "$TMPD/err" || st=$?
 		runs=$((runs + 1))
 		what="$name ($kind value)"
@@ -45,6 +56,11 @@ while IFS=$tab read -r name def form; do
 			n=$(grep -c . "$TMPD/err")
 			[ "$n" -eq 1 ] && grep -q "PTFREEZE_SUPPRESS" "$TMPD/err" ||
 				{ cat "$TMPD/err" >&2; fail "$what: want one line naming PTFREEZE_SUPPRESS"; }
+			continue
+		fi
+		if "$VARTABLE" accepts "$name" "$value" && { [ "$name" = PTFREEZE_PROGRAMS ] || [ "$name" = PTFREEZE_SKIP ]; }; then
+			# Globs: free text too; one that names no program is silent.
+			[ ! -s "$TMPD/err" ] || { cat "$TMPD/err" >&2; fail "$what: accepted, yet a message"; }
 			continue
 		fi
 		if "$VARTABLE" accepts "$name" "$value"; then
@@ -63,7 +79,7 @@ while IFS=$tab read -r name def form; do
 			{ cat "$TMPD/err" >&2; fail "$what: the line does not give the form and the default"; }
 		# The default really is in force: the report header records it.
 		if [ "$name" = PTFREEZE_REPORT ]; then
-			ls "$TMPD"/ptfreeze-sort-*.jsonl > /dev/null 2>&1 || fail "$what: no report at the default path"
+			ls "$TMPD"/ptfreeze-python3*-*.jsonl > /dev/null 2>&1 || fail "$what: no report at the default path"
 		else
 			grep -qF "\"$name\":\"$def\"" "$TMPD/r.jsonl" || fail "$what: the report header does not record $def"
 		fi

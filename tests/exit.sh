@@ -9,7 +9,7 @@ PY=/usr/bin/python3
 export PTFREEZE_LOG=off PTFREEZE_POOL=16M PTFREEZE_ARM=manual
 
 st=0
-PTFREEZE_REPORT="$TMPD/a-%p.jsonl" shim "$PY" -c 'import os; os._exit(7)' || st=$?
+PTFREEZE_REPORT="$TMPD/a-%p.jsonl" shim "$PY" -c 'import ctypes, os; ctypes.CDLL(None).ptfreeze_arm(); os._exit(7)' || st=$?
 [ $st = 7 ] || fail "exit status $st after _exit(7) under the shim"
 [ "$(grep -c '"type":"summary"' "$TMPD"/a-*.jsonl)" = 1 ] || fail "no summary after _exit"
 
@@ -18,7 +18,7 @@ PTFREEZE_REPORT="$TMPD/a-%p.jsonl" shim "$PY" -c 'import os; os._exit(7)' || st=
 # after it, as the last line.
 PTFREEZE_ARM=delay:1ms PTFREEZE_REPORT="$TMPD/b-%p.jsonl" shim "$PY" -c '
 import mmap, subprocess, time
-time.sleep(0.05)
+time.sleep(0.5)  # armed by then: the delay, then the prefault arming completes
 try:
     subprocess.run(["/nonexistent/program"])
 except FileNotFoundError:

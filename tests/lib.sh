@@ -10,7 +10,7 @@ TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-test.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
 # Keep test processes quiet and their reports in the temp dir unless a test says otherwise.
 export PTFREEZE_REPORT="$TMPD/report-%p.jsonl"
-unset PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_LOG PTFREEZE_VERBOSE MALLOC_CONF
+unset PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_LOG PTFREEZE_VERBOSE PTFREEZE_PROGRAMS PTFREEZE_SKIP MALLOC_CONF
 # THP unless a test asks: huge pages that backing.sh reserves must not be taken
 # by the default 'auto' of tests running beside it (make -j check).
 export PTFREEZE_HUGEPAGES=thp

@@ -12,7 +12,9 @@ SH_LOG_COMPILER = $(SHELL)
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
 check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall \
 	tests/progs/execchain tests/progs/overlay tests/progs/smapsdiff tests/progs/sysowner tests/progs/shootdown
-check_PROGRAMS += tests/progs/touchstatic tests/progs/noperf
+check_PROGRAMS += tests/progs/touchstatic tests/progs/noperf tests/progs/spawnrss
+tests_progs_spawnrss_SOURCES = tests/progs/spawnrss.c
+tests_progs_spawnrss_CFLAGS = $(PROG_CFLAGS)
 tests_progs_touchstatic_SOURCES = tests/progs/touchstatic.c
 tests_progs_touchstatic_CFLAGS = $(PROG_CFLAGS)
 tests_progs_touchstatic_LDADD = -lpthread -ldl
@@ -73,8 +75,8 @@ EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
 	tests/probe_check.py tests/stack_has.py tests/strace-vs-report.sh tests/strace_vs_report.py
 # One group a line from here on: each feature's tests together.
-TESTS += tests/exec.sh tests/overlay.sh
-EXTRA_DIST += tests/exec.sh tests/overlay.sh
+TESTS += tests/exec.sh tests/overlay.sh tests/trees.sh
+EXTRA_DIST += tests/exec.sh tests/overlay.sh tests/trees.sh
 # What changed since arming, the backstop, shootdowns (issue 7).
 TESTS += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 EXTRA_DIST += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh

@@ -27,22 +27,27 @@ PTFREEZE_REPORT="$TMPD/dangling.jsonl" shim true 2> "$TMPD/err"
 [ -e "$TMPD/created-through-link" ] && fail "a dangling symbolic link created its target"
 grep -q "symbolic link" "$TMPD/err" || fail "dangling symlink refusal not explained"
 
+# A report is written only by a process that arms: the programs below are
+# copies of execchain, which arms itself (ptfreeze_arm) and exits.
+ARMS=$PROGS/execchain
+[ -x "$ARMS" ] || hard "no $ARMS (build first)"
+export PTFREEZE_LOG=off
+
 # Mode 0600 even with umask 000.
-(umask 000 && PTFREEZE_REPORT="$TMPD/mode.jsonl" shim true) || fail "the program failed under umask 000"
+(umask 000 && PTFREEZE_REPORT="$TMPD/mode.jsonl" shim "$ARMS" exec 0 > /dev/null) || fail "the program failed under umask 000"
 [ "$(stat -c %a "$TMPD/mode.jsonl")" = 600 ] || fail "report mode $(stat -c %a "$TMPD/mode.jsonl"), want 600"
 
-# %e: hostile executable names.  Each is a copy of true(1), the report goes
+# %e: hostile executable names.  Each is a copy of execchain, the report goes
 # to reports/%e.jsonl, and every file must appear exactly there.
 mkdir "$TMPD/bin" "$TMPD/reports"
 nl='
 '
 long=$(printf 'y%.0s' $(seq 1 240))
 toolong=$(printf 'z%.0s' $(seq 1 255))
-TRUE=/bin/true
-[ -x "$TRUE" ] || TRUE=/usr/bin/true
+TRUE=$ARMS
 check_name() { # EXE-NAME EXPECTED-REPORT-NAME
-	cp "$TRUE" "$TMPD/bin/$1" || hard "cannot copy true(1) to '$1'"
-	PTFREEZE_REPORT="$TMPD/reports/%e.jsonl" shim "$TMPD/bin/$1" 2> "$TMPD/err" || fail "'$1' failed under the shim"
+	cp "$TRUE" "$TMPD/bin/$1" || hard "cannot copy execchain to '$1'"
+	PTFREEZE_REPORT="$TMPD/reports/%e.jsonl" shim "$TMPD/bin/$1" exec 0 > /dev/null 2> "$TMPD/err" || fail "'$1' failed under the shim"
 	[ -f "$TMPD/reports/$2" ] || { ls -A "$TMPD/reports" >&2; fail "the report of '$1' is not reports/$2"; }
 	rm -f "$TMPD/reports/$2"
 }
@@ -57,13 +62,13 @@ check_name "$long" "$long.jsonl"
 # argv[0] is not the executable's name.
 cp "$TRUE" "$TMPD/bin/plain"
 PTFREEZE_REPORT="$TMPD/reports/%e.jsonl" \
-	bash -c 'export LD_PRELOAD="$1"; exec -a ../../escape "$0"' "$TMPD/bin/plain" "$SHIM" ||
+	bash -c 'export LD_PRELOAD="$1"; exec -a ../../escape "$0" exec 0 > /dev/null' "$TMPD/bin/plain" "$SHIM" ||
 	fail "argv[0] ../../escape: the program failed"
 [ -f "$TMPD/reports/plain.jsonl" ] || { ls -A "$TMPD/reports" >&2; fail "argv[0] changed the report name"; }
 rm -f "$TMPD/reports/plain.jsonl"
 # A name that does not fit: one line, the program runs, nothing is written.
 cp "$TRUE" "$TMPD/bin/$toolong"
-PTFREEZE_REPORT="$TMPD/reports/%e.jsonl" shim "$TMPD/bin/$toolong" 2> "$TMPD/err" || fail "a long name stopped the program"
+PTFREEZE_REPORT="$TMPD/reports/%e.jsonl" shim "$TMPD/bin/$toolong" exec 0 > /dev/null 2> "$TMPD/err" || fail "a long name stopped the program"
 [ "$(grep -c . "$TMPD/err")" -eq 1 ] && grep -q "PTFREEZE_REPORT: cannot create" "$TMPD/err" ||
 	{ cat "$TMPD/err" >&2; fail "a name too long for the directory: not one clear line"; }
 # A fork child that renamed itself (comm) before forking writes under the executable's name.
@@ -73,6 +78,7 @@ if [ -x "$PY" ]; then
 	PTFREEZE_REPORT="$TMPD/reports/%e-%p.jsonl" PTFREEZE_POOL=16M shim "$PY" -c '
 import ctypes, os
 ctypes.CDLL(None).prctl(15, b"../../evil", 0, 0, 0)
+ctypes.CDLL(None).ptfreeze_arm()
 pid = os.fork()
 if pid == 0:
     os._exit(0)

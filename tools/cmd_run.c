@@ -57,12 +57,19 @@ void cmd_run_usage(FILE *out)
 	      "  -s, --strict-action ACT  errno or abort                           [PTFREEZE_STRICT_ACTION]\n"
 	      "  -N, --numa-node NODE     prefer this NUMA node for the pool       [PTFREEZE_NUMA_NODE]\n"
 	      "  -S, --suppress FILE      accepted violations (ptfreeze(7))        [PTFREEZE_SUPPRESS]\n"
+	      "  -o, --only GLOB[,GLOB]   only these programs (name or path) arm   [PTFREEZE_PROGRAMS]\n"
+	      "  -k, --skip GLOB[,GLOB]   leave these programs and their children  [PTFREEZE_SKIP]\n"
 	      "  -v, --verbose            start-up facts on stderr (twice: debug)  [PTFREEZE_VERBOSE]\n"
 	      "  -h, --help               this help\n"
 	      "\n"
-	      "The default report is ptfreeze-%e-%p.jsonl in the current directory; at the\n"
-	      "end the report files written (the program's and its fork children's) are\n"
-	      "named on stderr.  SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to ptfreeze are\n"
+	      "The default report is ptfreeze-%e-%p.jsonl in the current directory (a\n"
+	      "relative template is made absolute, so programs that chdir keep theirs).\n"
+	      "Only processes that arm or record something write a report.  At the end\n"
+	      "each report written is named on stderr with its program, pid and what\n"
+	      "armed it; processes still running are said to be; when more than one\n"
+	      "process armed, --only is suggested.  Every process of the tree is\n"
+	      "judged at its exec: with --only the others are passive (no pool, no\n"
+	      "report); --skip also keeps the library from their children.  SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to ptfreeze are\n"
 	      "forwarded to COMMAND.  Set-user-ID, set-group-ID and statically linked\n"
 	      "programs ignore LD_PRELOAD: run refuses them (exit status 2).\n"
 	      "The library is $PTFREEZE_LIBRARY, else the build tree's or " PTFREEZE_LIBDIR "/" LIBRARY_NAME ".\n",
@@ -171,10 +178,67 @@ static bool has_pid(const long *v, size_t n, long pid)
 	return false;
 }
 
+/* What the end-of-run summary says of one report file. */
+struct run_report {
+	const char *path;
+	char exe[256];  /* the program's name (the header's exe, last component) */
+	char how[64];   /* what armed it, "" if it never armed */
+	long pid;
+	bool fork_child, finished, running;
+};
+
+/* Copies the JSON string value after `"key":"` in line into out (no unescaping: names only). */
+static void json_str_after(const char *line, const char *key, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	const char *p = strstr(line, pat);
+	out[0] = '\0';
+	if (p == NULL) {
+		return;
+	}
+	p += strlen(pat);
+	size_t n = 0;
+	while (p[n] && p[n] != '"' && n + 1 < cap) {
+		n++;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void scan_report(struct run_report *r)
+{
+	FILE *f = fopen(r->path, "r");
+	if (f == NULL) {
+		return;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "{\"type\":\"header\"", 16) == 0) {
+			char exe[PATH_MAX];
+			json_str_after(line, "exe", exe, sizeof(exe));
+			const char *b = strrchr(exe, '/');
+			snprintf(r->exe, sizeof(r->exe), "%s", b ? b + 1 : exe);
+			r->fork_child = strstr(line, "\"fork_child\":true") != NULL;
+		} else if (strncmp(line, "{\"type\":\"arm\"", 13) == 0 && r->how[0] == '\0') {
+			json_str_after(line, "how", r->how, sizeof(r->how));
+		} else if (strncmp(line, "{\"type\":\"summary\"", 17) == 0) {
+			r->finished = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	/* No summary yet and the pid is alive: a daemon the program left behind. */
+	r->running = !r->finished && r->pid > 0 && kill((pid_t)r->pid, 0) == 0;
+}
+
 /*
- * Names on stderr the reports this run wrote: files matching the template
- * whose header is the child's, or a descendant's (a fork child, or a
- * program one of them ran), written since the run started.
+ * Says on stderr what this run left: the report files whose header is the
+ * child's, or a descendant's (a fork child, or a program one of them ran),
+ * written since the run started; for each, the program, its pid and what
+ * armed it; which are still running; and, when more than one process
+ * armed, how to keep to one program with --only.
  */
 static void name_reports(const char *tmpl, long child, time_t started)
 {
@@ -205,21 +269,44 @@ static void name_reports(const char *tmpl, long child, time_t started)
 			}
 		}
 	}
+	struct run_report *rr = cli_calloc(ntaken + 1, sizeof(*rr));
+	size_t k = 0, armed = 0, running = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (taken[i]) {
+			rr[k].path = g.gl_pathv[i];
+			rr[k].pid = fpid[i];
+			scan_report(&rr[k]);
+			armed += rr[k].how[0] != '\0';
+			running += rr[k].running;
+			k++;
+		}
+	}
+	fflush(stdout);
 	if (ntaken == 0) {
-		cli_warn("no report file was written (expected one matching '%s'; see the messages above)", tmpl);
-	} else {
-		fflush(stdout);
-		fprintf(stderr, "ptfreeze: %s written:", ntaken == 1 ? "report" : "reports");
-		for (size_t i = 0; i < n; i++) {
-			if (taken[i]) {
-				fprintf(stderr, " %s", g.gl_pathv[i]);
+		fprintf(stderr, "ptfreeze: no process armed or recorded anything: no report written (template '%s')\n", tmpl);
+	}
+	for (size_t i = 0; i < ntaken; i++) {
+		const struct run_report *r = &rr[i];
+		fprintf(stderr, "ptfreeze: %s: %s (pid %ld%s, %s%s%s)\n", r->running ? "still running, report" : "report written",
+			r->path, r->pid, r->fork_child ? ", fork child" : "", r->exe[0] ? r->exe : "?",
+			r->how[0] ? ", armed by " : ", not armed", r->how);
+	}
+	if (armed > 1) {
+		/* The first armed program that is not a fork child is the likeliest one wanted. */
+		const char *name = NULL;
+		for (size_t i = 0; i < ntaken && name == NULL; i++) {
+			if (rr[i].how[0] && !rr[i].fork_child && rr[i].exe[0]) {
+				name = rr[i].exe;
 			}
 		}
-		if (ntaken > 1) {
-			fprintf(stderr, " (%zu processes)", ntaken);
-		}
-		fputc('\n', stderr);
+		fprintf(stderr, "ptfreeze: %zu processes armed; to freeze one program only, run again with --only NAME%s%s%s\n",
+			armed, name ? " (e.g. --only '" : "", name ? name : "", name ? "')" : "");
 	}
+	if (running) {
+		fprintf(stderr, "ptfreeze: %zu process%s still running: %s report%s no summary yet\n", running,
+			running == 1 ? " is" : "es are", running == 1 ? "its" : "their", running == 1 ? " has" : "s have");
+	}
+	free(rr);
 	if (gr == 0) {
 		globfree(&g);
 	}
@@ -354,6 +441,8 @@ static const struct run_option run_options[] = {
 	{'s', "--strict-action", "PTFREEZE_STRICT_ACTION"},
 	{'N', "--numa-node", "PTFREEZE_NUMA_NODE"},
 	{'S', "--suppress", "PTFREEZE_SUPPRESS"},
+	{'o', "--only", "PTFREEZE_PROGRAMS"},
+	{'k', "--skip", "PTFREEZE_SKIP"},
 };
 #define NRUN_OPTIONS (sizeof(run_options) / sizeof(run_options[0]))
 
@@ -368,6 +457,8 @@ int cmd_run(int argc, char **argv)
 		{"strict-action", required_argument, NULL, 's'},
 		{"numa-node", required_argument, NULL, 'N'},
 		{"suppress", required_argument, NULL, 'S'},
+		{"only", required_argument, NULL, 'o'},
+		{"skip", required_argument, NULL, 'k'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -376,7 +467,7 @@ int cmd_run(int argc, char **argv)
 	int verbose = 0, c;
 	opterr = 0;
 	/* '+': stop at COMMAND, its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+m:p:H:a:r:s:N:S:vh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:p:H:a:r:s:N:S:o:k:vh", options, NULL)) != -1) {
 		if (c == 'h') {
 			cmd_run_usage(stdout);
 			return CLI_OK;
@@ -411,6 +502,18 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!report_dir_ok(tmpl)) {
 		return CLI_INVALID;
+	}
+	/* Relative to the directory of the run, not of whichever process writes it. */
+	char *abs_tmpl = NULL;
+	if (tmpl[0] != '/' && strcmp(tmpl, "stderr") != 0 && strcasecmp(tmpl, "off") != 0 && strcasecmp(tmpl, "none") != 0) {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			cli_error("--report: cannot get the current directory: %s", strerror(errno));
+			return CLI_INVALID;
+		}
+		abs_tmpl = cli_asprintf("%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", tmpl);
+		tmpl = abs_tmpl;
+		values[4] = abs_tmpl;
 	}
 
 	char path[PATH_MAX];
@@ -460,5 +563,6 @@ int cmd_run(int argc, char **argv)
 	if (to_file) {
 		name_reports(tmpl, (long)child, started);
 	}
+	free(abs_tmpl);
 	return status;
 }

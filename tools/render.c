@@ -515,6 +515,14 @@ static void text_process(FILE *out, const struct rf_process *p)
 					: "not");
 		}
 		fputc('\n', out);
+		const json_t *pf = json_object_get(p->arm, "prefault");
+		if (json_is_object(pf) && reportfile_get_int(pf, "bytes", 0) > 0) {
+			char d[32];
+			fprintf(out, "  prefault    %s of %s done in the background before arming; arming waited %s for the rest\n",
+				cli_size((uint64_t)reportfile_get_int(pf, "before_arm", 0), a, sizeof(a)),
+				cli_size((uint64_t)reportfile_get_int(pf, "bytes", 0), b, sizeof(b)),
+				cli_duration((uint64_t)reportfile_get_int(pf, "wait_ns", 0), d, sizeof(d)));
+		}
 	} else if (p->fork_child && was_armed(p)) {
 		const char *how = reportfile_get_str(p->summary, "how");
 		fprintf(out, "  armed       %s%sinherited from the parent at fork\n", how ? how : "", how ? ", " : "");
@@ -948,6 +956,7 @@ static json_t *json_process(const struct rf_process *p)
 	json_object_set_new(o, "exe", json_string(p->exe));
 	json_object_set_new(o, "argv", copy_or_null(json_object_get(p->header, "argv")));
 	json_object_set_new(o, "mode", copy_or_null(json_object_get(p->header, "mode")));
+	json_object_set_new(o, "process", copy_or_null(json_object_get(p->header, "process")));
 	json_object_set_new(o, "complete", json_boolean(p->summary != NULL));
 	json_object_set_new(o, "note", p->summary ? json_null() : json_string("no summary (process did not exit normally)"));
 	json_object_set_new(o, "truncated_line", p->truncated_line ? json_integer((json_int_t)p->truncated_line) : json_null());
@@ -975,6 +984,7 @@ static json_t *json_process(const struct rf_process *p)
 		json_object_set_new(a, "armed_ns", p->summary ? copy_or_null(json_object_get(p->summary, "armed_ns")) : json_null());
 		json_object_set_new(a, "faults_before", copy_or_null(json_object_get(p->arm, "faults_before")));
 		json_object_set_new(a, "mlockall", copy_or_null(json_object_get(p->arm, "mlockall")));
+		json_object_set_new(a, "prefault", copy_or_null(json_object_get(p->arm, "prefault")));
 		json_object_set_new(o, "armed", a);
 	} else if (p->fork_child && p->summary && json_is_true(json_object_get(p->summary, "armed"))) {
 		json_t *a = json_object();

@@ -94,11 +94,11 @@ PY
 pf report "$W"
 grep -qE 'mprotect +3 +\(3\) ' "$TMPD/out" || fail "the table does not show '(3)' would-block calls for mprotect"
 
-# No violation: a program that never arms.
+# No violation: a program that arms, then only sleeps.
 C="$TMPD/clean"
 mkdir -p "$C"
-pf run --arm manual --report "$C/r-%p.jsonl" -- sh -c 'exit 0'
-expect_status 0 "a run that never arms"
+pf run --arm delay:20ms --pool 16M --report "$C/r-%p.jsonl" -- sleep 0.5
+expect_status 0 "a run that arms and sleeps"
 pf report "$C"
 expect_status 0 "report on a run without violations"
 grep -q 'No violations' "$TMPD/out" || fail "a clean report does not say so"

@@ -71,22 +71,51 @@ pf run -- "$TMPD/script"
 expect_status 2 "a script run by a static interpreter"
 one_error_line "a script run by a static interpreter" "statically linked"
 
-# The report files are named at the end: the program's and its fork children's.
+# The report files are named at the end: the program's and its fork children's,
+# each with its program, pid and trigger; two armed processes: --only is suggested.
 run_probe "$R/fork" --fork
 n=$(ls "$R/fork" | wc -l)
 [ "$n" -eq 2 ] || fail "the probe and its fork child wrote $n reports, want 2"
-line=$(grep '^ptfreeze: reports written:' "$TMPD/err") || fail "no 'reports written' line: $(cat "$TMPD/err")"
 for f in "$R"/fork/*.jsonl; do
-	case "$line" in *"$f"*) ;; *) fail "'$line' does not name $f" ;; esac
+	grep -q "^ptfreeze: report written: $f (pid [0-9]*.*probe, armed by signal:USR2)" "$TMPD/err" ||
+		fail "no line naming $f: $(cat "$TMPD/err")"
 done
+grep -q "^ptfreeze: report written: .*(pid [0-9]*, fork child, probe, armed by" "$TMPD/err" ||
+	fail "the fork child is not named as one: $(cat "$TMPD/err")"
+grep -q "^ptfreeze: 2 processes armed; to freeze one program only, run again with --only NAME (e.g. --only 'probe')" \
+	"$TMPD/err" || fail "no --only suggestion for 2 armed processes: $(cat "$TMPD/err")"
 
-# The default template: ptfreeze-%e-%p.jsonl in the current directory.
+# The default template: ptfreeze-%e-%p.jsonl in the current directory, named by its absolute path.
 mkdir -p "$TMPD/default" && cd "$TMPD/default" || hard "cd"
 pf run --arm signal:USR2 -- "$PROBE"
 expect_status 0 "the probe with the default report template"
 f=$(ls ptfreeze-probe-*.jsonl 2> /dev/null) || fail "no ptfreeze-probe-PID.jsonl in the current directory"
-grep -q "^ptfreeze: report written: $f\$" "$TMPD/err" || fail "the report line is '$(cat "$TMPD/err")', want $f"
+grep -q "^ptfreeze: report written: $TMPD/default/$f (pid [0-9]*, probe, armed by signal:USR2)\$" "$TMPD/err" ||
+	fail "the report line is '$(cat "$TMPD/err")', want $TMPD/default/$f"
+grep -q "processes armed" "$TMPD/err" && fail "--only suggested for one armed process: $(cat "$TMPD/err")"
+
+# A relative template is made absolute: a program that changes directory keeps its report here.
+mkdir -p "$TMPD/rel/sub" && cd "$TMPD/rel" || hard "cd"
+pf run --arm signal:USR2 --report 'r-%e.jsonl' -- sh -c 'cd sub && exec "$0"' "$PROBE"
+expect_status 0 "the probe after a cd, relative template"
+[ -f "$TMPD/rel/r-probe.jsonl" ] || fail "a relative template followed the program's cd: $(ls -R "$TMPD/rel")"
 cd "$TMPD" || hard "cd"
+
+# Nothing armed or recorded: no report, and the run says so in one line.
+mkdir -p "$TMPD/none" && cd "$TMPD/none" || hard "cd"
+pf run -- true
+expect_status 0 "true under ptfreeze run"
+[ -z "$(ls)" ] || fail "true left report files: $(ls)"
+grep -q "^ptfreeze: no process armed or recorded anything" "$TMPD/err" || fail "the run did not say so: $(cat "$TMPD/err")"
+cd "$TMPD" || hard "cd"
+
+# Bad --only and --skip values: one clear line, nothing run.
+pf run --only 'a,,b' -- true
+expect_status 2 "--only with an empty glob"
+one_error_line "--only with an empty glob" "--only: cannot parse"
+pf run --skip ',' -- true
+expect_status 2 "--skip with an empty glob"
+one_error_line "--skip with an empty glob" "--skip: cannot parse"
 
 # Forwarding: SIGUSR1 sent to ptfreeze reaches the program.
 "$PTFREEZE" run --report off -- sh -c 'trap "exit 42" USR1; touch "$0.ready"; while :; do sleep 0.05; done' \

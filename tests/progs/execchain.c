@@ -4,15 +4,29 @@
  *   execchain exec N    execs itself (execl) N times, then exits normally
  *   execchain children  forks a child that leaves with _exit, and a vfork
  *                       child that execs /bin/true; then exits normally
+ * Each image arms first (ptfreeze_arm, found with dlsym: the program runs
+ * without the shim too) unless EXECCHAIN_ARM=0: an image that neither arms
+ * nor records leaves no report.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+static void arm(void)
+{
+	const char *a = getenv("EXECCHAIN_ARM");
+	int (*fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ptfreeze_arm");
+	if (fn && !(a && strcmp(a, "0") == 0)) {
+		fn();
+	}
+}
+
 int main(int argc, char **argv)
 {
+	arm();
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0) {
 		int n = atoi(argv[2]);
 		free(malloc(100));

@@ -379,6 +379,8 @@ static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB);
 static void chk_suppress(void) { ck_assert_str_eq(config.suppress, "/etc/ptfreeze.supp"); }
 static void chk_numa(void) { ck_assert_int_eq(config.numa_node, 3); }
 static void chk_tstacks(void) { ck_assert_int_eq(config.thread_stacks, 0); }
+static void chk_programs(void) { ck_assert_str_eq(config.programs, "python3*,*/bin/server"); }
+static void chk_skip(void) { ck_assert_str_eq(config.skip, "make,cc*"); }
 static void chk_tstack_prefault(void) { ck_assert_uint_eq(config.thread_stack_prefault, 1 * MiB); }
 
 /*
@@ -409,6 +411,8 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_THREAD_STACKS", "0", chk_tstacks},
 	{"PTFREEZE_THREAD_STACK_PREFAULT", "1M", chk_tstack_prefault},
 	{"PTFREEZE_FAULTS", "off", chk_faults},
+	{"PTFREEZE_PROGRAMS", "python3*,*/bin/server", chk_programs},
+	{"PTFREEZE_SKIP", "make,cc*", chk_skip},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -533,6 +537,8 @@ static const struct {
 	{"PTFREEZE_THREAD_STACKS", {"4097", "-1", "16k", "4294967312"}},
 	{"PTFREEZE_THREAD_STACK_PREFAULT", {"65M", "1G", "16777216T", "-1"}},
 	{"PTFREEZE_FAULTS", {"2", "sometimes", "on,off"}},
+	{"PTFREEZE_PROGRAMS", {"", ",", "a,,b", "a,", ",a", " a", "a ", "a\nb"}},
+	{"PTFREEZE_SKIP", {",", "a,,b", "a,", ",a", " a", "a\tb"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */
@@ -555,7 +561,9 @@ START_TEST(test_config_rejects_garbage_in_every_variable)
 	defaults(&def);
 	for (size_t i = 0; i < config_nvars; i++) {
 		/* Paths: "banana" is a file name. */
-		if (strcmp(config_vars[i].name, "PTFREEZE_REPORT") != 0 && strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") != 0) {
+		/* Paths and globs: "banana" is a file or program name. */
+		if (strcmp(config_vars[i].name, "PTFREEZE_REPORT") != 0 && strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") != 0 &&
+		    strcmp(config_vars[i].name, "PTFREEZE_PROGRAMS") != 0 && strcmp(config_vars[i].name, "PTFREEZE_SKIP") != 0) {
 			for (size_t k = 0; k < sizeof(generic_bad) / sizeof(generic_bad[0]); k++) {
 				expect_rejected(i, generic_bad[k], &def);
 			}
@@ -633,6 +641,8 @@ START_TEST(test_config_counts_every_rejected_variable)
 	for (size_t i = 0; i < config_nvars && n < 63; i++, n++) {
 		const char *bad = strcmp(config_vars[i].name, "PTFREEZE_REPORT") == 0     ? "%x"
 				  : strcmp(config_vars[i].name, "PTFREEZE_SUPPRESS") == 0 ? " banana"
+				  : strcmp(config_vars[i].name, "PTFREEZE_PROGRAMS") == 0 ? "a,,b"
+				  : strcmp(config_vars[i].name, "PTFREEZE_SKIP") == 0     ? "a,,b"
 											  : "banana";
 		snprintf(buf[n], sizeof(buf[n]), "%s=%s", config_vars[i].name, bad);
 		vars[n] = buf[n];

@@ -47,7 +47,7 @@ static int open_at(const char *path)
 {
 	ck_assert_uint_lt(strlen(path), sizeof(config.report));
 	strcpy(config.report, path);
-	return report_open(0);
+	return report_open_now(0);
 }
 
 /* Checks the report is whole JSON lines; returns how many, fills types. */
@@ -265,10 +265,10 @@ END_TEST
 START_TEST(test_report_off_disables_and_stderr_uses_fd_2)
 {
 	config.report[0] = '\0';
-	ck_assert_int_eq(report_open(0), 0);
+	ck_assert_int_eq(report_open_now(0), 0);
 	ck_assert(!report_enabled());
 	strcpy(config.report, "stderr");
-	ck_assert_int_eq(report_open(0), 0);
+	ck_assert_int_eq(report_open_now(0), 0);
 	ck_assert(report_enabled());
 	ck_assert_str_eq(report_path(), "stderr");
 }
@@ -448,7 +448,7 @@ START_TEST(test_report_stops_short_of_rlimit_fsize_and_keeps_whole_lines)
 	ck_assert_int_ge(devnull, 0);
 	dup2(devnull, 2);
 	int lim = setrlimit(RLIMIT_FSIZE, &low);
-	int opened = report_open(0); /* reads the limit */
+	int opened = report_open_now(0); /* reads the limit */
 	for (int i = 0; i < 40; i++) {
 		report_arm("manual", i, 0, NULL);
 	}
