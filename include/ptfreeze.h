@@ -12,6 +12,8 @@
  *   ptfreeze_arm()     start-up is over: from now on every page-table change
  *                      is reported (PTFREEZE_MODE=report) or refused (strict).
  *                      0, -EALREADY if already armed, -ENOSYS without the shim.
+ *                      When another trigger (the delay) is arming at that
+ *                      moment, it returns once that arming is complete.
  *   ptfreeze_disarm()  back to start-up (e.g. around a planned reconfiguration).
  *                      0, -EALREADY if not armed, -ENOSYS without the shim.
  *   ptfreeze_armed()   1 if armed, 0 if not or without the shim.

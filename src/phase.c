@@ -186,6 +186,22 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 	*wait_ns = sys_now_ns() - t0;
 }
 
+/*
+ * Another trigger is arming (armed == 2) or has armed.  A caller that may
+ * block (ptfreeze_arm, the arming thread) returns only once the process is
+ * armed: the program goes on to its hot path trusting that.  A signal
+ * handler must not wait: it may have interrupted the very thread that arms.
+ */
+static int already_armed(bool safe)
+{
+	uint64_t give_up = sys_now_ns() + 10000000000ull;
+	while (safe && atomic_load(&armed) == 2 && sys_now_ns() < give_up) {
+		struct timespec ts = {0, 200000};
+		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+	}
+	return -EALREADY;
+}
+
 static int arm(const char *how, bool safe)
 {
 	/*
@@ -194,14 +210,14 @@ static int arm(const char *how, bool safe)
 	 * both complete it (it is shared work), one arms.
 	 */
 	if (atomic_load(&armed) != 0) {
-		return -EALREADY;
+		return already_armed(safe);
 	}
 	size_t before;
 	uint64_t waited;
 	complete_prepare(safe, &before, &waited);
 	int expect = 0;
 	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
-		return -EALREADY;
+		return already_armed(safe);
 	}
 	log_applying(true); /* what cannot be honoured at arming is said on stderr */
 	pf_before_arm = before;

@@ -15,9 +15,24 @@
 
 # --- a fork child never armed ---
 D=$TMPD/fork; mkdir -p "$D"
-pf run --arm delay:60s --report "$D/r-%p.jsonl" -- sh -c '(echo child); echo parent'
-expect_status 0 "run sh with a subshell, never armed"
-[ "$(ls "$D" | wc -l)" -eq 2 ] || fail "want 2 reports (sh and its subshell), got: $(ls "$D")"
+# A process that never arms writes a report only once it records something:
+# a writable shared mapping of a file on disk (a writeback hazard, recorded
+# even before arming) in the parent and in its fork child.
+HZ=$(pwd)/truth-hazard.$$
+PYI=/usr/bin/python3
+[ -x "$PYI" ] || PYI=$PY
+# shellcheck disable=SC2016
+pf run --arm delay:60s --report "$D/r-%p.jsonl" -- "$PYI" -c '
+import mmap, os, sys
+f = open(sys.argv[1], "w+b"); f.truncate(4096)
+m = mmap.mmap(f.fileno(), 4096)
+pid = os.fork()
+if pid == 0:
+    m2 = mmap.mmap(f.fileno(), 4096); m2[0] = 1; print("child"); os._exit(0)
+os.waitpid(pid, 0); print("parent")' "$HZ"
+expect_status 0 "run python3 with a fork child, never armed"
+rm -f "$HZ"
+[ "$(ls "$D" | wc -l)" -eq 2 ] || fail "want 2 reports (python3 and its fork child), got: $(ls "$D")"
 pf report "$D"
 expect_status 0 "report on a run never armed"
 grep -q 'this is a fork child' "$TMPD/out" || fail "the subshell is not shown as a fork child"

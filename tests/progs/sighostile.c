@@ -8,7 +8,8 @@
  *
  * usage: sighostile MODE [-a]
  *   -a       arm with ptfreeze_arm() first (a no-op without the shim);
- *            without it, wait 20 ms so PTFREEZE_ARM=delay:1ms has armed
+ *            without it, wait until PTFREEZE_ARM=delay:1ms has armed (the delay
+ *            ends after the background prefault; 20 ms without the shim)
  *   MODE     reset    every signal to SIG_DFL, then fault
  *            block    every signal blocked, then fault
  *            handler  its own SIGTRAP handler, then fault; then raise(SIGTRAP)
@@ -27,6 +28,7 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,12 @@ int main(int argc, char **argv)
 	memset(shared, 1, SHARED_BYTES);
 	if (argc > 2 && strcmp(argv[2], "-a") == 0) {
 		ptfreeze_arm();
+	} else if (dlsym(RTLD_DEFAULT, "ptfreeze_armed") != NULL) {
+		/* Under the shim: delay arming completes the background prefault first. */
+		struct timespec ts = {0, 2000000};
+		for (int i = 0; i < 5000 && !ptfreeze_armed(); i++) {
+			nanosleep(&ts, NULL);
+		}
 	} else {
 		struct timespec ts = {0, 20000000};
 		nanosleep(&ts, NULL);
