@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 #include "reportfile.h"
+#include "symbolize.h"
 #include "target.h"
 
 #ifndef PTFREEZE_LIBDIR
@@ -66,7 +68,8 @@ void cmd_run_usage(FILE *out)
 	      "relative template is made absolute, so programs that chdir keep theirs).\n"
 	      "Only processes that arm or record something write a report.  At the end\n"
 	      "each report written is named on stderr with its program, pid and what\n"
-	      "armed it; processes still running are said to be; when more than one\n"
+	      "armed it, then the totals and top sites they recorded; processes\n"
+	      "still running are said to be; when more than one\n"
 	      "process armed, --only is suggested.  Every process of the tree is\n"
 	      "judged at its exec: with --only the others are passive (no pool, no\n"
 	      "report); --skip also keeps the library from their children.  SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to ptfreeze are\n"
@@ -233,6 +236,39 @@ static void scan_report(struct run_report *r)
 	r->running = !r->finished && r->pid > 0 && kill((pid_t)r->pid, 0) == 0;
 }
 
+/* Reports read for the closing summary at most: a big tree is ptfreeze report's job. */
+#define BRIEF_MAX_REPORTS 64
+/* Violation sites the closing summary names. */
+#define BRIEF_TOP_SITES 3
+
+/*
+ * What the run's finished reports recorded, in a few lines: the totals and
+ * the top violation sites, symbolised; `ptfreeze report` has the rest.
+ */
+static void brief(const struct run_report *rr, size_t n)
+{
+	struct rf_set set = {0};
+	set.procs = cli_calloc(n + 1, sizeof(*set.procs));
+	for (size_t i = 0; i < n && set.nprocs < BRIEF_MAX_REPORTS; i++) {
+		struct rf_process *p = rr[i].running ? NULL : reportfile_read(rr[i].path);
+		if (p) {
+			set.procs[set.nprocs++] = p;
+		}
+	}
+	if (set.nprocs > 0) {
+		reportfile_merge(&set);
+		struct symbolizer *sym = symbolize_new();
+		for (size_t i = 0; i < set.ngroups && i < BRIEF_TOP_SITES; i++) {
+			symbolize_frames(sym, set.groups[i].frames, set.groups[i].depth);
+		}
+		render_brief(stderr, &set, BRIEF_TOP_SITES);
+		fprintf(stderr, "ptfreeze: the whole story: ptfreeze report %s%s\n", n == 1 ? rr[0].path : "",
+			n == 1 ? "" : "<the reports above>");
+		symbolize_free(sym);
+	}
+	reportfile_free_set(&set);
+}
+
 /*
  * Says on stderr what this run left: the report files whose header is the
  * child's, or a descendant's (a fork child, or a program one of them ran),
@@ -291,6 +327,7 @@ static void name_reports(const char *tmpl, long child, time_t started)
 			r->path, r->pid, r->fork_child ? ", fork child" : "", r->exe[0] ? r->exe : "?",
 			r->how[0] ? ", armed by " : ", not armed", r->how);
 	}
+	brief(rr, ntaken);
 	if (armed > 1) {
 		/* The first armed program that is not a fork child is the likeliest one wanted. */
 		const char *name = NULL;
