@@ -192,10 +192,12 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
  * armed: the program goes on to its hot path trusting that.  A signal
  * handler must not wait: it may have interrupted the very thread that arms.
  */
+static _Atomic int arm_complete; /* the arm record is written: arming is over */
+
 static int already_armed(bool safe)
 {
 	uint64_t give_up = sys_now_ns() + 10000000000ull;
-	while (safe && atomic_load(&armed) == 2 && sys_now_ns() < give_up) {
+	while (safe && atomic_load(&armed) != 0 && !atomic_load(&arm_complete) && sys_now_ns() < give_up) {
 		struct timespec ts = {0, 200000};
 		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 	}
@@ -255,6 +257,7 @@ static int arm(const char *how, bool safe)
 	atomic_store(&armed, 1);
 	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
+	atomic_store(&arm_complete, 1);
 	log_applying(false);
 	log_msg(LOG_INFO, "armed (%s); prefault %zu of %zu bytes done before, %lu us waited", how_buf, pf_before_arm,
 		pool_prefault_total(), (unsigned long)(pf_wait_ns / 1000u));
@@ -280,6 +283,7 @@ void phase_settle(void)
 	atomic_store(&armed_at, due);
 	atomic_store(&armed, 1);
 	report_arm(how_buf, -1, -1, NULL);
+	atomic_store(&arm_complete, 1);
 }
 
 static void start_arm_thread(void);
@@ -308,6 +312,7 @@ int phase_disarm(void)
 	if (!atomic_compare_exchange_strong(&armed, &expect, 0)) {
 		return -EALREADY;
 	}
+	atomic_store(&arm_complete, 0);
 	faults_stop();
 	report_disarm();
 	log_msg(LOG_INFO, "disarmed");
