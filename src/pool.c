@@ -535,7 +535,13 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 	return 0;
 }
 
-void pool_atfork_child(void) { atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release); }
+static _Atomic int measuring; /* pool_measure() under way */
+
+void pool_atfork_child(void)
+{
+	atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release);
+	atomic_store(&measuring, 0); /* a measurer in another thread did not come along */
+}
 
 const struct pool_region *pool_region_of(const void *p)
 {
@@ -643,6 +649,20 @@ static int smaps_line(char *line, void *arg)
 
 size_t pool_measure(void)
 {
+	/*
+	 * One measurer at a time (its scan is static): two triggers completing
+	 * the prefault at once (ptfreeze_arm() and the delay thread) both get
+	 * here.  The one that finds a scan under way waits for its result.
+	 */
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&measuring, &expect, 1)) {
+		unsigned spins = 0;
+		uint64_t give_up = sys_now_ns() + 1000000000u;
+		while (atomic_load(&measuring) && sys_now_ns() < give_up) {
+			sys_backoff(&spins);
+		}
+		return pool_huge_bytes();
+	}
 	static struct smaps_scan scan;
 	memset(&scan, 0, sizeof(scan));
 	scan.region = -1;
@@ -653,6 +673,7 @@ size_t pool_measure(void)
 		}
 	}
 	numa_measure();
+	atomic_store(&measuring, 0);
 	return pool_huge_bytes();
 }
 
