@@ -893,6 +893,59 @@ static void lock_drain(void)
 
 static void unlock_drain(void) { atomic_flag_clear_explicit(&draining, memory_order_release); }
 
+/* ---- the program's last thread ---- */
+
+/*
+ * True when every thread of the program has exited and only the shim's
+ * (the caller) is left: the leader is a zombie (it left by pthread_exit)
+ * and the thread group counts it and the caller only.  glibc counts the
+ * shim's thread as one of the process's, so the program's last thread
+ * leaving by pthread_exit (or returning, with the leader gone) does not
+ * end the process as it would without the shim: the caller must leave,
+ * and glibc then calls exit(0) in it, as it would have in that last thread.
+ * Rate-limited: at most once a second while the leader runs, every 20 ms
+ * once it has left.
+ */
+static _Atomic uint64_t gone_checked;
+static _Atomic int leader_gone;
+
+bool faults_program_gone(void)
+{
+	uint64_t now = sys_now_ns(), last = atomic_load(&gone_checked);
+	uint64_t every = atomic_load(&leader_gone) ? 20000000ull : 1000000000ull;
+	if (now - last < every) {
+		return false;
+	}
+	atomic_store(&gone_checked, now);
+	char buf[512];
+	long n = sys_read_file("/proc/self/stat", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X')) {
+		return false; /* the leader runs: a program thread is alive */
+	}
+	atomic_store(&leader_gone, 1);
+	n = sys_read_file("/proc/self/status", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	p = strstr(buf, "\nThreads:");
+	if (p == NULL) {
+		return false;
+	}
+	long threads = 0;
+	for (p += 9; *p == ' ' || *p == '\t'; p++) {
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		threads = threads * 10 + (*p - '0');
+	}
+	return threads > 0 && threads <= 2; /* the zombie leader and the caller */
+}
+
 /* ---- the sampler thread ---- */
 
 void faults_sampler_run(void)
@@ -921,8 +974,13 @@ void faults_sampler_run(void)
 		}
 		uint32_t gen = atomic_load(&arm_gen);
 		int nr = atomic_load(&nrings);
+		if (faults_program_gone()) {
+			break; /* the program's threads have all left: so does this one, and the process exits */
+		}
 		if (!atomic_load(&live) || nr == 0) {
-			sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAIT_PRIVATE, gen, 0, 0, 0);
+			/* Timed: to look for the program's last thread (faults_program_gone). */
+			struct timespec second = {atomic_load(&leader_gone) ? 0 : 1, atomic_load(&leader_gone) ? 20000000 : 0};
+			sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAIT_PRIVATE, gen, (long)&second, 0, 0);
 			continue;
 		}
 		for (int i = 0; i < nr; i++) {
@@ -933,7 +991,7 @@ void faults_sampler_run(void)
 		 * anyway (a disarm, a descriptor the program closed under us:
 		 * POLLNVAL, then a timed sleep).
 		 */
-		long r = sys_raw(SYS_poll, (long)pf, nr, 1000, 0, 0, 0);
+		long r = sys_raw(SYS_poll, (long)pf, nr, atomic_load(&leader_gone) ? 20 : 1000, 0, 0, 0);
 		bool nval = false;
 		for (int i = 0; i < nr && r > 0; i++) {
 			nval |= (pf[i].revents & POLLNVAL) != 0;

@@ -88,6 +88,14 @@ void faults_atfork_parent(void);
  */
 void faults_atfork_child(bool armed);
 
+/*
+ * Every thread of the program has left (the leader by pthread_exit) and
+ * only the caller, the shim's thread, keeps the process alive: it must
+ * return, and glibc's exit(0) follows.  Rate-limited (the first call of a
+ * second reads /proc); raw system calls only.
+ */
+bool faults_program_gone(void);
+
 /* {"sampling":"on"|"off"|"refused"|"unavailable",...} for the arm and summary records. */
 void faults_json(struct sb *sb);
 

@@ -245,16 +245,26 @@ static void *arm_thread(void *arg)
 	prctl(PR_SET_NAME, (unsigned long)"ptfreeze-arm", 0, 0, 0);
 	uint64_t due;
 	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
-		struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u)};
+		/*
+		 * A second at a time: a program whose threads all leave by
+		 * pthread_exit before the deadline must not be kept alive by this one.
+		 */
+		uint64_t now = sys_now_ns(), until = due - now > 1000000000u ? now + 1000000000u : due;
+		struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		if (r == 0 || sys_now_ns() >= due) {
+		if ((r == 0 && until == due) || sys_now_ns() >= due) {
 			phase_armed();
 			break;
+		}
+		if (faults_program_gone()) {
+			shim_busy--;
+			return NULL; /* glibc calls exit(0) here, as in the program's last thread */
 		}
 	}
 	if (config.faults && config.mode != MODE_OFF) {
 		faults_sampler_run();
 	}
+	shim_busy--; /* the process may exit in this thread (its last): exit handlers are the program's */
 	return NULL;
 }
 
