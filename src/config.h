@@ -46,6 +46,7 @@ struct config {
 	int thread_stacks;             /* slots preallocated; 0: the cache is off */
 	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
 	bool faults;
+	bool faults_set;               /* PTFREEZE_FAULTS was in the environment */
 };
 
 struct config_var {

@@ -49,6 +49,13 @@ enum fault_class {
 const char *faults_class_name(enum fault_class c);
 
 /*
+ * At start-up (PTFREEZE_FAULTS=on): maps and populates the sampler's own
+ * storage (its tables and the mapping snapshot, about 0.8 MiB, named
+ * [anon:ptfreeze-faults]), so that it takes nothing from the pool.
+ */
+void faults_reserve(void);
+
+/*
  * At arming (PTFREEZE_FAULTS=on): snapshots the mappings and opens the
  * events and their rings, disabled.  Refusal (perf_event_paranoid, no
  * perf events) prints one line once; getrusage counts remain.  Runs in

@@ -293,6 +293,7 @@ static void start_arm_thread(void)
 
 int phase_init(void)
 {
+	faults_reserve();
 	if (config.arm_delay_ns) {
 		phase_deadline = sys_now_ns() + config.arm_delay_ns;
 		start_arm_thread();
