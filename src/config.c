@@ -349,7 +349,11 @@ static int p_serve(const char *s, struct config *c) { return config_parse_bool(s
 static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
 static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
-static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
+static int p_faults(const char *s, struct config *c)
+{
+	c->faults_set = true;
+	return config_parse_bool(s, &c->faults);
+}
 
 static int p_stack(const char *s, struct config *c)
 {

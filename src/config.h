@@ -48,6 +48,7 @@ struct config {
 	bool faults;
 	char programs[CONFIG_VALUE_MAX]; /* comma-separated globs of the programs chosen; "*": every one */
 	char skip[CONFIG_VALUE_MAX];     /* comma-separated globs whose whole subtree is passive; "": none */
+	bool faults_set;               /* PTFREEZE_FAULTS was in the environment */
 };
 
 struct config_var {

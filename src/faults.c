@@ -75,6 +75,7 @@ static uintptr_t stack_limit;
 enum sampling { SAMPLING_OFF, SAMPLING_ON, SAMPLING_REFUSED, SAMPLING_UNAVAILABLE };
 static enum sampling sampling;
 static int open_errno;
+static const char *open_stage = "perf_event_open"; /* where sampling could not start */
 static int paranoid = -100; /* unknown */
 static int threads_opened;
 static long stack_idx = -1;  /* [stack] in the snapshot */
@@ -237,11 +238,62 @@ static void find_objects(void)
 	}
 }
 
+static void find_libunwind(void);
+
+/*
+ * The sampler's own storage (its tables, the mapping snapshot): one
+ * mapping made at start-up (faults_reserve) and populated before arming (faults_populate), so that none of
+ * it comes from the pool, whose size is the program's working set.  The
+ * pool only where that mapping could not be made.
+ */
+static unsigned char *own_mem, *own_base;
+static size_t own_left, own_len;
+
+static void *own_carve(size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (own_mem && own_left >= size) {
+		void *p = own_mem;
+		own_mem += size;
+		own_left -= size;
+		return p;
+	}
+	return pool_carve(size, 64);
+}
+
+static size_t store_size(void);
+
+void faults_reserve(void)
+{
+	if (!config.faults || config.mode == MODE_OFF || own_mem != NULL) {
+		return;
+	}
+	size_t len = ((store_size() + 63) & ~(size_t)63) + ((MAX_MAPS * sizeof(*maps) + 63) & ~(size_t)63) + PATHS_BYTES;
+	len = (len + PAGE - 1) & ~(size_t)(PAGE - 1);
+	/* Populated before arming (faults_populate), not here: a process that never arms pays nothing for it. */
+	long m = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m >= -4095) {
+		return; /* the pool, then */
+	}
+	sys_prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m, len, (unsigned long)"ptfreeze-faults");
+	own_mem = (unsigned char *)m;
+	own_left = len;
+	own_base = own_mem;
+	own_len = len;
+}
+
+void faults_populate(void)
+{
+	if (own_base != NULL) {
+		sys_madvise(own_base, own_len, MADV_POPULATE_WRITE);
+	}
+}
+
 int faults_snapshot(void)
 {
 	if (maps == NULL) {
-		maps = pool_carve(MAX_MAPS * sizeof(*maps), 64);
-		paths = pool_carve(PATHS_BYTES, 64);
+		maps = own_carve(MAX_MAPS * sizeof(*maps));
+		paths = own_carve(PATHS_BYTES);
 		if (maps == NULL || paths == NULL) {
 			maps = NULL;
 			return -ENOMEM;
@@ -257,6 +309,7 @@ int faults_snapshot(void)
 	maps_cut = false;
 	int r = sys_for_each_line("/proc/self/maps", take_line, NULL);
 	find_objects();
+	find_libunwind();
 	struct rlimit rl;
 	if (sys_raw(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) == 0) {
 		stack_limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > ((rlim_t)1 << 32) ? (uintptr_t)1 << 32 : rl.rlim_cur;
@@ -267,6 +320,44 @@ int faults_snapshot(void)
 }
 
 static const char *path_of(const struct fmap *m) { return m->path == NO_PATH ? NULL : paths + m->path; }
+
+/*
+ * libunwind's code (the shim loads it; the program's faults never start
+ * there unless the shim is unwinding), from the snapshot.
+ */
+#define MAX_UNW 4
+static struct {
+	uintptr_t start, end;
+} unw[MAX_UNW];
+static _Atomic int nunw;
+
+static void find_libunwind(void)
+{
+	int k = 0;
+	for (size_t i = 0; i < nmaps && k < MAX_UNW; i++) {
+		const char *p = path_of(&maps[i]), *b = p ? strrchr(p, '/') : NULL;
+		if (maps[i].exec && b && strncmp(b + 1, "libunwind", 9) == 0) {
+			unw[k].start = maps[i].start;
+			unw[k].end = maps[i].end;
+			k++;
+		}
+	}
+	atomic_store(&nunw, k);
+}
+
+static bool in_libunwind(uintptr_t a)
+{
+	int n = atomic_load(&nunw);
+	for (int i = 0; i < n; i++) {
+		if (a >= unw[i].start && a < unw[i].end) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The shim's code, jemalloc's, or libunwind's. */
+static bool shim_code(uintptr_t a) { return capture_is_internal(a) || in_libunwind(a); }
 
 static bool named(const struct fmap *m, const char *name)
 {
@@ -392,6 +483,7 @@ struct store {
 	} ra_cache[RA_CACHE];
 };
 static struct store *st;
+static size_t store_size(void) { return sizeof(struct store); }
 static int ncpus;
 static _Atomic int nrings;
 static size_t ring_pages = RING_PAGES;
@@ -544,19 +636,25 @@ static void say_refused(long err)
 		sampling = SAMPLING_UNAVAILABLE;
 	}
 	wake_sampler(); /* nothing to sample: its thread leaves */
+	/*
+	 * The report says it (the arm record and summary: sampling, errno,
+	 * stage).  The program's stderr only where the user asked for
+	 * PTFREEZE_FAULTS and it cannot be honoured.
+	 */
+	enum log_level level = config.faults_set ? LOG_WARN : LOG_DEBUG;
 	bool missing = err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
 	if (!atomic_flag_test_and_set(&said_refused)) {
 		const char *en = strerrorname_np(open_errno);
 		if (sampling == SAMPLING_REFUSED) {
-			log_msg(LOG_WARN, "PTFREEZE_FAULTS: perf_event_open refused (%s, perf_event_paranoid=%d): page faults "
+			log_msg(level, "PTFREEZE_FAULTS: perf_event_open refused (%s, perf_event_paranoid=%d): page faults "
 					  "after arming are counted, not attributed to code",
 				en ? en : "?", paranoid);
 		} else if (missing) {
-			log_msg(LOG_WARN, "PTFREEZE_FAULTS: no perf page-fault events here (%s): page faults after arming are "
+			log_msg(level, "PTFREEZE_FAULTS: no perf page-fault events here (%s): page faults after arming are "
 					  "counted, not attributed to code",
 				en ? en : "?");
 		} else {
-			log_msg(LOG_WARN, "PTFREEZE_FAULTS: perf_event_open failed (%s): page faults after arming are "
+			log_msg(level, "PTFREEZE_FAULTS: perf_event_open failed (%s): page faults after arming are "
 					  "counted, not attributed to code",
 				en ? en : "?");
 		}
@@ -578,6 +676,7 @@ static int open_thread(long tid)
 			fd = open_event(tid, st->cpus[c]);
 		}
 		if (fd < 0) {
+			open_stage = "perf_event_open";
 			return (int)fd;
 		}
 		st->fds[k] = (int)fd;
@@ -587,11 +686,16 @@ static int open_thread(long tid)
 		if (c >= atomic_load(&nrings)) {
 			int r = map_ring(c, (int)fd);
 			if (r != 0) {
+				open_stage = "mmap";
 				return r;
 			}
 			atomic_store(&nrings, c + 1);
-		} else if (sys_raw(SYS_ioctl, fd, PERF_EVENT_IOC_SET_OUTPUT, st->rings[c].fd, 0, 0, 0) < 0) {
-			return -EINVAL;
+		} else {
+			long r = sys_raw(SYS_ioctl, fd, PERF_EVENT_IOC_SET_OUTPUT, st->rings[c].fd, 0, 0, 0);
+			if (r < 0) {
+				open_stage = "set_output";
+				return (int)r;
+			}
 		}
 	}
 	threads_opened++;
@@ -737,6 +841,45 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 	int depth = capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES;
 	int n = 0;
 	bool first = true, in_kernel = ip >= (uintptr_t)0xffff800000000000ull;
+	/*
+	 * The shim's own faults, taken in a program thread: libunwind
+	 * unwinding for a record (its first touch of its code and tables), or
+	 * the shim's or jemalloc's code with none of the program's above it
+	 * (a fork child's set-up, the summary at exit).  Counted apart
+	 * (in_shim), never the program's sites.
+	 */
+	bool own = false, user_frames = false;
+	for (uint64_t i = 0; i < nchain; i++) {
+		uintptr_t a = (uintptr_t)chain[i];
+		if (a >= (uintptr_t)PERF_CONTEXT_MAX) {
+			continue;
+		}
+		user_frames = true;
+		if (in_libunwind(a)) {
+			own = true; /* libunwind above the program's frames: the shim was unwinding */
+			break;
+		}
+		if (!shim_code(a)) {
+			break; /* the program's frame first */
+		}
+		own = true; /* so far only the shim's: the program's frame, if any, decides */
+	}
+	if (own) {
+		/* Own only if no program frame follows the shim's, or libunwind is in there. */
+		bool prog = false, unwinding = false;
+		for (uint64_t i = 0; i < nchain && !unwinding; i++) {
+			uintptr_t a = (uintptr_t)chain[i];
+			if (a < (uintptr_t)PERF_CONTEXT_MAX) {
+				unwinding |= !prog && in_libunwind(a);
+				prog |= !shim_code(a);
+			}
+		}
+		own = unwinding || !prog;
+	}
+	if (own && user_frames) {
+		atomic_fetch_add_explicit(&in_shim, 1, memory_order_relaxed);
+		return;
+	}
 	for (uint64_t i = 0; i < nchain && n < depth; i++) {
 		uintptr_t a = (uintptr_t)chain[i];
 		if (a >= (uintptr_t)PERF_CONTEXT_MAX) {
@@ -765,7 +908,7 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 						break;
 					}
 				}
-				if (ra && ra != next && n < depth && !(n == 0 && capture_is_internal(ra))) {
+				if (ra >= 0x10000 && ra != next && n < depth && !(n == 0 && capture_is_internal(ra))) {
 					ips[n++] = (uintptr_t)ra;
 				}
 			}
@@ -778,6 +921,11 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 	}
 	if (first && ip && !in_kernel) {
 		ips[n++] = ip + 1; /* no callchain: the faulting instruction alone */
+	}
+	if (n == 0) {
+		/* No user frame to name (a fault in the kernel with no user registers): counted, not a site. */
+		atomic_fetch_add_explicit(&unsited, 1, memory_order_relaxed);
+		return;
 	}
 	struct event ev = {.kind = KIND_PAGE_FAULT,
 			   .args = {addr},
@@ -893,6 +1041,59 @@ static void lock_drain(void)
 
 static void unlock_drain(void) { atomic_flag_clear_explicit(&draining, memory_order_release); }
 
+/* ---- the program's last thread ---- */
+
+/*
+ * True when every thread of the program has exited and only the shim's
+ * (the caller) is left: the leader is a zombie (it left by pthread_exit)
+ * and the thread group counts it and the caller only.  glibc counts the
+ * shim's thread as one of the process's, so the program's last thread
+ * leaving by pthread_exit (or returning, with the leader gone) does not
+ * end the process as it would without the shim: the caller must leave,
+ * and glibc then calls exit(0) in it, as it would have in that last thread.
+ * Rate-limited: at most once a second while the leader runs, every 20 ms
+ * once it has left.
+ */
+static _Atomic uint64_t gone_checked;
+static _Atomic int leader_gone;
+
+bool faults_program_gone(void)
+{
+	uint64_t now = sys_now_ns(), last = atomic_load(&gone_checked);
+	uint64_t every = atomic_load(&leader_gone) ? 20000000ull : 1000000000ull;
+	if (now - last < every) {
+		return false;
+	}
+	atomic_store(&gone_checked, now);
+	char buf[512];
+	long n = sys_read_file("/proc/self/stat", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X')) {
+		return false; /* the leader runs: a program thread is alive */
+	}
+	atomic_store(&leader_gone, 1);
+	n = sys_read_file("/proc/self/status", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return false;
+	}
+	buf[n] = '\0';
+	p = strstr(buf, "\nThreads:");
+	if (p == NULL) {
+		return false;
+	}
+	long threads = 0;
+	for (p += 9; *p == ' ' || *p == '\t'; p++) {
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		threads = threads * 10 + (*p - '0');
+	}
+	return threads > 0 && threads <= 2; /* the zombie leader and the caller */
+}
+
 /* ---- the sampler thread ---- */
 
 void faults_sampler_run(void)
@@ -921,8 +1122,13 @@ void faults_sampler_run(void)
 		}
 		uint32_t gen = atomic_load(&arm_gen);
 		int nr = atomic_load(&nrings);
+		if (faults_program_gone()) {
+			break; /* the program's threads have all left: so does this one, and the process exits */
+		}
 		if (!atomic_load(&live) || nr == 0) {
-			sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAIT_PRIVATE, gen, 0, 0, 0);
+			/* Timed: to look for the program's last thread (faults_program_gone). */
+			struct timespec second = {atomic_load(&leader_gone) ? 0 : 1, atomic_load(&leader_gone) ? 20000000 : 0};
+			sys_raw(SYS_futex, (long)&arm_gen, FUTEX_WAIT_PRIVATE, gen, (long)&second, 0, 0);
 			continue;
 		}
 		for (int i = 0; i < nr; i++) {
@@ -933,7 +1139,7 @@ void faults_sampler_run(void)
 		 * anyway (a disarm, a descriptor the program closed under us:
 		 * POLLNVAL, then a timed sleep).
 		 */
-		long r = sys_raw(SYS_poll, (long)pf, nr, 1000, 0, 0, 0);
+		long r = sys_raw(SYS_poll, (long)pf, nr, atomic_load(&leader_gone) ? 20 : 1000, 0, 0, 0);
 		bool nval = false;
 		for (int i = 0; i < nr && r > 0; i++) {
 			nval |= (pf[i].revents & POLLNVAL) != 0;
@@ -1018,7 +1224,7 @@ int faults_start(void)
 		sampling = SAMPLING_OFF;
 		return 0;
 	}
-	if (st == NULL && (st = pool_carve(sizeof(*st), 64)) == NULL) {
+	if (st == NULL && (st = own_carve(sizeof(*st))) == NULL) {
 		sampling = SAMPLING_UNAVAILABLE;
 		open_errno = ENOMEM;
 		return -ENOMEM;
@@ -1030,6 +1236,12 @@ int faults_start(void)
 	}
 	unmap_rings(); /* an earlier arming's */
 	r = open_events(true);
+	for (int again = 0; r != 0 && r != -EACCES && r != -EPERM && r != -ENOENT && r != -ENOSYS && again < 2; again++) {
+		/* A thread that came or went while its events were opened: once more, from scratch. */
+		close_all();
+		unmap_rings();
+		r = open_events(true);
+	}
 	if (r != 0) {
 		close_all();
 		unmap_rings();
@@ -1140,7 +1352,7 @@ void faults_json(struct sb *sb)
 	sb_printf(sb, "{\"sampling\":\"%s\"", names[sampling]);
 	if (sampling == SAMPLING_REFUSED || sampling == SAMPLING_UNAVAILABLE) {
 		const char *en = open_errno ? strerrorname_np(open_errno) : NULL;
-		sb_printf(sb, ",\"errno\":\"%s\",\"perf_event_paranoid\":", en ? en : "?");
+		sb_printf(sb, ",\"errno\":\"%s\",\"stage\":\"%s\",\"perf_event_paranoid\":", en ? en : "?", open_stage);
 		if (paranoid > -100) {
 			sb_puti(sb, paranoid);
 		} else {

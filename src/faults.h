@@ -49,6 +49,15 @@ enum fault_class {
 const char *faults_class_name(enum fault_class c);
 
 /*
+ * At start-up (PTFREEZE_FAULTS=on): maps (faults_populate() fills it before arming) the sampler's own
+ * storage (its tables and the mapping snapshot, about 0.8 MiB, named
+ * [anon:ptfreeze-faults]), so that it takes nothing from the pool.
+ */
+void faults_reserve(void);
+/* Faults in what faults_reserve() mapped: before arming (raw syscalls, idempotent, async-signal-safe). */
+void faults_populate(void);
+
+/*
  * At arming (PTFREEZE_FAULTS=on): snapshots the mappings and opens the
  * events and their rings, disabled.  Refusal (perf_event_paranoid, no
  * perf events) prints one line once; getrusage counts remain.  Runs in
@@ -87,6 +96,14 @@ void faults_atfork_parent(void);
  * thread of its own.  Pool faults are named copy-on-write from here on.
  */
 void faults_atfork_child(bool armed);
+
+/*
+ * Every thread of the program has left (the leader by pthread_exit) and
+ * only the caller, the shim's thread, keeps the process alive: it must
+ * return, and glibc's exit(0) follows.  Rate-limited (the first call of a
+ * second reads /proc); raw system calls only.
+ */
+bool faults_program_gone(void);
 
 /* {"sampling":"on"|"off"|"refused"|"unavailable",...} for the arm and summary records. */
 void faults_json(struct sb *sb);

@@ -401,8 +401,13 @@ static void *arm_thread(void *arg)
 			break;
 		}
 		uint64_t left = grace_until - now;
+		left = left > 1000000000u ? 1000000000u : left; /* see the pthread_exit note below */
 		struct timespec ts = {.tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u)};
 		sys_raw(SYS_futex, (long)&hurry, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);
+		if (faults_program_gone()) {
+			shim_busy--;
+			return NULL;
+		}
 	}
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
@@ -412,25 +417,33 @@ static void *arm_thread(void *arg)
 	}
 	uint64_t due;
 	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
-		struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u)};
+		/*
+		 * A second at a time: a program whose threads all leave by
+		 * pthread_exit before the deadline must not be kept alive by this one.
+		 */
+		uint64_t now = sys_now_ns(), until = due > now && due - now > 1000000000u ? now + 1000000000u : due;
+		struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		if (r == 0 || sys_now_ns() >= due) {
-			int expect = 0;
+		if ((r == 0 && until == due) || sys_now_ns() >= due) {
 			if (atomic_load(&phase_deadline) && atomic_load(&armed) == 0) {
 				char how[40];
 				struct sb sb;
 				sb_init(&sb, how, sizeof(how));
 				sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 				phase_deadline = 0;
-				(void)expect;
 				arm(sb_cstr(&sb), true);
 			}
 			break;
+		}
+		if (faults_program_gone()) {
+			shim_busy--;
+			return NULL; /* glibc calls exit(0) here, as in the program's last thread */
 		}
 	}
 	if (config.faults && config.mode != MODE_OFF) {
 		faults_sampler_run();
 	}
+	shim_busy--; /* the process may exit in this thread (its last): exit handlers are the program's */
 	return NULL;
 }
 
@@ -460,6 +473,7 @@ static void start_arm_thread(void)
 
 int phase_init(const struct phase_prep *p)
 {
+	faults_reserve();
 	prep = *p;
 	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
 	grace_until = now + grace;

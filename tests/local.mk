@@ -109,3 +109,10 @@ tests_progs_faultheavy_CFLAGS = $(PROG_CFLAGS)
 tests_progs_faultheavy_LDADD = -ldl
 TESTS += tests/pagefault-signals.sh tests/pagefault-git.sh
 EXTRA_DIST += tests/pagefault-signals.sh tests/pagefault-git.sh tests/pagefault_count.py
+# The shim's thread never keeps a process whose threads all left by pthread_exit alive.
+check_PROGRAMS += tests/progs/lastthread
+tests_progs_lastthread_SOURCES = tests/progs/lastthread.c
+tests_progs_lastthread_CFLAGS = $(PROG_CFLAGS)
+tests_progs_lastthread_LDADD = -lpthread
+TESTS += tests/lastthread.sh
+EXTRA_DIST += tests/lastthread.sh

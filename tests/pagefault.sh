@@ -13,7 +13,8 @@
 #    program finishes;
 #  - PTFREEZE_FAULTS=off: no page-fault site, sampling "off";
 #  - perf_event_open refused (a seccomp filter stands in for
-#    perf_event_paranoid): one line on stderr, sampling "refused" in the
+#    perf_event_paranoid): nothing on stderr by default, one line with
+#    PTFREEZE_FAULTS=on set, sampling "refused" in the
 #    report, no page-fault site, the program runs and the summary still
 #    counts the faults.
 #  - faultheavy takes 4000 faults at two sites: the sampler's books
@@ -84,8 +85,13 @@ PTFREEZE_FAULTS=off PTFREEZE_REPORT="$TMPD/off.jsonl" shim "$prog" -n $pages > /
 [ "$(arm_field "$TMPD/off.jsonl")" = off ] || fail "PTFREEZE_FAULTS=off: sampling is '$(arm_field "$TMPD/off.jsonl")'"
 [ "$(fault_sites "$TMPD/off.jsonl")" -eq 0 ] || fail "PTFREEZE_FAULTS=off: page-fault sites in the report"
 
-# Refused: one line, counts only, the program runs.
-PTFREEZE_LOG=stderr PTFREEZE_REPORT="$TMPD/no.jsonl" "$PROGS/noperf" env LD_PRELOAD="$SHIM" "$prog" -n $pages > "$TMPD/out" 2> "$TMPD/err" ||
+# Refused with default settings: said in the report only, stderr untouched.
+PTFREEZE_REPORT="$TMPD/no0.jsonl" "$PROGS/noperf" env LD_PRELOAD="$SHIM" "$prog" -n $pages > "$TMPD/out" 2> "$TMPD/err" ||
+	{ cat "$TMPD/out" "$TMPD/err"; fail "touchstatic failed where perf_event_open is refused"; }
+[ ! -s "$TMPD/err" ] || { cat "$TMPD/err"; fail "refused, PTFREEZE_FAULTS not set: the program's stderr changed"; }
+[ "$(arm_field "$TMPD/no0.jsonl")" = refused ] || fail "refused (default): sampling is '$(arm_field "$TMPD/no0.jsonl")'"
+# Refused where PTFREEZE_FAULTS=on was asked for: one line, counts only, the program runs.
+PTFREEZE_FAULTS=on PTFREEZE_LOG=stderr PTFREEZE_REPORT="$TMPD/no.jsonl" "$PROGS/noperf" env LD_PRELOAD="$SHIM" "$prog" -n $pages > "$TMPD/out" 2> "$TMPD/err" ||
 	{ cat "$TMPD/out" "$TMPD/err"; fail "touchstatic failed where perf_event_open is refused"; }
 [ "$(grep -c 'perf_event_open refused' "$TMPD/err")" -eq 1 ] || { cat "$TMPD/err"; fail "refused: not exactly one line saying so"; }
 [ "$(arm_field "$TMPD/no.jsonl")" = refused ] || fail "refused: sampling is '$(arm_field "$TMPD/no.jsonl")'"
