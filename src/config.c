@@ -551,6 +551,7 @@ int config_load(char **envp)
 		config_vars[i].parse(config_vars[i].def, &config);
 		strncpy(values[i], config_vars[i].def, CONFIG_VALUE_MAX - 1);
 	}
+	config.faults_set = false; /* set by the environment's PTFREEZE_FAULTS only, not by the default */
 	if (getauxval(AT_SECURE)) {
 		/*
 		 * Set-user-ID and the like (the shim linked in, or preloaded from a
