@@ -26,13 +26,6 @@ unsigned arena_count(void);
 /* Extent-hook calls, for tests: allocations served and refusals. */
 void arena_hook_counts(unsigned long *allocs, unsigned long *refusals);
 
-/*
- * Switches arena_alloc, arena_alloc_zero and arena_free to jemalloc's own
- * malloc, calloc and free (its fast paths).  Constructor only: it calls
- * dlsym.  Blocks allocated before and after are freed alike.
- */
-void arena_fast_paths(void);
-
 /* Any size (0: a minimal block); NULL on failure (errno untouched). */
 void *arena_alloc(size_t size);
 void *arena_alloc_zero(size_t size);
