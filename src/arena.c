@@ -176,6 +176,13 @@ int arena_install(size_t retain_grow_limit)
 	return 0;
 }
 
+void arena_init_early(void)
+{
+	const char *v;
+	size_t len = sizeof(v);
+	(void)mallctl("version", &v, &len, NULL, 0); /* malloc_init(), as jemalloc's constructor does */
+}
+
 bool arena_installed(void) { return installed; }
 unsigned arena_count(void) { return narenas; }
 

@@ -26,6 +26,14 @@ unsigned arena_count(void);
 /* Extent-hook calls, for tests: allocations served and refusals. */
 void arena_hook_counts(unsigned long *allocs, unsigned long *refusals);
 
+/*
+ * Initialises jemalloc now, if nothing has called malloc yet: at the start
+ * of our constructor, where jemalloc's own constructor (which runs after
+ * ours now that it is linked in) used to, so that what it maps first is
+ * still noted as mapped before us and prefaulted.
+ */
+void arena_init_early(void);
+
 /* Any size (0: a minimal block); NULL on failure (errno untouched). */
 void *arena_alloc(size_t size);
 void *arena_alloc_zero(size_t size);

@@ -271,6 +271,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 {
 	(void)argc;
 	(void)envp;
+	arena_init_early();
 	atomic_store(&shim_state, SHIM_INITIALIZING);
 	real_resolve();
 	config_load(environ);
