@@ -39,7 +39,7 @@ libptfreeze_la_LIBADD = src/libptfreeze_core.la -lm -ldl -lpthread
 # is linked in too: no libgcc_s.
 libptfreeze_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
 	-Wl,-z,now -Wl,--version-script=$(srcdir)/src/libptfreeze.map \
-	-Wl,$(JE_ARCHIVE) -XCClinker -static-libgcc
+	-Wl,$(JE_ARCHIVE),--push-state,--no-as-needed,-lm,--pop-state -XCClinker -static-libgcc
 EXTRA_libptfreeze_la_DEPENDENCIES = $(srcdir)/src/libptfreeze.map $(JE_ARCHIVE)
 EXTRA_DIST += src/libptfreeze.map src/libptfreeze.sym src/jemalloc.redefine
 
