@@ -109,3 +109,7 @@ tests_progs_faultheavy_CFLAGS = $(PROG_CFLAGS)
 tests_progs_faultheavy_LDADD = -ldl
 TESTS += tests/pagefault-signals.sh tests/pagefault-git.sh
 EXTRA_DIST += tests/pagefault-signals.sh tests/pagefault-git.sh tests/pagefault_count.py
+
+# The shim's own dependencies (jemalloc linked in, issue 12).
+TESTS += tests/deps.sh
+EXTRA_DIST += tests/deps.sh
