@@ -52,7 +52,7 @@ JE_ARCHIVE = src/libptfje.a
 JE_LIBS = $(JE_ARCHIVE) -lm -ldl -lpthread
 CLEANFILES += $(JE_ARCHIVE)
 $(JE_ARCHIVE): $(JEMALLOC_PIC_A) $(srcdir)/src/jemalloc.redefine
-	$(AM_V_GEN)rm -f $@.tmp && cp $(JEMALLOC_PIC_A) $@.tmp && chmod u+w $@.tmp && \
+	$(AM_V_GEN)$(MKDIR_P) src && rm -f $@.tmp && cp $(JEMALLOC_PIC_A) $@.tmp && chmod u+w $@.tmp && \
 	if $(AR) t $@.tmp | grep -qx 'jemalloc_cpp.pic.o'; then $(AR) d $@.tmp jemalloc_cpp.pic.o; fi && \
 	$(OBJCOPY) --redefine-syms=$(srcdir)/src/jemalloc.redefine $@.tmp && \
 	left=`$(NM) -g --defined-only $@.tmp | awk 'NF == 3 {print $$3}' | \
