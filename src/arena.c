@@ -9,8 +9,16 @@
 
 #include "autoconf.h"
 
-#include <dlfcn.h>
 #include <errno.h>
+/* jemalloc is linked in with its public names renamed (src/local.mk). */
+#define mallctl ptfreeze_je_mallctl
+#define mallocx ptfreeze_je_mallocx
+#define rallocx ptfreeze_je_rallocx
+#define sallocx ptfreeze_je_sallocx
+#define dallocx ptfreeze_je_dallocx
+#define malloc ptfreeze_je_malloc
+#define calloc ptfreeze_je_calloc
+#define free ptfreeze_je_free
 #include <jemalloc/jemalloc.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -21,8 +29,9 @@
 #include "pool.h"
 
 /*
- * Read by jemalloc at its own initialisation, before our constructor: the
- * preload's definition interposes jemalloc's weak default.  Decay off (the
+ * Read by jemalloc at its own initialisation, before our constructor: this
+ * definition overrides the archive's weak default at link time (the name is
+ * not renamed, src/jemalloc.redefine).  Decay off (the
  * hooks refuse purges anyway), no oversize arena (it would get default
  * hooks), no background threads, retain so extents are reused in place.
  * One arena: memory one thread frees is reusable by every thread, so the
@@ -167,6 +176,13 @@ int arena_install(size_t retain_grow_limit)
 	return 0;
 }
 
+void arena_init_early(void)
+{
+	const char *v;
+	size_t len = sizeof(v);
+	(void)mallctl("version", &v, &len, NULL, 0); /* malloc_init(), as jemalloc's constructor does */
+}
+
 bool arena_installed(void) { return installed; }
 unsigned arena_count(void) { return narenas; }
 
@@ -178,45 +194,13 @@ void arena_hook_counts(unsigned long *allocs, unsigned long *refusals)
 
 /*
  * jemalloc's own malloc, calloc and free have its fast paths (a thread-cache
- * hit in a few dozen instructions); mallocx and dallocx, which the shim can
- * name at link time, take the general path (callgrind: 231 instructions for
- * a malloc/free pair against 84 for jemalloc preloaded alone).  The shim's
- * own malloc hides jemalloc's from the linker, so they are looked up in
- * jemalloc's object once, by arena_fast_paths(); until then (allocations
- * made before our constructor) the *x interface serves.
+ * hit in a few dozen instructions); mallocx and dallocx take the general
+ * path (callgrind: 231 instructions for a malloc/free pair against 84).
+ * Linked in under their renamed names, they are direct calls.
  */
-/* mallocx's size 0 is undefined; malloc's is a minimal block. */
-static void *malloc_x(size_t size) { return mallocx(size ? size : 1, 0); }
-static void *calloc_x(size_t n, size_t size)
-{
-	size_t total = n * size; /* the caller checked the product for overflow */
-	return mallocx(total ? total : 1, MALLOCX_ZERO);
-}
-static void free_x(void *p) { dallocx(p, 0); }
-
-static void *(*je_malloc)(size_t) = malloc_x;
-static void *(*je_calloc)(size_t, size_t) = calloc_x;
-static void (*je_free)(void *) = free_x;
-
-void arena_fast_paths(void)
-{
-	void *h = dlopen(LIBJEMALLOC_SONAME, RTLD_NOW | RTLD_NOLOAD);
-	if (h == NULL) {
-		return;
-	}
-	void *m = dlsym(h, "malloc"), *c = dlsym(h, "calloc"), *f = dlsym(h, "free");
-	/* All three or none: a block from one path is freed by the other. */
-	if (m && c && f) {
-		*(void **)&je_malloc = m;
-		*(void **)&je_calloc = c;
-		*(void **)&je_free = f;
-	}
-	dlclose(h);
-}
-
-void *arena_alloc(size_t size) { return je_malloc(size); }
-void *arena_alloc_zero(size_t size) { return je_calloc(1, size); }
+void *arena_alloc(size_t size) { return malloc(size); }
+void *arena_alloc_zero(size_t size) { return calloc(1, size); }
+void arena_free(void *p) { free(p); }
 void *arena_alloc_aligned(size_t size, size_t align) { return mallocx(size, MALLOCX_ALIGN(align)); }
 void *arena_realloc(void *p, size_t size) { return rallocx(p, size, 0); }
-void arena_free(void *p) { je_free(p); }
 size_t arena_usable_size(const void *p) { return sallocx(p, 0); }

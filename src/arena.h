@@ -27,11 +27,12 @@ unsigned arena_count(void);
 void arena_hook_counts(unsigned long *allocs, unsigned long *refusals);
 
 /*
- * Switches arena_alloc, arena_alloc_zero and arena_free to jemalloc's own
- * malloc, calloc and free (its fast paths).  Constructor only: it calls
- * dlsym.  Blocks allocated before and after are freed alike.
+ * Initialises jemalloc now, if nothing has called malloc yet: at the start
+ * of our constructor, where jemalloc's own constructor (which runs after
+ * ours now that it is linked in) used to, so that what it maps first is
+ * still noted as mapped before us and prefaulted.
  */
-void arena_fast_paths(void);
+void arena_init_early(void);
 
 /* Any size (0: a minimal block); NULL on failure (errno untouched). */
 void *arena_alloc(size_t size);

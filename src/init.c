@@ -81,16 +81,12 @@ static int text_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-/* Stacks start at the program: skip frames in the shim and in jemalloc. */
+/* Stacks start at the program: skip frames in the shim (jemalloc is linked into it). */
 static void mark_internal_code(void)
 {
 	struct text_search self = {.addr = (uintptr_t)&mark_internal_code};
 	if (dl_iterate_phdr(text_cb, &self)) {
 		capture_skip_range(self.lo, self.hi);
-	}
-	struct text_search je = {.name = LIBJEMALLOC_SONAME};
-	if (dl_iterate_phdr(text_cb, &je)) {
-		capture_skip_range(je.lo, je.hi);
 	}
 }
 
@@ -276,6 +272,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 {
 	(void)argc;
 	(void)envp;
+	arena_init_early();
 	atomic_store(&shim_state, SHIM_INITIALIZING);
 	real_resolve();
 	config_load(environ);
@@ -294,7 +291,6 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	if (failed == 0) {
 		failed = arena_install(retain_limit());
 	}
-	arena_fast_paths();
 	mark_internal_code();
 	suppress_load();
 	if (failed == 0) {

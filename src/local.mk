@@ -28,13 +28,34 @@ src_libptfreeze_core_la_SOURCES = \
 	src/faults.c src/faults.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
-src_libptfreeze_core_la_LIBADD = $(JEMALLOC_LIBS) -ldl -lpthread
+src_libptfreeze_core_la_LIBADD = -ldl -lpthread
 
 lib_LTLIBRARIES += libptfreeze.la
 libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/init.c
 libptfreeze_la_CFLAGS = $(SHIM_CFLAGS)
-libptfreeze_la_LIBADD = src/libptfreeze_core.la $(JEMALLOC_LIBS) -ldl -lpthread
+libptfreeze_la_LIBADD = src/libptfreeze_core.la -lm -ldl -lpthread
+# The archive is passed to the linker as it is (libtool would warn about
+# a static library); libgcc's unwinder (jemalloc's profiler backtraces)
+# is linked in too: no libgcc_s.
 libptfreeze_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
-	-Wl,-z,now -Wl,--version-script=$(srcdir)/src/libptfreeze.map
-EXTRA_libptfreeze_la_DEPENDENCIES = $(srcdir)/src/libptfreeze.map
-EXTRA_DIST += src/libptfreeze.map src/libptfreeze.sym
+	-Wl,-z,now -Wl,--version-script=$(srcdir)/src/libptfreeze.map \
+	-Wl,$(JE_ARCHIVE),--push-state,--no-as-needed,-lm,--pop-state -XCClinker -static-libgcc
+EXTRA_libptfreeze_la_DEPENDENCIES = $(srcdir)/src/libptfreeze.map $(JE_ARCHIVE)
+EXTRA_DIST += src/libptfreeze.map src/libptfreeze.sym src/jemalloc.redefine
+
+# jemalloc inside the shim: Debian's PIC archive without its C++ operators
+# (jemalloc_cpp: they would need libstdc++), its public names renamed
+# ptfreeze_je_* so that they never meet the program's or the shim's malloc;
+# the version script keeps them local.  Whatever defines a glibc malloc
+# name after the renaming fails the build.
+JE_ARCHIVE = src/libptfje.a
+JE_LIBS = $(JE_ARCHIVE) -lm -ldl -lpthread
+CLEANFILES += $(JE_ARCHIVE)
+$(JE_ARCHIVE): $(JEMALLOC_PIC_A) $(srcdir)/src/jemalloc.redefine
+	$(AM_V_GEN)$(MKDIR_P) src && rm -f $@.tmp && cp $(JEMALLOC_PIC_A) $@.tmp && chmod u+w $@.tmp && \
+	if $(AR) t $@.tmp | grep -qx 'jemalloc_cpp.pic.o'; then $(AR) d $@.tmp jemalloc_cpp.pic.o; fi && \
+	$(OBJCOPY) --redefine-syms=$(srcdir)/src/jemalloc.redefine $@.tmp && \
+	left=`$(NM) -g --defined-only $@.tmp | awk 'NF == 3 {print $$3}' | \
+		grep -Ex '(__libc_)?(malloc|calloc|realloc|free|memalign|valloc|pvalloc|aligned_alloc|posix_memalign|malloc_usable_size|[a-z]*allocx|mallctl.*|_Zn.*|_Zd.*)'`; \
+	if test -n "$$left"; then echo "$@: still defines $$left" >&2; rm -f $@.tmp; exit 1; fi && \
+	$(RANLIB) $@.tmp && mv $@.tmp $@

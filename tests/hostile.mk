@@ -7,7 +7,7 @@
 # (tests/cli/hostile-report.sh).
 check_PROGRAMS += tests/progs/vartable tests/progs/secure
 tests_progs_vartable_SOURCES = tests/progs/vartable.c
-tests_progs_vartable_LDADD = src/libptfreeze_core.la $(JEMALLOC_LIBS) -ldl -lpthread
+tests_progs_vartable_LDADD = src/libptfreeze_core.la $(JE_LIBS)
 # Linked to the shim, not preloaded: the loader keeps it for a set-user-ID
 # copy.  -no-install: the build tree's absolute run path, which the loader
 # still honours in secure-execution mode (unlike LD_LIBRARY_PATH).

@@ -116,3 +116,7 @@ tests_progs_lastthread_CFLAGS = $(PROG_CFLAGS)
 tests_progs_lastthread_LDADD = -lpthread
 TESTS += tests/lastthread.sh
 EXTRA_DIST += tests/lastthread.sh
+
+# The shim's own dependencies (jemalloc linked in, issue 12).
+TESTS += tests/deps.sh
+EXTRA_DIST += tests/deps.sh

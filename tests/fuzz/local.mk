@@ -12,7 +12,7 @@
 # src/local.mk keeps, so a new source file there needs nothing here.
 check_PROGRAMS += tests/fuzz/replay-config tests/fuzz/replay-report
 tests_fuzz_replay_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/replay.c
-tests_fuzz_replay_config_LDADD = src/libptfreeze_core.la $(JEMALLOC_LIBS) -ldl -lpthread
+tests_fuzz_replay_config_LDADD = src/libptfreeze_core.la $(JE_LIBS)
 # What `ptfreeze report` reads and renders with (REPORT_READER, tools/local.mk).
 tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay.c $(REPORT_READER)
 tests_fuzz_replay_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
@@ -32,10 +32,10 @@ FUZZ_CORE = $(src_libptfreeze_core_la_SOURCES)
 FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/tools $(JEMALLOC_CFLAGS) $(JANSSON_CFLAGS) -o $@ \
 	`for f in $^; do case $$f in *.c) echo $$f ;; esac; done`
-tests/fuzz/fuzz-config: tests/fuzz/fuzz_config.c $(FUZZ_CORE)
-	$(AM_V_CCLD)$(FUZZ_LINK) $(JEMALLOC_LIBS) -ldl -lpthread
-tests/fuzz/fuzz-report: tests/fuzz/fuzz_report.c $(REPORT_READER) $(FUZZ_CORE)
-	$(AM_V_CCLD)$(FUZZ_LINK) $(JANSSON_LIBS) $(JEMALLOC_LIBS) -ldl -lpthread
+tests/fuzz/fuzz-config: tests/fuzz/fuzz_config.c $(FUZZ_CORE) $(JE_ARCHIVE)
+	$(AM_V_CCLD)$(FUZZ_LINK) $(JE_LIBS)
+tests/fuzz/fuzz-report: tests/fuzz/fuzz_report.c $(REPORT_READER) $(FUZZ_CORE) $(JE_ARCHIVE)
+	$(AM_V_CCLD)$(FUZZ_LINK) $(JANSSON_LIBS) $(JE_LIBS)
 fuzz-build: tests/fuzz/fuzz-config tests/fuzz/fuzz-report tests/progs/vartable
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(SHELL) $(srcdir)/tools/fuzz.sh --built
