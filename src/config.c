@@ -349,11 +349,7 @@ static int p_serve(const char *s, struct config *c) { return config_parse_bool(s
 static int p_mlockall(const char *s, struct config *c) { return config_parse_bool(s, &c->mlockall); }
 static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
-static int p_faults(const char *s, struct config *c)
-{
-	c->faults_set = true;
-	return config_parse_bool(s, &c->faults);
-}
+static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
 
 static int p_stack(const char *s, struct config *c)
 {
@@ -551,7 +547,6 @@ int config_load(char **envp)
 		config_vars[i].parse(config_vars[i].def, &config);
 		strncpy(values[i], config_vars[i].def, CONFIG_VALUE_MAX - 1);
 	}
-	config.faults_set = false; /* set by the environment's PTFREEZE_FAULTS only, not by the default */
 	if (getauxval(AT_SECURE)) {
 		/*
 		 * Set-user-ID and the like (the shim linked in, or preloaded from a
@@ -611,6 +606,9 @@ int config_load(char **envp)
 			continue;
 		}
 		strncpy(values[i], val, CONFIG_VALUE_MAX - 1);
+		if (config_vars[i].parse == p_faults) {
+			config.faults_set = true; /* the user asked: a refusal is said on stderr */
+		}
 	}
 	return bad;
 }
