@@ -14,7 +14,8 @@ want=$(git -c alias.t='!echo child-ran' t 2>&1) || hard "git fails without the s
 i=0
 while [ $i -lt "$loops" ]; do
 	i=$((i + 1))
-	got=$(PTFREEZE_ARM=delay:1ms shim git -c alias.t='!echo child-ran' t 2> "$TMPD/err")
+	# A small pool: delay arming completes the prefault first, and git lives milliseconds.
+	got=$(PTFREEZE_POOL=4M PTFREEZE_ARM=delay:1ms shim git -c alias.t='!echo child-ran' t 2> "$TMPD/err")
 	st=$?
 	[ $st -eq 0 ] || { cat "$TMPD/err"; fail "run $i: git exited $st under the shim"; }
 	[ "$got" = child-ran ] || { cat "$TMPD/err"; fail "run $i: git printed '$got'"; }
