@@ -152,6 +152,33 @@ void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns)
  * signal handler) the slow stage is left to the arming thread, woken
  * early, and waited for.
  */
+/*
+ * The populate step (main stack, early mappings, the sampler's storage:
+ * madvise calls) runs once, inside complete_prepare only, where signals
+ * are blocked: two triggers completing the start-up work together must not
+ * have one of them still populating after the other has armed (strace
+ * would see the shim's madvise after arming).  The second waits.
+ */
+static _Atomic int populated; /* 0 not yet, 1 under way, 2 done */
+
+static void populate_once(void)
+{
+	int expect = 0;
+	if (prep.populate == NULL) {
+		return;
+	}
+	if (atomic_compare_exchange_strong(&populated, &expect, 1)) {
+		prep.populate();
+		atomic_store(&populated, 2);
+		return;
+	}
+	unsigned spins = 0;
+	uint64_t give_up = sys_now_ns() + 5000000000ull;
+	while (atomic_load(&populated) != 2 && sys_now_ns() < give_up) {
+		sys_backoff(&spins);
+	}
+}
+
 static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 {
 	uint64_t t0 = sys_now_ns();
@@ -179,9 +206,7 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 		log_msg(LOG_WARN, "armed by a signal before start-up work was done (no unwinder or thread stacks yet)");
 	}
 	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0);
-	if (prep.populate) {
-		prep.populate();
-	}
+	populate_once();
 	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	*wait_ns = sys_now_ns() - t0;
 }
@@ -294,6 +319,8 @@ void phase_atfork_child(void)
 	base_major = 0;
 	/* Work the parent's arming thread was doing did not come along. */
 	atomic_store(&prep_thread_up, 0);
+	int populating = 1;
+	atomic_compare_exchange_strong(&populated, &populating, 0);
 	int running = 1;
 	atomic_compare_exchange_strong(&slow_state, &running, 0);
 	pool_prefault_atfork_child(); /* the grace period is the parent's: it ends at the same time */
@@ -412,9 +439,6 @@ static void *arm_thread(void *arg)
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
 	pool_prefault_work(&armed, atomic_load(&phase_deadline));
-	if (prep.populate && !atomic_load(&armed)) {
-		prep.populate();
-	}
 	uint64_t due;
 	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
 		/*

@@ -9,13 +9,14 @@
 command -v git >/dev/null 2>&1 || skip "git is not installed"
 loops=${GIT_LOOPS:-30}
 cd "$TMPD" || hard "no $TMPD"
-want=$(git -c alias.t='!echo child-ran' t 2>&1) || hard "git fails without the shim: $want"
+want=$(git -c alias.t='!sleep 0.3; echo child-ran' t 2>&1) || hard "git fails without the shim: $want"
 [ "$want" = child-ran ] || hard "git without the shim printed '$want'"
 i=0
 while [ $i -lt "$loops" ]; do
 	i=$((i + 1))
-	# A small pool: delay arming completes the prefault first, and git lives milliseconds.
-	got=$(PTFREEZE_POOL=4M PTFREEZE_ARM=delay:1ms shim git -c alias.t='!echo child-ran' t 2> "$TMPD/err")
+	# A small pool and an alias that takes 300 ms: delay arming completes the
+	# prefault first, and git alone lives milliseconds.
+	got=$(PTFREEZE_POOL=4M PTFREEZE_ARM=delay:1ms shim git -c alias.t='!sleep 0.3; echo child-ran' t 2> "$TMPD/err")
 	st=$?
 	[ $st -eq 0 ] || { cat "$TMPD/err"; fail "run $i: git exited $st under the shim"; }
 	[ "$got" = child-ran ] || { cat "$TMPD/err"; fail "run $i: git printed '$got'"; }

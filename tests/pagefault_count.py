@@ -85,9 +85,11 @@ def heavy(path, binary, pages, want_lost):
         print(f"ok - {pf['lost']} samples lost and counted; touch_a {found['touch_a']}, touch_b {found['touch_b']}")
     else:
         for name, n in found.items():
-            # The array's first page may share a page with data touched before arming.
-            if not pages // 2 - 1 <= n <= pages // 2:
-                fail(f"{name}: {n} faults at its site, want {pages // 2}")
+            # The array's first page may share a page with data touched before arming;
+            # on a loaded host the sampler can fall behind: those samples are lost
+            # (counted above, in the books), not attributed.
+            if not pages // 2 - 1 - pf["lost"] <= n <= pages // 2:
+                fail(f"{name}: {n} faults at its site, want {pages // 2} (less at most {pf['lost']} lost)")
         print(f"ok - touch_a {found['touch_a']} and touch_b {found['touch_b']} faults, called from main")
 
 
