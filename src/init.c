@@ -121,6 +121,7 @@ static void atfork_child(void)
 
 static void at_exit(void)
 {
+	phase_wait_arming(); /* a delay falling due as the program exits: its arm record first */
 	faults_stop(); /* exit's own faults are not the program's: sampling ends before the summary */
 	report_summary("exit");
 }

@@ -1090,4 +1090,4 @@ static bool passive(void) { return atomic_load_explicit(&shim_state, memory_orde
 
 EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
 EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_arm_complete(); }

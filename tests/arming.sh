@@ -47,7 +47,7 @@ grep '"type":"arm"' "$TMPD/alloc.jsonl" | grep -q '"faults_before":{"minor":[0-9
 # delay: a program that calls nothing intercepted after start-up (it only
 # sleeps) is armed at the deadline by the shim's own thread, which then
 # leaves without a page-table change.
-PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/idle.jsonl" shim sleep 0.6 || fail "sleep failed under the shim"
+PTFREEZE_ARM=delay:200ms PTFREEZE_REPORT="$TMPD/idle.jsonl" shim sleep 3 || fail "sleep failed under the shim"
 grep '"type":"arm"' "$TMPD/idle.jsonl" | grep -q '"faults_before":{"minor":[0-9]' ||
 	{ grep '"type":"arm"' "$TMPD/idle.jsonl"; fail "an idle program was not armed at the deadline"; }
 grep -q '"type":"site"' "$TMPD/idle.jsonl" && fail "the arming thread left a violation"
