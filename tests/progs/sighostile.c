@@ -126,6 +126,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 5000 && !ptfreeze_armed(); i++) {
 			nanosleep(&ts, NULL);
 		}
+		/* Armed is set just before the arming thread turns the page-fault events on. */
+		struct timespec settle = {0, 20000000};
+		nanosleep(&settle, NULL);
 	} else {
 		struct timespec ts = {0, 20000000};
 		nanosleep(&ts, NULL);
