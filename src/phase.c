@@ -333,6 +333,10 @@ void phase_atfork_child(void)
 	int running = 1;
 	atomic_compare_exchange_strong(&slow_state, &running, 0);
 	pool_prefault_atfork_child(); /* the grace period is the parent's: it ends at the same time */
+	/* Forked while another thread was arming: that thread is not here to finish; the child is armed. */
+	int mid = 2;
+	atomic_compare_exchange_strong(&armed, &mid, 1);
+	atomic_store(&arm_complete, atomic_load(&armed) == 1);
 	faults_atfork_child(atomic_load(&armed) == 1);
 	if (atomic_load(&armed) == 1) {
 		report_arm(how_buf, 0, 0, NULL);
