@@ -31,7 +31,7 @@ n=$(grep '"type":"site"' "$TMPD/delay.jsonl" | grep -c '"kind":"mmap"' || true)
 # runs (the fault baseline is known), not merely counted as armed at exit.
 cat > "$TMPD/alloc.py" <<'PY'
 import time
-time.sleep(0.5)
+time.sleep(2.0)  # delay arming completes the prefault after the deadline
 keep = []
 for i in range(20000):
     keep.append(b"x" * 1000)  # above pymalloc's limit: malloc

@@ -117,7 +117,7 @@ PTFREEZE_PROGRAMS='a,,b' shim /bin/true 2> "$TMPD/bad.err" || fail "/bin/true wi
 cp /bin/sleep "$TMPD/bin/srvd" || hard "cp"
 cat > "$TMPD/bin/supervise" <<SH
 #!/bin/sh
-"$TMPD/bin/srvd" 1.2 &
+"$TMPD/bin/srvd" 3 &
 pid=\$!
 while kill -0 \$pid 2> /dev/null; do sleep 0.1; done
 wait \$pid
