@@ -558,13 +558,16 @@ int cmd_run(int argc, char **argv)
 	if (r < 0) {
 		cli_error("%s: %s", cmd[0],
 			  r == -ENOENT ? (strchr(cmd[0], '/') ? "no such file" : "command not found") : strerror(-r));
+		free(abs_tmpl);
 		return CLI_INVALID;
 	}
 	if (target_check(cmd[0], path) != 0) {
+		free(abs_tmpl);
 		return CLI_INVALID;
 	}
 	char *lib = find_library();
 	if (lib == NULL) {
+		free(abs_tmpl);
 		return CLI_INVALID;
 	}
 	if (strpbrk(lib, ": ")) {
