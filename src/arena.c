@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "capture.h"
 #include "fmt.h"
 #include "guard.h"
 #include "log.h"
@@ -56,8 +57,12 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		p = pool_carve_at(new_addr, size);
 	} else {
 		p = pool_carve(size, alignment);
-		while (p == NULL && guard_pool_exhausted(size + alignment, "jemalloc")) {
-			p = pool_carve(size, alignment);
+		if (p == NULL) {
+			capture_inside_allocator(true);
+			while (p == NULL && guard_pool_exhausted(size + alignment, "jemalloc")) {
+				p = pool_carve(size, alignment);
+			}
+			capture_inside_allocator(false);
 		}
 	}
 	if (p == NULL) {

@@ -90,12 +90,35 @@ int capture_init_table(int max_sites, int depth)
 	return 0;
 }
 
+/*
+ * libunwind's default cache of unwind rules is global, behind a mutex: a
+ * fork while another thread (the page-fault sampler) held it left the
+ * child's first stack capture waiting for ever.  A cache per thread would
+ * be thread-local storage, which glibc allocates with malloc on first use
+ * (see capture_stack).  No cache: no lock, no thread-local storage; the
+ * cost is paid once per new site (UNW_CACHE_NONE is 0 in libunwind 1.x).
+ */
+static void no_rules_cache(void *h)
+{
+#if defined(__x86_64__)
+	int (*set_policy)(void *as, int policy);
+	void **local_as = dlsym(h, UNW_NAME("local_addr_space"));
+	*(void **)&set_policy = dlsym(h, UNW_NAME("set_caching_policy"));
+	if (set_policy && local_as && set_policy(*local_as, 0) != 0) {
+		log_msg(LOG_DEBUG, "libunwind: cannot turn the rules cache off: a fork child may wait for its lock");
+	}
+#else
+	(void)h;
+#endif
+}
+
 int capture_load_unwinder(void)
 {
 	void *(*open_fn)(const char *, int) = real.dlopen ? real.dlopen : dlopen;
 	void *h = open_fn(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
+		no_rules_cache(h);
 #if defined(__x86_64__)
 		*(void **)&unw_init_local2_fn = dlsym(h, UNW_NAME("init_local2"));
 		*(void **)&unw_step_fn = dlsym(h, UNW_NAME("step"));
@@ -128,12 +151,29 @@ static __thread uintptr_t only_frame __attribute__((tls_model("initial-exec")));
 
 void capture_frame_only(uintptr_t ip) { only_frame = ip; }
 
+static __thread int in_allocator __attribute__((tls_model("initial-exec")));
+
+void capture_inside_allocator(bool on) { in_allocator += on ? 1 : -1; }
+
 int capture_stack(uintptr_t *ips, int max)
 {
 	void *raw[128 + EXTRA_FRAMES];
 	if (only_frame && max > 0) {
 		ips[0] = only_frame;
 		return 1;
+	}
+	if (in_allocator && unw_init_local2_fn) {
+		/*
+		 * unw_backtrace() keeps a cache in libunwind's thread-local storage,
+		 * which glibc allocates with malloc on this thread's first use: from
+		 * inside an allocator hook that malloc waits for the lock the hook's
+		 * caller holds.  The cursor walk uses none.
+		 */
+		ucontext_t uc;
+		if (getcontext(&uc) != 0) {
+			return 0;
+		}
+		return capture_stack_at(ips, max, (uintptr_t)uc.uc_mcontext.gregs[REG_RIP], &uc);
 	}
 	if (unw_bt == NULL) {
 		return 0;

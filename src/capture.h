@@ -49,6 +49,13 @@ int capture_load_unwinder(void);
 int capture_stack(uintptr_t *ips, int max);
 
 /*
+ * Around code that runs inside the allocator (an extent hook, with its
+ * locks held): this thread's captures then use no thread-local storage of
+ * libunwind's, whose first use in a thread allocates.  Nests.
+ */
+void capture_inside_allocator(bool on);
+
+/*
  * While set (nonzero), this thread's captures are the one frame `ip`
  * instead of an unwind: for a trap where unwinding is unsafe (glibc's
  * exiting thread has torn down the unwinder's thread-local state).  Set

@@ -245,7 +245,8 @@ bool guard_pool_exhausted(size_t need, const char *who)
 	}
 	int r = pool_grow(need, step, !armed);
 	report_pool_grow(need, r, armed, who);
-	if (armed && !taken) {
+	/* Not for the shim's own allocations: its stack capture may allocate, and this thread may be in a hook. */
+	if (armed && !taken && !shim_busy) {
 		struct event ev = {.kind = KIND_POOL_EXHAUSTED, .args = {need}, .detail = who, .bytes = need, .result = r};
 		guard_record(&ev);
 	} else if (r == 0) {

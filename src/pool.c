@@ -222,6 +222,9 @@ static void lock_region(struct pool_region *r)
 }
 
 /* Publishes a region; returns it, or NULL if the table is full. */
+/* pool_reserve_lazy() is reserving: its regions' prefault is cut into chunks for later. */
+static bool deferring;
+
 static struct pool_region *add_region(uintptr_t base, size_t len, enum backing b, bool at_startup)
 {
 	int n = atomic_load(&pool.nregions);
@@ -271,7 +274,8 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	/* The policy must be in place before the first page is allocated. */
 	numa_apply(p, len);
-	if (pool.lazy && at_startup && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
+	/* Only the start-up reservation is prefaulted later: a pool grown meanwhile is prefaulted now. */
+	if (deferring && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
 		struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 		if (reg == NULL) {
 			sys_munmap(p, len);
@@ -379,6 +383,7 @@ void pool_prefault_finish(int helpers)
 	unsigned spins = 0;
 	for (int i = 0; i < pool.npf; i++) {
 		while (atomic_load(&pool.pf[i].state) != PF_DONE) {
+			pool_prefault_work(NULL, 0); /* a chunk nobody has claimed is done here */
 			sys_backoff(&spins);
 		}
 	}
@@ -477,7 +482,10 @@ int pool_reserve(size_t size, enum hugepages_mode mode, bool mlock, int threads)
 int pool_reserve_lazy(size_t size, enum hugepages_mode mode, bool mlock, int threads)
 {
 	pool.lazy = true;
-	return pool_reserve(size, mode, mlock, threads);
+	deferring = true;
+	int r = pool_reserve(size, mode, mlock, threads);
+	deferring = false;
+	return r;
 }
 
 void *pool_carve(size_t size, size_t align)
