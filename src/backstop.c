@@ -27,6 +27,7 @@
 #include "capture.h"
 #include "fmt.h"
 #include "guard.h"
+#include "kinds.h"
 #include "log.h"
 #include "phase.h"
 #include "pool.h"
@@ -40,27 +41,6 @@
 static _Atomic int installed;
 
 bool backstop_installed(void) { return atomic_load(&installed) != 0; }
-
-static const struct {
-	long nr;
-	enum kind kind;
-} trapped[] = {
-	{SYS_mmap, KIND_MMAP},     {SYS_munmap, KIND_MUNMAP},   {SYS_mprotect, KIND_MPROTECT},
-	{SYS_pkey_mprotect, KIND_PKEY_MPROTECT}, {SYS_mremap, KIND_MREMAP}, {SYS_madvise, KIND_MADVISE},
-	{SYS_brk, KIND_BRK},       {SYS_shmat, KIND_SHMAT},     {SYS_shmdt, KIND_SHMDT},
-	{SYS_clone, KIND_FORK},
-};
-#define NTRAPPED (sizeof(trapped) / sizeof(trapped[0]))
-
-static int kind_of(long nr)
-{
-	for (size_t i = 0; i < NTRAPPED; i++) {
-		if (trapped[i].nr == nr) {
-			return (int)trapped[i].kind;
-		}
-	}
-	return -1;
-}
 
 /*
  * rt_sigprocmask, emulated on the mask the handler's return restores, with
@@ -180,7 +160,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
-	int k = kind_of(nr);
+	int k = kinds_of_syscall(nr);
 	long r;
 	if (!ours || k < 0) {
 		chain(sig, si, ctx);
@@ -198,7 +178,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	if (own_stack) {
 		capture_frame_only((uintptr_t)g[REG_RIP]);
 	}
-	bool quiet = shim_busy || (k == KIND_MADVISE && !guard_advice_is_guarded((int)a[2]));
+	bool quiet = shim_busy || (k == KIND_MADVISE && !kinds_advice_guarded((int)a[2]));
 	enum verdict v = quiet ? VERDICT_PASS : guard_verdict((enum kind)k);
 	struct event ev = {.kind = (enum kind)k,
 			   .args = {(uintptr_t)a[0], (uintptr_t)a[1], (uintptr_t)a[2], (uintptr_t)a[3], (uintptr_t)a[4],
@@ -385,10 +365,11 @@ int backstop_install(void)
 	/* clone: threads and vfork (CLONE_VM) share page tables, fork copies them. */
 	int clone_jump = n;
 	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 0);
-	for (size_t i = 0; i < NTRAPPED; i++) {
-		if (trapped[i].nr != SYS_clone) {
+	for (int k = 0; k < KIND_COUNT; k++) {
+		long nr = kinds_syscall((enum kind)k);
+		if (nr >= 0 && nr != SYS_clone) {
 			to_check[nto++] = n;
-			f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)trapped[i].nr, 0, 0);
+			f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 0);
 		}
 	}
 	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);

@@ -8,11 +8,11 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "capture.h"
 #include "autoconf.h"
 #include "config.h"
+#include "kinds.h"
 #include "log.h"
 #include "phase.h"
 #include "pool.h"
@@ -29,29 +29,6 @@ static _Atomic uint64_t events;
 static _Atomic uint64_t events_by_kind[KIND_COUNT];
 static _Atomic unsigned logged_sites;
 static _Atomic uint64_t suppressed_by_kind[KIND_COUNT];
-
-static const char *const kind_names[KIND_COUNT] = {
-	[KIND_MMAP] = "mmap",
-	[KIND_MUNMAP] = "munmap",
-	[KIND_MPROTECT] = "mprotect",
-	[KIND_PKEY_MPROTECT] = "pkey_mprotect",
-	[KIND_MREMAP] = "mremap",
-	[KIND_MADVISE] = "madvise",
-	[KIND_BRK] = "brk",
-	[KIND_SBRK] = "sbrk",
-	[KIND_SHMAT] = "shmat",
-	[KIND_SHMDT] = "shmdt",
-	[KIND_FORK] = "fork",
-	[KIND_VFORK] = "vfork",
-	[KIND_THREAD] = "pthread_create",
-	[KIND_DLOPEN] = "dlopen",
-	[KIND_DLCLOSE] = "dlclose",
-	[KIND_POOL_EXHAUSTED] = "pool-exhausted",
-	[KIND_WRITEBACK_HAZARD] = "writeback-hazard",
-	[KIND_PAGE_FAULT] = "page-fault",
-};
-
-const char *guard_kind_name(enum kind k) { return k < KIND_COUNT ? kind_names[k] : "unknown"; }
 
 uint64_t guard_events(void) { return atomic_load(&events); }
 void guard_reset(void)
@@ -159,7 +136,7 @@ void guard_record(struct event *ev)
 	shim_busy--;
 	if (ev->blocked && config.strict_action == STRICT_ABORT) {
 		report_summary("abort");
-		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
+		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", kinds_name(ev->kind));
 		abort();
 	}
 	errno = saved;
@@ -212,9 +189,9 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 		if (config.log_stderr && atomic_fetch_add(&logged_sites, 1) < LOG_SITES_MAX) {
 			log_msg(LOG_WARN, "%s %s %s at %p%s%s (site %u%s%s)",
 				ev->blocked ? "blocked"
-				: config.mode == MODE_WOULD_BLOCK && ev->kind < KIND_WRITEBACK_HAZARD ? "would block"
+				: config.mode == MODE_WOULD_BLOCK && kinds_refusable(ev->kind) ? "would block"
 												       : "recorded",
-				guard_kind_name(ev->kind), phase_armed_at() ? "after arming" : "during start-up",
+				kinds_name(ev->kind), phase_armed_at() ? "after arming" : "during start-up",
 				n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
 				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
 				report_enabled() ? report_path() : "");
@@ -257,44 +234,4 @@ bool guard_pool_exhausted(size_t need, const char *who)
 			config.pool_grow, need, who);
 	}
 	return r == 0;
-}
-
-bool guard_advice_is_guarded(int advice)
-{
-	switch (advice) {
-	case MADV_NORMAL:
-	case MADV_RANDOM:
-	case MADV_SEQUENTIAL:
-	case MADV_WILLNEED:
-	case MADV_DONTDUMP:
-	case MADV_DODUMP:
-		return false;
-	default:
-		return true;
-	}
-}
-
-const char *guard_advice_name(int advice)
-{
-	switch (advice) {
-	case MADV_DONTNEED: return "MADV_DONTNEED";
-	case MADV_FREE: return "MADV_FREE";
-	case MADV_REMOVE: return "MADV_REMOVE";
-	case MADV_DONTFORK: return "MADV_DONTFORK";
-	case MADV_DOFORK: return "MADV_DOFORK";
-	case MADV_MERGEABLE: return "MADV_MERGEABLE";
-	case MADV_UNMERGEABLE: return "MADV_UNMERGEABLE";
-	case MADV_HUGEPAGE: return "MADV_HUGEPAGE";
-	case MADV_NOHUGEPAGE: return "MADV_NOHUGEPAGE";
-	case MADV_WIPEONFORK: return "MADV_WIPEONFORK";
-	case MADV_KEEPONFORK: return "MADV_KEEPONFORK";
-	case 20: return "MADV_COLD";
-	case 21: return "MADV_PAGEOUT";
-	case 22: return "MADV_POPULATE_READ";
-	case 23: return "MADV_POPULATE_WRITE";
-	case 24: return "MADV_DONTNEED_LOCKED";
-	case 25: return "MADV_COLLAPSE";
-	case MADV_HWPOISON: return "MADV_HWPOISON";
-	default: return "unknown advice";
-	}
 }

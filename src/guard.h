@@ -17,27 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum kind {
-	KIND_MMAP,
-	KIND_MUNMAP,
-	KIND_MPROTECT,
-	KIND_PKEY_MPROTECT,
-	KIND_MREMAP,
-	KIND_MADVISE,
-	KIND_BRK,
-	KIND_SBRK,
-	KIND_SHMAT,
-	KIND_SHMDT,
-	KIND_FORK,
-	KIND_VFORK,
-	KIND_THREAD,
-	KIND_DLOPEN,
-	KIND_DLCLOSE,
-	KIND_POOL_EXHAUSTED,
-	KIND_WRITEBACK_HAZARD,
-	KIND_PAGE_FAULT, /* recorded by faults.c, never refused */
-	KIND_COUNT
-};
+#include "kinds.h"
 
 enum verdict {
 	VERDICT_PASS,   /* not armed, or mode off: just do it */
@@ -58,8 +38,6 @@ struct event {
 	int refuse_errno;   /* what strict mode returns when it is not EPERM (0: EPERM) */
 	bool blocked;
 };
-
-const char *guard_kind_name(enum kind k);
 
 /* The decision for a guarded call made now (arms a due delay trigger). */
 enum verdict guard_verdict(enum kind k);
@@ -83,10 +61,6 @@ int guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
  * refuses in strict mode.  True if the pool grew.
  */
 bool guard_pool_exhausted(size_t need, const char *who);
-
-/* madvise advice values that change mappings or page tables. */
-bool guard_advice_is_guarded(int advice);
-const char *guard_advice_name(int advice);
 
 /* Violations recorded (events, not sites) since start, in all and by kind. */
 uint64_t guard_events(void);

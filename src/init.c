@@ -28,6 +28,7 @@
 #include "faults.h"
 #include "guard.h"
 #include "interpose.h"
+#include "kinds.h"
 #include "log.h"
 #include "phase.h"
 #include "pmap.h"
@@ -314,6 +315,6 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	atomic_store(&shim_state, failed == 0 ? SHIM_READY : SHIM_FAILED);
 
 	log_msg(LOG_INFO, "pool %zu bytes as %s, prefault deferred (%zu bytes in the background, the rest at arming); report %s",
-		pool_size(), pool_backing_name(pool_main_backing()), pool_prefault_total(),
+		pool_size(), kinds_backing_name(pool_main_backing()), pool_prefault_total(),
 		report_enabled() ? report_path() : "off");
 }

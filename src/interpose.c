@@ -38,6 +38,7 @@
 #include "capture.h"
 #include "fmt.h"
 #include "guard.h"
+#include "kinds.h"
 #include "interpose.h"
 #include "log.h"
 #include "phase.h"
@@ -652,7 +653,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 {
 	int st = atomic_load_explicit(&shim_state, memory_order_acquire);
 	if (st == SHIM_READY && pool_overlaps(addr, len) && pmap_owns(addr, len)) {
-		enum verdict v = guard_advice_is_guarded(advice)
+		enum verdict v = kinds_advice_guarded(advice)
 					 ? startup_verdict(KIND_MADVISE, addr, len, __builtin_return_address(0))
 					 : VERDICT_PASS;
 		struct event ev = {.kind = KIND_MADVISE, .args = {(uintptr_t)addr, len, (uintptr_t)advice}, .bytes = len};
@@ -666,14 +667,14 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 		}
 		/* Pages it made unwritable: the kernel zeroes them (they fault back in). */
 	}
-	if (st != SHIM_READY || !guard_advice_is_guarded(advice) || internal_call(__builtin_return_address(0))) {
+	if (st != SHIM_READY || !kinds_advice_guarded(advice) || internal_call(__builtin_return_address(0))) {
 		return ret_int(sys_madvise(addr, len, advice));
 	}
 	enum verdict v = guard_verdict(KIND_MADVISE);
 	struct event ev = {.kind = KIND_MADVISE,
 			   .args = {(uintptr_t)addr, len, (uintptr_t)advice},
 			   .bytes = len,
-			   .detail = guard_advice_name(advice)};
+			   .detail = kinds_advice_name(advice, "unknown advice")};
 	if (v == VERDICT_BLOCK) {
 		return ret_int(refuse(&ev));
 	}

@@ -10,6 +10,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/sys.c src/sys.h \
 	src/real.c src/real.h \
 	src/fmt.c src/fmt.h \
+	src/kinds.c src/kinds.h src/kinds.inc \
 	src/log.c src/log.h \
 	src/config.c src/config.h \
 	src/pool.c src/pool.h \

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "kinds.h"
 #include "log.h"
 #include "numa.h"
 #include "real.h"
@@ -35,10 +36,6 @@
 #endif
 
 struct pool pool;
-
-static const char *const backing_names[] = {"hugetlb-1g", "hugetlb-2m", "thp", "4k"};
-
-const char *pool_backing_name(enum backing b) { return backing_names[b]; }
 
 static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -269,7 +266,7 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	void *p = map_backed(len, b, &err);
 	if (p == NULL) {
-		log_msg(LOG_DEBUG, "pool: %s mapping of %zu bytes failed (errno %ld)", backing_names[b], len, err);
+		log_msg(LOG_DEBUG, "pool: %s mapping of %zu bytes failed (errno %ld)", kinds_backing_name(b), len, err);
 		return 0;
 	}
 	/* The policy must be in place before the first page is allocated. */
@@ -289,7 +286,7 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	uint64_t dt = sys_now_ns() - t0;
 	if (r < 0) {
 		/* hugetlb can fail here if pages vanished since the mapping. */
-		log_msg(LOG_DEBUG, "pool: prefault of %s failed (errno %ld)", backing_names[b], -r);
+		log_msg(LOG_DEBUG, "pool: prefault of %s failed (errno %ld)", kinds_backing_name(b), -r);
 		sys_munmap(p, len);
 		return 0;
 	}
@@ -442,7 +439,7 @@ static size_t reserve_chain(size_t size, int threads, bool at_startup, bool warn
 		sb_init(&sb, rest, sizeof(rest));
 		for (int i = 1; i < n; i++) {
 			if (by[i]) {
-				sb_printf(&sb, "%s%zuM as %s", sb.len ? ", " : "", by[i] >> 20, backing_names[order[i]]);
+				sb_printf(&sb, "%s%zuM as %s", sb.len ? ", " : "", by[i] >> 20, kinds_backing_name(order[i]));
 			}
 		}
 		char why[96];
@@ -456,7 +453,7 @@ static size_t reserve_chain(size_t size, int threads, bool at_startup, bool warn
 		}
 		log_msg(LOG_WARN, "PTFREEZE_HUGEPAGES=%s: %s; got %zuM of %zuM as %s, the rest fell back: %s",
 			config_hugepages_name(pool.requested), sb_cstr(&w), by[0] >> 20, size >> 20,
-			backing_names[order[0]], sb.len ? sb_cstr(&sb) : "nothing");
+			kinds_backing_name(order[0]), sb.len ? sb_cstr(&sb) : "nothing");
 	}
 	return got;
 }

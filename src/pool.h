@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "kinds.h"
 
-enum backing { BACKING_HUGETLB_1G, BACKING_HUGETLB_2M, BACKING_THP, BACKING_4K };
 
 #define POOL_MAX_REGIONS 64
 #define POOL_ALIGN ((size_t)2 << 20)
@@ -139,8 +139,7 @@ size_t pool_used(void);       /* bytes handed out (high-water: never decreases) 
 size_t pool_huge_bytes(void); /* bytes on huge pages at the last measure */
 /* Re-reads /proc/self/smaps for every region; returns pool_huge_bytes(). */
 size_t pool_measure(void);
-/* The backing most of the pool has, for the report ("hugetlb-2m", ...). */
-const char *pool_backing_name(enum backing b);
+/* The backing most of the pool has (its name: kinds_backing_name). */
 enum backing pool_main_backing(void);
 
 /* Releases everything (unit tests only; the shim never unmaps the pool). */

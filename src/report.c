@@ -23,6 +23,7 @@
 #include "backstop.h"
 #include "faults.h"
 #include "fmt.h"
+#include "kinds.h"
 #include "log.h"
 #include "numa.h"
 #include "phase.h"
@@ -457,7 +458,7 @@ static void put_pool(struct sb *sb)
 	int n = atomic_load(&pool.nregions);
 	sb_printf(sb, "{\"size\":%zu,\"backing\":\"%s\",\"requested\":\"%s\",\"bytes_huge\":%zu,\"prefault_ns\":%lu,"
 		      "\"prefault_threads\":%d,\"populate\":\"%s\",\"locked\":%s,\"mlock\":\"%s\",\"regions\":[",
-		  pool_size(), n ? pool_backing_name(pool_main_backing()) : "none", config_hugepages_name(pool.requested),
+		  pool_size(), n ? kinds_backing_name(pool_main_backing()) : "none", config_hugepages_name(pool.requested),
 		  pool_huge_bytes(), (unsigned long)pool.prefault_ns, pool.prefault_threads,
 		  pool.populate_fallback ? "touch" : "madvise", pool.want_mlock && n && pool.regions[0].locked ? "true" : "false", mlock_state());
 	for (int i = 0; i < n; i++) {
@@ -466,7 +467,7 @@ static void put_pool(struct sb *sb)
 		put_hex(sb, r->base);
 		sb_printf(sb, ",\"size\":%zu,\"backing\":\"%s\",\"bytes_huge\":%zu,\"prefault_ns\":%lu,\"locked\":%s,"
 			      "\"startup\":%s}",
-			  (size_t)(r->end - r->base), pool_backing_name(r->backing), r->huge_bytes,
+			  (size_t)(r->end - r->base), kinds_backing_name(r->backing), r->huge_bytes,
 			  (unsigned long)r->prefault_ns, r->locked ? "true" : "false", r->at_startup ? "true" : "false");
 	}
 	sb_puts(sb, "],\"numa\":");
@@ -655,24 +656,6 @@ void report_disarm(void)
 	emit(&sb);
 }
 
-static const char *const arg_names[KIND_COUNT][6] = {
-	[KIND_MMAP] = {"addr", "len", "prot", "flags", "fd", "offset"},
-	[KIND_MUNMAP] = {"addr", "len"},
-	[KIND_MPROTECT] = {"addr", "len", "prot"},
-	[KIND_PKEY_MPROTECT] = {"addr", "len", "prot", "pkey"},
-	[KIND_MREMAP] = {"old_addr", "old_len", "new_len", "flags", "new_addr"},
-	[KIND_MADVISE] = {"addr", "len", "advice"},
-	[KIND_BRK] = {"addr"},
-	[KIND_SBRK] = {"increment"},
-	[KIND_SHMAT] = {"shmid", "addr", "flags"},
-	[KIND_SHMDT] = {"addr"},
-	[KIND_DLOPEN] = {"flags"},
-	[KIND_DLCLOSE] = {"handle"},
-	[KIND_POOL_EXHAUSTED] = {"need"},
-	[KIND_WRITEBACK_HAZARD] = {"addr", "len", "prot", "flags", "fd", "offset"},
-	[KIND_PAGE_FAULT] = {"addr"},
-};
-
 static bool arg_is_address(const char *name)
 {
 	return strcmp(name, "addr") == 0 || strcmp(name, "old_addr") == 0 || strcmp(name, "new_addr") == 0 ||
@@ -689,7 +672,7 @@ static const char *action_of(const struct event *ev)
 	if (ev->blocked) {
 		return "blocked";
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
+	if (config.mode == MODE_WOULD_BLOCK && kinds_refusable(ev->kind)) {
 		return "would-block";
 	}
 	return "allowed";
@@ -704,8 +687,8 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	}
 	sb_init(&sb, buf, sizeof(buf) - 1);
 	sb_printf(&sb, "{\"type\":\"site\",\"id\":%u,\"kind\":\"%s\",\"t_ns\":%llu,\"pid\":%ld,\"tid\":%ld,\"action\":\"%s\",\"args\":{",
-		  s->id, guard_kind_name(ev->kind), t_ns, sys_getpid(), tid, action_of(ev));
-	const char *const *names = arg_names[ev->kind];
+		  s->id, kinds_name(ev->kind), t_ns, sys_getpid(), tid, action_of(ev));
+	const char *const *names = kinds_args(ev->kind);
 	for (int i = 0, k = 0; i < 6 && names[i]; i++, k++) {
 		sb_printf(&sb, "%s\"%s\":", k ? "," : "", names[i]);
 		if (arg_is_address(names[i])) {
@@ -731,9 +714,9 @@ void report_site(const struct site *s, const struct event *ev, long tid, unsigne
 	} else {
 		sb_puts(&sb, "null");
 	}
-	if (config.mode == MODE_WOULD_BLOCK && ev->kind != KIND_WRITEBACK_HAZARD && ev->kind != KIND_PAGE_FAULT) {
+	if (config.mode == MODE_WOULD_BLOCK && kinds_refusable(ev->kind)) {
 		sb_printf(&sb, ",\"would_result\":-1,\"would_errno\":%d",
-			  ev->refuse_errno ? ev->refuse_errno : ev->kind == KIND_POOL_EXHAUSTED ? ENOMEM : EPERM);
+			  ev->refuse_errno ? ev->refuse_errno : kinds_refuse_errno(ev->kind));
 	}
 	sb_printf(&sb, ",\"bytes\":%zu,\"result\":%ld,\"errno\":%ld,\"stack\":[", ev->bytes,
 		  ev->result < 0 && ev->result > -4096 ? -1L : ev->result, ev->result < 0 && ev->result > -4096 ? -ev->result : 0L);
@@ -834,7 +817,7 @@ void report_summary(const char *why)
 			continue;
 		}
 		sb_printf(&sb, "%s{\"id\":%u,\"kind\":\"%s\",\"count\":%lu,\"blocked\":%lu,\"bytes\":%lu,\"first_ns\":%lu,\"last_ns\":%lu}",
-			  k++ ? "," : "", s->id, guard_kind_name((enum kind)s->kind), (unsigned long)atomic_load(&s->count),
+			  k++ ? "," : "", s->id, kinds_name((enum kind)s->kind), (unsigned long)atomic_load(&s->count),
 			  (unsigned long)atomic_load(&s->blocked), (unsigned long)atomic_load(&s->bytes),
 			  (unsigned long)s->first_ns, (unsigned long)atomic_load(&s->last_ns));
 	}
@@ -842,14 +825,15 @@ void report_summary(const char *why)
 	for (int kd = 0, n = 0; kd < KIND_COUNT; kd++) {
 		uint64_t c = guard_events_of((enum kind)kd);
 		if (c) {
-			sb_printf(&sb, "%s\"%s\":%lu", n++ ? "," : "", guard_kind_name((enum kind)kd), (unsigned long)c);
+			sb_printf(&sb, "%s\"%s\":%lu", n++ ? "," : "", kinds_name((enum kind)kd), (unsigned long)c);
 		}
 	}
 	long tlb_now = audit_tlb_shootdowns(), tlb_arm = phase_tlb_baseline();
 	/* Calls of this process that can cause shootdowns (suppressed ones too), beside the system-wide count. */
-	uint64_t own = guard_calls_of(KIND_MUNMAP) + guard_calls_of(KIND_MPROTECT) +
-		       guard_calls_of(KIND_PKEY_MPROTECT) + guard_calls_of(KIND_MREMAP) + guard_calls_of(KIND_MADVISE) +
-		       guard_calls_of(KIND_FORK) + guard_calls_of(KIND_DLCLOSE) + guard_calls_of(KIND_SHMDT);
+	uint64_t own = 0;
+	for (int kd = 0; kd < KIND_COUNT; kd++) {
+		own += kinds_shoots_down((enum kind)kd) ? guard_calls_of((enum kind)kd) : 0;
+	}
 	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
 		       "\"own_calls_that_can_shoot_down\":%lu}",
 		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);

@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "guard.h"
+#include "kinds.h"
 #include "log.h"
 #include "sys.h"
 
@@ -87,13 +87,8 @@ static int kind_of(const char *w, size_t n)
 	if (n == 1 && w[0] == '*') {
 		return -1;
 	}
-	for (int k = 0; k < KIND_COUNT; k++) {
-		const char *name = guard_kind_name((enum kind)k);
-		if (strlen(name) == n && strncmp(name, w, n) == 0) {
-			return k;
-		}
-	}
-	return -2;
+	int k = kinds_by_name(w, n);
+	return k >= 0 ? k : -2;
 }
 
 static void set_err(char *err, size_t cap, const char *a, const char *w, size_t n, const char *b)

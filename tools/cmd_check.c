@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "kinds.h"
 
 #define HUGE_2M (2u << 20)
 
@@ -121,7 +122,7 @@ static void print_table(const struct audit_item *items, int n, const struct mapp
 		char buf[1024];
 		const struct audit_mapping *m = &maps->v[i];
 		hazards += m->hazard;
-		printf("%-4s  %-*s  %s", m->hazard ? "WARN" : "PASS", width, m->hazard ? "writeback-hazard" : "shared-mapping",
+		printf("%-4s  %-*s  %s", m->hazard ? "WARN" : "PASS", width, m->hazard ? kinds_name(KIND_WRITEBACK_HAZARD) : "shared-mapping",
 		       where_text(m, buf, sizeof(buf)));
 		if (m->hazard) {
 			printf("  fix: %s", HAZARD_FIX);
@@ -129,7 +130,7 @@ static void print_table(const struct audit_item *items, int n, const struct mapp
 		putchar('\n');
 	}
 	if (maps->n == 0) {
-		printf("%-4s  %-*s  none: no writable shared mappings\n", "PASS", width, "writeback-hazard");
+		printf("%-4s  %-*s  none: no writable shared mappings\n", "PASS", width, kinds_name(KIND_WRITEBACK_HAZARD));
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kinds.h"
 #include "render.h"
 #include "suppressions.h"
 #include "reportfile.h"
@@ -156,7 +157,7 @@ int cmd_report(int argc, char **argv)
 	for (size_t i = 0; i < set.nprocs; i++) {
 		json_t *sum = set.procs[i]->summary;
 		if (sum) {
-			long long faults = reportfile_get_int(json_object_get(sum, "events_by_kind"), "page-fault", 0);
+			long long faults = reportfile_get_int(json_object_get(sum, "events_by_kind"), kinds_name(KIND_PAGE_FAULT), 0);
 			long long events = reportfile_get_int(sum, "events", 0);
 			found |= events - (fail_on_faults ? 0 : faults) > 0;
 		}

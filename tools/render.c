@@ -12,9 +12,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "cli.h"
+#include "kinds.h"
 #include "suppressions.h"
 
 static const char *base_name(const char *path)
@@ -64,11 +64,11 @@ static const json_t *pool_of(const struct rf_process *p)
  */
 static void render_pool_faults(FILE *out, const json_t *pool)
 {
-	static const char *const want[][2] = {{"1g", "hugetlb-1g"}, {"2m", "hugetlb-2m"}, {"thp", "thp"}, {"none", "4k"}};
 	const char *req = reportfile_get_str(pool, "requested"), *got = reportfile_get_str(pool, "backing");
-	for (size_t i = 0; req && got && i < sizeof(want) / sizeof(want[0]); i++) {
-		if (strcmp(req, want[i][0]) == 0 && strcmp(got, want[i][1]) != 0) {
-			fprintf(out, "              PTFREEZE_HUGEPAGES=%s asked for %s; the host gave %s\n", req, want[i][1], got);
+	for (int b = 0; req && got && b < BACKING_COUNT; b++) {
+		const char *want = kinds_backing_name((enum backing)b);
+		if (strcmp(req, kinds_backing_asked((enum backing)b)) == 0 && strcmp(got, want) != 0) {
+			fprintf(out, "              PTFREEZE_HUGEPAGES=%s asked for %s; the host gave %s\n", req, want, got);
 		}
 	}
 	const char *ml = reportfile_get_str(pool, "mlock");
@@ -100,7 +100,7 @@ static unsigned long long process_events(const struct rf_process *p)
 
 /* ---- page faults ---- */
 
-bool render_is_fault(const struct rf_group *g) { return strcmp(g->kind, "page-fault") == 0; }
+bool render_is_fault(const struct rf_group *g) { return strcmp(g->kind, kinds_name(KIND_PAGE_FAULT)) == 0; }
 static bool is_fault(const struct rf_group *g) { return render_is_fault(g); }
 
 static const char *fault_class(const struct rf_group *g)
@@ -176,7 +176,7 @@ static void text_events(FILE *out, const struct rf_process *p)
 	size_t fault_sites = 0, late_sites = 0;
 	for (size_t i = 0; i < p->nsites; i++) {
 		all += p->sites[i].count;
-		if (strcmp(p->sites[i].kind, "page-fault") == 0) {
+		if (strcmp(p->sites[i].kind, kinds_name(KIND_PAGE_FAULT)) == 0) {
 			faults += p->sites[i].count;
 			fault_sites++;
 		}
@@ -263,12 +263,7 @@ static void text_sampling(FILE *out, const struct rf_process *p)
 
 /* ---- argument decoding for people ---- */
 
-struct bitname {
-	unsigned long bit;
-	const char *name;
-};
-
-static void put_bits(FILE *out, unsigned long v, const struct bitname *names, size_t n, const char *zero)
+static void put_bits(FILE *out, unsigned long v, const struct kinds_bit *names, size_t n, const char *zero)
 {
 	if (v == 0) {
 		fputs(zero, out);
@@ -287,53 +282,11 @@ static void put_bits(FILE *out, unsigned long v, const struct bitname *names, si
 	}
 }
 
-static const struct bitname prot_names[] = {
-	{PROT_READ, "READ"}, {PROT_WRITE, "WRITE"}, {PROT_EXEC, "EXEC"},
-};
-
-static const struct bitname map_names[] = {
-	{MAP_SHARED, "SHARED"},       {MAP_PRIVATE, "PRIVATE"},     {MAP_FIXED, "FIXED"},
-	{MAP_ANONYMOUS, "ANONYMOUS"}, {MAP_NORESERVE, "NORESERVE"}, {MAP_POPULATE, "POPULATE"},
-	{MAP_HUGETLB, "HUGETLB"},     {MAP_STACK, "STACK"},         {MAP_GROWSDOWN, "GROWSDOWN"},
-#ifdef MAP_FIXED_NOREPLACE
-	{MAP_FIXED_NOREPLACE, "FIXED_NOREPLACE"},
-#endif
-};
-
-static const struct bitname mremap_names[] = {
-	{MREMAP_MAYMOVE, "MAYMOVE"},
-	{MREMAP_FIXED, "FIXED"},
-#ifdef MREMAP_DONTUNMAP
-	{MREMAP_DONTUNMAP, "DONTUNMAP"},
-#endif
-};
-
-static const char *advice_name(long long a)
-{
-	static const struct {
-		int advice;
-		const char *name;
-	} names[] = {
-		{MADV_NORMAL, "MADV_NORMAL"},       {MADV_RANDOM, "MADV_RANDOM"},         {MADV_SEQUENTIAL, "MADV_SEQUENTIAL"},
-		{MADV_WILLNEED, "MADV_WILLNEED"},   {MADV_DONTNEED, "MADV_DONTNEED"},     {MADV_FREE, "MADV_FREE"},
-		{MADV_REMOVE, "MADV_REMOVE"},       {MADV_DONTFORK, "MADV_DONTFORK"},     {MADV_DOFORK, "MADV_DOFORK"},
-		{MADV_MERGEABLE, "MADV_MERGEABLE"}, {MADV_UNMERGEABLE, "MADV_UNMERGEABLE"}, {MADV_HUGEPAGE, "MADV_HUGEPAGE"},
-		{MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"}, {MADV_DONTDUMP, "MADV_DONTDUMP"},   {MADV_DODUMP, "MADV_DODUMP"},
-		{MADV_WIPEONFORK, "MADV_WIPEONFORK"}, {MADV_KEEPONFORK, "MADV_KEEPONFORK"}, {MADV_HWPOISON, "MADV_HWPOISON"},
-		{20, "MADV_COLD"},                  {21, "MADV_PAGEOUT"},                 {22, "MADV_POPULATE_READ"},
-		{23, "MADV_POPULATE_WRITE"},        {24, "MADV_DONTNEED_LOCKED"},         {25, "MADV_COLLAPSE"},
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i].advice == a) {
-			return names[i].name;
-		}
-	}
-	return NULL;
-}
-
 static void put_arg(FILE *out, const char *kind, const char *key, const json_t *v)
 {
-	bool mmap_like = strcmp(kind, "mmap") == 0 || strcmp(kind, "writeback-hazard") == 0;
+	enum kind k = (enum kind)kinds_by_name(kind, strlen(kind));
+	size_t nflags;
+	const struct kinds_bit *flags = kinds_flag_names(kinds_flagset(k), &nflags);
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		if (strcmp(key, "path") == 0) {
@@ -352,12 +305,12 @@ static void put_arg(FILE *out, const char *kind, const char *key, const json_t *
 	long long n = json_integer_value(v);
 	const char *adv;
 	if (strcmp(key, "prot") == 0) {
-		put_bits(out, (unsigned long)n, prot_names, sizeof(prot_names) / sizeof(prot_names[0]), "NONE");
-	} else if (strcmp(key, "flags") == 0 && mmap_like) {
-		put_bits(out, (unsigned long)n, map_names, sizeof(map_names) / sizeof(map_names[0]), "0");
-	} else if (strcmp(key, "flags") == 0 && strcmp(kind, "mremap") == 0) {
-		put_bits(out, (unsigned long)n, mremap_names, sizeof(mremap_names) / sizeof(mremap_names[0]), "0");
-	} else if (strcmp(key, "advice") == 0 && (adv = advice_name(n)) != NULL) {
+		size_t nprot;
+		const struct kinds_bit *prot = kinds_prot_names(&nprot);
+		put_bits(out, (unsigned long)n, prot, nprot, "NONE");
+	} else if (strcmp(key, "flags") == 0 && flags) {
+		put_bits(out, (unsigned long)n, flags, nflags, "0");
+	} else if (strcmp(key, "advice") == 0 && (adv = kinds_advice_name(n, NULL)) != NULL) {
 		fputs(adv, out);
 	} else if (strstr(key, "len") || strcmp(key, "need") == 0 || strcmp(key, "increment") == 0) {
 		char sz[32];
@@ -614,8 +567,7 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 	json_t *res = is_fault(g) ? NULL : json_object_get(rec, "result");
 	if (json_is_integer(res)) {
 		long long r = json_integer_value(res), e = reportfile_get_int(rec, "errno", 0);
-		bool addr = r > 4096 && (strcmp(g->kind, "mmap") == 0 || strcmp(g->kind, "mremap") == 0 ||
-					 strcmp(g->kind, "writeback-hazard") == 0 || strcmp(g->kind, "shmat") == 0);
+		bool addr = r > 4096 && kinds_result_is_address((enum kind)kinds_by_name(g->kind, strlen(g->kind)));
 		if (addr) {
 			fprintf(out, "  result      0x%llx\n", (unsigned long long)r);
 		} else if (e) {
@@ -873,7 +825,7 @@ void render_text_all(FILE *out, const struct rf_set *set, bool all)
 		fprintf(out, "%-18s %7s %9s %7s\n", "KIND", "SITES", "EVENTS", "BLOCKED");
 		for (size_t k = 0; k < nkinds; k++) {
 			fprintf(out, "%-18s %7zu %9" PRIu64 " %7" PRIu64 "%s\n", kinds[k].kind, kinds[k].sites, kinds[k].count,
-				kinds[k].blocked, strcmp(kinds[k].kind, "page-fault") == 0 ? "  (not violations)" : "");
+				kinds[k].blocked, strcmp(kinds[k].kind, kinds_name(KIND_PAGE_FAULT)) == 0 ? "  (not violations)" : "");
 		}
 		fputc('\n', out);
 	}

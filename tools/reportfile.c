@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "kinds.h"
 
 #define FORMAT_NAME "ptfreeze-report"
 #define FORMAT_VERSION 1
@@ -619,7 +620,7 @@ static int by_importance(const void *a, const void *b)
 {
 	const struct rf_group *x = a, *y = b;
 	/* Page faults after the calls: they are many, and no mode refuses them. */
-	bool fx = strcmp(x->kind, "page-fault") == 0, fy = strcmp(y->kind, "page-fault") == 0;
+	bool fx = strcmp(x->kind, kinds_name(KIND_PAGE_FAULT)) == 0, fy = strcmp(y->kind, kinds_name(KIND_PAGE_FAULT)) == 0;
 	if (fx != fy) {
 		return fx ? 1 : -1;
 	}
@@ -654,7 +655,7 @@ static int by_importance(const void *a, const void *b)
 static bool fork_echo(const struct member *run, size_t n, const struct member *x)
 {
 	const char *kind = x->site->kind;
-	if (!x->process->fork_child || (strcmp(kind, "fork") != 0 && strcmp(kind, "vfork") != 0) ||
+	if (!x->process->fork_child || (strcmp(kind, kinds_name(KIND_FORK)) != 0 && strcmp(kind, kinds_name(KIND_VFORK)) != 0) ||
 	    reportfile_get_int(x->site->record, "result", -1) != 0) {
 		return false;
 	}

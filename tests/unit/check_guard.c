@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check_guard: the policy for page-table changes (src/guard.c): which
- * madvise advice is guarded, kind names, the verdict by mode and phase,
- * recording into sites, and pool exhaustion before and after arming.
+ * check_guard: the policy for page-table changes (src/guard.c): the
+ * verdict by mode and phase, recording into sites, and pool exhaustion
+ * before and after arming.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,18 +15,6 @@
 
 #define MiB ((size_t)1 << 20)
 
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
 
 static void setup(void)
 {
@@ -38,61 +26,6 @@ static void setup(void)
 }
 
 static void teardown(void) { pool_reset_for_tests(); }
-
-START_TEST(test_guard_harmless_advice_is_not_guarded)
-{
-	static const int harmless[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTDUMP, MADV_DODUMP};
-	for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
-		ck_assert_msg(!guard_advice_is_guarded(harmless[i]), "advice %d guarded", harmless[i]);
-	}
-}
-END_TEST
-
-START_TEST(test_guard_page_table_advice_is_guarded)
-{
-	static const int guarded[] = {MADV_DONTNEED,    MADV_FREE,       MADV_REMOVE,    MADV_HUGEPAGE,
-				      MADV_NOHUGEPAGE,  MADV_DONTFORK,   MADV_DOFORK,    MADV_MERGEABLE,
-				      MADV_UNMERGEABLE, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_COLD,
-				      MADV_PAGEOUT,     MADV_POPULATE_WRITE, MADV_COLLAPSE, MADV_HWPOISON,
-				      12345};
-	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++) {
-		ck_assert_msg(guard_advice_is_guarded(guarded[i]), "advice %d not guarded", guarded[i]);
-	}
-}
-END_TEST
-
-START_TEST(test_guard_guarded_advice_has_a_name)
-{
-	static const int named[] = {MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
-				    MADV_DONTFORK, MADV_MERGEABLE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE};
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		const char *n = guard_advice_name(named[i]);
-		ck_assert_ptr_nonnull(n);
-		ck_assert_msg(strncmp(n, "MADV_", 5) == 0, "advice %d is '%s'", named[i], n);
-	}
-	ck_assert_str_eq(guard_advice_name(MADV_DONTNEED), "MADV_DONTNEED");
-	ck_assert_str_eq(guard_advice_name(12345), "unknown advice");
-}
-END_TEST
-
-START_TEST(test_guard_every_kind_has_a_distinct_name)
-{
-	for (int k = 0; k < KIND_COUNT; k++) {
-		const char *n = guard_kind_name((enum kind)k);
-		ck_assert_msg(n != NULL && n[0] != '\0', "kind %d has no name", k);
-		ck_assert_msg(strcmp(n, "unknown") != 0, "kind %d is unnamed", k);
-		for (int j = 0; j < k; j++) {
-			ck_assert_msg(strcmp(n, guard_kind_name((enum kind)j)) != 0, "kinds %d and %d are both '%s'", j, k, n);
-		}
-		/* Names go into JSON unescaped: keep them plain. */
-		for (const char *c = n; *c; c++) {
-			ck_assert_msg((*c >= 'a' && *c <= 'z') || *c == '-' || *c == '_', "kind %d: '%s'", k, n);
-		}
-	}
-	ck_assert_str_eq(guard_kind_name(KIND_COUNT), "unknown");
-	ck_assert_str_eq(guard_kind_name(KIND_MMAP), "mmap");
-}
-END_TEST
 
 START_TEST(test_guard_verdict_passes_before_arming)
 {
@@ -211,14 +144,7 @@ END_TEST
 Suite *guard_suite(void)
 {
 	Suite *s = suite_create("guard");
-	TCase *tc = tcase_create("classify");
-	tcase_add_test(tc, test_guard_harmless_advice_is_not_guarded);
-	tcase_add_test(tc, test_guard_page_table_advice_is_guarded);
-	tcase_add_test(tc, test_guard_guarded_advice_has_a_name);
-	tcase_add_test(tc, test_guard_every_kind_has_a_distinct_name);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("verdict");
+	TCase *tc = tcase_create("verdict");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_guard_verdict_passes_before_arming);
 	tcase_add_test(tc, test_guard_verdict_follows_mode_after_arming);

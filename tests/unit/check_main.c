@@ -405,6 +405,7 @@ int main(void)
 		return 99;
 	}
 	srunner_add_suite(sr, fmt_suite());
+	srunner_add_suite(sr, kinds_suite());
 	srunner_add_suite(sr, sys_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, pool_suite());

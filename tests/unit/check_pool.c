@@ -43,7 +43,7 @@ START_TEST(test_pool_reserve_none_gives_one_4k_region)
 	ck_assert_int_eq(r->backing, BACKING_4K);
 	ck_assert(r->at_startup);
 	ck_assert_int_eq(pool_main_backing(), BACKING_4K);
-	ck_assert_str_eq(pool_backing_name(BACKING_4K), "4k");
+	ck_assert_str_eq(kinds_backing_name(BACKING_4K), "4k");
 	ck_assert_int_eq(pool.requested, HUGEPAGES_NONE);
 }
 END_TEST

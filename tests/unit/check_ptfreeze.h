@@ -22,6 +22,7 @@
 #include "pool.h" /* also src/config.h */
 
 Suite *fmt_suite(void);
+Suite *kinds_suite(void);
 Suite *config_suite(void);
 Suite *pool_suite(void);
 Suite *pmap_suite(void);

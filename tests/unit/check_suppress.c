@@ -74,7 +74,7 @@ START_TEST(test_suppress_every_kind_name_parses)
 	struct suppress_rule r;
 	char err[160], line[64];
 	for (int k = 0; k < KIND_COUNT; k++) {
-		snprintf(line, sizeof(line), "%s fun:f", guard_kind_name((enum kind)k));
+		snprintf(line, sizeof(line), "%s fun:f", kinds_name((enum kind)k));
 		ck_assert_int_eq(suppress_parse_line(line, &r, err, sizeof(err)), 1);
 		ck_assert_int_eq(r.kind, k);
 	}

@@ -7,6 +7,7 @@ tests_unit_check_ptfreeze_SOURCES = \
 	tests/unit/check_ptfreeze.h \
 	tests/unit/check_main.c \
 	tests/unit/check_fmt.c \
+	tests/unit/check_kinds.c \
 	tests/unit/check_sys.c \
 	tests/unit/check_config.c \
 	tests/unit/check_pool.c \
