@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config: every PTFREEZE_* variable, parsed once at start-up from one
- * table (config_vars) that docs/ptfreeze.7 mirrors, into `config`.
+ * table (config_vars, made from src/options.inc, which docs/ptfreeze.7
+ * mirrors: tests/options-doc.sh), into `config`.
  * A malformed value prints one line naming the variable, the value and the
  * accepted form, and the documented default is used instead.  After
  * config_load() the struct is read-only.  Parsing never allocates: it can
@@ -21,34 +22,11 @@ enum strict_action { STRICT_ERRNO, STRICT_ABORT };
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_VALUE_MAX 256
 
+/* The variables' values: one member per PTFREEZE_OPTION/PTFREEZE_FIELD of options.inc. */
 struct config {
-	size_t pool_size;
-	size_t pool_grow;
-	enum hugepages_mode hugepages;
-	bool mlock;
-	int prefault_threads; /* 0: one per online CPU */
-	int verbose;
-	enum guard_mode mode;
-	bool arm_manual;
-	uint64_t arm_delay_ns; /* 0: no delay trigger */
-	int arm_signal;        /* 0: no signal trigger */
-	enum strict_action strict_action;
-	char report[CONFIG_PATH_MAX]; /* template; "" means off, "stderr" fd 2 */
-	bool log_stderr;
-	int backtrace_depth;
-	int max_sites;
-	bool serve_mmap;
-	bool mlockall;
-	bool seccomp;
-	size_t stack_prefault;
-	char suppress[CONFIG_PATH_MAX]; /* rule file; "" none */
-	int numa_node;                 /* -1: any node (no binding) */
-	int thread_stacks;             /* slots preallocated; 0: the cache is off */
-	size_t thread_stack_prefault;  /* bytes prefaulted below each slot's TLS */
-	bool faults;
-	char programs[CONFIG_VALUE_MAX]; /* comma-separated globs of the programs chosen; "*": every one */
-	char skip[CONFIG_VALUE_MAX];     /* comma-separated globs whose whole subtree is passive; "": none */
-	bool faults_set;               /* PTFREEZE_FAULTS was in the environment */
+#define PTFREEZE_OPTION(type, field, ...) type field;
+#define PTFREEZE_FIELD(type, field) type field;
+#include "options.inc"
 };
 
 struct config_var {

@@ -12,7 +12,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/fmt.c src/fmt.h \
 	src/kinds.c src/kinds.h src/kinds.inc \
 	src/log.c src/log.h \
-	src/config.c src/config.h \
+	src/config.c src/config.h src/options.inc \
 	src/pool.c src/pool.h \
 	src/pmap.c src/pmap.h \
 	src/arena.c src/arena.h \

@@ -120,3 +120,7 @@ EXTRA_DIST += tests/lastthread.sh
 # The shim's own dependencies (jemalloc linked in, issue 12).
 TESTS += tests/deps.sh
 EXTRA_DIST += tests/deps.sh
+
+# One table per concept (issue 14): the variables of src/options.inc are ptfreeze(7)'s.
+TESTS += tests/options-doc.sh
+EXTRA_DIST += tests/options-doc.sh

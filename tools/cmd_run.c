@@ -41,6 +41,22 @@
 /* File timestamps are taken from a coarse clock: allow for its lag. */
 #define MTIME_SLACK_S 2
 
+/* The options that set a variable (src/options.inc's PTFREEZE_RUN_OPTION). */
+struct run_option {
+	int code;
+	const char *long_name; /* "mode" */
+	const char *name;      /* "--mode", for messages */
+	const char *metavar;   /* NULL: no value */
+	const char *var;
+	const char *help;
+};
+
+static const struct run_option run_options[] = {
+#define PTFREEZE_RUN_OPTION(c, nm, meta, v, h) {c, nm, "--" nm, meta, v, h},
+#include "options.inc"
+};
+#define NRUN_OPTIONS (sizeof(run_options) / sizeof(run_options[0]))
+
 void cmd_run_usage(FILE *out)
 {
 	fputs("usage: ptfreeze run [options] [--] COMMAND [ARGS]...\n"
@@ -50,19 +66,15 @@ void cmd_run_usage(FILE *out)
 	      "variable named in brackets (see ptfreeze(7)); variables already in the\n"
 	      "environment are passed on.\n"
 	      "\n"
-	      "options:\n"
-	      "  -m, --mode MODE          off, report, strict or would-block       [PTFREEZE_MODE]\n"
-	      "  -p, --pool SIZE          pool reserved at start-up, like 512M     [PTFREEZE_POOL]\n"
-	      "  -H, --hugepages KIND     auto, 1g, 2m, thp or none                [PTFREEZE_HUGEPAGES]\n"
-	      "  -a, --arm WHEN           manual, delay:DURATION, signal:NAME      [PTFREEZE_ARM]\n"
-	      "  -r, --report TEMPLATE    report path; %p pid, %e program name     [PTFREEZE_REPORT]\n"
-	      "  -s, --strict-action ACT  errno or abort                           [PTFREEZE_STRICT_ACTION]\n"
-	      "  -N, --numa-node NODE     prefer this NUMA node for the pool       [PTFREEZE_NUMA_NODE]\n"
-	      "  -S, --suppress FILE      accepted violations (ptfreeze(7))        [PTFREEZE_SUPPRESS]\n"
-	      "  -o, --only GLOB[,GLOB]   only these programs (name or path) arm   [PTFREEZE_PROGRAMS]\n"
-	      "  -k, --skip GLOB[,GLOB]   leave these programs and their children  [PTFREEZE_SKIP]\n"
-	      "  -v, --verbose            start-up facts on stderr (twice: debug)  [PTFREEZE_VERBOSE]\n"
-	      "  -h, --help               this help\n"
+	      "options:\n",
+	      out);
+	for (size_t i = 0; i < NRUN_OPTIONS; i++) {
+		const struct run_option *o = &run_options[i];
+		char spec[32];
+		snprintf(spec, sizeof(spec), "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+		fprintf(out, "  -%c, %-21s%-41s[%s]\n", o->code, spec, o->help, o->var);
+	}
+	fputs("  -h, --help               this help\n"
 	      "\n"
 	      "The default report is ptfreeze-%e-%p.jsonl in the current directory (a\n"
 	      "relative template is made absolute, so programs that chdir keep theirs).\n"
@@ -463,48 +475,32 @@ static int spawn(const char *path, char **argv, pid_t *spawned)
 	return WEXITSTATUS(status);
 }
 
-struct run_option {
-	int code;
-	const char *name;
-	const char *var;
-};
-
-static const struct run_option run_options[] = {
-	{'m', "--mode", "PTFREEZE_MODE"},
-	{'p', "--pool", "PTFREEZE_POOL"},
-	{'H', "--hugepages", "PTFREEZE_HUGEPAGES"},
-	{'a', "--arm", "PTFREEZE_ARM"},
-	{'r', "--report", "PTFREEZE_REPORT"},
-	{'s', "--strict-action", "PTFREEZE_STRICT_ACTION"},
-	{'N', "--numa-node", "PTFREEZE_NUMA_NODE"},
-	{'S', "--suppress", "PTFREEZE_SUPPRESS"},
-	{'o', "--only", "PTFREEZE_PROGRAMS"},
-	{'k', "--skip", "PTFREEZE_SKIP"},
-};
-#define NRUN_OPTIONS (sizeof(run_options) / sizeof(run_options[0]))
-
 int cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"mode", required_argument, NULL, 'm'},
-		{"pool", required_argument, NULL, 'p'},
-		{"hugepages", required_argument, NULL, 'H'},
-		{"arm", required_argument, NULL, 'a'},
-		{"report", required_argument, NULL, 'r'},
-		{"strict-action", required_argument, NULL, 's'},
-		{"numa-node", required_argument, NULL, 'N'},
-		{"suppress", required_argument, NULL, 'S'},
-		{"only", required_argument, NULL, 'o'},
-		{"skip", required_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	/* getopt's tables, from run_options: "+m:p:...vh" ('+': stop at COMMAND, its own options are its business). */
+	struct option options[NRUN_OPTIONS + 2];
+	char optstring[3 * NRUN_OPTIONS + 4] = "+";
+	size_t nopt = 1;
+	for (size_t i = 0; i < NRUN_OPTIONS; i++) {
+		int arg = run_options[i].metavar ? required_argument : no_argument;
+		options[i] = (struct option){run_options[i].long_name, arg, NULL, run_options[i].code};
+		optstring[nopt++] = (char)run_options[i].code;
+		if (arg == required_argument) {
+			optstring[nopt++] = ':';
+		}
+	}
+	options[NRUN_OPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+	options[NRUN_OPTIONS + 1] = (struct option){NULL, 0, NULL, 0};
+	optstring[nopt++] = 'h';
+	optstring[nopt] = '\0';
 	const char *values[NRUN_OPTIONS] = {0};
+	size_t report = 0;
+	while (strcmp(run_options[report].var, "PTFREEZE_REPORT") != 0) {
+		report++;
+	}
 	int verbose = 0, c;
 	opterr = 0;
-	/* '+': stop at COMMAND, its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+m:p:H:a:r:s:N:S:o:k:vh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
 		if (c == 'h') {
 			cmd_run_usage(stdout);
 			return CLI_OK;
@@ -531,10 +527,10 @@ int cmd_run(int argc, char **argv)
 	}
 	char **cmd = argv + optind;
 
-	const char *tmpl = values[4] ? values[4] : getenv("PTFREEZE_REPORT");
+	const char *tmpl = values[report] ? values[report] : getenv("PTFREEZE_REPORT");
 	if (tmpl == NULL || *tmpl == '\0') {
 		tmpl = cli_default("PTFREEZE_REPORT");
-	} else if (!values[4] && !cli_check_value("PTFREEZE_REPORT", "PTFREEZE_REPORT", tmpl)) {
+	} else if (!values[report] && !cli_check_value("PTFREEZE_REPORT", "PTFREEZE_REPORT", tmpl)) {
 		return CLI_INVALID;
 	}
 	if (!report_dir_ok(tmpl)) {
@@ -550,7 +546,7 @@ int cmd_run(int argc, char **argv)
 		}
 		abs_tmpl = cli_asprintf("%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", tmpl);
 		tmpl = abs_tmpl;
-		values[4] = abs_tmpl;
+		values[report] = abs_tmpl;
 	}
 
 	char path[PATH_MAX];
