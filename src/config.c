@@ -15,6 +15,7 @@
 #include <sys/auxv.h>
 #include <sys/sysinfo.h>
 
+#include "kinds.h"
 #include "log.h"
 #include "sys.h"
 
@@ -211,16 +212,22 @@ static int p_grow(const char *s, struct config *c)
 	return 0;
 }
 
-static const char *const hp_names[] = {"auto", "1g", "2m", "thp", "none"};
+/* PTFREEZE_HUGEPAGES: auto, or the value that asks for a backing (kinds.inc), in the backings' order. */
+_Static_assert(HUGEPAGES_1G == BACKING_HUGETLB_1G + 1 && HUGEPAGES_NONE == BACKING_4K + 1 &&
+		       BACKING_COUNT == BACKING_4K + 1,
+	       "enum hugepages_mode follows enum backing");
 static const char *const mode_names[] = {"off", "report", "strict", "would-block"};
 
-const char *config_hugepages_name(enum hugepages_mode m) { return hp_names[m]; }
+const char *config_hugepages_name(enum hugepages_mode m)
+{
+	return m == HUGEPAGES_AUTO ? "auto" : kinds_backing_asked((enum backing)(m - 1));
+}
 const char *config_mode_name(enum guard_mode m) { return mode_names[m]; }
 
 static int p_hugepages(const char *s, struct config *c)
 {
-	for (int i = 0; i < 5; i++) {
-		if (strcaseeq(s, hp_names[i])) {
+	for (int i = 0; i <= HUGEPAGES_NONE; i++) {
+		if (strcaseeq(s, config_hugepages_name((enum hugepages_mode)i))) {
 			c->hugepages = (enum hugepages_mode)i;
 			return 0;
 		}
