@@ -11,15 +11,13 @@
 
 #include "check_ptfreeze.h"
 #include "kinds.h"
+#include "sys.h" /* MADV_POPULATE_WRITE where libc lacks it */
 
 #ifndef MADV_COLD
 #define MADV_COLD 20
 #endif
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
 #endif
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
