@@ -17,12 +17,13 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "prom.h"
 
 #define HUGE_2M (2u << 20)
 
 void cmd_check_usage(FILE *out)
 {
-	fputs("usage: ptfreeze check [--pid PID] [--pool SIZE] [--json]\n"
+	fputs("usage: ptfreeze check [--pid PID] [--pool SIZE] [--json | --format FORMAT]\n"
 	      "\n"
 	      "Audits this host's virtual-memory settings against the tuning guide\n"
 	      "ptfreeze follows: swap, swappiness, THP (enabled, defrag, khugepaged),\n"
@@ -38,6 +39,9 @@ void cmd_check_usage(FILE *out)
 	      "      --pool SIZE   the pool to check huge pages and memlock against\n"
 	      "                    (default: the library's, 256M)\n"
 	      "  -j, --json        one JSON document instead of the table\n"
+	      "      --format F    text (the table), json (as --json), or prometheus: the\n"
+	      "                    Prometheus text format, for node_exporter's textfile\n"
+	      "                    collector (one gauge per item: 0 PASS, 1 WARN, 2 FAIL)\n"
 	      "  -h, --help        this help\n"
 	      "\n"
 	      "exit status: 0 all PASS, 1 any WARN or FAIL, 2 cannot read /proc.\n",
@@ -135,8 +139,26 @@ static void print_table(const struct audit_item *items, int n, const struct mapp
 
 static json_t *json_str_or_null(const char *s) { return s && s[0] ? json_string(s) : json_null(); }
 
+/* The area an item belongs to (a label in the metrics): memory unless listed. */
+static const char *item_area(const char *name)
+{
+	static const struct {
+		const char *item, *area;
+	} areas[] = {
+		{"memlock", "limits"},
+	};
+	for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
+		if (strcmp(areas[i].item, name) == 0) {
+			return areas[i].area;
+		}
+	}
+	return "memory";
+}
+
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
+
 static int print_json(const struct audit_item *items, int n, const struct mapping_list *maps, long pid,
-		      const char *comm, size_t pool, int counts[3])
+		      const char *comm, size_t pool, int counts[3], enum format format)
 {
 	json_t *doc = json_object(), *checks = json_array();
 	json_object_set_new(doc, "pool", json_integer((json_int_t)pool));
@@ -144,6 +166,7 @@ static int print_json(const struct audit_item *items, int n, const struct mappin
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string(audit_status_name(items[i].status)));
 		json_object_set_new(o, "name", json_string(items[i].name));
+		json_object_set_new(o, "area", json_string(item_area(items[i].name)));
 		json_object_set_new(o, "observed", json_string(items[i].observed));
 		json_object_set_new(o, "fix", json_str_or_null(items[i].fix));
 		json_array_append_new(checks, o);
@@ -177,8 +200,13 @@ static int print_json(const struct audit_item *items, int n, const struct mappin
 	json_object_set_new(doc, "pass", json_integer(counts[AUDIT_PASS]));
 	json_object_set_new(doc, "warn", json_integer(counts[AUDIT_WARN]));
 	json_object_set_new(doc, "fail", json_integer(counts[AUDIT_FAIL]));
-	int r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	putchar('\n');
+	int r;
+	if (format == FORMAT_PROMETHEUS) {
+		r = prom_check(stdout, doc);
+	} else {
+		r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+		putchar('\n');
+	}
 	json_decref(doc);
 	return r;
 }
@@ -202,11 +230,12 @@ int cmd_check(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"pool", required_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
+		{"format", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long pid = 0;
-	bool json = false;
+	enum format format = FORMAT_TEXT;
 	const char *pool_arg = cli_default("PTFREEZE_POOL");
 	int c;
 	opterr = 0;
@@ -224,7 +253,13 @@ int cmd_check(int argc, char **argv)
 			pool_arg = optarg;
 			break;
 		case 'j':
-			json = true;
+			format = FORMAT_JSON;
+			break;
+		case 'F':
+			static const char *const formats[] = {"text", "json", "prometheus", NULL};
+			if (!cli_parse_choice("check", "--format", optarg, formats, (int *)&format)) {
+				return CLI_INVALID;
+			}
 			break;
 		case 'h':
 			cmd_check_usage(stdout);
@@ -283,8 +318,8 @@ int cmd_check(int argc, char **argv)
 		counts[maps.v[i].hazard ? AUDIT_WARN : AUDIT_PASS]++;
 	}
 	int status = CLI_OK;
-	if (json) {
-		if (print_json(items, n, &maps, pid, comm, pool, counts) != 0) {
+	if (format != FORMAT_TEXT) {
+		if (print_json(items, n, &maps, pid, comm, pool, counts, format) != 0) {
 			status = CLI_INVALID;
 		}
 	} else {

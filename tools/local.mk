@@ -14,7 +14,7 @@ tools_ptfreeze_SOURCES = \
 	tools/symbolize.c tools/symbolize.h \
 	tools/render.c tools/render.h tools/render_smaps.c tools/render_smaps.h \
 	tools/suppressions.c tools/suppressions.h \
-	tools/cmd_check.c
+	tools/cmd_check.c tools/prom.c tools/prom.h
 tools_ptfreeze_CPPFLAGS = $(AM_CPPFLAGS) -DPTFREEZE_LIBDIR='"$(libdir)"'
 tools_ptfreeze_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS)
 # The convenience library carries jemalloc as a dependency, which would
@@ -58,6 +58,7 @@ CLI_TESTS = \
 	tests/cli/check-pid.sh \
 	tests/cli/truth.sh \
 	tests/cli/demangle.sh \
-	tests/cli/scale.sh
+	tests/cli/scale.sh \
+	tests/cli/prometheus.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)
