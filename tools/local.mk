@@ -59,6 +59,7 @@ CLI_TESTS = \
 	tests/cli/truth.sh \
 	tests/cli/demangle.sh \
 	tests/cli/scale.sh \
-	tests/cli/prometheus.sh
+	tests/cli/prometheus.sh \
+	tests/cli/check-spec.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)
