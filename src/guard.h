@@ -61,7 +61,15 @@ struct event {
 
 const char *guard_kind_name(enum kind k);
 
-/* The decision for a guarded call made now (arms a due delay trigger). */
+/*
+ * True when armed.  A delay trigger that fell due is first handed to the
+ * hook phase installs (guard_set_due_hook), which may arm: the fallback
+ * when the arming thread is not there, and the prompt arming at a call.
+ */
+bool guard_armed(void);
+void guard_set_due_hook(void (*fn)(void));
+
+/* The decision for a guarded call made now (guard_armed: may arm a due delay trigger). */
 enum verdict guard_verdict(enum kind k);
 
 /*

@@ -278,6 +278,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	real_resolve();
 	config_load(environ);
 	log_set_verbosity(config.verbose);
+	log_set_stderr(config.log_stderr);
 	if (!choose(argv)) {
 		/* Passive: jemalloc's defaults, nothing mapped, guarded, reported or printed. */
 		atomic_store(&shim_state, SHIM_PASSIVE);

@@ -58,9 +58,6 @@
  */
 #define SERVE_STARTUP_MAX ((size_t)64 << 20)
 
-_Atomic int shim_state;
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
-
 /* ---- the malloc family ------------------------------------------------ */
 
 static inline bool too_big(size_t n) { return n > (size_t)PTRDIFF_MAX; }
@@ -444,7 +441,7 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 	 * allocator would ask for (a huge start-up mapping is the program's own
 	 * business and may be sparse).
 	 */
-	bool armed = phase_armed();
+	bool armed = guard_armed();
 	if (len && anon_rw_private(addr, prot, flags, fd) && config.serve_mmap &&
 	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && armed))) {
 		void *p = serve(len, armed ? 0 : PMAP_STARTUP, "mmap");
@@ -1092,4 +1089,4 @@ static bool passive(void) { return atomic_load_explicit(&shim_state, memory_orde
 
 EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
 EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : guard_armed(); }

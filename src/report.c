@@ -28,6 +28,7 @@
 #include "phase.h"
 #include "pmap.h"
 #include "pool.h"
+#include "shim.h"
 #include "suppress.h"
 #include "smaps.h"
 #include "sys.h"
@@ -651,7 +652,7 @@ void report_disarm(void)
 	char buf[256];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
-	sb_printf(&sb, "{\"type\":\"disarm\",\"t_ns\":%lu}", (unsigned long)phase_since_arm_ns());
+	sb_printf(&sb, "{\"type\":\"disarm\",\"t_ns\":%lu}", (unsigned long)shim_since_arm_ns());
 	emit(&sb);
 }
 
@@ -807,12 +808,12 @@ void report_summary(const char *why)
 	getrusage(RUSAGE_SELF, &ru);
 	long bmin = 0, bmaj = 0;
 	phase_fault_baseline(&bmin, &bmaj);
-	bool armed = phase_armed_at() != 0;
+	bool armed = shim_armed_at() != 0;
 	pool_measure();
 	struct sb sb;
 	sb_init(&sb, summary_buf, summary_cap - 1);
 	sb_printf(&sb, "{\"type\":\"summary\",\"why\":\"%s\",\"unix_ns\":%lu,\"armed\":%s,\"armed_ns\":%lu,\"how\":", why,
-		  (unsigned long)sys_wall_ns(), armed ? "true" : "false", (unsigned long)phase_since_arm_ns());
+		  (unsigned long)sys_wall_ns(), armed ? "true" : "false", (unsigned long)shim_since_arm_ns());
 	if (phase_how()) {
 		put_str(&sb, phase_how());
 	} else {
