@@ -849,8 +849,32 @@ static int create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(v
 	}
 	int r;
 	const char *why = "the thread's stack and guard page are mapped";
-	if (tstack_enabled() && tstack_create(t, attr, fn, arg, &r, &why) == TSTACK_DONE) {
-		return r;
+	if (tstack_enabled()) {
+		bool grew = false;
+		enum tstack_outcome o = tstack_create(t, attr, fn, arg, TSTACK_EMPTY_ASK, &r, &why, &grew);
+		if (o == TSTACK_EMPTY) {
+			/* The cache is empty: the guard decides between growing, one violation, and refusing. */
+			enum verdict v = guard_verdict(KIND_THREAD);
+			enum tstack_empty e = v == VERDICT_PASS	  ? TSTACK_EMPTY_GROW
+					      : v == VERDICT_RECORD ? TSTACK_EMPTY_GROW_ONE
+								    : TSTACK_EMPTY_REFUSE;
+			o = tstack_create(t, attr, fn, arg, e, &r, &why, &grew);
+		}
+		struct event ev = {.kind = KIND_THREAD, .bytes = tstack_slot_bytes(), .refuse_errno = EAGAIN};
+		if (grew) {
+			ev.detail = "thread stack cache empty: a new stack slot was mapped";
+			guard_record(&ev);
+		}
+		if (o == TSTACK_REFUSED) {
+			ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
+			ev.result = -EAGAIN;
+			ev.blocked = true;
+			guard_record(&ev);
+			return EAGAIN;
+		}
+		if (o == TSTACK_DONE) {
+			return r;
+		}
 	}
 	GUARDED(KIND_THREAD, why, 0, 0, 0, 0, return EPERM, r = real.pthread_create(t, attr, fn, arg), -(long)r);
 	return r;
