@@ -234,6 +234,15 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 	return s == NULL ? -1 : is_new ? 1 : 0;
 }
 
+bool guard_pool_exhausted_in_allocator(size_t need, const char *who)
+{
+	/* A stack captured here must not allocate: the arena's lock is held. */
+	capture_inside_allocator(true);
+	bool grown = guard_pool_exhausted(need, who);
+	capture_inside_allocator(false);
+	return grown;
+}
+
 bool guard_pool_exhausted(size_t need, const char *who)
 {
 	bool armed = config.mode != MODE_OFF && guard_armed();

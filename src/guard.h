@@ -91,6 +91,8 @@ int guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
  * refuses in strict mode.  True if the pool grew.
  */
 bool guard_pool_exhausted(size_t need, const char *who);
+/* The same from inside jemalloc's extent hook (arena_set_exhausted_hook): stacks captured there do not allocate. */
+bool guard_pool_exhausted_in_allocator(size_t need, const char *who);
 
 /* madvise advice values that change mappings or page tables. */
 bool guard_advice_is_guarded(int advice);

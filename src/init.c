@@ -291,6 +291,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 		failed = pmap_init(PMAP_BLOCKS);
 	}
 	if (failed == 0) {
+		arena_set_exhausted_hook(guard_pool_exhausted_in_allocator);
 		failed = arena_install(retain_limit());
 	}
 	mark_internal_code();
