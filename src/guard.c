@@ -135,8 +135,10 @@ static bool suppressed_now(enum kind k)
 }
 
 static void (*due_hook)(void);
+static void (*abort_hook)(const char *why);
 
 void guard_set_due_hook(void (*fn)(void)) { due_hook = fn; }
+void guard_set_abort_hook(void (*fn)(const char *why)) { abort_hook = fn; }
 
 bool guard_armed(void)
 {
@@ -169,7 +171,9 @@ void guard_record(struct event *ev)
 	record(ev, ips, n);
 	shim_busy--;
 	if (ev->blocked && config.strict_action == STRICT_ABORT) {
-		report_summary("abort");
+		if (abort_hook) {
+			abort_hook("abort");
+		}
 		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
 		abort();
 	}

@@ -68,6 +68,8 @@ const char *guard_kind_name(enum kind k);
  */
 bool guard_armed(void);
 void guard_set_due_hook(void (*fn)(void));
+/* PTFREEZE_STRICT_ACTION=abort: called before abort() (init sets summary_write: the summary is written first). */
+void guard_set_abort_hook(void (*fn)(const char *why));
 
 /* The decision for a guarded call made now (guard_armed: may arm a due delay trigger). */
 enum verdict guard_verdict(enum kind k);

@@ -46,6 +46,7 @@
 #include "real.h"
 #include "report.h"
 #include "shim.h"
+#include "summary.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -1017,7 +1018,7 @@ static void before_exec(void)
 		int saved = errno;
 		shim_busy++;
 		phase_wait_arming();
-		report_summary("exec");
+		summary_write("exec");
 		shim_busy--;
 		errno = saved;
 	}
@@ -1096,7 +1097,7 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
 		phase_wait_arming(); /* an arming under way in another thread writes its record first */
-		report_summary("exit");
+		summary_write("exit");
 		shim_busy--;
 	}
 	for (;;) {

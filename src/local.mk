@@ -26,6 +26,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/tstack.c src/tstack.h \
 	src/smaps.c src/smaps.h \
 	src/faults.c src/faults.h \
+	src/summary.c src/summary.h \
 	src/shim.c src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = -ldl -lpthread

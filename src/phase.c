@@ -143,6 +143,14 @@ void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns)
 	*wait_ns = pf_wait_ns;
 }
 
+/* The arm record: the trigger, the fault counts, what the prefault and the page-fault sampler did. */
+static void write_arm(const char *how, long minor, long major, const char *mlockall)
+{
+	struct report_arm_info info = {.page_faults = faults_json};
+	phase_prefault_stats(&info.prefault_before_arm, &info.prefault_bytes, &info.prefault_wait_ns);
+	report_arm(how, minor, major, mlockall, &info);
+}
+
 /*
  * Completes the start-up work before arming.  safe: the caller may create
  * threads and dlopen (ptfreeze_arm, the arming thread); otherwise (a
@@ -286,7 +294,7 @@ static int arm(const char *how, bool safe)
 	}
 	atomic_store(&shim_arm_at, sys_now_ns());
 	atomic_store(&shim_arm_state, 1);
-	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
+	write_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	atomic_store(&arm_complete, 1);
 	log_applying(false);
@@ -313,7 +321,7 @@ void phase_settle(void)
 	base_minor = base_major = -1; /* the fault counts at the deadline are unknown */
 	atomic_store(&shim_arm_at, due);
 	atomic_store(&shim_arm_state, 1);
-	report_arm(how_buf, -1, -1, NULL);
+	write_arm(how_buf, -1, -1, NULL);
 	atomic_store(&arm_complete, 1);
 }
 
@@ -336,7 +344,7 @@ void phase_atfork_child(void)
 	atomic_store(&arm_complete, atomic_load(&shim_arm_state) == 1);
 	faults_atfork_child(atomic_load(&shim_arm_state) == 1);
 	if (atomic_load(&shim_arm_state) == 1) {
-		report_arm(how_buf, 0, 0, NULL);
+		write_arm(how_buf, 0, 0, NULL);
 	} else if (atomic_load(&shim_arm_deadline) || (config.faults && config.mode != MODE_OFF) ||
 		   (config.arm_signal && !phase_prepared())) {
 		start_arm_thread(); /* the parent's did not come along */
