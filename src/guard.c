@@ -140,6 +140,17 @@ static void (*abort_hook)(const char *why);
 void guard_set_due_hook(void (*fn)(void)) { due_hook = fn; }
 void guard_set_abort_hook(void (*fn)(const char *why)) { abort_hook = fn; }
 
+static void (*prepare_hook)(void);
+
+void guard_set_prepare_hook(void (*fn)(void)) { prepare_hook = fn; }
+
+void guard_prepare_now(void)
+{
+	if (prepare_hook) {
+		prepare_hook();
+	}
+}
+
 bool guard_armed(void)
 {
 	if (!shim_armed() && due_hook && shim_arm_due()) {

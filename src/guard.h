@@ -70,6 +70,13 @@ bool guard_armed(void);
 void guard_set_due_hook(void (*fn)(void));
 /* PTFREEZE_STRICT_ACTION=abort: called before abort() (init sets summary_write: the summary is written first). */
 void guard_set_abort_hook(void (*fn)(const char *why));
+/*
+ * Before recording during start-up a call whose stack is wanted: runs the
+ * deferred start-up work now (the unwinder among it) through the hook phase
+ * installs (phase_prepare_now).
+ */
+void guard_prepare_now(void);
+void guard_set_prepare_hook(void (*fn)(void));
 
 /* The decision for a guarded call made now (guard_armed: may arm a due delay trigger). */
 enum verdict guard_verdict(enum kind k);

@@ -41,7 +41,6 @@
 #include "guard.h"
 #include "interpose.h"
 #include "log.h"
-#include "phase.h"
 #include "pmap.h"
 #include "pool.h"
 #include "real.h"
@@ -392,7 +391,7 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 			   .result = result};
 	if (!shim_busy && shim_ready()) {
 		/* Recorded before arming too: its stack needs the unwinder, which start-up defers. */
-		phase_prepare_now();
+		guard_prepare_now();
 	}
 	guard_record(&ev);
 }

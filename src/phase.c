@@ -509,6 +509,7 @@ int phase_init(const struct phase_prep *p)
 	faults_reserve();
 	prep = *p;
 	guard_set_due_hook(on_due);
+	guard_set_prepare_hook(phase_prepare_now);
 	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
 	grace_until = now + grace;
 	if (config.arm_delay_ns) {
