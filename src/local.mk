@@ -32,7 +32,7 @@ src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = -ldl -lpthread
 
 lib_LTLIBRARIES += libptfreeze.la
-libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/process.c src/init.c
+libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/process.c src/process.h src/init.c
 libptfreeze_la_CFLAGS = $(SHIM_CFLAGS)
 libptfreeze_la_LIBADD = src/libptfreeze_core.la -lm -ldl -lpthread
 # The archive is passed to the linker as it is (libtool would warn about

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * process: the exported calls that drive the shim's lifecycle: thread
- * creation (arming waits for births in flight), exec and _exit (the
- * report's summary before the image goes) and the public API (ptfreeze.h).
- * Lifecycle layer: it calls phase and summary; what a call maps is still
- * interpose's (interpose_create_thread).
+ * process: the exported calls that drive the shim's lifecycle (see
+ * process.h): thread creation (arming waits for births in flight), exec
+ * and _exit (the report's summary before the image goes) and the public
+ * API (ptfreeze.h).  Never a verdict or a mapping of its own: what a call
+ * maps is interpose's.
  */
 #include "autoconf.h"
+#include "process.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * shim: the state every file of the shim shares (see shim.h).
+ * shim: the state every file of the shim shares (see shim.h).  A leaf:
+ * it calls nothing but sys, and never changes the arming state itself.
  */
 #include "shim.h"
 
