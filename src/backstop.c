@@ -29,7 +29,6 @@
 #include "guard.h"
 #include "kinds.h"
 #include "log.h"
-#include "phase.h"
 #include "pool.h"
 #include "shim.h"
 #include "sys.h"

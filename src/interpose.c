@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * interpose: every symbol libptfreeze.so exports.  The malloc family goes
+ * interpose: the symbols libptfreeze.so exports but the lifecycle's
+ * (pthread_create, exec, _exit and ptfreeze.h: process.c).  The malloc family goes
  * to jemalloc over the pool with glibc's semantics on bad input; the calls
  * that change page tables are served from the pool where they can be
  * (anonymous private read-write mmap after arming, and everything on served
@@ -41,7 +42,6 @@
 #include "kinds.h"
 #include "interpose.h"
 #include "log.h"
-#include "phase.h"
 #include "pmap.h"
 #include "pool.h"
 #include "real.h"
@@ -58,9 +58,6 @@
  * with MAP_NORESERVE (a reservation that is likely to stay sparse).
  */
 #define SERVE_STARTUP_MAX ((size_t)64 << 20)
-
-_Atomic int shim_state;
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 /* ---- the malloc family ------------------------------------------------ */
 
@@ -395,7 +392,7 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 			   .result = result};
 	if (!shim_busy && shim_ready()) {
 		/* Recorded before arming too: its stack needs the unwinder, which start-up defers. */
-		phase_prepare_now();
+		guard_prepare_now();
 	}
 	guard_record(&ev);
 }
@@ -445,7 +442,7 @@ static long guarded_mmap(void *addr, size_t len, int prot, int flags, int fd, of
 	 * allocator would ask for (a huge start-up mapping is the program's own
 	 * business and may be sparse).
 	 */
-	bool armed = phase_armed();
+	bool armed = guard_armed();
 	if (len && anon_rw_private(addr, prot, flags, fd) && config.serve_mmap &&
 	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && armed))) {
 		void *p = serve(len, armed ? 0 : PMAP_STARTUP, "mmap");
@@ -846,31 +843,41 @@ __asm__(".text\n"
  * nor advises it); the cache hands glibc a prefaulted slot (tstack.c);
  * otherwise glibc maps the stack and its guard page: a guarded call.
  */
-static int create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+int interpose_create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	if (attr && tstack_attr_has_stack(attr)) {
 		return real.pthread_create(t, attr, fn, arg);
 	}
 	int r;
 	const char *why = "the thread's stack and guard page are mapped";
-	if (tstack_enabled() && tstack_create(t, attr, fn, arg, &r, &why) == TSTACK_DONE) {
-		return r;
+	if (tstack_enabled()) {
+		bool grew = false;
+		enum tstack_outcome o = tstack_create(t, attr, fn, arg, TSTACK_EMPTY_ASK, &r, &why, &grew);
+		if (o == TSTACK_EMPTY) {
+			/* The cache is empty: the guard decides between growing, one violation, and refusing. */
+			enum verdict v = guard_verdict(KIND_THREAD);
+			enum tstack_empty e = v == VERDICT_PASS	  ? TSTACK_EMPTY_GROW
+					      : v == VERDICT_RECORD ? TSTACK_EMPTY_GROW_ONE
+								    : TSTACK_EMPTY_REFUSE;
+			o = tstack_create(t, attr, fn, arg, e, &r, &why, &grew);
+		}
+		struct event ev = {.kind = KIND_THREAD, .bytes = tstack_slot_bytes(), .refuse_errno = EAGAIN};
+		if (grew) {
+			ev.detail = "thread stack cache empty: a new stack slot was mapped";
+			guard_record(&ev);
+		}
+		if (o == TSTACK_REFUSED) {
+			ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
+			ev.result = -EAGAIN;
+			ev.blocked = true;
+			guard_record(&ev);
+			return EAGAIN;
+		}
+		if (o == TSTACK_DONE) {
+			return r;
+		}
 	}
 	GUARDED(KIND_THREAD, why, 0, 0, 0, 0, return EPERM, r = real.pthread_create(t, attr, fn, arg), -(long)r);
-	return r;
-}
-
-EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-	if (real.pthread_create == NULL) {
-		return EAGAIN;
-	}
-	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
-		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
-	}
-	phase_birth_begin();
-	int r = create_thread(t, attr, fn, arg);
-	phase_birth_end();
 	return r;
 }
 
@@ -981,116 +988,3 @@ EXPORT int dlclose(void *h)
 		r = real.dlclose(h), r ? -EINVAL : 0);
 	return r;
 }
-
-/* ---- exec and _exit: the report's summary before the image goes ------- */
-
-/*
- * exec replaces the image without running atexit handlers, and _exit skips
- * them: both write the summary first, so a report never ends without one
- * because the program exec'd or a fork child left with _exit.  A failed exec
- * lets the summary be written again at exit.  glibc's exec* variants call
- * its internal execve, not ours, so each is wrapped.
- */
-static void before_exec(void)
-{
-	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		int saved = errno;
-		shim_busy++;
-		phase_wait_arming();
-		report_summary("exec");
-		shim_busy--;
-		errno = saved;
-	}
-}
-
-static int after_exec(int r)
-{
-	int saved = errno;
-	report_summary_again();
-	errno = saved;
-	return r;
-}
-
-#define EXEC_VIA(fn, ...)                                                                              \
-	do {                                                                                           \
-		if (real.fn == NULL) {                                                                 \
-			errno = ENOSYS;                                                                \
-			return -1;                                                                     \
-		}                                                                                      \
-		before_exec();                                                                         \
-		return after_exec(real.fn(__VA_ARGS__));                                               \
-	} while (0)
-
-EXPORT int execve(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execve, p, a, e); }
-EXPORT int execv(const char *p, char *const a[]) { EXEC_VIA(execv, p, a); }
-EXPORT int execvp(const char *p, char *const a[]) { EXEC_VIA(execvp, p, a); }
-EXPORT int execvpe(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execvpe, p, a, e); }
-EXPORT int fexecve(int fd, char *const a[], char *const e[]) { EXEC_VIA(fexecve, fd, a, e); }
-EXPORT int execveat(int dirfd, const char *p, char *const a[], char *const e[], int flags)
-{
-	EXEC_VIA(execveat, dirfd, p, a, e, flags);
-}
-
-/* execl's arguments as an argv array on the stack (no allocation: exec may follow vfork). */
-#define LIST_TO_ARGV(first, ap, argv, envp_out)                                                        \
-	size_t n_ = 1;                                                                                 \
-	va_start(ap, first);                                                                           \
-	while (va_arg(ap, char *) != NULL) {                                                           \
-		n_++;                                                                                  \
-	}                                                                                              \
-	va_end(ap);                                                                                    \
-	char *argv[n_ + 1];                                                                            \
-	argv[0] = (char *)(first);                                                                     \
-	va_start(ap, first);                                                                           \
-	for (size_t i_ = 1; i_ <= n_; i_++) {                                                          \
-		argv[i_] = va_arg(ap, char *);                                                         \
-	}                                                                                              \
-	envp_out;                                                                                      \
-	va_end(ap)
-
-EXPORT int execl(const char *p, const char *arg, ...)
-{
-	va_list ap;
-	LIST_TO_ARGV(arg, ap, argv, (void)0);
-	return execv(p, argv);
-}
-
-EXPORT int execlp(const char *p, const char *arg, ...)
-{
-	va_list ap;
-	LIST_TO_ARGV(arg, ap, argv, (void)0);
-	return execvp(p, argv);
-}
-
-EXPORT int execle(const char *p, const char *arg, ...)
-{
-	va_list ap;
-	char **envp;
-	LIST_TO_ARGV(arg, ap, argv, envp = va_arg(ap, char **));
-	return execve(p, argv, envp);
-}
-
-EXPORT __attribute__((noreturn)) void _exit(int status)
-{
-	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
-		shim_busy++;
-		phase_wait_arming(); /* an arming under way in another thread writes its record first */
-		report_summary("exit");
-		shim_busy--;
-	}
-	for (;;) {
-		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
-	}
-}
-
-EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
-
-/* ---- the public API (ptfreeze.h) ---------------------------------------- */
-
-/* A passive process (not a chosen program) behaves as if the shim were absent. */
-static bool passive(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_PASSIVE; }
-
-EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
-EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }

@@ -6,9 +6,15 @@
 #ifndef PTFREEZE_INTERPOSE_H
 #define PTFREEZE_INTERPOSE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* Prefaults anonymous mappings made before the constructor, up to cap bytes. */
 void interpose_prefault_early(size_t cap);
+/*
+ * pthread_create's work (process.c brackets it for arming): on a caller's
+ * stack, on the stack cache, or as a guarded call when glibc maps the stack.
+ */
+int interpose_create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 #endif

@@ -33,9 +33,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The shim's reentrancy guard lives in interpose.c, which is not linked here. */
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
-
 #define MAX_FILES 4
 
 static void check(int ok, const char *what)

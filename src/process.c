@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * process: the exported calls that drive the shim's lifecycle (see
+ * process.h): thread creation (arming waits for births in flight), exec
+ * and _exit (the report's summary before the image goes) and the public
+ * API (ptfreeze.h).  Never a verdict or a mapping of its own: what a call
+ * maps is interpose's.
+ */
+#include "autoconf.h"
+#include "process.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PTFREEZE_BUILDING_SHIM
+#include "ptfreeze.h"
+
+#include "guard.h"
+#include "interpose.h"
+#include "phase.h"
+#include "real.h"
+#include "report.h"
+#include "shim.h"
+#include "summary.h"
+#include "sys.h"
+#include "tstack.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- threads: arming waits for births in flight ----------------------- */
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	if (real.pthread_create == NULL) {
+		return EAGAIN;
+	}
+	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
+		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
+	}
+	phase_birth_begin();
+	int r = interpose_create_thread(t, attr, fn, arg);
+	phase_birth_end();
+	return r;
+}
+
+
+/* ---- exec and _exit: the report's summary before the image goes ------- */
+
+/*
+ * exec replaces the image without running atexit handlers, and _exit skips
+ * them: both write the summary first, so a report never ends without one
+ * because the program exec'd or a fork child left with _exit.  A failed exec
+ * lets the summary be written again at exit.  glibc's exec* variants call
+ * its internal execve, not ours, so each is wrapped.
+ */
+static void before_exec(void)
+{
+	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
+		int saved = errno;
+		shim_busy++;
+		phase_wait_arming();
+		summary_write("exec");
+		shim_busy--;
+		errno = saved;
+	}
+}
+
+static int after_exec(int r)
+{
+	int saved = errno;
+	report_summary_again();
+	errno = saved;
+	return r;
+}
+
+#define EXEC_VIA(fn, ...)                                                                              \
+	do {                                                                                           \
+		if (real.fn == NULL) {                                                                 \
+			errno = ENOSYS;                                                                \
+			return -1;                                                                     \
+		}                                                                                      \
+		before_exec();                                                                         \
+		return after_exec(real.fn(__VA_ARGS__));                                               \
+	} while (0)
+
+EXPORT int execve(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execve, p, a, e); }
+EXPORT int execv(const char *p, char *const a[]) { EXEC_VIA(execv, p, a); }
+EXPORT int execvp(const char *p, char *const a[]) { EXEC_VIA(execvp, p, a); }
+EXPORT int execvpe(const char *p, char *const a[], char *const e[]) { EXEC_VIA(execvpe, p, a, e); }
+EXPORT int fexecve(int fd, char *const a[], char *const e[]) { EXEC_VIA(fexecve, fd, a, e); }
+EXPORT int execveat(int dirfd, const char *p, char *const a[], char *const e[], int flags)
+{
+	EXEC_VIA(execveat, dirfd, p, a, e, flags);
+}
+
+/* execl's arguments as an argv array on the stack (no allocation: exec may follow vfork). */
+#define LIST_TO_ARGV(first, ap, argv, envp_out)                                                        \
+	size_t n_ = 1;                                                                                 \
+	va_start(ap, first);                                                                           \
+	while (va_arg(ap, char *) != NULL) {                                                           \
+		n_++;                                                                                  \
+	}                                                                                              \
+	va_end(ap);                                                                                    \
+	char *argv[n_ + 1];                                                                            \
+	argv[0] = (char *)(first);                                                                     \
+	va_start(ap, first);                                                                           \
+	for (size_t i_ = 1; i_ <= n_; i_++) {                                                          \
+		argv[i_] = va_arg(ap, char *);                                                         \
+	}                                                                                              \
+	envp_out;                                                                                      \
+	va_end(ap)
+
+EXPORT int execl(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	LIST_TO_ARGV(arg, ap, argv, (void)0);
+	return execv(p, argv);
+}
+
+EXPORT int execlp(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	LIST_TO_ARGV(arg, ap, argv, (void)0);
+	return execvp(p, argv);
+}
+
+EXPORT int execle(const char *p, const char *arg, ...)
+{
+	va_list ap;
+	char **envp;
+	LIST_TO_ARGV(arg, ap, argv, envp = va_arg(ap, char **));
+	return execve(p, argv, envp);
+}
+
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
+		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
+		shim_busy++;
+		phase_wait_arming(); /* an arming under way in another thread writes its record first */
+		summary_write("exit");
+		shim_busy--;
+	}
+	for (;;) {
+		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	}
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+/* ---- the public API (ptfreeze.h) ---------------------------------------- */
+
+/* A passive process (not a chosen program) behaves as if the shim were absent. */
+static bool passive(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_PASSIVE; }
+
+EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
+EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : guard_armed(); }
