@@ -121,7 +121,8 @@ EXTRA_DIST += tests/lastthread.sh
 TESTS += tests/deps.sh
 EXTRA_DIST += tests/deps.sh
 
-# One table per concept (issue 14): the variables of src/options.inc are ptfreeze(7)'s,
+# One table per concept (issue 14): the variables of src/options.inc are ptfreeze(7)'s
+# (and run's options ptfreeze(1)'s),
 # the kinds of src/kinds.inc are report-format.md's.
 TESTS += tests/options-doc.sh tests/kinds-doc.sh
 EXTRA_DIST += tests/options-doc.sh tests/kinds-doc.sh

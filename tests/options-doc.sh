@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # ptfreeze(7) documents every PTFREEZE_* variable of src/options.inc, with
 # its default, and no other; `ptfreeze run --help` names only variables of
-# the table.  The table is read from the built library's own table
+# the table, and ptfreeze(1) documents each of its options as setting the
+# same variable.  The table is read from the built library's own table
 # (tests/progs/vartable prints config_vars, which options.inc generates), so
 # a variable added there and not to the man page fails here.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
@@ -43,5 +44,23 @@ grep -o '\[PTFREEZE_[A-Z_]*\]' "$TMPD/usage" | tr -d '[]' | sort -u > "$TMPD/run
 [ -s "$TMPD/run.names" ] || fail "ptfreeze run --help names no variable"
 unknown=$(comm -23 "$TMPD/run.names" "$TMPD/table.names")
 [ -z "$unknown" ] || fail "ptfreeze run --help names variables that are not in src/options.inc: $unknown"
+# ptfreeze(1) documents each of run's options with its short and long name and the variable it sets, and no other.
+MAN1=$top_srcdir/docs/ptfreeze.1
+[ -f "$MAN1" ] || hard "no $MAN1"
+awk '/^\.SH/ { run = ($0 ~ /"PTFREEZE RUN"/) } run && prev == ".TP" && /^\.BR? \\-[a-zA-Z] / { n++ } { prev = $0 } END { print n + 0 }' "$MAN1" > "$TMPD/man1.count"
+grep -E '^  -[a-zA-Z], --[a-z-]+.*\[PTFREEZE_[A-Z_]+\]$' "$TMPD/usage" | sed -E 's/^  -([a-zA-Z]), --([a-z-]+).*\[(PTFREEZE_[A-Z_]+)\]$/\1 \2 \3/' > "$TMPD/run.options"
+[ "$(grep -c . "$TMPD/run.options")" -eq "$(cat "$TMPD/man1.count")" ] ||
+	fail "ptfreeze run --help has $(grep -c . "$TMPD/run.options") options that set a variable, ptfreeze(1)'s PTFREEZE RUN $(cat "$TMPD/man1.count")"
+while read -r short long var; do
+	# The entry's first line, as roff writes it: .BR \-m ", " \-\-mode " \fImode\fR"
+	HEAD=".BR \\-$short \", \" \\-\\-$(printf '%s' "$long" | sed 's/-/\\-/g')" VAR=$var awk '
+		/^\.SH/ { run = ($0 ~ /"PTFREEZE RUN"/) }
+		run && index($0, ENVIRON["HEAD"]) == 1 && (length($0) == length(ENVIRON["HEAD"]) ||
+			substr($0, length(ENVIRON["HEAD"]) + 1, 1) == " ") { inside = 1; found = 1; next }
+		inside && /^\.(TP|PP|SH|SS)/ { inside = 0 }
+		inside && index($0, ENVIRON["VAR"]) { ok = 1 }
+		END { exit found && ok ? 0 : 1 }' "$MAN1" ||
+		fail "ptfreeze(1) does not document run's -$short, --$long as setting $var"
+done < "$TMPD/run.options"
 echo "options-doc: $(grep -c . "$TMPD/table") variables documented with their defaults, $(grep -c . "$TMPD/run.names") run options"
 exit 0
