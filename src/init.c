@@ -169,7 +169,7 @@ static void prep_populate(void)
 	interpose_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
 	if (stack_hi > stack_lo) {
-		sys_madvise((void *)stack_lo, stack_hi - stack_lo, 23 /* MADV_POPULATE_WRITE */);
+		sys_madvise((void *)stack_lo, stack_hi - stack_lo, MADV_POPULATE_WRITE);
 	}
 }
 

@@ -232,7 +232,7 @@ void interpose_prefault_early(size_t cap)
 		if (early[i].len == 0) {
 			continue;
 		}
-		long r = sys_madvise((void *)early[i].addr, early[i].len, 23 /* MADV_POPULATE_WRITE */);
+		long r = sys_madvise((void *)early[i].addr, early[i].len, MADV_POPULATE_WRITE);
 		log_msg(LOG_DEBUG, "prefault early mapping %p+%zu: %ld", (void *)early[i].addr, early[i].len, r);
 		if (r == 0) {
 			done += early[i].len;
