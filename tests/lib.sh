@@ -8,9 +8,12 @@ SHIM=${PTFREEZE_LIBRARY:-$top_builddir/.libs/libptfreeze.so}
 PROGS=$top_builddir/tests/progs
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-test.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
+# Nothing the caller exported (PTFREEZE_STRICT, PTFREEZE_FAULTS, ...) may
+# change what the tests see: every PTFREEZE_* goes (the library was taken above).
+for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset MALLOC_CONF
 # Keep test processes quiet and their reports in the temp dir unless a test says otherwise.
 export PTFREEZE_REPORT="$TMPD/report-%p.jsonl"
-unset PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_LOG PTFREEZE_VERBOSE PTFREEZE_PROGRAMS PTFREEZE_SKIP MALLOC_CONF
 # THP unless a test asks: huge pages that backing.sh reserves must not be taken
 # by the default 'auto' of tests running beside it (make -j check).
 export PTFREEZE_HUGEPAGES=thp

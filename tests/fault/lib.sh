@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Sourced by the fault-injection tests (tests/fault/*.sh, tests/stress/*.sh)
 # after tests/lib.sh: the programs, the command, and judges that read the
-# report file.
+# report file.  tests/lib.sh has dropped every PTFREEZE_* the caller exported.
 FAULT=$top_builddir/tests/fault
 PTFREEZE=$top_builddir/tools/ptfreeze
 # These tests count page-table call sites; page faults after arming (their
