@@ -120,3 +120,7 @@ EXTRA_DIST += tests/lastthread.sh
 # The shim's own dependencies (jemalloc linked in, issue 12).
 TESTS += tests/deps.sh
 EXTRA_DIST += tests/deps.sh
+
+# The layers of src/ (issue 14): includes and calls against src/layers.txt.
+TESTS += tests/layers.sh
+EXTRA_DIST += tests/layers.sh src/layers.txt
