@@ -25,6 +25,17 @@ note() { echo "# $*"; }
 
 [ -f "$SHIM" ] || hard "no shim at $SHIM (build first)"
 
+# Where a test runs the ptfreeze command: configure leaves it unbuilt
+# without jansson, libdw or libstdc++ (with_command=no from make check).
+# have_command: false (and a note) then; need_command: the test skips.
+have_command() {
+	[ -x "$top_builddir/tools/ptfreeze" ] && return 0
+	[ "${with_command:-yes}" = no ] || hard "no command at $top_builddir/tools/ptfreeze (build first)"
+	note "the ptfreeze command is not built (see configure's output)"
+	return 1
+}
+need_command() { have_command || skip "the ptfreeze command is not built"; }
+
 # Runs a command with the shim preloaded.
 shim() { env LD_PRELOAD="$SHIM" "$@"; }
 

@@ -5,7 +5,8 @@
 AM_TESTS_ENVIRONMENT = \
 	abs_top_builddir='$(abs_top_builddir)'; export abs_top_builddir; \
 	abs_top_srcdir='$(abs_top_srcdir)'; export abs_top_srcdir; \
-	srcdir='$(srcdir)/tests'; export srcdir;
+	srcdir='$(srcdir)/tests'; export srcdir; \
+	with_command='$(build_command)'; export with_command;
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 

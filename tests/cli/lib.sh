@@ -29,7 +29,10 @@ skip() { echo "SKIP: $*" >&2; exit 77; }
 hard() { echo "ERROR: $*" >&2; exit 99; }
 note() { echo "# $*"; }
 
-[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+if [ ! -x "$PTFREEZE" ]; then
+	[ "${with_command:-yes}" = no ] && skip "the ptfreeze command is not built (see configure's output)"
+	hard "no command at $PTFREEZE (build first)"
+fi
 [ -f "$SHIM" ] || hard "no library at $SHIM (build first)"
 cd "$TMPD" || hard "cannot enter $TMPD"
 

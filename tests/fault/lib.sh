@@ -11,7 +11,7 @@ export PTFREEZE_LOG=off PTFREEZE_FAULTS=off
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 || true)
 [ -n "$PY" ] || skip "python3 is not installed (the report judges need it)"
-[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+need_command
 
 # Runs CMD with a time limit; status 124 means it hung.
 limit() { timeout -k 5 "$@"; }

@@ -12,7 +12,7 @@ real_dir=$(cd "$(dirname "$0")" && pwd)
 export abs_top_builddir
 . "$real_dir/../lib.sh"
 PTFREEZE=$top_builddir/tools/ptfreeze
-[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+need_command
 # Reports are read by Debian's interpreter, never under the shim.
 HOSTPY=/usr/bin/python3
 [ -x "$HOSTPY" ] || HOSTPY=$(command -v python3) || skip "python3 is needed to read the reports"
