@@ -25,6 +25,9 @@ tests_fuzz_replay_report_LDFLAGS = -Wl,--as-needed
 tests_fuzz_replay_report_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS)
 endif
 TESTS += tests/fuzz/regress.sh
+# The directory tests/fuzz/regress is in EXTRA_DIST: make's built-in .sh rule
+# would otherwise "make" it from regress.sh (cat) once the script is newer.
+tests/fuzz/regress: ;
 EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/config.dict tests/fuzz/report.dict \
 	tests/fuzz/corpus tests/fuzz/regress tools/fuzz.sh
 
