@@ -501,7 +501,7 @@ struct irq_scan {
 	int total, hit;
 };
 
-static void irq_items(struct judge *j, const struct cpu_facts *c)
+static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 {
 	struct hostspec_item *it = item(j, "cpu", "irq-affinity", AUDIT_PASS);
 	SET(it->why, "an interrupt taken on the program's CPU runs its handler and softirq there, ahead of the program");
@@ -528,7 +528,8 @@ static void irq_items(struct judge *j, const struct cpu_facts *c)
 	it = item(j, "cpu", "irqbalance", AUDIT_PASS);
 	SET(it->why, "irqbalance moves interrupts every 10 s; since 1.8 it keeps off isolated and nohz_full CPUs");
 	SET(it->expected, "stopped, or 1.8 or later with CPUs isolated");
-	SET(it->observed, "%s", process_running("irqbalance") ? "running" : "not running");
+	SET(it->observed, "%s", no_scan ? "not looked for (ptfreeze check does)"
+				: process_running("irqbalance") ? "running" : "not running");
 }
 
 static int irq_dir(const char *name, void *arg)
@@ -569,7 +570,7 @@ static void cpu_items(struct judge *j, const struct hostspec_target *t)
 		     "without nohz_full the scheduler tick interrupts a busy CPU every 1 to 4 ms");
 	cpu_set_item(j, &c, "rcu-nocbs", &c.nocbs, c.have_nocbs, "rcu_nocbs", "",
 		     "RCU callbacks run in softirq on the CPU that queued them unless offloaded to kthreads");
-	irq_items(j, &c);
+	irq_items(j, &c, t->no_process_scan);
 }
 
 /* ---- power ------------------------------------------------------------- */
@@ -760,4 +761,50 @@ int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, i
 	timer_items(&j);
 	other_items(&j, t);
 	return j.n;
+}
+
+/* The area of audit.c's items: memory, but for the limit. */
+static const char *audit_area(const char *name) { return strcmp(name, "memlock") == 0 ? "limits" : "memory"; }
+
+/* "echo VALUE > PATH": VALUE and PATH, or false. */
+static bool echo_fix(const char *fix, char *value, size_t vcap, char *path, size_t pcap)
+{
+	if (strncmp(fix, "echo ", 5) != 0) {
+		return false;
+	}
+	const char *v = fix + 5, *gt = strstr(v, " > ");
+	if (gt == NULL || (size_t)(gt - v) >= vcap || strlen(gt + 3) >= pcap || strchr(gt + 3, ' ')) {
+		return false;
+	}
+	memcpy(value, v, (size_t)(gt - v));
+	value[gt - v] = '\0';
+	strcpy(path, gt + 3);
+	return true;
+}
+
+void hostspec_from_audit(const struct audit_item *a, struct hostspec_item *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->status = a->status;
+	h->area = audit_area(a->name);
+	SET(h->name, "%s", a->name);
+	SET(h->observed, "%s", a->observed);
+	SET(h->fix, "%s", a->fix);
+	char value[AUDIT_TEXT_MAX], path[AUDIT_TEXT_MAX];
+	if (!echo_fix(a->fix, value, sizeof(value), path, sizeof(path))) {
+		return;
+	}
+	if (strncmp(path, "/proc/sys/", 10) == 0) {
+		h->fix_kind = HOSTSPEC_FIX_SYSCTL;
+		for (char *c = path + 10; *c; c++) {
+			*c = *c == '/' ? '.' : *c;
+		}
+		SET(h->fix_key, "%s", path + 10);
+	} else if (strncmp(path, "/sys/", 5) == 0) {
+		h->fix_kind = HOSTSPEC_FIX_SYSFS;
+		SET(h->fix_key, "%s", path);
+	} else {
+		return;
+	}
+	SET(h->fix_value, "%s", value);
 }

@@ -39,11 +39,18 @@ struct hostspec_item {
 
 /* What the items are judged against: a process (pid > 0) or this host as a whole. */
 struct hostspec_target {
-	long pid;         /* 0: none (CPU items judge the host) */
-	size_t pool_size; /* the pool, for memlock and huge pages per node */
+	long pid;             /* 0: none (CPU items judge the host) */
+	size_t pool_size;     /* the pool, for memlock and huge pages per node */
+	bool no_process_scan; /* skip what reads every process's name (irqbalance): in the shim */
 };
 
 /* Judges the host into at most max items; returns how many were written. */
 int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, int max);
+
+/*
+ * audit.c's virtual-memory item in this shape: its area, and its fix as
+ * data where it is a write to /proc/sys (a sysctl) or to /sys.
+ */
+void hostspec_from_audit(const struct audit_item *a, struct hostspec_item *h);
 
 #endif

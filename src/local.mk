@@ -30,6 +30,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/smaps.c src/smaps.h \
 	src/faults.c src/faults.h \
 	src/hostspec.c src/hostspec.h \
+	src/drift.c src/drift.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = -ldl -lpthread

@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "backstop.h"
 #include "config.h"
+#include "drift.h"
 #include "faults.h"
 #include "fmt.h"
 #include "guard.h"
@@ -263,7 +264,8 @@ static int arm(const char *how, bool safe)
 	log_applying(true); /* what cannot be honoured at arming is said on stderr */
 	pf_before_arm = before;
 	pf_wait_ns = waited;
-	/* Before the fault baseline: its own mapping snapshot is start-up work. */
+	/* Before the fault baseline: its own mapping snapshot is start-up work, and so is the host's. */
+	drift_at_arm(config.pool_size);
 	faults_start();
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);

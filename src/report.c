@@ -6,6 +6,7 @@
  */
 #include "autoconf.h"
 #include "config.h"
+#include "drift.h"
 #include "report.h"
 
 #include <errno.h>
@@ -765,7 +766,7 @@ static void write_early_grows(void)
 
 int report_prepare_summary(size_t max_sites)
 {
-	summary_cap = 8192 + max_sites * 192 + suppress_json_size();
+	summary_cap = 8192 + max_sites * 192 + suppress_json_size() + DRIFT_JSON_MAX;
 	summary_buf = pool_carve(summary_cap, 64);
 	return summary_buf ? 0 : -ENOMEM;
 }

@@ -11,6 +11,7 @@
 #include "backstop.h"
 #include "capture.h"
 #include "config.h"
+#include "drift.h"
 #include "faults.h"
 #include "fmt.h"
 #include "guard.h"
@@ -93,6 +94,8 @@ void summary_write(const char *why)
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
 		  pool_used(), pmap_served_bytes(), (unsigned long)report_dropped_records());
 	tstack_json(&sb, true);
+	sb_putc(&sb, ',');
+	drift_json(&sb, config.pool_size);
 	sb_putc(&sb, '}');
 	report_summary_end(&sb);
 }

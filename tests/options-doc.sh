@@ -10,7 +10,6 @@
 VARTABLE=$top_builddir/tests/progs/vartable
 PTFREEZE=$top_builddir/tools/ptfreeze
 [ -x "$VARTABLE" ] || hard "no $VARTABLE (build first)"
-[ -x "$PTFREEZE" ] || hard "no $PTFREEZE (build first)"
 MAN=$top_srcdir/docs/ptfreeze.7
 [ -f "$MAN" ] || hard "no $MAN"
 tab=$(printf '\t')
@@ -38,6 +37,11 @@ dup=$(uniq -d "$TMPD/man.names")
 diff -u "$TMPD/table" "$TMPD/man" > "$TMPD/defaults.diff" ||
 	{ cat "$TMPD/defaults.diff" >&2; fail "ptfreeze(7) gives another default than src/options.inc (- table, + man page)"; }
 
+# The command's part (configure may leave the command unbuilt: lib.sh's have_command).
+if ! have_command; then
+	echo "options-doc: $(grep -c . "$TMPD/table") variables documented with their defaults (run's options not checked)"
+	exit 0
+fi
 # ptfreeze run: each [PTFREEZE_*] of its usage is a variable of the table.
 "$PTFREEZE" run --help > "$TMPD/usage" || fail "ptfreeze run --help failed"
 grep -o '\[PTFREEZE_[A-Z_]*\]' "$TMPD/usage" | tr -d '[]' | sort -u > "$TMPD/run.names"

@@ -168,54 +168,7 @@ static void print_table(const struct hostspec_item *items, int n, const struct m
 
 static json_t *json_str_or_null(const char *s) { return s && s[0] ? json_string(s) : json_null(); }
 
-/* The area an item belongs to (a label in the metrics): memory unless listed. */
-static const char *item_area(const char *name)
-{
-	static const struct {
-		const char *item, *area;
-	} placed[] = {
-		{"memlock", "limits"},
-	};
-	for (size_t i = 0; i < sizeof(placed) / sizeof(placed[0]); i++) {
-		if (strcmp(placed[i].item, name) == 0) {
-			return placed[i].area;
-		}
-	}
-	return "memory";
-}
-
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
-
-/*
- * audit.c's virtual-memory items in the host spec's shape: the area, and
- * the fix as data where it is a write to /proc/sys (a sysctl) or /sys.
- */
-static void from_audit(const struct audit_item *a, struct hostspec_item *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->status = a->status;
-	h->area = item_area(a->name);
-	snprintf(h->name, sizeof(h->name), "%s", a->name);
-	snprintf(h->observed, sizeof(h->observed), "%s", a->observed);
-	snprintf(h->fix, sizeof(h->fix), "%s", a->fix);
-	char value[AUDIT_TEXT_MAX], path[AUDIT_TEXT_MAX];
-	if (sscanf(a->fix, "echo %159s > %159s", value, path) != 2) {
-		return;
-	}
-	if (strncmp(path, "/proc/sys/", 10) == 0) {
-		h->fix_kind = HOSTSPEC_FIX_SYSCTL;
-		for (char *c = path + 10; *c; c++) {
-			*c = *c == '/' ? '.' : *c;
-		}
-		snprintf(h->fix_key, sizeof(h->fix_key), "%s", path + 10);
-	} else if (strncmp(path, "/sys/", 5) == 0) {
-		h->fix_kind = HOSTSPEC_FIX_SYSFS;
-		snprintf(h->fix_key, sizeof(h->fix_key), "%s", path);
-	} else {
-		return;
-	}
-	snprintf(h->fix_value, sizeof(h->fix_value), "%s", value);
-}
 
 enum emit { EMIT_NONE, EMIT_SYSCTL, EMIT_CMDLINE, EMIT_TUNED };
 
@@ -443,9 +396,9 @@ int cmd_check(int argc, char **argv)
 	int nvm = audit_judge(&facts, vm, AUDIT_MAX_ITEMS);
 	static struct hostspec_item items[AUDIT_MAX_ITEMS + HOSTSPEC_MAX_ITEMS];
 	for (int i = 0; i < nvm; i++) {
-		from_audit(&vm[i], &items[i]);
+		hostspec_from_audit(&vm[i], &items[i]);
 	}
-	struct hostspec_target target = {pid, pool};
+	struct hostspec_target target = {.pid = pid, .pool_size = pool};
 	int n = nvm + hostspec_judge(&target, items + nvm, HOSTSPEC_MAX_ITEMS);
 
 	struct mapping_list maps = {0};
