@@ -29,6 +29,8 @@
 #include "guard.h"
 #include "log.h"
 #include "pool.h"
+#include "procfs.h"
+#include "phdr.h"
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
@@ -112,63 +114,27 @@ const char *faults_class_name(enum fault_class c) { return c < FAULT_CLASS_COUNT
 
 /* ---- the mapping snapshot ---- */
 
-static const char *hex_field(const char *s, uintptr_t *out)
-{
-	uintptr_t v = 0;
-	for (;; s++) {
-		unsigned d;
-		if (*s >= '0' && *s <= '9') {
-			d = (unsigned)(*s - '0');
-		} else if (*s >= 'a' && *s <= 'f') {
-			d = (unsigned)(*s - 'a' + 10);
-		} else {
-			break;
-		}
-		v = v * 16 + d;
-	}
-	*out = v;
-	return s;
-}
-
-static const char *skip_field(const char *s)
-{
-	while (*s && *s != ' ') {
-		s++;
-	}
-	while (*s == ' ') {
-		s++;
-	}
-	return s;
-}
-
 /* One line of /proc/self/maps: "start-end perms offset dev inode   path". */
-static int take_line(char *line, void *arg)
+static int take_line(const struct procfs_map *pm, void *arg)
 {
 	(void)arg;
 	if (nmaps >= MAX_MAPS) {
 		maps_cut = true;
 		return 0;
 	}
+	if (pm->end <= pm->start) {
+		return 1;
+	}
 	struct fmap m;
-	const char *p = hex_field(line, &m.start);
-	if (*p != '-') {
-		return 1;
-	}
-	p = hex_field(p + 1, &m.end);
-	if (*p != ' ' || p[1] == '\0' || m.end <= m.start) {
-		return 1;
-	}
-	const char *perms = p + 1;
-	m.readable = perms[0] == 'r';
-	m.writable = perms[1] == 'w';
-	m.exec = perms[2] == 'x';
-	m.none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
-	p = skip_field(perms);  /* perms */
-	hex_field(p, &m.offset);
+	m.start = pm->start;
+	m.end = pm->end;
+	m.readable = pm->perms[0] == 'r';
+	m.writable = pm->perms[1] == 'w';
+	m.exec = pm->perms[2] == 'x';
+	m.none = pm->perms[0] == '-' && pm->perms[1] == '-' && pm->perms[2] == '-';
+	m.offset = pm->offset;
 	m.obj_end = 0;
-	p = skip_field(p);      /* offset */
-	p = skip_field(p);      /* dev */
-	p = skip_field(p);      /* inode, then the path if any */
+	const char *p = pm->path;
 	m.path = NO_PATH;
 	if (*p) {
 		size_t len = strlen(p);
@@ -188,35 +154,6 @@ static int take_line(char *line, void *arg)
 	return 1;
 }
 
-/*
- * The end of an ELF object's image in memory (its last PT_LOAD's memsz,
- * which covers .bss), read from its headers at `start`, or 0.  Only for a
- * mapping at file offset 0 of a file that also has an executable mapping:
- * a loaded object, whose header page the loader has read.
- */
-static uintptr_t elf_end(const struct fmap *m)
-{
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)m->start;
-	if (m->end - m->start < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > m->end - m->start) {
-		return 0;
-	}
-	const Elf64_Phdr *ph = (const Elf64_Phdr *)(m->start + eh->e_phoff);
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD) {
-			continue;
-		}
-		lo = ph[i].p_vaddr < lo ? ph[i].p_vaddr : lo;
-		hi = ph[i].p_vaddr + ph[i].p_memsz > hi ? ph[i].p_vaddr + ph[i].p_memsz : hi;
-	}
-	if (hi == 0) {
-		return 0;
-	}
-	return m->start - (lo & ~(uintptr_t)4095) + hi;
-}
-
 /* Marks every mapping of each loaded ELF object with where its image ends. */
 static void find_objects(void)
 {
@@ -231,7 +168,7 @@ static void find_objects(void)
 			code |= maps[k].exec;
 			k++;
 		}
-		uintptr_t end = code ? elf_end(m) : 0;
+		uintptr_t end = code ? phdr_image_end(m->start, m->end - m->start) : 0;
 		for (size_t j = i; end && j < k; j++) {
 			maps[j].obj_end = end;
 		}
@@ -307,7 +244,7 @@ int faults_snapshot(void)
 	stack_idx = -1;
 	paths_used = 0;
 	maps_cut = false;
-	int r = sys_for_each_line("/proc/self/maps", take_line, NULL);
+	int r = procfs_maps("/proc/self/maps", take_line, NULL);
 	find_objects();
 	find_libunwind();
 	struct rlimit rl;
@@ -702,55 +639,27 @@ static int open_thread(long tid)
 	return 0;
 }
 
+/* open_all's step: 0 to go on, 1 to stop fine, -errno to stop with an error. */
+static int open_one(long tid, void *arg)
+{
+	(void)arg;
+	int r = open_thread(tid);
+	if (r == -ESRCH) {
+		return 0; /* exited meanwhile */
+	}
+	if (r == -EMFILE && threads_opened > 0) {
+		log_msg(LOG_WARN, "PTFREEZE_FAULTS: more than %d events (threads at arming times CPUs): page "
+				  "faults of the other threads are not sampled", MAX_EVENTS);
+		return 1;
+	}
+	return r;
+}
+
 /* Opens events on every thread of the process (/proc/self/task). */
 static int open_all(void)
 {
-	long dir = sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (dir < 0) {
-		return (int)dir;
-	}
-	char buf[4096] __attribute__((aligned(8)));
-	int r = 0;
-	for (;;) {
-		long n = sys_raw(SYS_getdents64, dir, (long)buf, sizeof(buf), 0, 0, 0);
-		if (n <= 0) {
-			break;
-		}
-		for (long off = 0; off < n;) {
-			const struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (const void *)(buf + off);
-			off += d->reclen;
-			long tid = 0;
-			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++) {
-				tid = tid * 10 + (*c - '0');
-			}
-			if (tid <= 0) {
-				continue;
-			}
-			r = open_thread(tid);
-			if (r == -ESRCH) {
-				r = 0; /* exited meanwhile */
-				continue;
-			}
-			if (r == -EMFILE && threads_opened > 0) {
-				log_msg(LOG_WARN, "PTFREEZE_FAULTS: more than %d events (threads at arming times CPUs): page "
-						  "faults of the other threads are not sampled", MAX_EVENTS);
-				r = 0;
-				goto out;
-			}
-			if (r != 0) {
-				goto out;
-			}
-		}
-	}
-out:
-	sys_close((int)dir);
-	return r;
+	int r = procfs_for_each_id("/proc/self/task", open_one, NULL);
+	return r > 0 ? 0 : r;
 }
 
 /* Descriptor i is still our event (the program may have closed it and opened another file). */

@@ -226,3 +226,32 @@ const char *sb_cstr(struct sb *sb)
 	sb->buf[sb->len < sb->cap ? sb->len : sb->cap - 1] = '\0';
 	return sb->buf;
 }
+
+void sb_puthexbytes(struct sb *sb, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		sb_putc(sb, digits[p[i] >> 4]);
+		sb_putc(sb, digits[p[i] & 15]);
+	}
+}
+
+uint64_t fmt_parse_hex(const char *s, const char **end)
+{
+	uint64_t v = 0;
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9') {
+			d = (unsigned)(*s - '0');
+		} else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f') {
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		} else {
+			break;
+		}
+		v = v << 4 | d;
+	}
+	if (end) {
+		*end = s;
+	}
+	return v;
+}

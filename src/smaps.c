@@ -14,6 +14,7 @@
 
 #include "phase.h"
 #include "pool.h"
+#include "procfs.h"
 #include "report.h"
 #include "sys.h"
 
@@ -26,36 +27,11 @@ void smaps_clear(struct smaps_table *t)
 	t->truncated = false;
 }
 
-static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
-static const char *hex(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *p = s;
-	for (; is_hex(*p); p++) {
-		v = v * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	}
-	*out = v;
-	return p == s ? NULL : p;
-}
-
-static const char *skip_field(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	while (*s && *s != ' ' && *s != '\t') {
-		s++;
-	}
-	return s;
-}
-
 /* "start-end perms offset dev inode   name": a new entry, or false. */
 static bool parse_header(struct smaps_table *t, const char *line)
 {
-	uint64_t s, e;
-	const char *p = hex(line, &s);
-	if (!p || *p != '-' || !(p = hex(p + 1, &e)) || *p != ' ' || e < s) {
+	struct procfs_map pm;
+	if (!procfs_map_parse(line, &pm)) {
 		return false;
 	}
 	if (t->n == t->cap) {
@@ -64,24 +40,14 @@ static bool parse_header(struct smaps_table *t, const char *line)
 	}
 	struct smap *m = &t->v[t->n++];
 	memset(m, 0, sizeof(*m));
-	m->start = s;
-	m->end = e;
-	p++;
-	for (int i = 0; i < 4 && p[i] && p[i] != ' '; i++) {
-		m->perms[i] = p[i];
-	}
-	p = skip_field(p); /* perms */
-	p = skip_field(p); /* offset */
-	p = skip_field(p); /* device */
-	p = skip_field(p); /* inode */
-	while (*p == ' ' || *p == '\t') {
-		p++;
-	}
-	size_t n = strlen(p);
+	m->start = pm.start;
+	m->end = pm.end;
+	memcpy(m->perms, pm.perms, 4);
+	size_t n = strlen(pm.path);
 	if (n >= sizeof(m->name)) {
 		n = sizeof(m->name) - 1;
 	}
-	memcpy(m->name, p, n);
+	memcpy(m->name, pm.path, n);
 	m->name[n] = '\0';
 	return true;
 }
@@ -107,10 +73,8 @@ static bool field(const char *line, const char *key, uint32_t *kb)
 
 void smaps_parse_line(struct smaps_table *t, char *line)
 {
-	if (is_hex(line[0])) {
-		if (parse_header(t, line)) {
-			return;
-		}
+	if (parse_header(t, line)) {
+		return;
 	}
 	if (t->n == 0 || t->truncated) {
 		return; /* fields of a mapping that did not fit */
