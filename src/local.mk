@@ -37,6 +37,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/tstack.c src/tstack.h \
 	src/smaps.c src/smaps.h \
 	src/faults.c src/faults.h \
+	src/faultmap.c src/faultmap.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = src/libptfcommon.la -ldl -lpthread
