@@ -7,13 +7,15 @@
 # rules; it does not link the allocator core.
 bin_PROGRAMS += tools/ptfreeze
 # The report reader and its renderers: the command's, and the fuzz target's.
-REPORT_READER = tools/reportfile.c tools/render.c tools/render_text.c tools/render_args.c \
-	tools/render_json.c tools/render_folded.c tools/render_smaps.c tools/suppressions.c tools/cli.c
+REPORT_READER = tools/reportfile.c tools/reportfile_collect.c tools/reportfile_merge.c \
+	tools/render.c tools/render_text.c tools/render_args.c tools/render_json.c \
+	tools/render_folded.c tools/render_smaps.c tools/suppressions.c tools/cli.c
 tools_ptfreeze_SOURCES = \
 	tools/ptfreeze.c \
 	tools/cli.c tools/cli.h \
 	tools/cmd_run.c tools/target.c tools/target.h \
 	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
+	tools/reportfile_collect.c tools/reportfile_merge.c \
 	tools/symbolize.c tools/symbolize.h \
 	tools/render.c tools/render.h tools/render_text.c tools/render_args.c \
 	tools/render_json.c tools/render_folded.c tools/render_smaps.c tools/render_smaps.h \
