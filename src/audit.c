@@ -26,18 +26,10 @@
 
 /* ---- small parsers (no strtol: keep this file free of locale machinery) ---- */
 
-static const char *skip_space(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	return s;
-}
-
 /* Decimal number with optional sign; -1 if there is none. */
 static long long parse_ll(const char *s, const char **end)
 {
-	s = skip_space(s);
+	s = fmt_skip_space(s);
 	bool neg = *s == '-';
 	if (neg) {
 		s++;
@@ -88,18 +80,6 @@ static void selected(const char *path, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void proc_path(char *buf, size_t cap, long pid, const char *file)
-{
-	struct sb sb;
-	sb_init(&sb, buf, cap);
-	if (pid > 0) {
-		sb_printf(&sb, "/proc/%ld/%s", pid, file);
-	} else {
-		sb_printf(&sb, "/proc/self/%s", file);
-	}
-	sb_cstr(&sb);
-}
-
 /* ---- readers ---- */
 
 struct swaps {
@@ -117,7 +97,7 @@ static int swap_line(char *line, void *arg)
 	const char *p = line;
 	for (int field = 0; field < 2; field++) {
 		p += strcspn(p, " \t");
-		p = skip_space(p);
+		p = fmt_skip_space(p);
 	}
 	long long kb = parse_ll(p, NULL);
 	s->n++;
@@ -140,7 +120,7 @@ static int limits_line(char *line, void *arg)
 	if (strncmp(line, "Max locked memory", 17) != 0) {
 		return 1;
 	}
-	const char *p = skip_space(line + 17);
+	const char *p = fmt_skip_space(line + 17);
 	if (strncmp(p, "unlimited", 9) == 0) {
 		f->memlock_known = f->memlock_unlimited = true;
 	} else {
@@ -154,7 +134,7 @@ static int limits_line(char *line, void *arg)
 static int status_line(char *line, void *arg)
 {
 	if (strncmp(line, "CapEff:", 7) == 0) {
-		unsigned long long caps = fmt_parse_hex(skip_space(line + 7), NULL);
+		unsigned long long caps = fmt_parse_hex(fmt_skip_space(line + 7), NULL);
 		*(bool *)arg = (caps >> CAP_IPC_LOCK_BIT) & 1;
 		return 0;
 	}
@@ -165,10 +145,7 @@ static int is_khugepaged(long pid, void *arg)
 {
 	(void)arg;
 	char path[64], comm[32];
-	struct sb sb;
-	sb_init(&sb, path, sizeof(path));
-	sb_printf(&sb, "/proc/%ld/comm", pid);
-	sb_cstr(&sb);
+	procfs_path(path, sizeof(path), pid, "comm");
 	return sys_read_file(path, comm, sizeof(comm)) > 0 && strcmp(comm, "khugepaged\n") == 0;
 }
 
@@ -215,16 +192,16 @@ int audit_read(struct audit_facts *f, long pid, size_t pool_size)
 	f->compaction_proactiveness = number("/proc/sys/vm/compaction_proactiveness");
 	f->extfrag_threshold = number("/proc/sys/vm/extfrag_threshold");
 	char path[64];
-	proc_path(path, sizeof(path), pid, "limits");
+	procfs_path(path, sizeof(path), pid, "limits");
 	sys_for_each_line(path, limits_line, f);
-	proc_path(path, sizeof(path), pid, "status");
+	procfs_path(path, sizeof(path), pid, "status");
 	sys_for_each_line(path, status_line, &f->ipc_lock_cap);
 	return 0;
 }
 
 static int tlb_line(char *line, void *arg)
 {
-	const char *p = skip_space(line);
+	const char *p = fmt_skip_space(line);
 	if (strncmp(p, "TLB:", 4) != 0) {
 		return 1;
 	}

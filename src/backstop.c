@@ -276,10 +276,7 @@ static int range_cb(const struct procfs_map *m, void *arg)
 static bool blocks_sigsys(long tid)
 {
 	char path[64], buf[4096];
-	struct sb sb;
-	sb_init(&sb, path, sizeof(path));
-	sb_printf(&sb, "/proc/self/task/%ld/status", tid);
-	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+	if (sys_read_file(fmt_string(path, sizeof(path), "/proc/self/task/%ld/status", tid), buf, sizeof(buf)) <= 0) {
 		return false; /* gone */
 	}
 	const char *p = strstr(buf, "SigBlk:");

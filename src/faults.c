@@ -878,6 +878,14 @@ static void spawn_sampler(void)
 
 /* ---- life cycle ---- */
 
+/* Sampling could not start: everything opened goes, and the report says why. */
+static void give_up(int r)
+{
+	close_all();
+	unmap_rings();
+	say_refused(r);
+}
+
 static int open_events(bool all_threads)
 {
 	read_cpus();
@@ -919,9 +927,7 @@ int faults_start(void)
 		r = open_events(true);
 	}
 	if (r != 0) {
-		close_all();
-		unmap_rings();
-		say_refused(r);
+		give_up(r);
 		return r;
 	}
 	sampling = SAMPLING_ON;
@@ -1012,9 +1018,7 @@ void faults_atfork_child(bool armed)
 	ring_pages = RING_PAGES / 4;
 	int r = open_events(false);
 	if (r != 0) {
-		close_all();
-		unmap_rings();
-		say_refused(r);
+		give_up(r);
 		return;
 	}
 	faults_enable(true);

@@ -177,14 +177,14 @@ void sb_vprintf(struct sb *sb, const char *fmt, va_list ap)
 			sb_puti(sb, v);
 			break;
 		}
-		case 'u': {
-			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			sb_putu(sb, v);
-			break;
-		}
+		case 'u':
 		case 'x': {
 			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			sb_puthex(sb, v);
+			if (*f == 'u') {
+				sb_putu(sb, v);
+			} else {
+				sb_puthex(sb, v);
+			}
 			break;
 		}
 		case 'p':
@@ -254,4 +254,23 @@ uint64_t fmt_parse_hex(const char *s, const char **end)
 		*end = s;
 	}
 	return v;
+}
+
+const char *fmt_skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	return s;
+}
+
+const char *fmt_string(char *buf, size_t cap, const char *fmt, ...)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_cstr(&sb);
 }

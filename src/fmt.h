@@ -43,5 +43,9 @@ const char *sb_cstr(struct sb *sb);
  * *end (if not NULL) where it stops.  The one hex reader for /proc fields.
  */
 uint64_t fmt_parse_hex(const char *s, const char **end);
+/* s past its leading spaces and tabs. */
+const char *fmt_skip_space(const char *s);
+/* sb_printf into buf (cut to cap, NUL-terminated): snprintf for the shim; returns buf. */
+const char *fmt_string(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

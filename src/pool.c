@@ -572,25 +572,21 @@ bool pool_overlaps(const void *p, size_t len)
 	return false;
 }
 
-size_t pool_size(void)
+/* Bytes of every region: reserved (to its end) or carved (to its cursor). */
+static size_t regions_bytes(bool carved)
 {
 	size_t s = 0;
 	int n = atomic_load(&pool.nregions);
 	for (int i = 0; i < n; i++) {
-		s += pool.regions[i].end - pool.regions[i].base;
+		uintptr_t top = carved ? atomic_load(&pool.regions[i].cursor) : pool.regions[i].end;
+		s += top - pool.regions[i].base;
 	}
 	return s;
 }
 
-size_t pool_used(void)
-{
-	size_t s = 0;
-	int n = atomic_load(&pool.nregions);
-	for (int i = 0; i < n; i++) {
-		s += atomic_load(&pool.regions[i].cursor) - pool.regions[i].base;
-	}
-	return s;
-}
+size_t pool_size(void) { return regions_bytes(false); }
+
+size_t pool_used(void) { return regions_bytes(true); }
 
 size_t pool_huge_bytes(void)
 {

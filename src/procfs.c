@@ -12,20 +12,17 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-static const char *skip_spaces(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	return s;
-}
-
 static const char *skip_word(const char *s)
 {
 	while (*s && *s != ' ' && *s != '\t') {
 		s++;
 	}
 	return s;
+}
+
+const char *procfs_path(char *buf, size_t cap, long pid, const char *file)
+{
+	return pid > 0 ? fmt_string(buf, cap, "/proc/%ld/%s", pid, file) : fmt_string(buf, cap, "/proc/self/%s", file);
 }
 
 bool procfs_map_parse(const char *line, struct procfs_map *m)
@@ -49,11 +46,11 @@ bool procfs_map_parse(const char *line, struct procfs_map *m)
 		return false;
 	}
 	m->perms[4] = '\0';
-	p = skip_spaces(p + 4);
+	p = fmt_skip_space(p + 4);
 	m->offset = fmt_parse_hex(p, &p);
-	p = skip_word(skip_spaces(p)); /* device */
-	p = skip_word(skip_spaces(p)); /* inode */
-	m->path = skip_spaces(p);
+	p = skip_word(fmt_skip_space(p)); /* device */
+	p = skip_word(fmt_skip_space(p)); /* inode */
+	m->path = fmt_skip_space(p);
 	return true;
 }
 

@@ -9,7 +9,11 @@
 #define PTFREEZE_PROCFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* "/proc/PID/file" into buf (pid <= 0: "/proc/self/file"); returns buf. */
+const char *procfs_path(char *buf, size_t cap, long pid, const char *file);
 
 /* One mapping: "start-end perms offset dev inode   path". */
 struct procfs_map {

@@ -128,13 +128,19 @@ static void put_addr(struct sb *sb, const char *key, uint64_t v)
 	sb_putc(sb, '"');
 }
 
-static void put_entry(struct sb *sb, const struct smap *m, bool first)
+/* An entry's opening: its start and end. */
+static void put_range(struct sb *sb, const struct smap *m, bool first)
 {
 	sb_puts(sb, first ? "{" : ",{");
 	sb_puts(sb, "\"start\":\"0x");
 	sb_puthex(sb, m->start);
 	sb_putc(sb, '"');
 	put_addr(sb, "end", m->end);
+}
+
+static void put_entry(struct sb *sb, const struct smap *m, bool first)
+{
+	put_range(sb, m, first);
 	sb_printf(sb, ",\"size\":%lu,\"perms\":", (unsigned long)(m->end - m->start));
 	sb_json(sb, m->perms, strlen(m->perms));
 	sb_puts(sb, ",\"name\":");
@@ -148,11 +154,7 @@ static long long d(uint32_t now, uint32_t then) { return ((long long)now - (long
 
 static void put_changed(struct sb *sb, const struct smap *o, const struct smap *m, bool first)
 {
-	sb_puts(sb, first ? "{" : ",{");
-	sb_puts(sb, "\"start\":\"0x");
-	sb_puthex(sb, m->start);
-	sb_putc(sb, '"');
-	put_addr(sb, "end", m->end);
+	put_range(sb, m, first);
 	sb_printf(sb, ",\"size\":%lu,\"old_size\":%lu,\"perms\":", (unsigned long)(m->end - m->start),
 		  (unsigned long)(o->end - o->start));
 	sb_json(sb, m->perms, strlen(m->perms));

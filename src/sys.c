@@ -132,6 +132,16 @@ int sys_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* sys_read, again while a signal interrupts it. */
+static long read_intr(long fd, void *buf, size_t len)
+{
+	long n;
+	do {
+		n = sys_read((int)fd, buf, len);
+	} while (n == -EINTR);
+	return n;
+}
+
 long sys_read_file(const char *path, char *buf, size_t cap)
 {
 	if (cap == 0) {
@@ -143,10 +153,7 @@ long sys_read_file(const char *path, char *buf, size_t cap)
 	}
 	size_t got = 0;
 	while (got + 1 < cap) {
-		long n = sys_read((int)fd, buf + got, cap - 1 - got);
-		if (n == -EINTR) {
-			continue;
-		}
+		long n = read_intr(fd, buf + got, cap - 1 - got);
 		if (n < 0) {
 			sys_close((int)fd);
 			return n;
@@ -185,10 +192,7 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 	size_t have = 0;
 	bool stop = false, skipping = false; /* skipping: the rest of a line already delivered cut */
 	while (!stop) {
-		long n = sys_read((int)fd, buf + have, sizeof(buf) - 1 - have);
-		if (n == -EINTR) {
-			continue;
-		}
+		long n = read_intr(fd, buf + have, sizeof(buf) - 1 - have);
 		if (n < 0) {
 			sys_close((int)fd);
 			return (int)n;

@@ -14,26 +14,6 @@
 #include "sys.h"
 #include "writeback.h"
 
-static const char *skip_space(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	return s;
-}
-
-static void proc_path(char *buf, size_t cap, long pid, const char *file)
-{
-	struct sb sb;
-	sb_init(&sb, buf, cap);
-	if (pid > 0) {
-		sb_printf(&sb, "/proc/%ld/%s", pid, file);
-	} else {
-		sb_printf(&sb, "/proc/self/%s", file);
-	}
-	sb_cstr(&sb);
-}
-
 #define MOUNT_MAX 512
 
 struct mount_lookup {
@@ -68,7 +48,7 @@ static int mount_line(char *line, void *arg)
 	const char *p = line;
 	for (int field = 0; field < 4 && *p; field++) {
 		p += strcspn(p, " ");
-		p = skip_space(p);
+		p = fmt_skip_space(p);
 	}
 	char mp[MOUNT_MAX];
 	size_t len = unescape_field(p, mp, sizeof(mp));
@@ -150,8 +130,8 @@ static int maps_line(const struct procfs_map *pm, void *arg)
 int hazards_mappings(long pid, int (*fn)(const struct hazards_mapping *m, void *arg), void *arg)
 {
 	char maps[64], mountinfo[64];
-	proc_path(maps, sizeof(maps), pid, "maps");
-	proc_path(mountinfo, sizeof(mountinfo), pid, "mountinfo");
+	procfs_path(maps, sizeof(maps), pid, "maps");
+	procfs_path(mountinfo, sizeof(mountinfo), pid, "mountinfo");
 	struct maps_walk w = {mountinfo, fn, arg};
 	return procfs_maps(maps, maps_line, &w);
 }
