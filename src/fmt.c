@@ -114,7 +114,6 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 void sb_json(struct sb *sb, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	sb_putc(sb, '"');
 	size_t i = 0;
@@ -132,16 +131,14 @@ void sb_json(struct sb *sb, const char *s, size_t n)
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			sb_puts(sb, "\\u00");
-			sb_putc(sb, hex[c >> 4]);
-			sb_putc(sb, hex[c & 15]);
+			sb_puthexbytes(sb, &c, 1);
 			i++;
 		} else {
 			size_t l = utf8_len(p + i, n - i);
 			if (l == 0) {
 				/* Not UTF-8: keep the byte visible without breaking JSON. */
 				sb_puts(sb, "\\u00");
-				sb_putc(sb, hex[c >> 4]);
-				sb_putc(sb, hex[c & 15]);
+				sb_puthexbytes(sb, &c, 1);
 				i++;
 			} else {
 				sb_putmem(sb, (const char *)p + i, l);
@@ -266,10 +263,10 @@ const char *fmt_skip_space(const char *s)
 
 const char *fmt_string(char *buf, size_t cap, const char *fmt, ...)
 {
-	struct sb sb;
-	sb_init(&sb, buf, cap);
 	va_list ap;
+	struct sb sb;
 	va_start(ap, fmt);
+	sb_init(&sb, buf, cap);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	return sb_cstr(&sb);

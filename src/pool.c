@@ -218,7 +218,7 @@ static void lock_region(struct pool_region *r)
 	}
 }
 
-/* Publishes a region; returns it, or NULL if the table is full. */
+/* Publishes a region; returns it, or NULL (the mapping unmapped) if the table is full. */
 /* pool_reserve_lazy() is reserving: its regions' prefault is cut into chunks for later. */
 static bool deferring;
 
@@ -226,6 +226,7 @@ static struct pool_region *add_region(uintptr_t base, size_t len, enum backing b
 {
 	int n = atomic_load(&pool.nregions);
 	if (n >= POOL_MAX_REGIONS) {
+		sys_munmap((void *)base, len);
 		return NULL;
 	}
 	struct pool_region *r = &pool.regions[n];
@@ -275,7 +276,6 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	if (deferring && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
 		struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 		if (reg == NULL) {
-			sys_munmap(p, len);
 			return 0;
 		}
 		defer_prefault(reg, ps);
@@ -292,7 +292,6 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 	if (reg == NULL) {
-		sys_munmap(p, len);
 		return 0;
 	}
 	reg->prefault_ns = dt;

@@ -260,6 +260,18 @@ static void put_pair(struct sb *sb, const char *key, uint64_t then, uint64_t now
 		  (unsigned long)then, (unsigned long)now, (long long)now - (long long)then);
 }
 
+/* Each total at arming and at exit; locked memory where asked. */
+static void put_totals(struct sb *sb, const struct totals *a, const struct totals *b, bool locked)
+{
+	put_pair(sb, "size", a->size, b->size, true);
+	put_pair(sb, "rss", a->rss, b->rss, false);
+	put_pair(sb, "anon_huge", a->anon_huge, b->anon_huge, false);
+	put_pair(sb, "hugetlb", a->hugetlb, b->hugetlb, false);
+	if (locked) {
+		put_pair(sb, "locked", a->locked, b->locked, false);
+	}
+}
+
 void smaps_diff_json(struct sb *sb, const struct smaps_table *old, const struct smaps_table *cur, size_t listed)
 {
 	size_t npool_old, npool;
@@ -267,17 +279,10 @@ void smaps_diff_json(struct sb *sb, const struct smaps_table *old, const struct 
 	struct totals pa = sum(old, true, &npool_old), pb = sum(cur, true, &npool);
 	sb_printf(sb, "\"mappings_at_arm\":%zu,\"mappings_at_exit\":%zu,\"truncated\":%s,\"totals\":{", old->n, cur->n,
 		  old->truncated || cur->truncated ? "true" : "false");
-	put_pair(sb, "size", a.size, b.size, true);
-	put_pair(sb, "rss", a.rss, b.rss, false);
-	put_pair(sb, "anon_huge", a.anon_huge, b.anon_huge, false);
-	put_pair(sb, "hugetlb", a.hugetlb, b.hugetlb, false);
-	put_pair(sb, "locked", a.locked, b.locked, false);
+	put_totals(sb, &a, &b, true);
 	sb_printf(sb, "},\"pool\":{\"named\":%s,\"regions_at_arm\":%zu,\"regions_at_exit\":%zu,",
 		  any_named(cur) ? "true" : "false", npool_old, npool);
-	put_pair(sb, "size", pa.size, pb.size, true);
-	put_pair(sb, "rss", pa.rss, pb.rss, false);
-	put_pair(sb, "anon_huge", pa.anon_huge, pb.anon_huge, false);
-	put_pair(sb, "hugetlb", pa.hugetlb, pb.hugetlb, false);
+	put_totals(sb, &pa, &pb, false);
 	sb_printf(sb, "},\"added_count\":%zu,\"removed_count\":%zu,\"changed_count\":%zu,\"listed_max\":%zu",
 		  walk(old, cur, ADDED, NULL, 0), walk(old, cur, REMOVED, NULL, 0), walk(old, cur, CHANGED, NULL, 0), listed);
 	sb_puts(sb, ",\"added\":[");

@@ -168,19 +168,16 @@ long sys_read_file(const char *path, char *buf, size_t cap)
 	return (long)got;
 }
 
-uint64_t sys_now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t sys_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t sys_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+uint64_t sys_wall_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 {

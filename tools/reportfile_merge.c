@@ -62,15 +62,6 @@ static char *site_key(const struct rf_process *p, const struct rf_site *s)
 	return k;
 }
 
-static uint64_t key_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	}
-	return h;
-}
-
 static int by_key(const void *a, const void *b)
 {
 	const struct member *x = a, *y = b;
@@ -173,7 +164,7 @@ void reportfile_merge(struct rf_set *set)
 			m[k].site = &p->sites[j];
 			m[k].process = p;
 			m[k].key = site_key(p, &p->sites[j]);
-			m[k].hash = key_hash(m[k].key);
+			m[k].hash = cli_hash(m[k].key);
 			k++;
 		}
 	}
