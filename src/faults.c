@@ -233,19 +233,6 @@ static int read_cpus(void)
 	return ncpus;
 }
 
-/* Moves fd clear of the low descriptors programs dup2 over. */
-static long high_fd(long fd)
-{
-	if (fd >= 0) {
-		long high = sys_raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-		if (high >= 0) {
-			sys_close((int)fd);
-			fd = high;
-		}
-	}
-	return fd;
-}
-
 static long open_event(long tid, int cpu)
 {
 	struct perf_event_attr a;
@@ -269,7 +256,7 @@ static long open_event(long tid, int cpu)
 	a.remove_on_exec = 1;
 	a.watermark = 1;      /* wake the sampler when a quarter of the ring is used */
 	a.wakeup_watermark = (uint32_t)(ring_pages * PAGE / 4);
-	return high_fd(sys_raw(SYS_perf_event_open, (long)&a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC, 0));
+	return sys_high_fd(sys_raw(SYS_perf_event_open, (long)&a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC, 0));
 }
 
 /* Maps the ring of the first event on cpu index i.  0 or -errno. */

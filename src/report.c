@@ -148,12 +148,7 @@ static long open_file(int extra)
 		sys_close((int)r);
 		return -EINVAL;
 	}
-	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-	if (high >= 0) {
-		sys_close((int)r);
-		r = high;
-	}
-	return r;
+	return sys_high_fd(r);
 }
 
 static void remember_identity(void)

@@ -132,6 +132,18 @@ int sys_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+long sys_high_fd(long fd)
+{
+	if (fd >= 0) {
+		long high = sys_raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
+		if (high >= 0) {
+			sys_close((int)fd);
+			fd = high;
+		}
+	}
+	return fd;
+}
+
 /* sys_read, again while a signal interrupts it. */
 static long read_intr(long fd, void *buf, size_t len)
 {

@@ -52,6 +52,12 @@ long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, uns
  */
 void sys_backoff(unsigned *spins);
 
+/*
+ * Moves fd (if >= 0) to a close-on-exec descriptor >= 200, clear of the
+ * low ones programs dup2 over; returns the new one, or fd where it cannot.
+ */
+long sys_high_fd(long fd);
+
 /* Writes all of buf (retrying short writes and EINTR); 0 or -errno. */
 int sys_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole small file into buf (NUL-terminated); bytes read or -errno. */
