@@ -694,15 +694,9 @@ static void drain_all(void)
 	}
 }
 
-static void lock_drain(void)
-{
-	unsigned spins = 0;
-	while (atomic_flag_test_and_set_explicit(&draining, memory_order_acquire)) {
-		sys_backoff(&spins);
-	}
-}
+static void lock_drain(void) { sys_spin_lock(&draining); }
 
-static void unlock_drain(void) { atomic_flag_clear_explicit(&draining, memory_order_release); }
+static void unlock_drain(void) { sys_spin_unlock(&draining); }
 
 /* ---- the program's last thread ---- */
 

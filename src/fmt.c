@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+static const char hex_digits[] = "0123456789abcdef";
+
 void sb_init(struct sb *sb, char *buf, size_t cap)
 {
 	sb->buf = buf;
@@ -65,11 +67,10 @@ void sb_puti(struct sb *sb, int64_t v)
 
 void sb_puthex(struct sb *sb, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
 	char tmp[16];
 	int i = 0;
 	do {
-		tmp[i++] = digits[v & 15];
+		tmp[i++] = hex_digits[v & 15];
 		v >>= 4;
 	} while (v);
 	while (i) {
@@ -226,10 +227,9 @@ const char *sb_cstr(struct sb *sb)
 
 void sb_puthexbytes(struct sb *sb, const unsigned char *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
-		sb_putc(sb, digits[p[i] >> 4]);
-		sb_putc(sb, digits[p[i] & 15]);
+		sb_putc(sb, hex_digits[p[i] >> 4]);
+		sb_putc(sb, hex_digits[p[i] & 15]);
 	}
 }
 

@@ -526,13 +526,10 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 		return -ENOSPC;
 	}
 	size_t len = align_up(min > grow_step ? min : grow_step, POOL_ALIGN);
-	unsigned spins = 0;
-	while (atomic_flag_test_and_set_explicit(&pool.grow_lock, memory_order_acquire)) {
-		sys_backoff(&spins); /* the holder maps and prefaults: milliseconds */
-	}
+	sys_spin_lock(&pool.grow_lock); /* the holder maps and prefaults: milliseconds */
 	int before = atomic_load(&pool.nregions);
 	size_t got = before < POOL_MAX_REGIONS ? reserve_chain(len, 1, at_startup, false) : 0;
-	atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release);
+	sys_spin_unlock(&pool.grow_lock);
 	if (got == 0) {
 		return before >= POOL_MAX_REGIONS ? -ENOSPC : -ENOMEM;
 	}
@@ -634,7 +631,7 @@ static int smaps_line(char *line, void *arg)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
 		char *dash = strchr(line, '-');
 		if (dash && dash < strchr(line, ' ')) {
-			uintptr_t start = strtoul(line, NULL, 16);
+			uintptr_t start = (uintptr_t)fmt_parse_hex(line, NULL);
 			const struct pool_region *r = pool_region_of((void *)start);
 			s->region = r ? (int)(r - pool.regions) : -1;
 			return 1;
