@@ -42,18 +42,21 @@ void sb_putmem(struct sb *sb, const char *s, size_t n)
 
 void sb_puts(struct sb *sb, const char *s) { sb_putmem(sb, s ? s : "(null)", strlen(s ? s : "(null)")); }
 
-void sb_putu(struct sb *sb, uint64_t v)
+/* v in base 10 or 16 (inlined with the base known: a shift for 16). */
+static inline void put_digits(struct sb *sb, uint64_t v, unsigned base)
 {
 	char tmp[24];
 	int i = 0;
 	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
+		tmp[i++] = hex_digits[v % base];
+		v /= base;
 	} while (v);
 	while (i) {
 		sb_putc(sb, tmp[--i]);
 	}
 }
+
+void sb_putu(struct sb *sb, uint64_t v) { put_digits(sb, v, 10); }
 
 void sb_puti(struct sb *sb, int64_t v)
 {
@@ -65,18 +68,7 @@ void sb_puti(struct sb *sb, int64_t v)
 	}
 }
 
-void sb_puthex(struct sb *sb, uint64_t v)
-{
-	char tmp[16];
-	int i = 0;
-	do {
-		tmp[i++] = hex_digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (i) {
-		sb_putc(sb, tmp[--i]);
-	}
-}
+void sb_puthex(struct sb *sb, uint64_t v) { put_digits(sb, v, 16); }
 
 /*
  * Length of the well-formed UTF-8 sequence at s (1..4), or 0: overlong
