@@ -22,6 +22,7 @@
 #include "log.h"
 #include "numa.h"
 #include "real.h"
+#include "procfs.h"
 #include "sys.h"
 
 #ifndef MAP_HUGE_2MB
@@ -627,15 +628,11 @@ static size_t kb_field(const char *line, const char *name)
 static int smaps_line(char *line, void *arg)
 {
 	struct smaps_scan *s = arg;
-	char c = line[0];
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
-		char *dash = strchr(line, '-');
-		if (dash && dash < strchr(line, ' ')) {
-			uintptr_t start = (uintptr_t)fmt_parse_hex(line, NULL);
-			const struct pool_region *r = pool_region_of((void *)start);
-			s->region = r ? (int)(r - pool.regions) : -1;
-			return 1;
-		}
+	struct procfs_map m;
+	if (procfs_map_parse(line, &m)) {
+		const struct pool_region *r = pool_region_of((void *)m.start);
+		s->region = r ? (int)(r - pool.regions) : -1;
+		return 1;
 	}
 	if (s->region >= 0) {
 		s->acc[s->region] += kb_field(line, "AnonHugePages:") + kb_field(line, "Private_Hugetlb:") +
