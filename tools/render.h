@@ -30,7 +30,7 @@ void render_text_all(FILE *out, const struct rf_set *set, bool all);
  * totals, then a line for each of the first `top` violation sites (kind,
  * count, where).  Symbolise the first `top` groups first for names.
  */
-void render_brief(FILE *out, const struct rf_set *set, size_t top);
+void render_text_brief(FILE *out, const struct rf_set *set, size_t top);
 /* Marks in shown[0..ngroups) the groups the text shows (all: every one); returns how many. */
 size_t render_text_shown(const struct rf_set *set, bool all, bool *shown);
 /* 0, or -1 if the document could not be written. */

@@ -513,7 +513,7 @@ static void text_site_row(FILE *out, size_t rank, const struct rf_group *g)
 
 void render_text(FILE *out, const struct rf_set *set) { render_text_all(out, set, false); }
 
-void render_brief(FILE *out, const struct rf_set *set, size_t top)
+void render_text_brief(FILE *out, const struct rf_set *set, size_t top)
 {
 	uint64_t calls = 0, blocked = 0, faults = 0;
 	size_t vsites = 0, fsites = 0;

@@ -427,3 +427,17 @@ const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_
 	}
 	return NULL;
 }
+
+void reportfile_free_set(struct rf_set *set)
+{
+	for (size_t i = 0; i < set->ngroups; i++) {
+		free(set->groups[i].procs);
+		free(set->groups[i].frames);
+	}
+	free(set->groups);
+	for (size_t i = 0; i < set->nprocs; i++) {
+		reportfile_free_process(set->procs[i]);
+	}
+	free(set->procs);
+	memset(set, 0, sizeof(*set));
+}

@@ -203,17 +203,3 @@ void reportfile_merge(struct rf_set *set)
 	free(m);
 	qsort(set->groups, set->ngroups, sizeof(*set->groups), by_importance);
 }
-
-void reportfile_free_set(struct rf_set *set)
-{
-	for (size_t i = 0; i < set->ngroups; i++) {
-		free(set->groups[i].procs);
-		free(set->groups[i].frames);
-	}
-	free(set->groups);
-	for (size_t i = 0; i < set->nprocs; i++) {
-		reportfile_free_process(set->procs[i]);
-	}
-	free(set->procs);
-	memset(set, 0, sizeof(*set));
-}
