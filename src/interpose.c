@@ -25,7 +25,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/magic.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -48,6 +47,7 @@
 #include "shim.h"
 #include "sys.h"
 #include "tstack.h"
+#include "writeback.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -231,7 +231,7 @@ void interpose_prefault_early(size_t cap)
 		if (early[i].len == 0) {
 			continue;
 		}
-		long r = sys_madvise((void *)early[i].addr, early[i].len, 23 /* MADV_POPULATE_WRITE */);
+		long r = sys_madvise((void *)early[i].addr, early[i].len, MADV_POPULATE_WRITE);
 		log_msg(LOG_DEBUG, "prefault early mapping %p+%zu: %ld", (void *)early[i].addr, early[i].len, r);
 		if (r == 0) {
 			done += early[i].len;
@@ -374,7 +374,7 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 	    sys_raw(SYS_fstatfs, fd, (long)&fs, 0, 0, 0, 0) != 0) {
 		return;
 	}
-	if (fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+	if (writeback_free_magic((long)fs.f_type)) {
 		return; /* memory-backed: nothing to write back */
 	}
 	char link[64], path[512];
