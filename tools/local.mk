@@ -69,6 +69,7 @@ CLI_TESTS = \
 	tests/cli/scale.sh \
 	tests/cli/prometheus.sh \
 	tests/cli/check-spec.sh \
-	tests/cli/cause.sh
+	tests/cli/cause.sh \
+	tests/cli/drift.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

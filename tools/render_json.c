@@ -69,7 +69,7 @@ static json_t *json_process(const struct rf_process *p)
 	json_object_set_new(o, "events", json_integer((json_int_t)render_process_events(p)));
 	static const char *const summary_keys[] = {"faults_total",      "tlb_shootdowns", "events_by_kind", "backstop",
 						   "dropped_sites",     "dropped_records", "served_mmap_bytes", "why",
-						   "suppressed"};
+						   "suppressed",        "host_drift"};
 	for (size_t i = 0; i < sizeof(summary_keys) / sizeof(summary_keys[0]); i++) {
 		json_object_set_new(o, summary_keys[i],
 				    p->summary ? copy_or_null(json_object_get(p->summary, summary_keys[i])) : json_null());

@@ -78,6 +78,41 @@ static void text_events(FILE *out, const struct rf_process *p)
 	fputc('\n', out);
 }
 
+/* The host settings that changed between arming and exit (the summary's host_drift). */
+static void text_drift(FILE *out, const struct rf_process *p)
+{
+	const json_t *d = json_object_get(p->summary, "host_drift");
+	if (!json_is_array(d)) {
+		return;
+	}
+	size_t n = json_array_size(d), i;
+	if (n == 0) {
+		fputs("  host        its settings did not change between arming and exit\n", out);
+		return;
+	}
+	fprintf(out, "  host        %zu setting%s changed while armed:\n", n, n == 1 ? "" : "s");
+	const json_t *c;
+	json_array_foreach(d, i, c)
+	{
+		const json_t *a = json_object_get(c, "at_arm"), *e = json_object_get(c, "at_exit");
+		const char *ao = reportfile_get_str(a, "observed"), *eo = reportfile_get_str(e, "observed");
+		fprintf(out, "              %s (%s): %s %s -> %s %s\n", reportfile_get_str(c, "item"),
+			reportfile_get_str(c, "area"), reportfile_get_str(a, "status"), ao ? ao : "-",
+			reportfile_get_str(e, "status"), eo ? eo : "-");
+	}
+}
+
+/* How many processes saw their host's settings change while armed. */
+static size_t drifted(const struct rf_set *set)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->nprocs; i++) {
+		const json_t *d = set->procs[i]->summary ? json_object_get(set->procs[i]->summary, "host_drift") : NULL;
+		n += json_is_array(d) && json_array_size(d) > 0;
+	}
+	return n;
+}
+
 static void text_sampling(FILE *out, const struct rf_process *p)
 {
 	const json_t *pf = render_sampling_of(p);
@@ -294,6 +329,7 @@ static void text_process(FILE *out, const struct rf_process *p)
 			fprintf(out, "; this process made %lld calls that can cause them\n",
 				reportfile_get_int(tlb, "own_calls_that_can_shoot_down", 0));
 		}
+		text_drift(out, p);
 		const char *bs = reportfile_get_str(p->summary, "backstop");
 		if (bs && strcmp(bs, "off") != 0) {
 			fprintf(out, "  backstop    seccomp filter %s\n",
@@ -595,6 +631,11 @@ void render_text_all(FILE *out, const struct rf_set *set, bool all)
 	if (suppressions_total(set) > 0) {
 		fprintf(out, "%llu call%s taken by suppression rules (counted, not violations)\n", suppressions_total(set),
 			suppressions_total(set) == 1 ? "" : "s");
+	}
+	size_t moved = drifted(set);
+	if (moved) {
+		fprintf(out, "the host's settings changed while %zu process%s %s armed (see each process's \"host\" line)\n",
+			moved, moved == 1 ? "" : "es", moved == 1 ? "was" : "were");
 	}
 	fputc('\n', out);
 
