@@ -265,37 +265,13 @@ static int count_line(char *line, void *arg)
 	return 1;
 }
 
+static void rule_items(struct judge *j, const char *area);
+
 static void memory_items(struct judge *j, const struct hostspec_target *t)
 {
 	long v;
 	struct hostspec_item *it;
-	if ((it = sysctl_item(j, "memory", "zone-reclaim-mode", "vm.zone_reclaim_mode", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "a nonzero mode reclaims the local node before using another: allocations stall in reclaim");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.zone_reclaim_mode", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "memory", "watermark-boost", "vm.watermark_boost_factor", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "after a fragmenting allocation kswapd reclaims and compacts extra memory in a burst");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.watermark_boost_factor", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "memory", "overcommit", "vm.overcommit_memory", &v))) {
-		SET(it->observed, "%ld (%s)", v, v == 0 ? "heuristic" : v == 1 ? "always" : "never");
-		SET(it->expected, "0 or 2");
-		SET(it->why, "with 1 every reservation succeeds: running out of memory later is an OOM kill, not a failed start");
-		if (v == 1) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.overcommit_memory", "0");
-		}
-	}
+	rule_items(j, "memory");
 	if ((it = sysctl_item(j, "memory", "max-map-count", "vm.max_map_count", &v))) {
 		long used = -1;
 		if (t->pid > 0) {
@@ -606,46 +582,53 @@ static void power_items(struct judge *j)
 	}
 }
 
-/* ---- timers and kernel threads ------------------------------------------ */
+/* ---- settings judged by their value alone ------------------------------- */
 
-static void timer_items(struct judge *j)
+/*
+ * One row per sysctl that is judged by its value alone: a WARN unless the
+ * value is `want` (SAME), at least `want` (AT_LEAST), or anything but
+ * `want` (NOT); the fix writes `fix`.
+ */
+enum rule_test { SAME, AT_LEAST, NOT };
+
+static const struct sysctl_rule {
+	const char *area, *name, *key, *unit, *expected, *why, *fix;
+	enum rule_test test;
+	long want;
+} sysctl_rules[] = {
+	{"memory", "zone-reclaim-mode", "vm.zone_reclaim_mode", "", "0",
+	 "a nonzero mode reclaims the local node before using another: allocations stall in reclaim", "0", SAME, 0},
+	{"memory", "watermark-boost", "vm.watermark_boost_factor", "", "0",
+	 "after a fragmenting allocation kswapd reclaims and compacts extra memory in a burst", "0", SAME, 0},
+	{"memory", "overcommit", "vm.overcommit_memory", "", "0 (heuristic) or 2 (never)",
+	 "with 1 every reservation succeeds: running out of memory later is an OOM kill, not a failed start", "0", NOT, 1},
+	{"timers", "stat-interval", "vm.stat_interval", " s", "10 s or more",
+	 "per-CPU vmstat work folds counters every interval and wakes every CPU, nohz_full ones too", "10", AT_LEAST, 10},
+	{"timers", "nmi-watchdog", "kernel.nmi_watchdog", "", "0",
+	 "the hard-lockup detector's perf NMI interrupts every CPU periodically", "0", SAME, 0},
+	{"timers", "soft-watchdog", "kernel.soft_watchdog", "", "0",
+	 "the soft-lockup detector wakes a timer and a thread on every CPU every few seconds", "0", SAME, 0},
+	{"timers", "timer-migration", "kernel.timer_migration", "", "0",
+	 "with migration on, timers queued by idle CPUs run on busy ones: the program's CPU gets others' timers", "0", SAME,
+	 0},
+};
+
+static void rule_items(struct judge *j, const char *area)
 {
-	long v;
-	struct hostspec_item *it;
-	if ((it = sysctl_item(j, "timers", "stat-interval", "vm.stat_interval", &v))) {
-		SET(it->observed, "%ld s", v);
-		SET(it->expected, "10 s or more");
-		SET(it->why, "per-CPU vmstat work folds counters every interval and wakes every CPU, nohz_full ones too");
-		if (v < 10) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.stat_interval", "10");
+	for (size_t i = 0; i < sizeof(sysctl_rules) / sizeof(sysctl_rules[0]); i++) {
+		const struct sysctl_rule *r = &sysctl_rules[i];
+		long v;
+		struct hostspec_item *it;
+		if (strcmp(r->area, area) != 0 || !(it = sysctl_item(j, r->area, r->name, r->key, &v))) {
+			continue;
 		}
-	}
-	if ((it = sysctl_item(j, "timers", "nmi-watchdog", "kernel.nmi_watchdog", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "the hard-lockup detector's perf NMI interrupts every CPU periodically");
-		if (v != 0) {
+		SET(it->observed, "%ld%s", v, r->unit);
+		SET(it->expected, "%s", r->expected);
+		SET(it->why, "%s", r->why);
+		bool ok = r->test == SAME ? v == r->want : r->test == AT_LEAST ? v >= r->want : v != r->want;
+		if (!ok) {
 			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.nmi_watchdog", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "timers", "soft-watchdog", "kernel.soft_watchdog", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "the soft-lockup detector wakes a timer and a thread on every CPU every few seconds");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.soft_watchdog", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "timers", "timer-migration", "kernel.timer_migration", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "with migration on, timers queued by idle CPUs run on busy ones: the program's CPU gets others' timers");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.timer_migration", "0");
+			fix(it, HOSTSPEC_FIX_SYSCTL, r->key, r->fix);
 		}
 	}
 }
@@ -722,7 +705,7 @@ int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, i
 	memory_items(&j, t);
 	cpu_items(&j, t);
 	power_items(&j);
-	timer_items(&j);
+	rule_items(&j, "timers");
 	other_items(&j, t);
 	return j.n;
 }

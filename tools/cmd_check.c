@@ -434,15 +434,8 @@ int cmd_check(int argc, char **argv)
 	}
 	int status = CLI_OK;
 	if (what != EMIT_NONE) {
-		emit(what, items, n);
-		free_mappings(&maps);
-		if (fflush(stdout) != 0) {
-			cli_error("cannot write the output");
-			return CLI_INVALID;
-		}
-		return CLI_OK;
-	}
-	if (format != FORMAT_TEXT) {
+		emit(what, items, n); /* a file: written is success, whatever it fixes */
+	} else if (format != FORMAT_TEXT) {
 		if (print_json(items, n, &maps, pid, comm, pool, counts, format) != 0) {
 			status = CLI_INVALID;
 		}
@@ -455,7 +448,7 @@ int cmd_check(int argc, char **argv)
 		cli_error("cannot write the output");
 		return CLI_INVALID;
 	}
-	if (status == CLI_OK && (counts[AUDIT_WARN] || counts[AUDIT_FAIL])) {
+	if (what == EMIT_NONE && status == CLI_OK && (counts[AUDIT_WARN] || counts[AUDIT_FAIL])) {
 		status = CLI_FOUND;
 	}
 	return status;
