@@ -11,7 +11,17 @@
  * faults counted with getrusage.  Nothing in the measured loop allocates
  * except the operation timed.
  *
- * usage: latency [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-s seed] [-v]
+ * Cross-thread frees (-x): the threads form a ring.  A replacement still
+ * frees the chosen slot's block and mallocs (and touches) a new one, each
+ * timed, but the new block goes to the next thread through a lock-free
+ * single-producer queue and the slot is refilled, untimed, with a block the
+ * previous thread allocated; so every free after the warm-up is of a block
+ * another thread allocated.  Each queue starts with a slack of blocks (half
+ * of the thread's share of -n, at most RING_SLACK) so a thread rarely waits
+ * for its neighbour: every thread works all the time, and the "handoff:"
+ * line counts the waits there were.
+ *
+ * usage: latency [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v]
  *   -n  blocks in the working set, shared out between threads (default 2000)
  *   -o  measured replacements in all threads (default 100000)
  *   -w  untimed replacements before arming (default: half of -o)
@@ -21,16 +31,23 @@
  *       unmaps it, over and over, during the measured phase
  *   -C  the churn thread's pace in iterations per second (default 1000, so
  *       every allocator's workers face the same churn; 0: as fast as it can)
+ *   -x  cross-thread frees: blocks are freed by the next thread of a ring
+ *       (needs 2 threads or more)
  *   -s  seed (default 1): the same seed gives the same sequence of sizes
  *   -v  also split malloc+touch and free by size class (<= 1 KiB, <= 128 KiB, larger)
  * Output: a table (one row per operation type, times in ns), then
- * "throughput:", "faults:", "worker-faults:" and, with -c, "churn:" lines.
+ * "throughput:", "faults:", "worker-faults:", "memory:" (the process's peak
+ * RSS, VmHWM, which leaves out hugetlb pages, and its hugetlb pages at the
+ * end of the measured phase, HugetlbPages: both from /proc/self/status),
+ * with -c a "churn:" and with -x a "handoff:" line.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +63,13 @@
 #define PROG "latency"
 #define STACK_WARM ((size_t)256 << 10)
 #define CHURN_LEN ((size_t)1 << 20)
+/*
+ * The -x queue between neighbours: capacity, and the most blocks it starts
+ * with (its slack: while one thread touches a 4 MiB block, its neighbour
+ * does hundreds of small replacements and must not run dry).
+ */
+#define RING_CAP 1024u
+#define RING_SLACK 256u
 
 enum op {
 	OP_MALLOC, OP_FREE, OP_MMAP, OP_MUNMAP,
@@ -67,6 +91,13 @@ struct slot {
 	int mapped;
 };
 
+/* A single-producer, single-consumer queue of blocks (-x): no lock, no allocation. */
+struct ring {
+	_Alignas(64) atomic_size_t head; /* next to pop (the consumer's) */
+	_Alignas(64) atomic_size_t tail; /* next to push (the producer's) */
+	_Alignas(64) struct slot q[RING_CAP];
+};
+
 struct worker {
 	pthread_t tid;
 	unsigned id;
@@ -76,9 +107,12 @@ struct worker {
 	uint64_t seed;
 	struct hist *h; /* OP_COUNT histograms */
 	long minor, major; /* this thread's faults in the measured phase */
+	struct ring *out, *in; /* -x: to the next thread, from the previous one */
+	size_t slack; /* -x: blocks put in `out` before the warm-up */
+	long waits; /* -x: measured replacements that waited for a neighbour */
 };
 
-static int with_mmap;
+static int with_mmap, cross;
 /*
  * warmed: every block built; start/done: the measured phase; stopped: the
  * churn thread has stopped; release: the end marker is written, so threads
@@ -147,10 +181,58 @@ static void thread_faults(long *minor, long *major)
 	*major = ru.ru_majflt;
 }
 
+/* Spins (yielding now and then) until `cond` holds; returns whether it had to wait. */
+#define WAIT_UNTIL(cond)                                                                                           \
+	({                                                                                                         \
+		int waited_ = 0;                                                                                   \
+		for (unsigned spin_ = 0; !(cond); spin_++) {                                                       \
+			waited_ = 1;                                                                               \
+			if (spin_ % 64 == 63) {                                                                    \
+				sched_yield();                                                                     \
+			}                                                                                          \
+		}                                                                                                  \
+		waited_;                                                                                           \
+	})
+
+static int ring_push(struct ring *r, const struct slot *sl)
+{
+	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	int waited = WAIT_UNTIL(t - atomic_load_explicit(&r->head, memory_order_acquire) < RING_CAP);
+	r->q[t % RING_CAP] = *sl;
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	return waited;
+}
+
+static int ring_pop(struct ring *r, struct slot *sl)
+{
+	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	int waited = WAIT_UNTIL(atomic_load_explicit(&r->tail, memory_order_acquire) != h);
+	*sl = r->q[h % RING_CAP];
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return waited;
+}
+
+/*
+ * -x: the block just allocated goes to the next thread and the slot takes
+ * one the previous thread allocated (untimed); returns whether it waited.
+ */
+static int hand_over(struct worker *w, struct slot *sl, const struct slot *fresh)
+{
+	int waited = ring_push(w->out, fresh);
+	return ring_pop(w->in, sl) | waited;
+}
+
 static void replace_untimed(struct worker *w, uint64_t *s)
 {
 	struct slot *sl = &w->set[util_rng(s) % w->nblocks];
 	drop(sl);
+	if (cross) {
+		struct slot fresh;
+		choose(&fresh, s);
+		fill(&fresh);
+		hand_over(w, sl, &fresh);
+		return;
+	}
 	choose(sl, s);
 	fill(sl);
 }
@@ -163,6 +245,12 @@ static void *work(void *arg)
 	for (size_t i = 0; i < w->nblocks; i++) {
 		choose(&w->set[i], &s);
 		fill(&w->set[i]);
+	}
+	for (size_t i = 0; cross && i < w->slack; i++) {
+		struct slot fresh;
+		choose(&fresh, &s);
+		fill(&fresh);
+		ring_push(w->out, &fresh);
 	}
 	for (long i = 0; i < w->warm_ops; i++) {
 		replace_untimed(w, &s);
@@ -180,13 +268,17 @@ static void *work(void *arg)
 		if (!sl->mapped) {
 			hist_add(&w->h[OP_FREE_S + size_class(sl->n)], t1 - t0);
 		}
-		choose(sl, &s);
+		struct slot fresh, *nw = cross ? &fresh : sl;
+		choose(nw, &s);
 		uint64_t t2 = util_now_ns();
-		fill(sl);
+		fill(nw);
 		uint64_t t3 = util_now_ns();
-		hist_add(&w->h[sl->mapped ? OP_MMAP : OP_MALLOC], t3 - t2);
-		if (!sl->mapped) {
-			hist_add(&w->h[OP_MALLOC_S + size_class(sl->n)], t3 - t2);
+		hist_add(&w->h[nw->mapped ? OP_MMAP : OP_MALLOC], t3 - t2);
+		if (!nw->mapped) {
+			hist_add(&w->h[OP_MALLOC_S + size_class(nw->n)], t3 - t2);
+		}
+		if (cross) {
+			w->waits += hand_over(w, sl, nw);
 		}
 	}
 	thread_faults(&minor1, &major1);
@@ -231,9 +323,32 @@ static void *churn(void *unused)
 	return NULL;
 }
 
+/* A "KEY: N kB" line of /proc/self/status (-1 if absent); read(2), no stdio, no malloc. */
+static long status_kb(const char *key)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return -1;
+	}
+	buf[n] = '\0';
+	size_t klen = strlen(key);
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, key, klen) == 0) {
+			return strtol(line + klen, NULL, 10);
+		}
+	}
+	return -1;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-s seed] [-v]\n");
+	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v]\n");
 	exit(2);
 }
 
@@ -241,7 +356,7 @@ int main(int argc, char **argv)
 {
 	long nblocks = 2000, ops = 100000, warm = -1, nthreads = 1, seed = 1;
 	int with_churn = 0, by_class = 0, c;
-	while ((c = getopt(argc, argv, "n:o:w:t:mcC:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "n:o:w:t:mcC:xs:v")) != -1) {
 		switch (c) {
 		case 'n': nblocks = util_parse_long(optarg, "-n"); break;
 		case 'o': ops = util_parse_long(optarg, "-o"); break;
@@ -250,6 +365,7 @@ int main(int argc, char **argv)
 		case 'm': with_mmap = 1; break;
 		case 'c': with_churn = 1; break;
 		case 'C': churn_rate = util_parse_long(optarg, "-C"); break;
+		case 'x': cross = 1; break;
 		case 's': seed = util_parse_long(optarg, "-s"); break;
 		case 'v': by_class = 1; break;
 		default: usage();
@@ -264,6 +380,9 @@ int main(int argc, char **argv)
 	if (nthreads > 256 || nblocks < nthreads || ops < nthreads) {
 		util_die(PROG, "-t %ld: need 1 to 256 threads and at least one block and one op per thread", nthreads);
 	}
+	if (cross && (nthreads < 2 || nblocks < 2 * nthreads)) {
+		util_die(PROG, "-x: cross-thread frees need at least 2 threads (-t) and 2 blocks per thread");
+	}
 	if (warm < 0) {
 		warm = ops / 2;
 	}
@@ -272,6 +391,7 @@ int main(int argc, char **argv)
 	unsigned nt = (unsigned)nthreads;
 	struct worker *ws = util_mem(nt * sizeof(*ws));
 	struct slot *set = util_mem((size_t)nblocks * sizeof(*set));
+	struct ring *rings = cross ? util_mem(nt * sizeof(*rings)) : NULL;
 	unsigned parties = nt + 1 + (with_churn ? 1u : 0u);
 	pthread_barrier_init(&warmed, NULL, parties);
 	pthread_barrier_init(&start, NULL, parties);
@@ -288,6 +408,14 @@ int main(int argc, char **argv)
 		w->ops = ops / (long)nt + (i < (unsigned)(ops % (long)nt) ? 1 : 0);
 		w->warm_ops = warm / (long)nt;
 		w->seed = util_seed((uint64_t)seed, i);
+		if (cross) {
+			/* Thread i feeds ring i; thread i+1 (mod nt) eats it. */
+			w->out = &rings[i];
+			w->in = &rings[(i + nt - 1) % nt];
+			/* The queued blocks are part of the working set: -n counts them. */
+			w->slack = w->nblocks / 2 < RING_SLACK ? w->nblocks / 2 : RING_SLACK;
+			w->nblocks -= w->slack;
+		}
 		w->h = util_mem(OP_COUNT * sizeof(struct hist));
 		if (pthread_create(&w->tid, NULL, work, w) != 0) {
 			util_die(PROG, "cannot create worker thread %u", i);
@@ -314,6 +442,7 @@ int main(int argc, char **argv)
 	}
 	util_marker("MEASURE-END");
 	util_faults(&minor1, &major1);
+	long hwm_kb = status_kb("VmHWM:"), hugetlb_kb = status_kb("HugetlbPages:");
 	pthread_barrier_wait(&release);
 
 	for (unsigned i = 0; i < nt; i++) {
@@ -344,6 +473,14 @@ int main(int argc, char **argv)
 	printf("\nthroughput: %ld replacements in %.3f s: %.0f ops/s\n", ops, secs, (double)ops / secs);
 	printf("faults: minor %ld major %ld\n", minor1 - minor0, major1 - major0);
 	printf("worker-faults: minor %ld major %ld\n", wminor, wmajor);
+	printf("memory: peak-rss %ld kB hugetlb %ld kB\n", hwm_kb, hugetlb_kb);
+	if (cross) {
+		long waits = 0;
+		for (unsigned i = 0; i < nt; i++) {
+			waits += ws[i].waits;
+		}
+		printf("handoff: %ld of %ld replacements waited for a neighbour\n", waits, ops);
+	}
 	if (with_churn) {
 		printf("churn: %ld iterations, %.0f/s (pace %ld/s)\n", churn_iterations, (double)churn_iterations / secs,
 		       churn_rate);

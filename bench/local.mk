@@ -19,6 +19,7 @@ bench_pairs_SOURCES = bench/pairs.c
 bench_pairs_CFLAGS = $(BENCH_CFLAGS)
 bench_prefault_SOURCES = bench/prefault.c $(BENCH_COMMON)
 bench_prefault_CFLAGS = $(BENCH_CFLAGS)
+bench_prefault_LDADD = -ldl
 # Each new-site call must come from its own frames: no sibling-call folding.
 bench_guardcost_SOURCES = bench/guardcost.c $(BENCH_COMMON)
 bench_guardcost_CFLAGS = $(BENCH_CFLAGS) -fno-optimize-sibling-calls -fno-inline

@@ -7,8 +7,9 @@
  *       times one memset of it (every page faulted in on first touch) and a
  *       second memset (already faulted: the memory bandwidth), and reports
  *       how much of it the kernel put on huge pages (/proc/self/smaps).
- *   prefault idle  does nothing: the trivial program the runner starts
- *       under the shim to read the pool's prefault time from the report.
+ *   prefault idle  only arms ptfreeze (a no-op without it): the trivial
+ *       program the runner starts under the shim to read the pool's
+ *       prefault time from the report (only a process that arms writes one).
  * Output (memset): "memset: size N backing B first-touch T ns R GB/s
  * faulted T ns R GB/s huge N".
  */
@@ -23,6 +24,7 @@
 #include <sys/mman.h>
 #include <linux/mman.h>
 
+#include "ptfreeze.h"
 #include "util.h"
 
 #define PROG "prefault"
@@ -100,6 +102,8 @@ static int run_memset(size_t len, const char *backing)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "idle") == 0) {
+		/* Only a process that arms writes a report: arm, so the runner can read the pool's header. */
+		(void)ptfreeze_arm();
 		return 0;
 	}
 	if (argc == 4 && strcmp(argv[1], "memset") == 0) {

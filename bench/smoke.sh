@@ -29,6 +29,7 @@ expect() {
 
 expect "latency" '^malloc+touch' "$B/latency" -n 50 -o 500
 expect "latency -m -c -t 2" '^churn: ' "$B/latency" -n 50 -o 500 -m -c -t 2
+expect "latency -x -t 3" '^handoff: ' "$B/latency" -n 60 -o 600 -x -t 3
 expect "throughput prodcon" '^prodcon: .* ops/s' "$B/throughput" prodcon -o 2000
 expect "throughput lifetimes" '^lifetimes: .* ops/s' "$B/throughput" lifetimes -o 2000 -t 2
 expect "throughput realloc" '^realloc: .* ops/s' "$B/throughput" realloc -r 1 -c 1M
@@ -47,5 +48,8 @@ for section in '== Latency' '== Throughput' '== Start-up' '== Report mode' '== T
 	grep -q "^$section" "$TMPD/run.out" || { cat "$TMPD/run.out" "$TMPD/run.err" >&2; fail "bench/run printed no '$section' section"; }
 done
 grep -q '^ptfreeze ' "$TMPD/run.out" || fail "bench/run printed no ptfreeze row"
+for case in '2 threads, cross-thread frees' '4 threads on 2 cores'; do
+	grep -q "^-- latency, $case: " "$TMPD/run.out" || fail "bench/run printed no latency case '$case'"
+done
 note "bench/run --profile smoke: ok"
 exit 0

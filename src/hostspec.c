@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "procfs.h"
 #include "sys.h"
 
 #define MAX_CPUS 1024
@@ -140,14 +141,7 @@ static bool read_num(const char *path, long *v)
 static bool status_field(long pid, const char *key, char *out, size_t cap)
 {
 	char path[64], buf[4096];
-	struct sb sb;
-	sb_init(&sb, path, sizeof(path));
-	if (pid > 0) {
-		sb_printf(&sb, "/proc/%ld/status", pid);
-	} else {
-		sb_puts(&sb, "/proc/self/status");
-	}
-	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+	if (sys_read_file(procfs_path(path, sizeof(path), pid, "status"), buf, sizeof(buf)) <= 0) {
 		return false;
 	}
 	size_t klen = strlen(key);
@@ -271,46 +265,19 @@ static int count_line(char *line, void *arg)
 	return 1;
 }
 
+static void rule_items(struct judge *j, const char *area);
+
 static void memory_items(struct judge *j, const struct hostspec_target *t)
 {
 	long v;
 	struct hostspec_item *it;
-	if ((it = sysctl_item(j, "memory", "zone-reclaim-mode", "vm.zone_reclaim_mode", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "a nonzero mode reclaims the local node before using another: allocations stall in reclaim");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.zone_reclaim_mode", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "memory", "watermark-boost", "vm.watermark_boost_factor", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "after a fragmenting allocation kswapd reclaims and compacts extra memory in a burst");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.watermark_boost_factor", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "memory", "overcommit", "vm.overcommit_memory", &v))) {
-		SET(it->observed, "%ld (%s)", v, v == 0 ? "heuristic" : v == 1 ? "always" : "never");
-		SET(it->expected, "0 or 2");
-		SET(it->why, "with 1 every reservation succeeds: running out of memory later is an OOM kill, not a failed start");
-		if (v == 1) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.overcommit_memory", "0");
-		}
-	}
+	rule_items(j, "memory");
 	if ((it = sysctl_item(j, "memory", "max-map-count", "vm.max_map_count", &v))) {
 		long used = -1;
 		if (t->pid > 0) {
 			char path[64];
-			struct sb sb;
-			sb_init(&sb, path, sizeof(path));
-			sb_printf(&sb, "/proc/%ld/maps", t->pid);
 			used = 0;
-			sys_for_each_line(sb_cstr(&sb), count_line, &used);
+			sys_for_each_line(procfs_path(path, sizeof(path), t->pid, "maps"), count_line, &used);
 		}
 		SET(it->expected, "at most 3/4 used by the process");
 		SET(it->why, "past the limit mmap and mprotect fail with ENOMEM; served blocks and guard pages count");
@@ -444,57 +411,30 @@ static void cpu_set_item(struct judge *j, const struct cpu_facts *c, const char 
 	}
 }
 
-/*
- * Calls fn with the name of each entry of dir that starts with a digit (a
- * pid, an interrupt number) until it returns 0.  0, or -errno.
- */
-static int each_numbered(const char *dir, int (*fn)(const char *name, void *arg), void *arg)
-{
-	long fd = sys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		return (int)fd;
-	}
-	char buf[4096] __attribute__((aligned(8)));
-	long n;
-	int go = 1;
-	while (go && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
-		for (long off = 0; off < n && go;) {
-			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9') {
-				go = fn(d->d_name, arg);
-			}
-		}
-	}
-	sys_close((int)fd);
-	return 0;
-}
-
 struct comm_search {
 	const char *comm;
 	bool found;
 };
 
-static int comm_is(const char *pid, void *arg)
+static int comm_is(long pid, void *arg)
 {
 	struct comm_search *cs = arg;
 	char path[64], comm[32];
-	put(path, sizeof(path), "/proc/%s/comm", pid);
-	if (sys_read_file(path, comm, sizeof(comm)) > 0) {
+	if (sys_read_file(procfs_path(path, sizeof(path), pid, "comm"), comm, sizeof(comm)) > 0) {
 		comm[strcspn(comm, "\n")] = '\0';
 		cs->found = strcmp(comm, cs->comm) == 0;
 	}
-	return !cs->found;
+	return cs->found;
 }
 
 static bool process_running(const char *comm)
 {
 	struct comm_search cs = {comm, false};
-	each_numbered("/proc", comm_is, &cs);
+	procfs_for_each_id("/proc", comm_is, &cs);
 	return cs.found;
 }
 
-static int irq_dir(const char *name, void *arg);
+static int irq_dir(long irq, void *arg);
 
 struct irq_scan {
 	const struct cpus *judged;
@@ -510,7 +450,7 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 		SET(it->observed, "no isolated CPUs (and no --pid) to keep interrupts off");
 	} else {
 		struct irq_scan scan = {judged, 0, 0};
-		each_numbered("/proc/irq", irq_dir, &scan);
+		procfs_for_each_id("/proc/irq", irq_dir, &scan);
 		char tl[256], hk[256];
 		cpus_list(judged, tl, sizeof(tl));
 		SET(it->expected, "no interrupt allowed on CPUs %s", tl);
@@ -532,17 +472,17 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 				: process_running("irqbalance") ? "running" : "not running");
 }
 
-static int irq_dir(const char *name, void *arg)
+static int irq_dir(long irq, void *arg)
 {
 	struct irq_scan *scan = arg;
 	char path[64];
 	struct cpus aff;
-	put(path, sizeof(path), "/proc/irq/%s/smp_affinity_list", name);
+	put(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
 	if (read_cpus(path, &aff)) {
 		scan->total++;
 		scan->hit += cpus_meet(&aff, scan->judged);
 	}
-	return 1;
+	return 0;
 }
 
 static void cpu_items(struct judge *j, const struct hostspec_target *t)
@@ -642,46 +582,53 @@ static void power_items(struct judge *j)
 	}
 }
 
-/* ---- timers and kernel threads ------------------------------------------ */
+/* ---- settings judged by their value alone ------------------------------- */
 
-static void timer_items(struct judge *j)
+/*
+ * One row per sysctl that is judged by its value alone: a WARN unless the
+ * value is `want` (SAME), at least `want` (AT_LEAST), or anything but
+ * `want` (NOT); the fix writes `fix`.
+ */
+enum rule_test { SAME, AT_LEAST, NOT };
+
+static const struct sysctl_rule {
+	const char *area, *name, *key, *unit, *expected, *why, *fix;
+	enum rule_test test;
+	long want;
+} sysctl_rules[] = {
+	{"memory", "zone-reclaim-mode", "vm.zone_reclaim_mode", "", "0",
+	 "a nonzero mode reclaims the local node before using another: allocations stall in reclaim", "0", SAME, 0},
+	{"memory", "watermark-boost", "vm.watermark_boost_factor", "", "0",
+	 "after a fragmenting allocation kswapd reclaims and compacts extra memory in a burst", "0", SAME, 0},
+	{"memory", "overcommit", "vm.overcommit_memory", "", "0 (heuristic) or 2 (never)",
+	 "with 1 every reservation succeeds: running out of memory later is an OOM kill, not a failed start", "0", NOT, 1},
+	{"timers", "stat-interval", "vm.stat_interval", " s", "10 s or more",
+	 "per-CPU vmstat work folds counters every interval and wakes every CPU, nohz_full ones too", "10", AT_LEAST, 10},
+	{"timers", "nmi-watchdog", "kernel.nmi_watchdog", "", "0",
+	 "the hard-lockup detector's perf NMI interrupts every CPU periodically", "0", SAME, 0},
+	{"timers", "soft-watchdog", "kernel.soft_watchdog", "", "0",
+	 "the soft-lockup detector wakes a timer and a thread on every CPU every few seconds", "0", SAME, 0},
+	{"timers", "timer-migration", "kernel.timer_migration", "", "0",
+	 "with migration on, timers queued by idle CPUs run on busy ones: the program's CPU gets others' timers", "0", SAME,
+	 0},
+};
+
+static void rule_items(struct judge *j, const char *area)
 {
-	long v;
-	struct hostspec_item *it;
-	if ((it = sysctl_item(j, "timers", "stat-interval", "vm.stat_interval", &v))) {
-		SET(it->observed, "%ld s", v);
-		SET(it->expected, "10 s or more");
-		SET(it->why, "per-CPU vmstat work folds counters every interval and wakes every CPU, nohz_full ones too");
-		if (v < 10) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.stat_interval", "10");
+	for (size_t i = 0; i < sizeof(sysctl_rules) / sizeof(sysctl_rules[0]); i++) {
+		const struct sysctl_rule *r = &sysctl_rules[i];
+		long v;
+		struct hostspec_item *it;
+		if (strcmp(r->area, area) != 0 || !(it = sysctl_item(j, r->area, r->name, r->key, &v))) {
+			continue;
 		}
-	}
-	if ((it = sysctl_item(j, "timers", "nmi-watchdog", "kernel.nmi_watchdog", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "the hard-lockup detector's perf NMI interrupts every CPU periodically");
-		if (v != 0) {
+		SET(it->observed, "%ld%s", v, r->unit);
+		SET(it->expected, "%s", r->expected);
+		SET(it->why, "%s", r->why);
+		bool ok = r->test == SAME ? v == r->want : r->test == AT_LEAST ? v >= r->want : v != r->want;
+		if (!ok) {
 			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.nmi_watchdog", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "timers", "soft-watchdog", "kernel.soft_watchdog", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "the soft-lockup detector wakes a timer and a thread on every CPU every few seconds");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.soft_watchdog", "0");
-		}
-	}
-	if ((it = sysctl_item(j, "timers", "timer-migration", "kernel.timer_migration", &v))) {
-		SET(it->observed, "%ld", v);
-		SET(it->expected, "0");
-		SET(it->why, "with migration on, timers queued by idle CPUs run on busy ones: the program's CPU gets others' timers");
-		if (v != 0) {
-			it->status = AUDIT_WARN;
-			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.timer_migration", "0");
+			fix(it, HOSTSPEC_FIX_SYSCTL, r->key, r->fix);
 		}
 	}
 }
@@ -758,7 +705,7 @@ int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, i
 	memory_items(&j, t);
 	cpu_items(&j, t);
 	power_items(&j);
-	timer_items(&j);
+	rule_items(&j, "timers");
 	other_items(&j, t);
 	return j.n;
 }

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "hazards.h"
 #include "hostspec.h"
 #include "kinds.h"
 #include "prom.h"
@@ -59,13 +60,13 @@ void cmd_check_usage(FILE *out)
 }
 
 struct mapping_list {
-	struct audit_mapping *v;
+	struct hazards_mapping *v;
 	char **paths, **mounts, **fstypes;
 	size_t n;
 };
 
-/* audit_mappings' strings live only for the call: keep copies. */
-static int keep_mapping(const struct audit_mapping *m, void *arg)
+/* hazards_mappings' strings live only for the call: keep copies. */
+static int keep_mapping(const struct hazards_mapping *m, void *arg)
 {
 	struct mapping_list *l = arg;
 	l->v = cli_realloc(l->v, (l->n + 1) * sizeof(*l->v));
@@ -93,7 +94,7 @@ static void free_mappings(struct mapping_list *l)
 	free(l->fstypes);
 }
 
-static const char *where_text(const struct audit_mapping *m, char *buf, size_t cap)
+static const char *where_text(const struct hazards_mapping *m, char *buf, size_t cap)
 {
 	char sz[32];
 	cli_size((uint64_t)(m->end - m->start), sz, sizeof(sz));
@@ -152,7 +153,7 @@ static void print_table(const struct hostspec_item *items, int n, const struct m
 	size_t hazards = 0;
 	for (size_t i = 0; i < maps->n; i++) {
 		char buf[1024];
-		const struct audit_mapping *m = &maps->v[i];
+		const struct hazards_mapping *m = &maps->v[i];
 		hazards += m->hazard;
 		printf("%-4s  %-*s  %s", m->hazard ? "WARN" : "PASS", width, m->hazard ? kinds_name(KIND_WRITEBACK_HAZARD) : "shared-mapping",
 		       where_text(m, buf, sizeof(buf)));
@@ -277,7 +278,7 @@ static int print_json(const struct hostspec_item *items, int n, const struct map
 		json_object_set_new(p, "pid", json_integer(pid));
 		json_object_set_new(p, "comm", json_string(comm));
 		for (size_t i = 0; i < maps->n; i++) {
-			const struct audit_mapping *m = &maps->v[i];
+			const struct hazards_mapping *m = &maps->v[i];
 			char hex[32];
 			json_t *o = json_object();
 			json_object_set_new(o, "status", json_string(m->hazard ? "WARN" : "PASS"));
@@ -404,7 +405,7 @@ int cmd_check(int argc, char **argv)
 	struct mapping_list maps = {0};
 	char comm[64] = "?";
 	if (pid > 0) {
-		r = audit_mappings(pid, keep_mapping, &maps);
+		r = hazards_mappings(pid, keep_mapping, &maps);
 		if (r < 0) {
 			if (r == -ENOENT) {
 				cli_error("--pid %ld: no such process", pid);
@@ -434,15 +435,8 @@ int cmd_check(int argc, char **argv)
 	}
 	int status = CLI_OK;
 	if (what != EMIT_NONE) {
-		emit(what, items, n);
-		free_mappings(&maps);
-		if (fflush(stdout) != 0) {
-			cli_error("cannot write the output");
-			return CLI_INVALID;
-		}
-		return CLI_OK;
-	}
-	if (format != FORMAT_TEXT) {
+		emit(what, items, n); /* a file: written is success, whatever it fixes */
+	} else if (format != FORMAT_TEXT) {
 		if (print_json(items, n, &maps, pid, comm, pool, counts, format) != 0) {
 			status = CLI_INVALID;
 		}
@@ -455,7 +449,7 @@ int cmd_check(int argc, char **argv)
 		cli_error("cannot write the output");
 		return CLI_INVALID;
 	}
-	if (status == CLI_OK && (counts[AUDIT_WARN] || counts[AUDIT_FAIL])) {
+	if (what == EMIT_NONE && status == CLI_OK && (counts[AUDIT_WARN] || counts[AUDIT_FAIL])) {
 		status = CLI_FOUND;
 	}
 	return status;
