@@ -27,13 +27,13 @@
 #include "capture.h"
 #include "faults.h"
 #include "guard.h"
-#include "interpose.h"
 #include "log.h"
 #include "phase.h"
 #include "pmap.h"
 #include "pool.h"
 #include "real.h"
 #include "report.h"
+#include "serve.h"
 #include "shim.h"
 #include "suppress.h"
 #include "smaps.h"
@@ -164,7 +164,7 @@ static void prep_slow(void)
 
 static void prep_populate(void)
 {
-	interpose_prefault_early(EARLY_PREFAULT_CAP);
+	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
 	if (stack_hi > stack_lo) {
 		sys_madvise((void *)stack_lo, stack_hi - stack_lo, 23 /* MADV_POPULATE_WRITE */);

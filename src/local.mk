@@ -25,13 +25,14 @@ src_libptfreeze_core_la_SOURCES = \
 	src/numa.c src/numa.h \
 	src/tstack.c src/tstack.h \
 	src/smaps.c src/smaps.h \
+	src/serve.c src/serve.h \
 	src/faults.c src/faults.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = -ldl -lpthread
 
 lib_LTLIBRARIES += libptfreeze.la
-libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/init.c
+libptfreeze_la_SOURCES = src/interpose.c src/process.c src/init.c
 libptfreeze_la_CFLAGS = $(SHIM_CFLAGS)
 libptfreeze_la_LIBADD = src/libptfreeze_core.la -lm -ldl -lpthread
 # The archive is passed to the linker as it is (libtool would warn about

@@ -33,8 +33,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The shim's reentrancy guard lives in interpose.c, which is not linked here. */
+/* The shim's state and reentrancy guard live in interpose.c, which is not linked here. */
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
+_Atomic int shim_state;
 
 #define MAX_FILES 4
 
