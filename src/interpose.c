@@ -37,10 +37,8 @@
 #include "ptfreeze.h"
 
 #include "arena.h"
-#include "capture.h"
 #include "fmt.h"
 #include "guard.h"
-#include "log.h"
 #include "phase.h"
 #include "real.h"
 #include "report.h"
@@ -58,17 +56,30 @@ __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 /* ---- the malloc family ------------------------------------------------ */
 
+/*
+ * Each one a tail call into arena.c (mimalloc's alloc-override shape),
+ * with glibc's answer to bad input in front where it has one.  jemalloc's
+ * malloc refuses sizes past PTRDIFF_MAX and sets ENOMEM itself, and serves
+ * 0 as a minimal block; its *allocx calls do not set errno: nomem() does.
+ */
 static inline bool too_big(size_t n) { return n > (size_t)PTRDIFF_MAX; }
+static inline bool pow2(size_t a) { return a && !(a & (a - 1)); }
 
-EXPORT void *malloc(size_t n)
+static void *nomem(void *p)
 {
-	/* jemalloc refuses sizes past PTRDIFF_MAX and serves 0 as a minimal block. */
-	void *p = arena_alloc(n);
 	if (unlikely(p == NULL)) {
 		errno = ENOMEM;
 	}
 	return p;
 }
+
+static void *fail(int err)
+{
+	errno = err;
+	return NULL;
+}
+
+EXPORT void *malloc(size_t n) { return arena_alloc(n); }
 
 EXPORT void free(void *p)
 {
@@ -81,14 +92,9 @@ EXPORT void *calloc(size_t n, size_t m)
 {
 	size_t t;
 	if (unlikely(__builtin_mul_overflow(n, m, &t) || too_big(t))) {
-		errno = ENOMEM;
-		return NULL;
+		return fail(ENOMEM);
 	}
-	void *p = arena_alloc_zero(t ? t : 1);
-	if (unlikely(p == NULL)) {
-		errno = ENOMEM;
-	}
-	return p;
+	return nomem(arena_alloc_zero(t ? t : 1));
 }
 
 EXPORT void *realloc(void *p, size_t n)
@@ -97,45 +103,25 @@ EXPORT void *realloc(void *p, size_t n)
 		return malloc(n);
 	}
 	if (n == 0) {
-		/* glibc: realloc(p, 0) frees p and returns NULL. */
-		arena_free(p);
+		arena_free(p); /* glibc: realloc(p, 0) frees p and returns NULL */
 		return NULL;
 	}
-	if (unlikely(too_big(n))) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	void *q = arena_realloc(p, n);
-	if (unlikely(q == NULL)) {
-		errno = ENOMEM;
-	}
-	return q;
+	return unlikely(too_big(n)) ? fail(ENOMEM) : nomem(arena_realloc(p, n));
 }
 
 EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
 	size_t t;
-	if (unlikely(__builtin_mul_overflow(n, m, &t))) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, t);
+	return unlikely(__builtin_mul_overflow(n, m, &t)) ? fail(ENOMEM) : realloc(p, t);
 }
-
-static inline bool pow2(size_t a) { return a && !(a & (a - 1)); }
 
 static void *aligned(size_t align, size_t n)
 {
 	if (unlikely(too_big(n))) {
-		errno = ENOMEM;
-		return NULL;
+		return fail(ENOMEM);
 	}
 	/* jemalloc's 8-byte size class is only 8-aligned: memalign(16, 2) must not get it. */
-	void *p = align <= (n > 8 ? 16 : 8) ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align);
-	if (unlikely(p == NULL)) {
-		errno = ENOMEM;
-	}
-	return p;
+	return nomem(align <= (n > 8 ? 16 : 8) ? arena_alloc(n ? n : 1) : arena_alloc_aligned(n ? n : 1, align));
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -153,31 +139,22 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-EXPORT void *aligned_alloc(size_t align, size_t n)
+/* C17 and glibc >= 2.38: a non-power-of-two alignment is an error. */
+EXPORT void *aligned_alloc(size_t align, size_t n) { return pow2(align) ? aligned(align, n) : fail(EINVAL); }
+
+/* glibc's memalign: a non-power-of-two alignment rounded up; absurd ones refused. */
+static size_t pow2_ceil(size_t a)
 {
-	/* C17 and glibc >= 2.38: a non-power-of-two alignment is an error. */
-	if (!pow2(align)) {
-		errno = EINVAL;
-		return NULL;
+	size_t r = 1;
+	while (r < a) {
+		r <<= 1;
 	}
-	return aligned(align, n);
+	return r;
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-	/* glibc: round a non-power-of-two alignment up; refuse absurd ones. */
-	if (align > SIZE_MAX / 2 + 1) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (!pow2(align)) {
-		size_t a = 1;
-		while (a < align) {
-			a <<= 1;
-		}
-		align = a;
-	}
-	return aligned(align, n);
+	return align > SIZE_MAX / 2 + 1 ? fail(EINVAL) : aligned(pow2(align) ? align : pow2_ceil(align), n);
 }
 
 EXPORT void *valloc(size_t n) { return aligned(PAGE_SIZE_, n); }
@@ -186,8 +163,7 @@ EXPORT void *pvalloc(size_t n)
 {
 	size_t r;
 	if (unlikely(__builtin_add_overflow(n, PAGE_SIZE_ - 1, &r))) {
-		errno = ENOMEM;
-		return NULL;
+		return fail(ENOMEM);
 	}
 	r &= ~(size_t)(PAGE_SIZE_ - 1);
 	return aligned(PAGE_SIZE_, r ? r : PAGE_SIZE_);
@@ -198,7 +174,6 @@ EXPORT size_t malloc_usable_size(void *p) { return p ? arena_usable_size(p) : 0;
 /* glibc's own would wake its empty arena; nothing to trim or tune here. */
 EXPORT int malloc_trim(size_t pad) { return 0; }
 EXPORT int mallopt(int param, int value) { return 1; }
-
 
 /* ---- memory mappings: enter, decide (serve.c), call, record ------------ */
 
@@ -512,6 +487,20 @@ static long act_dlopen(struct call *c)
 	return h ? 0 : -ENOENT;
 }
 
+/* A failing open sets a dlerror() text that names the reason. */
+static void *dlopen_refused(void) { return real.dlopen("/ptfreeze: dlopen refused after arming (PTFREEZE_MODE=strict)", RTLD_NOW); }
+
+/* The program's library is loaded: the report's module list follows its record. */
+static void *dlopen_done(struct call *c)
+{
+	if (!c->quiet && c->out) {
+		shim_busy++;
+		report_modules();
+		shim_busy--;
+	}
+	return (void *)c->out;
+}
+
 EXPORT void *dlopen(const char *file, int flags)
 {
 	if (real.dlopen == NULL) {
@@ -523,16 +512,7 @@ EXPORT void *dlopen(const char *file, int flags)
 	serve_enter(&c, NULL);
 	c.quiet |= file == NULL || shim_busy;
 	serve_guarded(&c);
-	if (c.ev.blocked) {
-		/* A failing open sets a dlerror() text that names the reason. */
-		return real.dlopen("/ptfreeze: dlopen refused after arming (PTFREEZE_MODE=strict)", RTLD_NOW);
-	}
-	if (!c.quiet && c.out) {
-		shim_busy++;
-		report_modules();
-		shim_busy--;
-	}
-	return (void *)c.out;
+	return c.ev.blocked ? dlopen_refused() : dlopen_done(&c);
 }
 
 static long act_dlclose(struct call *c)

@@ -119,16 +119,22 @@ __asm__(".text\n"
  * lets the summary be written again at exit.  glibc's exec* variants call
  * its internal execve, not ours, so each is wrapped.
  */
-static void before_exec(void)
+static void summary_now(const char *why)
 {
 	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		int saved = errno;
+		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
-		phase_wait_arming();
-		report_summary("exec");
+		phase_wait_arming(); /* an arming under way in another thread writes its record first */
+		report_summary(why);
 		shim_busy--;
-		errno = saved;
 	}
+}
+
+static void before_exec(void)
+{
+	int saved = errno;
+	summary_now("exec");
+	errno = saved;
 }
 
 static int after_exec(int r)
@@ -200,13 +206,7 @@ EXPORT int execle(const char *p, const char *arg, ...)
 
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
-	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
-		shim_busy++;
-		phase_wait_arming(); /* an arming under way in another thread writes its record first */
-		report_summary("exit");
-		shim_busy--;
-	}
+	summary_now("exit");
 	for (;;) {
 		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
 	}
