@@ -62,6 +62,15 @@ static long act_count(struct call *c)
 	return 7;
 }
 
+/* A guarded libc-style call whose act counts its calls and returns 7. */
+static struct call counted_call(void)
+{
+	struct call c = program_call(KIND_BRK, 0, 0, 0, 0);
+	c.act = act_count;
+	acts = 0;
+	return c;
+}
+
 START_TEST(test_serve_anonymous_mmap_is_served_and_unmapped_by_the_pool)
 {
 	struct call c = program_call(KIND_MMAP, 0, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -140,9 +149,7 @@ END_TEST
 START_TEST(test_serve_guarded_makes_the_call_unrecorded_before_arming)
 {
 	config.mode = MODE_STRICT;
-	struct call c = program_call(KIND_BRK, 0, 0, 0, 0);
-	c.act = act_count;
-	acts = 0;
+	struct call c = counted_call();
 	ck_assert_int_eq(serve_guarded(&c), 7);
 	ck_assert_int_eq(acts, 1);
 	ck_assert(!c.ev.blocked);
@@ -154,9 +161,7 @@ START_TEST(test_serve_guarded_refuses_once_in_strict_mode)
 {
 	ck_assert_int_eq(phase_arm("manual"), 0);
 	config.mode = MODE_STRICT;
-	struct call c = program_call(KIND_BRK, 0, 0, 0, 0);
-	c.act = act_count;
-	acts = 0;
+	struct call c = counted_call();
 	ck_assert_int_eq(serve_guarded(&c), -EPERM);
 	ck_assert_int_eq(acts, 0);
 	ck_assert(c.ev.blocked);
@@ -169,17 +174,14 @@ START_TEST(test_serve_guarded_records_the_result_in_report_mode)
 {
 	ck_assert_int_eq(phase_arm("manual"), 0);
 	config.mode = MODE_REPORT;
-	struct call c = program_call(KIND_BRK, 0, 0, 0, 0);
-	c.act = act_count;
-	acts = 0;
+	struct call c = counted_call();
 	ck_assert_int_eq(serve_guarded(&c), 7);
 	ck_assert_int_eq(acts, 1);
 	ck_assert(!c.ev.blocked);
 	ck_assert_int_eq(c.ev.result, 7);
 	ck_assert_uint_eq(guard_events_of(KIND_BRK), 1);
 	/* The shim's own call (quiet) is made and never recorded. */
-	c = program_call(KIND_BRK, 0, 0, 0, 0);
-	c.act = act_count;
+	c = counted_call();
 	c.quiet = true;
 	ck_assert_int_eq(serve_guarded(&c), 7);
 	ck_assert_uint_eq(guard_events_of(KIND_BRK), 1);
