@@ -28,7 +28,6 @@
 #include "fmt.h"
 #include "guard.h"
 #include "log.h"
-#include "phase.h"
 #include "serve.h"
 #include "shim.h"
 #include "sys.h"

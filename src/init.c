@@ -309,6 +309,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	report_header(0);
 	static const struct phase_prep prep = {.slow = prep_slow, .populate = prep_populate};
 	phase_init(&prep);
+	serve_init(phase_armed);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(at_exit);
 	atomic_store(&shim_state, failed == 0 ? SHIM_READY : SHIM_FAILED);
