@@ -20,6 +20,9 @@ sites=${SITES:-4}
 repeats=${REPEATS:-9}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/faultcost.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# The comparison is PTFREEZE_FAULTS=off against the default: nothing the
+# caller exported may change either side.
+for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export PTFREEZE_ARM=manual PTFREEZE_LOG=off
 i=0
 while [ $i -lt "$repeats" ]; do

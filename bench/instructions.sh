@@ -12,6 +12,8 @@ lib() { for d in /usr/lib/x86_64-linux-gnu /usr/lib; do [ -e "$d/$1" ] && { echo
 shim=$b/.libs/libptfreeze.so
 [ -f "$shim" ] || { echo "instructions: no $shim (build first)" >&2; exit 1; }
 short=100000 long=1100000
+# Only the settings below: nothing the caller exported (PTFREEZE_*) counts.
+for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 count() { # LD_PRELOAD value, pairs -> instructions
 	out=$(mktemp)
 	env ${1:+LD_PRELOAD=$1} PTFREEZE_REPORT=off PTFREEZE_POOL=16M PTFREEZE_ARM=manual \

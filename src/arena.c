@@ -23,9 +23,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "capture.h"
 #include "fmt.h"
-#include "guard.h"
 #include "log.h"
 #include "pool.h"
 
@@ -46,7 +44,9 @@ const char *malloc_conf = "narenas:1,tcache_max:131072,dirty_decay_ms:-1,muzzy_d
 
 static bool installed;
 static unsigned narenas;
-static atomic_ulong hook_allocs, hook_refusals;
+static bool (*exhausted_hook)(size_t need, const char *who);
+
+void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who)) { exhausted_hook = fn; }
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero,
 			bool *commit, unsigned arena_ind)
@@ -57,33 +57,22 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		p = pool_carve_at(new_addr, size);
 	} else {
 		p = pool_carve(size, alignment);
-		if (p == NULL) {
-			capture_inside_allocator(true);
-			while (p == NULL && guard_pool_exhausted(size + alignment, "jemalloc")) {
-				p = pool_carve(size, alignment);
-			}
-			capture_inside_allocator(false);
+		while (p == NULL && exhausted_hook && exhausted_hook(size + alignment, "jemalloc")) {
+			p = pool_carve(size, alignment);
 		}
 	}
 	if (p == NULL) {
 		return NULL;
 	}
-	atomic_fetch_add_explicit(&hook_allocs, 1, memory_order_relaxed);
 	/* Pool memory handed out for the first time is zero and committed. */
 	*zero = true;
 	*commit = true;
 	return p;
 }
 
-static bool refuse(void)
-{
-	atomic_fetch_add_explicit(&hook_refusals, 1, memory_order_relaxed);
-	return true;
-}
-
 static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
 {
-	return refuse(); /* keep it: jemalloc retains the extent for reuse */
+	return true; /* refused: jemalloc retains the extent for reuse */
 }
 
 static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
@@ -100,13 +89,13 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offse
 static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
 			  unsigned arena_ind)
 {
-	return refuse();
+	return true; /* refused */
 }
 
 static bool hook_purge(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
 		       unsigned arena_ind)
 {
-	return refuse(); /* no MADV_DONTNEED/MADV_FREE: no fault on reuse */
+	return true; /* refused: no MADV_DONTNEED/MADV_FREE, no fault on reuse */
 }
 
 static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b, bool committed,
@@ -190,12 +179,6 @@ void arena_init_early(void)
 
 bool arena_installed(void) { return installed; }
 unsigned arena_count(void) { return narenas; }
-
-void arena_hook_counts(unsigned long *allocs, unsigned long *refusals)
-{
-	*allocs = atomic_load(&hook_allocs);
-	*refusals = atomic_load(&hook_refusals);
-}
 
 /*
  * jemalloc's own malloc, calloc and free have its fast paths (a thread-cache

@@ -23,8 +23,13 @@ int arena_install(size_t retain_grow_limit);
 bool arena_installed(void);
 /* Automatic arenas jemalloc has (opt.narenas). */
 unsigned arena_count(void);
-/* Extent-hook calls, for tests: allocations served and refusals. */
-void arena_hook_counts(unsigned long *allocs, unsigned long *refusals);
+/*
+ * The pool has no room for an extent: the hook (set by init before
+ * arena_install; guard_pool_exhausted_in_allocator) decides whether to grow
+ * it, true if it did and the carve is worth retrying.  Unset: the extent
+ * allocation fails.  Called inside jemalloc's extent hook, under its lock.
+ */
+void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who));
 
 /*
  * Initialises jemalloc now, if nothing has called malloc yet: at the start

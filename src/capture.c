@@ -114,8 +114,10 @@ static void no_rules_cache(void *h)
 
 int capture_load_unwinder(void)
 {
-	void *(*open_fn)(const char *, int) = real.dlopen ? real.dlopen : dlopen;
-	void *h = open_fn(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (real.dlopen == NULL) {
+		real_resolve(); /* only before our constructor */
+	}
+	void *h = real.dlopen(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
 		no_rules_cache(h);

@@ -14,7 +14,6 @@
 #include "autoconf.h"
 #include "config.h"
 #include "log.h"
-#include "phase.h"
 #include "pool.h"
 #include "report.h"
 #include "shim.h"
@@ -104,7 +103,7 @@ static struct site *site_for(enum kind k, uint32_t sub, const uintptr_t *ips, in
 /* Counts a call of a suppressed site: on the site and on its rule, never as a violation. */
 static void count_suppressed(enum kind k, struct site *s, bool is_new, unsigned rule, size_t bytes)
 {
-	uint64_t t = phase_since_arm_ns();
+	uint64_t t = shim_since_arm_ns();
 	atomic_fetch_add_explicit(&suppressed_by_kind[k < KIND_COUNT ? k : 0], 1, memory_order_relaxed);
 	if (s) {
 		if (is_new) {
@@ -135,9 +134,34 @@ static bool suppressed_now(enum kind k)
 	return rule != 0;
 }
 
+static void (*due_hook)(void);
+static void (*abort_hook)(const char *why);
+
+void guard_set_due_hook(void (*fn)(void)) { due_hook = fn; }
+void guard_set_abort_hook(void (*fn)(const char *why)) { abort_hook = fn; }
+
+static void (*prepare_hook)(void);
+
+void guard_set_prepare_hook(void (*fn)(void)) { prepare_hook = fn; }
+
+void guard_prepare_now(void)
+{
+	if (prepare_hook) {
+		prepare_hook();
+	}
+}
+
+bool guard_armed(void)
+{
+	if (!shim_armed() && due_hook && shim_arm_due()) {
+		due_hook();
+	}
+	return shim_armed();
+}
+
 enum verdict guard_verdict(enum kind k)
 {
-	if (config.mode == MODE_OFF || !phase_armed()) {
+	if (config.mode == MODE_OFF || !guard_armed()) {
 		return VERDICT_PASS;
 	}
 	if (config.mode != MODE_STRICT) {
@@ -158,7 +182,9 @@ void guard_record(struct event *ev)
 	record(ev, ips, n);
 	shim_busy--;
 	if (ev->blocked && config.strict_action == STRICT_ABORT) {
-		report_summary("abort");
+		if (abort_hook) {
+			abort_hook("abort");
+		}
 		log_msg(LOG_ERROR, "PTFREEZE_STRICT_ACTION=abort: aborting on %s", guard_kind_name(ev->kind));
 		abort();
 	}
@@ -186,7 +212,7 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 		count_suppressed(ev->kind, s, is_new, rule, ev->bytes);
 		return s == NULL ? -1 : is_new ? 1 : 0;
 	}
-	uint64_t t = phase_since_arm_ns();
+	uint64_t t = shim_since_arm_ns();
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
 	if (s) {
@@ -214,7 +240,7 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 				ev->blocked ? "blocked"
 				: config.mode == MODE_WOULD_BLOCK && ev->kind < KIND_WRITEBACK_HAZARD ? "would block"
 												       : "recorded",
-				guard_kind_name(ev->kind), phase_armed_at() ? "after arming" : "during start-up",
+				guard_kind_name(ev->kind), shim_armed_at() ? "after arming" : "during start-up",
 				n ? (void *)ips[0] : NULL, ev->detail ? ": " : "",
 				ev->detail ? ev->detail : "", s->id, report_enabled() ? ", report " : "",
 				report_enabled() ? report_path() : "");
@@ -223,9 +249,18 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 	return s == NULL ? -1 : is_new ? 1 : 0;
 }
 
+bool guard_pool_exhausted_in_allocator(size_t need, const char *who)
+{
+	/* A stack captured here must not allocate: the arena's lock is held. */
+	capture_inside_allocator(true);
+	bool grown = guard_pool_exhausted(need, who);
+	capture_inside_allocator(false);
+	return grown;
+}
+
 bool guard_pool_exhausted(size_t need, const char *who)
 {
-	bool armed = config.mode != MODE_OFF && phase_armed();
+	bool armed = config.mode != MODE_OFF && guard_armed();
 	/* Strict mode refuses, unless a suppression rule takes the site (counted here). */
 	bool taken = armed && config.mode == MODE_STRICT && suppress_active() && suppressed_now(KIND_POOL_EXHAUSTED);
 	if (armed && config.mode == MODE_STRICT && !taken) {

@@ -61,7 +61,24 @@ struct event {
 
 const char *guard_kind_name(enum kind k);
 
-/* The decision for a guarded call made now (arms a due delay trigger). */
+/*
+ * True when armed.  A delay trigger that fell due is first handed to the
+ * hook phase installs (guard_set_due_hook), which may arm: the fallback
+ * when the arming thread is not there, and the prompt arming at a call.
+ */
+bool guard_armed(void);
+void guard_set_due_hook(void (*fn)(void));
+/* PTFREEZE_STRICT_ACTION=abort: called before abort() (init sets summary_write: the summary is written first). */
+void guard_set_abort_hook(void (*fn)(const char *why));
+/*
+ * Before recording during start-up a call whose stack is wanted: runs the
+ * deferred start-up work now (the unwinder among it) through the hook phase
+ * installs (phase_prepare_now).
+ */
+void guard_prepare_now(void);
+void guard_set_prepare_hook(void (*fn)(void));
+
+/* The decision for a guarded call made now (guard_armed: may arm a due delay trigger). */
 enum verdict guard_verdict(enum kind k);
 
 /*
@@ -83,6 +100,8 @@ int guard_record_stack(struct event *ev, const uintptr_t *ips, int n);
  * refuses in strict mode.  True if the pool grew.
  */
 bool guard_pool_exhausted(size_t need, const char *who);
+/* The same from inside jemalloc's extent hook (arena_set_exhausted_hook): stacks captured there do not allocate. */
+bool guard_pool_exhausted_in_allocator(size_t need, const char *who);
 
 /* madvise advice values that change mappings or page tables. */
 bool guard_advice_is_guarded(int advice);

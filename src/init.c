@@ -35,6 +35,7 @@
 #include "report.h"
 #include "serve.h"
 #include "shim.h"
+#include "summary.h"
 #include "suppress.h"
 #include "smaps.h"
 #include "sys.h"
@@ -123,7 +124,7 @@ static void at_exit(void)
 {
 	phase_wait_arming(); /* a delay falling due as the program exits: its arm record first */
 	faults_stop(); /* exit's own faults are not the program's: sampling ends before the summary */
-	report_summary("exit");
+	summary_write("exit");
 }
 
 /* The main thread's stack range to prefault (below the constructor's frame). */
@@ -278,6 +279,8 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	real_resolve();
 	config_load(environ);
 	log_set_verbosity(config.verbose);
+	log_set_stderr(config.log_stderr);
+	guard_set_abort_hook(summary_write); /* strict mode's abort writes the summary first */
 	if (!choose(argv)) {
 		/* Passive: jemalloc's defaults, nothing mapped, guarded, reported or printed. */
 		atomic_store(&shim_state, SHIM_PASSIVE);
@@ -290,6 +293,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 		failed = pmap_init(PMAP_BLOCKS);
 	}
 	if (failed == 0) {
+		arena_set_exhausted_hook(guard_pool_exhausted_in_allocator);
 		failed = arena_install(retain_limit());
 	}
 	mark_internal_code();
@@ -309,7 +313,6 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	report_header(0);
 	static const struct phase_prep prep = {.slow = prep_slow, .populate = prep_populate};
 	phase_init(&prep);
-	serve_init(phase_armed);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(at_exit);
 	atomic_store(&shim_state, failed == 0 ? SHIM_READY : SHIM_FAILED);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * interpose: the malloc family and the calls that change page tables, as
- * libptfreeze.so exports them (the process calls that drive the lifecycle
- * are process.c's).  The malloc family goes to jemalloc over the pool with
+ * libptfreeze.so exports them (the calls that drive the lifecycle,
+ * pthread_create, fork, vfork, exec, _exit and ptfreeze.h, are process.c's).  The malloc family goes to jemalloc over the pool with
  * glibc's semantics on bad input.  Each memory call has one shape: enter
  * (the arguments as the record holds them), decide (serve.c: served from
  * the pool, absorbed, refused, or left to the kernel), make the call the
@@ -39,7 +39,7 @@
 #include "arena.h"
 #include "fmt.h"
 #include "guard.h"
-#include "phase.h"
+#include "interpose.h"
 #include "real.h"
 #include "report.h"
 #include "shim.h"
@@ -50,9 +50,6 @@
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define PAGE_SIZE_ 4096u
-
-_Atomic int shim_state;
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 /* ---- the malloc family ------------------------------------------------ */
 
@@ -243,7 +240,7 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 			   .result = result};
 	if (!shim_busy && shim_ready()) {
 		/* Recorded before arming too: its stack needs the unwinder, which start-up defers. */
-		phase_prepare_now();
+		guard_prepare_now();
 	}
 	guard_record(&ev);
 }
@@ -384,33 +381,43 @@ static long act_thread(struct call *c)
  * nor advises it); the cache hands glibc a prefaulted slot (tstack.c);
  * otherwise glibc maps the stack and its guard page: a guarded call.
  */
-static int create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+int interpose_create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	if (attr && tstack_attr_has_stack(attr)) {
 		return real.pthread_create(t, attr, fn, arg);
 	}
 	int r;
 	const char *why = "the thread's stack and guard page are mapped";
-	if (tstack_enabled() && tstack_create(t, attr, fn, arg, &r, &why) == TSTACK_DONE) {
-		return r;
+	if (tstack_enabled()) {
+		bool grew = false;
+		enum tstack_outcome o = tstack_create(t, attr, fn, arg, TSTACK_EMPTY_ASK, &r, &why, &grew);
+		if (o == TSTACK_EMPTY) {
+			/* The cache is empty: the guard decides between growing, one violation, and refusing. */
+			enum verdict v = guard_verdict(KIND_THREAD);
+			enum tstack_empty e = v == VERDICT_PASS	  ? TSTACK_EMPTY_GROW
+					      : v == VERDICT_RECORD ? TSTACK_EMPTY_GROW_ONE
+								    : TSTACK_EMPTY_REFUSE;
+			o = tstack_create(t, attr, fn, arg, e, &r, &why, &grew);
+		}
+		struct event ev = {.kind = KIND_THREAD, .bytes = tstack_slot_bytes(), .refuse_errno = EAGAIN};
+		if (grew) {
+			ev.detail = "thread stack cache empty: a new stack slot was mapped";
+			guard_record(&ev);
+		}
+		if (o == TSTACK_REFUSED) {
+			ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
+			ev.result = -EAGAIN;
+			ev.blocked = true;
+			guard_record(&ev);
+			return EAGAIN;
+		}
+		if (o == TSTACK_DONE) {
+			return r;
+		}
 	}
 	struct thread_args a = {t, attr, fn, arg};
 	struct call c = {.ev = {.kind = KIND_THREAD, .detail = why}, .ctx = &a};
 	return (int)-libc_call(&c, act_thread);
-}
-
-EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-	if (real.pthread_create == NULL) {
-		return EAGAIN;
-	}
-	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
-		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
-	}
-	phase_birth_begin();
-	int r = create_thread(t, attr, fn, arg);
-	phase_birth_end();
-	return r;
 }
 
 /* The joins and detach only tell the stack cache a slot can be reused. */

@@ -8,6 +8,7 @@ SHIM_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec \
 noinst_LTLIBRARIES += src/libptfreeze_core.la
 src_libptfreeze_core_la_SOURCES = \
 	src/sys.c src/sys.h \
+	src/shim.c \
 	src/real.c src/real.h \
 	src/fmt.c src/fmt.h \
 	src/log.c src/log.h \
@@ -19,6 +20,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/capture.c src/capture.h \
 	src/guard.c src/guard.h \
 	src/report.c src/report.h \
+	src/summary.c src/summary.h \
 	src/audit.c src/audit.h \
 	src/backstop.c src/backstop.h \
 	src/suppress.c src/suppress.h \
@@ -27,12 +29,14 @@ src_libptfreeze_core_la_SOURCES = \
 	src/smaps.c src/smaps.h \
 	src/serve.c src/serve.h \
 	src/faults.c src/faults.h \
+	src/hostspec.c src/hostspec.h \
+	src/drift.c src/drift.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
 src_libptfreeze_core_la_LIBADD = -ldl -lpthread
 
 lib_LTLIBRARIES += libptfreeze.la
-libptfreeze_la_SOURCES = src/interpose.c src/process.c src/init.c
+libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/process.c src/process.h src/init.c
 libptfreeze_la_CFLAGS = $(SHIM_CFLAGS)
 libptfreeze_la_LIBADD = src/libptfreeze_core.la -lm -ldl -lpthread
 # The archive is passed to the linker as it is (libtool would warn about

@@ -15,7 +15,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
-#include "config.h"
 #include "fmt.h"
 #include "shim.h"
 #include "sys.h"
@@ -25,11 +24,13 @@
 #endif
 
 static int verbosity;
+static bool to_stderr;
 static atomic_uint lines;
 static atomic_ulong dropped;
 static atomic_int applying;
 
 void log_set_verbosity(int verbose) { verbosity = verbose; }
+void log_set_stderr(bool on) { to_stderr = on; }
 int log_verbosity(void) { return verbosity; }
 unsigned long log_dropped(void) { return atomic_load(&dropped); }
 
@@ -89,7 +90,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	}
 	/* After start-up only errors speak unasked: warnings are PTFREEZE_LOG=stderr's. */
-	if (level == LOG_WARN && !config.log_stderr && !log_startup()) {
+	if (level == LOG_WARN && !to_stderr && !log_startup()) {
 		return;
 	}
 	if (level <= LOG_WARN) {

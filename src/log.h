@@ -24,6 +24,8 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Sets the verbosity (0: errors and warnings, 1: info, 2: debug). */
 void log_set_verbosity(int verbose);
 int log_verbosity(void);
+/* PTFREEZE_LOG=stderr: warnings after start-up too (set by init from config). */
+void log_set_stderr(bool on);
 /* True while the constructor runs or arming applies settings: lines are printed unasked. */
 bool log_startup(void);
 /* Brackets the arming sequence (nests; async-signal-safe). */

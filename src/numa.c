@@ -14,7 +14,6 @@
 #include <sys/syscall.h>
 
 #include "log.h"
-#include "pool.h"
 #include "sys.h"
 
 #define MPOL_PREFERRED_ 1
@@ -126,6 +125,7 @@ bool numa_parse_line(const char *line, uintptr_t *start, void (*add)(int node, s
 
 struct scan {
 	size_t acc[NUMA_MAX_NODES + 1];
+	bool (*counts)(const void *start);
 };
 
 static void add_bytes(int node, size_t bytes, void *arg)
@@ -137,10 +137,10 @@ static void add_bytes(int node, size_t bytes, void *arg)
 static int numa_line(char *line, void *arg)
 {
 	uintptr_t start;
-	struct scan tmp = {{0}};
+	struct scan tmp = {{0}, NULL};
+	struct scan *s = arg;
 	/* Count into tmp first: only lines of the pool's regions count. */
-	if (numa_parse_line(line, &start, add_bytes, &tmp) && pool_region_of((void *)start)) {
-		struct scan *s = arg;
+	if (numa_parse_line(line, &start, add_bytes, &tmp) && s->counts((void *)start)) {
 		for (int i = 0; i <= NUMA_MAX_NODES; i++) {
 			s->acc[i] += tmp.acc[i];
 		}
@@ -148,10 +148,11 @@ static int numa_line(char *line, void *arg)
 	return 1;
 }
 
-void numa_measure(void)
+void numa_measure(bool (*counts)(const void *start))
 {
 	static struct scan scan;
 	memset(&scan, 0, sizeof(scan));
+	scan.counts = counts;
 	if (sys_for_each_line("/proc/self/numa_maps", numa_line, &scan) == 0) {
 		memcpy(bytes_by_node, scan.acc, sizeof(bytes_by_node));
 		measured = true;

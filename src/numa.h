@@ -25,8 +25,11 @@
 
 /* Applies config.numa_node's policy to [addr, addr+len); first call checks the node. */
 void numa_apply(void *addr, size_t len);
-/* Counts the pool's resident bytes per node from /proc/self/numa_maps. */
-void numa_measure(void);
+/*
+ * Counts the pool's resident bytes per node from /proc/self/numa_maps: the
+ * mappings whose start `counts` says are the pool's (pool passes its own).
+ */
+void numa_measure(bool (*counts)(const void *start));
 /* The "numa" object of the pool in the report (from the last measure). */
 void numa_json(struct sb *sb);
 /* Bytes of the pool on node n at the last measure (n >= NUMA_MAX_NODES: all such nodes). */

@@ -21,8 +21,10 @@
 #include "audit.h"
 #include "backstop.h"
 #include "config.h"
+#include "drift.h"
 #include "faults.h"
 #include "fmt.h"
+#include "guard.h"
 #include "log.h"
 #include "pool.h"
 #include "real.h"
@@ -31,14 +33,10 @@
 #include "smaps.h"
 #include "sys.h"
 
-static _Atomic int armed;
-static _Atomic uint64_t armed_at;
-static _Atomic uint64_t phase_deadline; /* 0: no delay trigger pending */
 static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
 static struct sigaction chained;
 
-uint64_t phase_armed_at(void) { return atomic_load(&armed_at); }
 const char *phase_how(void) { return how_buf[0] ? how_buf : NULL; }
 
 long phase_tlb_baseline(void) { return base_tlb; }
@@ -146,6 +144,14 @@ void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns)
 	*wait_ns = pf_wait_ns;
 }
 
+/* The arm record: the trigger, the fault counts, what the prefault and the page-fault sampler did. */
+static void write_arm(const char *how, long minor, long major, const char *mlockall)
+{
+	struct report_arm_info info = {.page_faults = faults_json};
+	phase_prefault_stats(&info.prefault_before_arm, &info.prefault_bytes, &info.prefault_wait_ns);
+	report_arm(how, minor, major, mlockall, &info);
+}
+
 /*
  * Completes the start-up work before arming.  safe: the caller may create
  * threads and dlopen (ptfreeze_arm, the arming thread); otherwise (a
@@ -222,7 +228,7 @@ static _Atomic int arm_complete; /* the arm record is written: arming is over */
 void phase_wait_arming(void)
 {
 	uint64_t give_up = sys_now_ns() + 1000000000u;
-	while (atomic_load(&armed) != 0 && !atomic_load(&arm_complete) && sys_now_ns() < give_up) {
+	while (atomic_load(&shim_arm_state) != 0 && !atomic_load(&arm_complete) && sys_now_ns() < give_up) {
 		struct timespec ts = {0, 200000};
 		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 	}
@@ -231,7 +237,7 @@ void phase_wait_arming(void)
 static int already_armed(bool safe)
 {
 	uint64_t give_up = sys_now_ns() + 10000000000ull;
-	while (safe && atomic_load(&armed) != 0 && !atomic_load(&arm_complete) && sys_now_ns() < give_up) {
+	while (safe && atomic_load(&shim_arm_state) != 0 && !atomic_load(&arm_complete) && sys_now_ns() < give_up) {
 		struct timespec ts = {0, 200000};
 		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 	}
@@ -245,20 +251,21 @@ static int arm(const char *how, bool safe)
 	 * calls made meanwhile are start-up calls; concurrent triggers may
 	 * both complete it (it is shared work), one arms.
 	 */
-	if (atomic_load(&armed) != 0) {
+	if (atomic_load(&shim_arm_state) != 0) {
 		return already_armed(safe);
 	}
 	size_t before;
 	uint64_t waited;
 	complete_prepare(safe, &before, &waited);
 	int expect = 0;
-	if (!atomic_compare_exchange_strong(&armed, &expect, 2)) {
+	if (!atomic_compare_exchange_strong(&shim_arm_state, &expect, 2)) {
 		return already_armed(safe);
 	}
 	log_applying(true); /* what cannot be honoured at arming is said on stderr */
 	pf_before_arm = before;
 	pf_wait_ns = waited;
-	/* Before the fault baseline: its own mapping snapshot is start-up work. */
+	/* Before the fault baseline: its own mapping snapshot is start-up work, and so is the host's. */
+	drift_at_arm(config.pool_size);
 	faults_start();
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -287,9 +294,9 @@ static int arm(const char *how, bool safe)
 	if (config.seccomp) {
 		install_backstop_between_births();
 	}
-	atomic_store(&armed_at, sys_now_ns());
-	atomic_store(&armed, 1);
-	report_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
+	atomic_store(&shim_arm_at, sys_now_ns());
+	atomic_store(&shim_arm_state, 1);
+	write_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
 	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	atomic_store(&arm_complete, 1);
 	log_applying(false);
@@ -303,8 +310,8 @@ int phase_arm(const char *how) { return arm(how, true); }
 void phase_settle(void)
 {
 	int expect = 0;
-	uint64_t due = phase_deadline;
-	if (!due || sys_now_ns() < due || !atomic_compare_exchange_strong(&armed, &expect, 2)) {
+	uint64_t due = shim_arm_deadline;
+	if (!due || sys_now_ns() < due || !atomic_compare_exchange_strong(&shim_arm_state, &expect, 2)) {
 		return;
 	}
 	/* Due but never noticed (no intercepted call since): armed since the deadline. */
@@ -312,11 +319,11 @@ void phase_settle(void)
 	sb_init(&sb, how_buf, sizeof(how_buf));
 	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 	sb_cstr(&sb);
-	phase_deadline = 0;
+	shim_arm_deadline = 0;
 	base_minor = base_major = -1; /* the fault counts at the deadline are unknown */
-	atomic_store(&armed_at, due);
-	atomic_store(&armed, 1);
-	report_arm(how_buf, -1, -1, NULL);
+	atomic_store(&shim_arm_at, due);
+	atomic_store(&shim_arm_state, 1);
+	write_arm(how_buf, -1, -1, NULL);
 	atomic_store(&arm_complete, 1);
 }
 
@@ -335,12 +342,12 @@ void phase_atfork_child(void)
 	pool_prefault_atfork_child(); /* the grace period is the parent's: it ends at the same time */
 	/* Forked while another thread was arming: that thread is not here to finish; the child is armed. */
 	int mid = 2;
-	atomic_compare_exchange_strong(&armed, &mid, 1);
-	atomic_store(&arm_complete, atomic_load(&armed) == 1);
-	faults_atfork_child(atomic_load(&armed) == 1);
-	if (atomic_load(&armed) == 1) {
-		report_arm(how_buf, 0, 0, NULL);
-	} else if (atomic_load(&phase_deadline) || (config.faults && config.mode != MODE_OFF) ||
+	atomic_compare_exchange_strong(&shim_arm_state, &mid, 1);
+	atomic_store(&arm_complete, atomic_load(&shim_arm_state) == 1);
+	faults_atfork_child(atomic_load(&shim_arm_state) == 1);
+	if (atomic_load(&shim_arm_state) == 1) {
+		write_arm(how_buf, 0, 0, NULL);
+	} else if (atomic_load(&shim_arm_deadline) || (config.faults && config.mode != MODE_OFF) ||
 		   (config.arm_signal && !phase_prepared())) {
 		start_arm_thread(); /* the parent's did not come along */
 	}
@@ -349,7 +356,7 @@ void phase_atfork_child(void)
 int phase_disarm(void)
 {
 	int expect = 1;
-	if (!atomic_compare_exchange_strong(&armed, &expect, 0)) {
+	if (!atomic_compare_exchange_strong(&shim_arm_state, &expect, 0)) {
 		return -EALREADY;
 	}
 	atomic_store(&arm_complete, 0);
@@ -359,35 +366,26 @@ int phase_disarm(void)
 	return 0;
 }
 
-bool phase_armed(void)
+/*
+ * The guard's hook for a delay that fell due (guard_set_due_hook): arms
+ * here only once the slow stage is done (the caller may be inside a hook
+ * holding locks it needs), or if no arming thread will run it.
+ */
+static void on_due(void)
 {
-	int a = atomic_load_explicit(&armed, memory_order_acquire);
-	if (a == 1) {
-		return true;
+	if (shim_armed() || !shim_arm_due()) {
+		return;
 	}
-	if (a == 0 && phase_deadline && sys_now_ns() >= phase_deadline) {
-		char how[40];
-		struct sb sb;
-		sb_init(&sb, how, sizeof(how));
-		sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
-		/*
-		 * Inside a hook: arm here only once the slow stage is done (it may
-		 * need locks this caller holds), or if no arming thread will run it.
-		 */
-		if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
-			return false;
-		}
-		/* One trigger: a later disarm must not re-arm through the delay. */
-		phase_deadline = 0;
-		arm(sb_cstr(&sb), false);
+	char how[40];
+	struct sb sb;
+	sb_init(&sb, how, sizeof(how));
+	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+	if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
+		return;
 	}
-	return atomic_load_explicit(&armed, memory_order_acquire) != 0;
-}
-
-uint64_t phase_since_arm_ns(void)
-{
-	uint64_t at = atomic_load(&armed_at);
-	return at ? sys_now_ns() - at : 0;
+	/* One trigger: a later disarm must not re-arm through the delay. */
+	shim_arm_deadline = 0;
+	arm(sb_cstr(&sb), false);
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -437,7 +435,7 @@ static void *arm_thread(void *arg)
 	/* The grace period: a short-lived process never gets past it. */
 	for (;;) {
 		uint64_t now = sys_now_ns();
-		if (atomic_load(&hurry) || now >= grace_until || atomic_load(&armed)) {
+		if (atomic_load(&hurry) || now >= grace_until || atomic_load(&shim_arm_state)) {
 			break;
 		}
 		uint64_t left = grace_until - now;
@@ -451,9 +449,9 @@ static void *arm_thread(void *arg)
 	}
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
-	pool_prefault_work(&armed, atomic_load(&phase_deadline));
+	pool_prefault_work(&shim_arm_state, atomic_load(&shim_arm_deadline));
 	uint64_t due;
-	while ((due = atomic_load(&phase_deadline)) != 0 && !atomic_load(&armed)) {
+	while ((due = atomic_load(&shim_arm_deadline)) != 0 && !atomic_load(&shim_arm_state)) {
 		/*
 		 * A second at a time: a program whose threads all leave by
 		 * pthread_exit before the deadline must not be kept alive by this one.
@@ -462,12 +460,12 @@ static void *arm_thread(void *arg)
 		struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if ((r == 0 && until == due) || sys_now_ns() >= due) {
-			if (atomic_load(&phase_deadline) && atomic_load(&armed) == 0) {
+			if (atomic_load(&shim_arm_deadline) && atomic_load(&shim_arm_state) == 0) {
 				char how[40];
 				struct sb sb;
 				sb_init(&sb, how, sizeof(how));
 				sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
-				phase_deadline = 0;
+				shim_arm_deadline = 0;
 				arm(sb_cstr(&sb), true);
 			}
 			break;
@@ -512,10 +510,12 @@ int phase_init(const struct phase_prep *p)
 {
 	faults_reserve();
 	prep = *p;
+	guard_set_due_hook(on_due);
+	guard_set_prepare_hook(phase_prepare_now);
 	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
 	grace_until = now + grace;
 	if (config.arm_delay_ns) {
-		phase_deadline = now + config.arm_delay_ns;
+		shim_arm_deadline = now + config.arm_delay_ns;
 	}
 	/* Always: the start-up work left for later, then the delay, then the page-fault sampler. */
 	start_arm_thread();

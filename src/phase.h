@@ -4,7 +4,9 @@
  * after start-up, a signal; any one arms.  The delay is kept by a thread of
  * the shim that sleeps until the deadline, arms and exits; it is also
  * checked at every guarded call or pool growth.  A fork child born before
- * the deadline starts a thread of its own.  Arming records the
+ * the deadline starts a thread of its own.  The state itself lives in shim.h
+ * (shim_armed: a pure query); a delay noticed at a guarded call arms through
+ * the hook phase_init installs in guard (guard_set_due_hook).  Arming records the
  * time and the process's fault counts so the summary can say what the armed
  * phase cost.  Async-signal-safe.
  */
@@ -44,18 +46,11 @@ bool phase_prepared(void);
 /* At the last arming: prefault bytes done before it began, bytes in all, ns arming waited. */
 void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns);
 
-/* True when armed; arms first if the delay trigger is due. */
-bool phase_armed(void);
-
 /* Arms now (how: "manual", "signal:USR2", "delay:1s"); -EALREADY if armed. */
 int phase_arm(const char *how);
 /* Back to start-up; -EALREADY if not armed. */
 int phase_disarm(void);
 
-/* ns since arming (0 when not armed). */
-uint64_t phase_since_arm_ns(void);
-/* Monotonic time arming happened, 0 if never. */
-uint64_t phase_armed_at(void);
 /* Minor and major faults at the last arming. */
 void phase_fault_baseline(long *minor, long *major);
 /*

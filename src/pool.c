@@ -195,7 +195,7 @@ static long prefault(char *p, size_t len, size_t step, int threads)
 	long r = jobs[0].result;
 	for (int i = 1; i < threads; i++) {
 		if (started[i]) {
-			pthread_join(tids[i], NULL);
+			real.pthread_join(tids[i], NULL); /* created with real.pthread_create: no shim stack to release */
 		} else {
 			prefault_worker(&jobs[i]);
 		}
@@ -377,7 +377,7 @@ void pool_prefault_finish(int helpers)
 	}
 	pool_prefault_work(NULL, 0);
 	for (int i = 0; i < started; i++) {
-		pthread_join(tids[i], NULL);
+		real.pthread_join(tids[i], NULL);
 	}
 	/* Chunks other threads claimed: wait for them (the background thread blocks every signal). */
 	unsigned spins = 0;
@@ -655,6 +655,8 @@ static int smaps_line(char *line, void *arg)
 	return 1;
 }
 
+static bool in_pool(const void *start) { return pool_region_of(start) != NULL; }
+
 size_t pool_measure(void)
 {
 	/*
@@ -680,7 +682,7 @@ size_t pool_measure(void)
 			pool.regions[i].huge_bytes = scan.acc[i];
 		}
 	}
-	numa_measure();
+	numa_measure(in_pool);
 	atomic_store(&measuring, 0);
 	return pool_huge_bytes();
 }

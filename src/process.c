@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * process: the exported calls that start, copy, replace or end the process
- * and the public API (ptfreeze.h): the lifecycle's entry points.  fork and
- * vfork are guarded like any page-table change (serve_guarded); exec and
- * _exit write the report's summary first; ptfreeze_arm and
- * ptfreeze_disarm are phase's actions.  Same hazards as interpose.c: fork
- * children, vfork children sharing the parent's memory, no allocation.
+ * process: the exported calls that drive the shim's lifecycle (see
+ * process.h): thread creation (arming waits for births in flight), fork
+ * and vfork (guarded like any page-table change, through serve_guarded),
+ * exec and _exit (the report's summary before the image goes) and the
+ * public API (ptfreeze.h).  Never a verdict or a mapping of its own: what a
+ * call maps is interpose's, what it is judged guard's.
  */
 #include "autoconf.h"
-#include "config.h"
+#include "process.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
-#include <stddef.h>
+#include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,14 +21,34 @@
 #include "ptfreeze.h"
 
 #include "guard.h"
+#include "interpose.h"
 #include "phase.h"
 #include "real.h"
 #include "report.h"
 #include "serve.h"
 #include "shim.h"
+#include "summary.h"
 #include "sys.h"
+#include "tstack.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* ---- threads: arming waits for births in flight ----------------------- */
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	if (real.pthread_create == NULL) {
+		return EAGAIN;
+	}
+	if (shim_ready() && !shim_busy && !(attr && tstack_attr_has_stack(attr))) {
+		phase_prepare_now(); /* a program that makes threads wants the stack cache now, not after the grace */
+	}
+	phase_birth_begin();
+	int r = interpose_create_thread(t, attr, fn, arg);
+	phase_birth_end();
+	return r;
+}
+
 
 /* ---- fork, vfork ------------------------------------------------------- */
 
@@ -125,7 +146,7 @@ static void summary_now(const char *why)
 		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
 		phase_wait_arming(); /* an arming under way in another thread writes its record first */
-		report_summary(why);
+		summary_write(why);
 		shim_busy--;
 	}
 }
@@ -221,4 +242,4 @@ static bool passive(void) { return atomic_load_explicit(&shim_state, memory_orde
 
 EXPORT int ptfreeze_arm(void) { return passive() ? -ENOSYS : phase_arm("manual"); }
 EXPORT int ptfreeze_disarm(void) { return passive() ? -ENOSYS : phase_disarm(); }
-EXPORT int ptfreeze_armed(void) { return passive() ? 0 : phase_armed(); }
+EXPORT int ptfreeze_armed(void) { return passive() ? 0 : guard_armed(); }

@@ -6,6 +6,7 @@
  */
 #include "autoconf.h"
 #include "config.h"
+#include "drift.h"
 #include "report.h"
 
 #include <errno.h>
@@ -20,16 +21,12 @@
 
 #include "arena.h"
 #include "audit.h"
-#include "backstop.h"
-#include "faults.h"
 #include "fmt.h"
 #include "log.h"
 #include "numa.h"
-#include "phase.h"
-#include "pmap.h"
 #include "pool.h"
+#include "shim.h"
 #include "suppress.h"
-#include "smaps.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -441,6 +438,7 @@ static void put_hex(struct sb *sb, uintptr_t v)
 }
 
 static void put_str(struct sb *sb, const char *s) { sb_json(sb, s, strlen(s)); }
+void report_put_str(struct sb *sb, const char *s) { put_str(sb, s); }
 
 /* "off" (PTFREEZE_MLOCK=0), "locked", "refused" (no region) or "partly" (some regions). */
 static const char *mlock_state(void)
@@ -473,6 +471,7 @@ static void put_pool(struct sb *sb)
 	numa_json(sb);
 	sb_putc(sb, '}');
 }
+void report_put_pool(struct sb *sb) { put_pool(sb); }
 
 void report_header(long parent_pid)
 {
@@ -620,8 +619,9 @@ static void put_faults(struct sb *sb, long minor, long major)
 {
 	sb_printf(sb, "{\"minor\":%ld,\"major\":%ld}", minor, major);
 }
+void report_put_faults(struct sb *sb, long minor, long major) { put_faults(sb, minor, major); }
 
-void report_arm(const char *how, long minor, long major, const char *mlockall)
+void report_arm(const char *how, long minor, long major, const char *mlockall, const struct report_arm_info *info)
 {
 	char buf[4096]; /* page_faults lists the sampler's rings: up to 128 */
 	struct sb sb;
@@ -630,18 +630,15 @@ void report_arm(const char *how, long minor, long major, const char *mlockall)
 	put_str(&sb, how);
 	sb_printf(&sb, ",\"unix_ns\":%lu,\"faults_before\":", (unsigned long)sys_wall_ns());
 	put_faults(&sb, minor, major);
-	size_t pf_before, pf_total;
-	uint64_t pf_wait;
-	phase_prefault_stats(&pf_before, &pf_total, &pf_wait);
 	sb_printf(&sb, ",\"prefault\":{\"bytes\":%zu,\"before_arm\":%zu,\"wait_ns\":%lu},\"pool_used\":%zu,\"mlockall\":",
-		  pf_total, pf_before, (unsigned long)pf_wait, pool_used());
+		  info->prefault_bytes, info->prefault_before_arm, (unsigned long)info->prefault_wait_ns, pool_used());
 	if (mlockall) {
 		put_str(&sb, mlockall);
 	} else {
 		sb_puts(&sb, "null");
 	}
 	sb_puts(&sb, ",\"page_faults\":");
-	faults_json(&sb);
+	info->page_faults(&sb);
 	sb_putc(&sb, '}');
 	emit(&sb);
 }
@@ -651,7 +648,7 @@ void report_disarm(void)
 	char buf[256];
 	struct sb sb;
 	sb_init(&sb, buf, sizeof(buf) - 1);
-	sb_printf(&sb, "{\"type\":\"disarm\",\"t_ns\":%lu}", (unsigned long)phase_since_arm_ns());
+	sb_printf(&sb, "{\"type\":\"disarm\",\"t_ns\":%lu}", (unsigned long)shim_since_arm_ns());
 	emit(&sb);
 }
 
@@ -786,86 +783,30 @@ static void write_early_grows(void)
 
 int report_prepare_summary(size_t max_sites)
 {
-	summary_cap = 8192 + max_sites * 192 + suppress_json_size();
+	summary_cap = 8192 + max_sites * 192 + suppress_json_size() + DRIFT_JSON_MAX;
 	summary_buf = pool_carve(summary_cap, 64);
 	return summary_buf ? 0 : -ENOMEM;
 }
 
 void report_summary_again(void) { atomic_flag_clear(&summary_done); }
 
-void report_summary(const char *why)
+bool report_summary_begin(struct sb *sb)
 {
 	/* A vfork child shares our memory and descriptors: the summary is not its to write. */
 	if (atomic_load(&rstate) != R_OPEN || fd < 0 || summary_buf == NULL || (fd != 2 && sys_getpid() != owner_pid) ||
 	    atomic_flag_test_and_set(&summary_done)) {
-		return;
+		return false;
 	}
-	faults_stop(); /* the samples still in the rings, before the counts are written */
-	phase_settle();
-	smaps_report(); /* before the summary: a reader that stops at the summary still has it */
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	long bmin = 0, bmaj = 0;
-	phase_fault_baseline(&bmin, &bmaj);
-	bool armed = phase_armed_at() != 0;
-	pool_measure();
-	struct sb sb;
-	sb_init(&sb, summary_buf, summary_cap - 1);
-	sb_printf(&sb, "{\"type\":\"summary\",\"why\":\"%s\",\"unix_ns\":%lu,\"armed\":%s,\"armed_ns\":%lu,\"how\":", why,
-		  (unsigned long)sys_wall_ns(), armed ? "true" : "false", (unsigned long)phase_since_arm_ns());
-	if (phase_how()) {
-		put_str(&sb, phase_how());
-	} else {
-		sb_puts(&sb, "null");
-	}
-	sb_puts(&sb, ",\"faults_armed\":");
-	if (armed && bmin >= 0) {
-		put_faults(&sb, ru.ru_minflt - bmin, ru.ru_majflt - bmaj);
-	} else {
-		sb_puts(&sb, "null");
-	}
-	sb_puts(&sb, ",\"faults_total\":");
-	put_faults(&sb, ru.ru_minflt, ru.ru_majflt);
-	sb_puts(&sb, ",\"sites\":[");
-	size_t k = 0;
-	for (size_t i = 0; i < capture_capacity(); i++) {
-		const struct site *s = capture_site_at(i);
-		if (!s || s->tag) { /* suppressed: counted under "suppressed" */
-			continue;
-		}
-		sb_printf(&sb, "%s{\"id\":%u,\"kind\":\"%s\",\"count\":%lu,\"blocked\":%lu,\"bytes\":%lu,\"first_ns\":%lu,\"last_ns\":%lu}",
-			  k++ ? "," : "", s->id, guard_kind_name((enum kind)s->kind), (unsigned long)atomic_load(&s->count),
-			  (unsigned long)atomic_load(&s->blocked), (unsigned long)atomic_load(&s->bytes),
-			  (unsigned long)s->first_ns, (unsigned long)atomic_load(&s->last_ns));
-	}
-	sb_printf(&sb, "],\"events\":%lu,\"events_by_kind\":{", (unsigned long)guard_events());
-	for (int kd = 0, n = 0; kd < KIND_COUNT; kd++) {
-		uint64_t c = guard_events_of((enum kind)kd);
-		if (c) {
-			sb_printf(&sb, "%s\"%s\":%lu", n++ ? "," : "", guard_kind_name((enum kind)kd), (unsigned long)c);
-		}
-	}
-	long tlb_now = audit_tlb_shootdowns(), tlb_arm = phase_tlb_baseline();
-	/* Calls of this process that can cause shootdowns (suppressed ones too), beside the system-wide count. */
-	uint64_t own = guard_calls_of(KIND_MUNMAP) + guard_calls_of(KIND_MPROTECT) +
-		       guard_calls_of(KIND_PKEY_MPROTECT) + guard_calls_of(KIND_MREMAP) + guard_calls_of(KIND_MADVISE) +
-		       guard_calls_of(KIND_FORK) + guard_calls_of(KIND_DLCLOSE) + guard_calls_of(KIND_SHMDT);
-	sb_printf(&sb, "},\"tlb_shootdowns\":{\"scope\":\"system\",\"at_arm\":%ld,\"at_exit\":%ld,\"during_armed\":%ld,"
-		       "\"own_calls_that_can_shoot_down\":%lu}",
-		  tlb_arm, tlb_now, armed && tlb_arm >= 0 && tlb_now >= 0 ? tlb_now - tlb_arm : -1L, (unsigned long)own);
-	sb_puts(&sb, ",\"suppressed\":");
-	suppress_json(&sb);
-	sb_printf(&sb, ",\"backstop\":\"%s\"", !config.seccomp ? "off" : backstop_installed() ? "installed" : "not-installed");
-	sb_puts(&sb, ",\"page_faults\":");
-	faults_json(&sb);
-	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
-	put_pool(&sb);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
-		  pool_used(), pmap_served_bytes(), (unsigned long)atomic_load(&dropped_records));
-	tstack_json(&sb, true);
-	sb_putc(&sb, '}');
+	sb_init(sb, summary_buf, summary_cap - 1);
+	return true;
+}
+
+uint64_t report_dropped_records(void) { return atomic_load(&dropped_records); }
+
+void report_summary_end(struct sb *sb)
+{
 	uint64_t lost = atomic_load(&dropped_records);
-	emit_record(&sb, true);
+	emit_record(sb, true);
 	long err = atomic_load(&write_error);
 	if (err != 0) {
 		bool summary_lost = atomic_load(&dropped_records) > lost;

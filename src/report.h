@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "capture.h"
 #include "fmt.h"
@@ -51,16 +52,34 @@ int report_expand(const char *tmpl, long pid, const char *exe, char *buf, size_t
 void report_header(long parent_pid);
 /* Writes a module record for every loaded object not yet written. */
 void report_modules(void);
+/* What an arm record says besides its trigger (phase gathers it). */
+struct report_arm_info {
+	size_t prefault_bytes, prefault_before_arm;
+	uint64_t prefault_wait_ns;
+	void (*page_faults)(struct sb *sb); /* writes the "page_faults" object */
+};
 /* mlockall: NULL when PTFREEZE_MLOCKALL is off, else "locked" or "refused". */
-void report_arm(const char *how, long minor, long major, const char *mlockall);
+void report_arm(const char *how, long minor, long major, const char *mlockall, const struct report_arm_info *info);
 void report_disarm(void);
 /* The first-sight record of a site, with the call that created it. */
 void report_site(const struct site *s, const struct event *ev, long tid, unsigned long long t_ns);
 void report_pool_grow(size_t bytes, int result, bool armed, const char *who);
 /* Writes a record another module built (sb sized one byte short, for the newline). */
 void report_record(struct sb *sb);
-/* The exit summary; written once. */
-void report_summary(const char *why);
+/*
+ * The exit summary (summary.c builds it): begin says whether this process
+ * writes it now (the file is open and ours, not yet written) and points sb
+ * at the summary buffer; end writes the record even after a refused write,
+ * and says on stderr how many records were lost.
+ */
+bool report_summary_begin(struct sb *sb);
+void report_summary_end(struct sb *sb);
+/* Records dropped since the file refused a write. */
+uint64_t report_dropped_records(void);
+/* Pieces of records: a JSON string, a {"minor","major"} object, the pool object (header and summary). */
+void report_put_str(struct sb *sb, const char *s);
+void report_put_faults(struct sb *sb, long minor, long major);
+void report_put_pool(struct sb *sb);
 /* After an exec that failed: the summary already written may be written again. */
 void report_summary_again(void);
 /* Prepares the summary buffer (from the pool) before arming. */

@@ -26,10 +26,6 @@
  */
 #define SERVE_STARTUP_MAX ((size_t)64 << 20)
 
-static bool (*armed_now)(void);
-
-void serve_init(bool (*armed)(void)) { armed_now = armed; }
-
 /* The call's arguments, in the system call's order. */
 #define ARG(c, i, type) ((type)(c)->ev.args[i])
 
@@ -227,7 +223,7 @@ static bool program_mmap(struct call *c, void *addr, size_t len, int prot, int f
 	 * allocator would ask for (a huge start-up mapping is the program's own
 	 * business and may be sparse).
 	 */
-	bool armed = armed_now && armed_now();
+	bool armed = guard_armed();
 	if (len && anon_rw_private(prot, flags) && config.serve_mmap &&
 	    (len <= SERVE_STARTUP_MAX || (!(flags & MAP_NORESERVE) && armed))) {
 		void *p = from_pool(len, armed ? 0 : PMAP_STARTUP, "mmap");

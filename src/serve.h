@@ -25,13 +25,6 @@
 
 #include "guard.h"
 
-/*
- * What serve asks of the lifecycle above it, injected by init before the
- * shim is ready: whether the process is armed now (phase's answer: a
- * larger anonymous mmap is served only when armed).  Unset: never armed.
- */
-void serve_init(bool (*armed)(void));
-
 /* One intercepted call, from entry to record. */
 struct call {
 	struct event ev;        /* kind, arguments, bytes, detail: what a record says */

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shim: state shared by the shim's files: the start-up phase of the shim
- * itself and the per-thread reentrancy guard.  Header-only so that hot
- * paths read them inline.
+ * itself, the per-thread reentrancy guard, and whether the process is
+ * armed.  Defined in shim.c (a leaf: it calls nothing but sys); the hot
+ * paths read it inline.  Only phase writes the arming state; everyone else
+ * only asks, and asking never arms.
  */
 #ifndef PTFREEZE_SHIM_H
 #define PTFREEZE_SHIM_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum shim_state {
 	SHIM_UNINIT,       /* before our constructor: pass everything through */
@@ -27,6 +30,24 @@ extern _Atomic int shim_state;
  * lock on first access.
  */
 extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
+
+/*
+ * Arming state, written by phase only: 0 start-up, 2 arming, 1 armed; the
+ * monotonic time arming happened (0: never); the delay trigger's deadline
+ * (0: none pending).
+ */
+extern _Atomic int shim_arm_state;
+extern _Atomic uint64_t shim_arm_at;
+extern _Atomic uint64_t shim_arm_deadline;
+
+/* True when armed or arming.  A pure query: a due delay is phase's to act on. */
+static inline bool shim_armed(void) { return atomic_load_explicit(&shim_arm_state, memory_order_acquire) != 0; }
+/* Monotonic time arming happened, 0 if never. */
+static inline uint64_t shim_armed_at(void) { return atomic_load(&shim_arm_at); }
+/* ns since arming (0 when not armed). */
+uint64_t shim_since_arm_ns(void);
+/* True when the delay trigger is pending and its deadline has passed. */
+bool shim_arm_due(void);
 
 static inline bool shim_ready(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_READY; }
 

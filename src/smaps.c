@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "phase.h"
+#include "shim.h"
 #include "pool.h"
 #include "report.h"
 #include "sys.h"
@@ -365,7 +365,7 @@ void smaps_report(void)
 	}
 	struct sb sb;
 	sb_init(&sb, record, RECORD_CAP - 1);
-	sb_printf(&sb, "{\"type\":\"smaps-diff\",\"t_ns\":%lu,", (unsigned long)phase_since_arm_ns());
+	sb_printf(&sb, "{\"type\":\"smaps-diff\",\"t_ns\":%lu,", (unsigned long)shim_since_arm_ns());
 	smaps_diff_json(&sb, &at_arm, &at_exit, SMAPS_LISTED);
 	sb_putc(&sb, '}');
 	report_record(&sb);

@@ -5,7 +5,6 @@
  * interposes.
  */
 #include "autoconf.h"
-#include "config.h"
 #include "sys.h"
 
 #include <errno.h>

@@ -27,9 +27,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "guard.h"
 #include "log.h"
-#include "phase.h"
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
@@ -272,12 +270,14 @@ static int wait_detached(void)
 /* ---- taking a slot --------------------------------------------------------- */
 
 #define TAKE_REFUSED (-2)
+#define TAKE_EMPTY (-3)
 
 /*
  * A free slot, reserved; -1 when the cache cannot serve (glibc maps the
- * stack: *why says why) or TAKE_REFUSED (strict mode after arming).
+ * stack: *why says why), TAKE_EMPTY (empty, and the caller has not said
+ * what to do) or TAKE_REFUSED (empty, and the caller refuses a mapping).
  */
-static int take(const char **why)
+static int take(enum tstack_empty when_empty, const char **why, bool *grew)
 {
 	int i = pop();
 	if (i < 0) {
@@ -285,32 +285,28 @@ static int take(const char **why)
 		i = pop();
 	}
 	if (i < 0) {
-		enum verdict v = guard_verdict(KIND_THREAD);
-		if (v != VERDICT_PASS) {
+		if (when_empty == TSTACK_EMPTY_ASK) {
+			return TAKE_EMPTY;
+		}
+		if (when_empty != TSTACK_EMPTY_GROW) {
 			i = wait_detached();
 		}
 		if (i < 0) {
-			struct event ev = {.kind = KIND_THREAD, .bytes = span, .refuse_errno = EAGAIN};
-			if (v == VERDICT_BLOCK) {
-				ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
-				ev.result = -EAGAIN;
-				ev.blocked = true;
+			if (when_empty == TSTACK_EMPTY_REFUSE) {
 				atomic_fetch_add(&n_refused, 1);
-				guard_record(&ev);
 				return TAKE_REFUSED;
 			}
 			/* Start-up grows geometrically; after arming one slot at a time, each a violation. */
 			int have = atomic_load(&nslots);
-			uint32_t n = v == VERDICT_PASS ? (uint32_t)(have / 2 > 4 ? have / 2 : 4) : 1;
+			uint32_t n = when_empty == TSTACK_EMPTY_GROW ? (uint32_t)(have / 2 > 4 ? have / 2 : 4) : 1;
 			int r = grow(n);
 			if (r != 0) {
 				*why = "thread stack cache empty and cannot grow: glibc maps the stack and its guard page";
 				return -1;
 			}
-			if (v == VERDICT_RECORD) {
-				ev.detail = "thread stack cache empty: a new stack slot was mapped";
+			if (when_empty == TSTACK_EMPTY_GROW_ONE) {
 				atomic_fetch_add(&n_grown_armed, 1);
-				guard_record(&ev);
+				*grew = true;
 			}
 			i = pop();
 			if (i < 0) {
@@ -334,8 +330,10 @@ bool tstack_attr_has_stack(const pthread_attr_t *attr)
 	return pthread_attr_getstack(attr, &lo, &size) == 0 && (uintptr_t)lo + size != 0;
 }
 
+size_t tstack_slot_bytes(void) { return span; }
+
 enum tstack_outcome tstack_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
-				  int *result, const char **why)
+				  enum tstack_empty when_empty, int *result, const char **why, bool *grew)
 {
 	pthread_attr_t a;
 	bool defaults = attr == NULL;
@@ -361,10 +359,9 @@ enum tstack_outcome tstack_create(pthread_t *t, const pthread_attr_t *attr, void
 		atomic_fetch_add(&n_to_glibc, 1);
 		goto out;
 	}
-	int i = take(why);
-	if (i == TAKE_REFUSED) {
-		*result = EAGAIN;
-		out = TSTACK_DONE;
+	int i = take(when_empty, why, grew);
+	if (i == TAKE_EMPTY || i == TAKE_REFUSED) {
+		out = i == TAKE_EMPTY ? TSTACK_EMPTY : TSTACK_REFUSED;
 		goto out;
 	}
 	if (i < 0) {

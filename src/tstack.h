@@ -37,6 +37,16 @@ enum tstack_outcome {
 	TSTACK_DONE,      /* the thread was created (or refused) on the cache: *result says */
 	TSTACK_OWN_STACK, /* the caller supplied a stack: glibc maps nothing, just call it */
 	TSTACK_GLIBC,     /* not for the cache: glibc maps the stack (a guarded call) */
+	TSTACK_EMPTY,     /* the cache is empty: ask again saying what to do (tstack_empty) */
+	TSTACK_REFUSED,   /* the cache is empty and TSTACK_EMPTY_REFUSE: nothing created (EAGAIN) */
+};
+
+/* What tstack_create does when the cache is empty: the caller's decision (guard's verdict). */
+enum tstack_empty {
+	TSTACK_EMPTY_ASK,      /* return TSTACK_EMPTY */
+	TSTACK_EMPTY_GROW,     /* start-up: map more slots (geometric growth) */
+	TSTACK_EMPTY_GROW_ONE, /* armed, report mode: wait for a detached thread, else map one slot (*grew) */
+	TSTACK_EMPTY_REFUSE,   /* armed, strict: wait for a detached thread, else TSTACK_REFUSED */
 };
 
 /*
@@ -58,11 +68,16 @@ bool tstack_attr_has_stack(const pthread_attr_t *attr);
 
 /*
  * pthread_create through the cache.  TSTACK_DONE: *result is
- * pthread_create's return (EAGAIN when strict mode refuses to map a stack
- * after arming).  TSTACK_GLIBC: *why says why (for the guard's record).
+ * pthread_create's return.  TSTACK_GLIBC: *why says why (for the guard's
+ * record).  When the cache is empty, when_empty says what to do (the
+ * caller asks the guard: tstack decides no verdict and records nothing);
+ * *grew is set when a slot was mapped after arming (a violation for the
+ * caller to record), whatever the outcome.
  */
 enum tstack_outcome tstack_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
-				  int *result, const char **why);
+				  enum tstack_empty when_empty, int *result, const char **why, bool *grew);
+/* Bytes one slot maps (stack and guard): the size of a recorded growth. */
+size_t tstack_slot_bytes(void);
 
 /* After a successful pthread_join (and the _np variants) of t. */
 void tstack_joined(pthread_t t);

@@ -20,9 +20,11 @@ n=$(ls "$TMPD/chain" | wc -l)
 execs=$(cat "$TMPD/chain"/*.jsonl | grep -c '"type":"summary","why":"exec"')
 exits=$(cat "$TMPD/chain"/*.jsonl | grep -c '"type":"summary","why":"exit"')
 [ "$execs" -eq 2 ] && [ "$exits" -eq 1 ] || fail "summaries: $execs exec, $exits exit; want 2 and 1"
-"$top_builddir/tools/ptfreeze" report "$TMPD/chain" > "$TMPD/chain.txt" 2>&1 ||
-	{ cat "$TMPD/chain.txt"; fail "ptfreeze report cannot read the exec chain's reports"; }
-grep -q "no summary" "$TMPD/chain.txt" && { cat "$TMPD/chain.txt"; fail "a report without summary"; }
+if have_command; then
+	"$top_builddir/tools/ptfreeze" report "$TMPD/chain" > "$TMPD/chain.txt" 2>&1 ||
+		{ cat "$TMPD/chain.txt"; fail "ptfreeze report cannot read the exec chain's reports"; }
+	grep -q "no summary" "$TMPD/chain.txt" && { cat "$TMPD/chain.txt"; fail "a report without summary"; }
+fi
 
 # Unarmed images leave nothing.
 mkdir "$TMPD/quiet"

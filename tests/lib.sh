@@ -8,9 +8,12 @@ SHIM=${PTFREEZE_LIBRARY:-$top_builddir/.libs/libptfreeze.so}
 PROGS=$top_builddir/tests/progs
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-test.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
+# Nothing the caller exported (PTFREEZE_STRICT, PTFREEZE_FAULTS, ...) may
+# change what the tests see: every PTFREEZE_* goes (the library was taken above).
+for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset MALLOC_CONF
 # Keep test processes quiet and their reports in the temp dir unless a test says otherwise.
 export PTFREEZE_REPORT="$TMPD/report-%p.jsonl"
-unset PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_LOG PTFREEZE_VERBOSE PTFREEZE_PROGRAMS PTFREEZE_SKIP MALLOC_CONF
 # THP unless a test asks: huge pages that backing.sh reserves must not be taken
 # by the default 'auto' of tests running beside it (make -j check).
 export PTFREEZE_HUGEPAGES=thp
@@ -21,6 +24,17 @@ hard() { echo "ERROR: $*" >&2; exit 99; }
 note() { echo "# $*"; }
 
 [ -f "$SHIM" ] || hard "no shim at $SHIM (build first)"
+
+# Where a test runs the ptfreeze command: configure leaves it unbuilt
+# without jansson, libdw or libstdc++ (with_command=no from make check).
+# have_command: false (and a note) then; need_command: the test skips.
+have_command() {
+	[ -x "$top_builddir/tools/ptfreeze" ] && return 0
+	[ "${with_command:-yes}" = no ] || hard "no command at $top_builddir/tools/ptfreeze (build first)"
+	note "the ptfreeze command is not built (see configure's output)"
+	return 1
+}
+need_command() { have_command || skip "the ptfreeze command is not built"; }
 
 # Runs a command with the shim preloaded.
 shim() { env LD_PRELOAD="$SHIM" "$@"; }

@@ -78,6 +78,7 @@ run_paused "" none
 cmp -s "$TMPD/none.out" "$TMPD/n7.out" || fail "node 7 changed the program's output"
 
 # The ptfreeze command's option sets the variable.
+need_command
 "$top_builddir/tools/ptfreeze" run --numa-node 0 --report "$TMPD/run-%p.jsonl" -- "$PROGS/probe" "$lib" > /dev/null 2>&1 ||
 	fail "ptfreeze run --numa-node 0 failed"
 r=$(grep -l '"fork_child":false' "$TMPD"/run-*.jsonl 2>/dev/null | head -1)

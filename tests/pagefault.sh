@@ -32,6 +32,7 @@ PY=/usr/bin/python3
 prog=$PROGS/touchstatic
 check=$top_srcdir/tests/pagefault_check.py
 ptf=$top_builddir/tools/ptfreeze
+need_command
 export PTFREEZE_ARM=manual PTFREEZE_LOG=off
 pages=8
 

@@ -50,6 +50,7 @@ PYEOF
 grep -q '^pool-named yes' "$TMPD/out.txt" || note "this kernel does not name anonymous mappings (CONFIG_ANON_VMA_NAME): the pool is recognised by address"
 
 CLI=$top_builddir/tools/ptfreeze
+need_command
 [ -x "$CLI" ] || hard "no $CLI"
 "$CLI" report "$rep" > "$TMPD/text"
 grep -q '^  since arm   RSS +' "$TMPD/text" || fail "report text has no 'since arm' line"

@@ -20,6 +20,7 @@ probe=$PROGS/probe
 lib=$PROGS/.libs/libdlopen_target.so
 [ -f "$lib" ] || hard "no $lib"
 PF=$top_builddir/tools/ptfreeze
+need_command
 [ -x "$PF" ] || hard "no $PF"
 # Page-fault sites are suppressible too, but this test counts page-table call sites.
 export PTFREEZE_ARM=signal:USR2 PTFREEZE_LOG=stderr PTFREEZE_FAULTS=off

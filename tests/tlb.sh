@@ -29,6 +29,7 @@ if s["during_armed"] == 0:
     print("# no shootdown counted while armed (a preempted vCPU's flush can be deferred by the hypervisor)")
 PYEOF
 CLI=$top_builddir/tools/ptfreeze
+need_command
 "$CLI" report "$TMPD/r.jsonl" > "$TMPD/text"
 during=$("$PY" -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if "\"summary\"" in l][0]["tlb_shootdowns"]["during_armed"])' "$TMPD/r.jsonl")
 grep -q "^  shootdowns  $during TLB shootdowns on the whole host while armed; this process made $made calls" "$TMPD/text" ||

@@ -19,6 +19,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || skip "/usr/bin/python3 is not installed"
 [ -x /bin/bash ] || skip "bash is not installed"
 PTFREEZE=$top_builddir/tools/ptfreeze
+need_command
 unset PTFREEZE_REPORT
 export PTFREEZE_LIBRARY="$SHIM"
 

@@ -47,6 +47,20 @@ void cli_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool cli_parse_choice(const char *cmd, const char *opt, const char *arg, const char *const *names, int *out)
+{
+	char list[256] = "";
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+	}
+	cli_error("%s: %s: '%s' is not one of %s", cmd, opt, arg, list);
+	return false;
+}
+
 int cli_bad_option(const char *cmd, const char *arg)
 {
 	cli_error("%s: unknown option or missing value: '%s' (see 'ptfreeze %s --help')", cmd, arg, cmd);

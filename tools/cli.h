@@ -38,6 +38,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The usage error every subcommand prints for a bad option; returns CLI_INVALID. */
 int cli_bad_option(const char *cmd, const char *arg);
+/*
+ * --format's value: the index of arg in names (NULL-terminated) in *out,
+ * true; or one line naming the choices, false.
+ */
+bool cli_parse_choice(const char *cmd, const char *opt, const char *arg, const char *const *names, int *out);
 
 /* Allocation that exits with CLI_INVALID and one line when memory runs out. */
 void *cli_malloc(size_t n);

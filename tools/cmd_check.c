@@ -17,18 +17,23 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "hostspec.h"
+#include "prom.h"
 
 #define HUGE_2M (2u << 20)
 
 void cmd_check_usage(FILE *out)
 {
-	fputs("usage: ptfreeze check [--pid PID] [--pool SIZE] [--json]\n"
+	fputs("usage: ptfreeze check [--pid PID] [--pool SIZE] [--json | --format FORMAT]\n"
+	      "                      [--emit sysctl|cmdline|tuned]\n"
 	      "\n"
-	      "Audits this host's virtual-memory settings against the tuning guide\n"
-	      "ptfreeze follows: swap, swappiness, THP (enabled, defrag, khugepaged),\n"
-	      "KSM, automatic NUMA balancing, hugetlb pages for the pool, RLIMIT_MEMLOCK\n"
-	      "and memory compaction.  Each line: PASS, WARN or FAIL, the item, what\n"
-	      "the host has, and the command that fixes it.\n"
+	      "Audits this host against a latency host spec, by area: memory (swap,\n"
+	      "THP, khugepaged, KSM, NUMA balancing, huge pages, compaction, reclaim,\n"
+	      "overcommit, map count, writeback), CPU isolation and interrupts, power\n"
+	      "(governor, C-states), timers and kernel threads, RT throttling, limits\n"
+	      "and what the page-fault sampler needs.  Each line: PASS, WARN or FAIL,\n"
+	      "the item, what the host has, and the command that fixes it; --json adds\n"
+	      "what latency work expects and why.\n"
 	      "\n"
 	      "options:\n"
 	      "  -p, --pid PID     also list PID's writable shared mappings: those of files\n"
@@ -38,9 +43,17 @@ void cmd_check_usage(FILE *out)
 	      "      --pool SIZE   the pool to check huge pages and memlock against\n"
 	      "                    (default: the library's, 256M)\n"
 	      "  -j, --json        one JSON document instead of the table\n"
+	      "      --format F    text (the table), json (as --json), or prometheus: the\n"
+	      "                    Prometheus text format, for node_exporter's textfile\n"
+	      "                    collector (one gauge per item: 0 PASS, 1 WARN, 2 FAIL)\n"
+	      "      --emit KIND   print a file that fixes every WARN and FAIL it can, and\n"
+	      "                    change nothing: sysctl (for /etc/sysctl.d), cmdline (kernel\n"
+	      "                    command-line additions) or tuned (a profile that includes\n"
+	      "                    latency-performance)\n"
 	      "  -h, --help        this help\n"
 	      "\n"
-	      "exit status: 0 all PASS, 1 any WARN or FAIL, 2 cannot read /proc.\n",
+	      "exit status: 0 all PASS, 1 any WARN or FAIL, 2 cannot read /proc;\n"
+	      "with --emit, 0 once the file is written.\n",
 	      out);
 }
 
@@ -95,7 +108,20 @@ static const char *where_text(const struct audit_mapping *m, char *buf, size_t c
 
 #define HAZARD_FIX "keep the file on tmpfs (/dev/shm) or hugetlbfs, or map it MAP_PRIVATE or read-only"
 
-static void print_table(const struct audit_item *items, int n, const struct mapping_list *maps, long pid,
+/* The areas, in the order the table shows them, with a line each. */
+static const struct {
+	const char *area, *title;
+} areas[] = {
+	{"memory", "memory: paging, huge pages, reclaim, writeback"},
+	{"cpu", "CPU isolation and interrupts"},
+	{"power", "power: frequency and idle states"},
+	{"timers", "timers and kernel threads"},
+	{"rt", "real-time scheduling"},
+	{"limits", "limits"},
+	{"faults", "what the page-fault sampler needs"},
+};
+
+static void print_table(const struct hostspec_item *items, int n, const struct mapping_list *maps, long pid,
 			const char *comm, size_t pool)
 {
 	char sz[32];
@@ -105,12 +131,18 @@ static void print_table(const struct audit_item *items, int n, const struct mapp
 		width = w > width ? w : width;
 	}
 	printf("ptfreeze check: this host, for a %s pool\n", cli_size(pool, sz, sizeof(sz)));
-	for (int i = 0; i < n; i++) {
-		printf("%-4s  %-*s  %s", audit_status_name(items[i].status), width, items[i].name, items[i].observed);
-		if (items[i].fix[0]) {
-			printf("  fix: %s", items[i].fix);
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++) {
+		printf("\n%s\n", areas[a].title);
+		for (int i = 0; i < n; i++) {
+			if (strcmp(items[i].area, areas[a].area) != 0) {
+				continue;
+			}
+			printf("%-4s  %-*s  %s", audit_status_name(items[i].status), width, items[i].name, items[i].observed);
+			if (items[i].fix[0]) {
+				printf("  fix: %s", items[i].fix);
+			}
+			putchar('\n');
 		}
-		putchar('\n');
 	}
 	if (pid <= 0) {
 		return;
@@ -135,8 +167,95 @@ static void print_table(const struct audit_item *items, int n, const struct mapp
 
 static json_t *json_str_or_null(const char *s) { return s && s[0] ? json_string(s) : json_null(); }
 
-static int print_json(const struct audit_item *items, int n, const struct mapping_list *maps, long pid,
-		      const char *comm, size_t pool, int counts[3])
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
+
+enum emit { EMIT_NONE, EMIT_SYSCTL, EMIT_CMDLINE, EMIT_TUNED };
+
+#define KIND_BIT(k) (1u << (k))
+
+/* The fixes a file cannot express (kinds not in the mask), as comments. */
+static void emit_others(const struct hostspec_item *items, int n, unsigned expressed, const char *what)
+{
+	bool any = false;
+	for (int i = 0; i < n; i++) {
+		if (items[i].status != AUDIT_PASS && !(expressed & KIND_BIT(items[i].fix_kind)) && items[i].fix[0]) {
+			printf("%s# %s: %s\n", any ? "" : what, items[i].name, items[i].fix);
+			any = true;
+		}
+	}
+}
+
+/* The items to fix with one kind of fix, as "key = value" lines in format. */
+static int emit_kind(const struct hostspec_item *items, int n, enum hostspec_fix kind, const char *format)
+{
+	int count = 0;
+	for (int i = 0; i < n; i++) {
+		if (items[i].status != AUDIT_PASS && items[i].fix_kind == kind) {
+			printf("# %s (%s): %s\n", items[i].name, audit_status_name(items[i].status), items[i].observed);
+			printf(format, items[i].fix_key, items[i].fix_value);
+			count++;
+		}
+	}
+	return count;
+}
+
+static void emit_cmdline(const struct hostspec_item *items, int n, const char *prefix)
+{
+	fputs(prefix, stdout);
+	bool first = true;
+	for (int i = 0; i < n; i++) {
+		if (items[i].status != AUDIT_PASS && items[i].fix_kind == HOSTSPEC_FIX_CMDLINE) {
+			printf("%s%s%s%s", first ? "" : " ", items[i].fix_key, items[i].fix_value[0] ? "=" : "",
+			       items[i].fix_value);
+			/* One idle-state limit is not enough: intel_idle ignores processor.max_cstate. */
+			if (strcmp(items[i].fix_key, "processor.max_cstate") == 0) {
+				printf(" intel_idle.max_cstate=%s", items[i].fix_value);
+			}
+			first = false;
+		}
+	}
+	putchar('\n');
+}
+
+/*
+ * --emit: a file that fixes every WARN and FAIL it can, on standard output.
+ * Nothing is changed on this host.
+ */
+static void emit(enum emit what, const struct hostspec_item *items, int n)
+{
+	switch (what) {
+	case EMIT_SYSCTL:
+		puts("# /etc/sysctl.d/90-ptfreeze.conf, written by ptfreeze check --emit sysctl.\n"
+		     "# Apply: sysctl -p /etc/sysctl.d/90-ptfreeze.conf");
+		emit_kind(items, n, HOSTSPEC_FIX_SYSCTL, "%s = %s\n");
+		emit_others(items, n, KIND_BIT(HOSTSPEC_FIX_SYSCTL), "# Not sysctls (see --emit tuned and --emit cmdline):\n");
+		break;
+	case EMIT_CMDLINE:
+		puts("# Kernel command-line additions, written by ptfreeze check --emit cmdline:\n"
+		     "# add them to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub, reboot.");
+		emit_cmdline(items, n, "");
+		break;
+	case EMIT_TUNED:
+		puts("# /etc/tuned/ptfreeze/tuned.conf, written by ptfreeze check --emit tuned.\n"
+		     "# Apply: tuned-adm profile ptfreeze\n"
+		     "[main]\n"
+		     "summary=latency-performance with what ptfreeze check found on this host\n"
+		     "include=latency-performance\n\n[sysctl]");
+		emit_kind(items, n, HOSTSPEC_FIX_SYSCTL, "%s=%s\n");
+		puts("\n[sysfs]");
+		emit_kind(items, n, HOSTSPEC_FIX_SYSFS, "%s=%s\n");
+		puts("\n[bootloader]");
+		emit_cmdline(items, n, "cmdline_ptfreeze=");
+		emit_others(items, n, KIND_BIT(HOSTSPEC_FIX_SYSCTL) | KIND_BIT(HOSTSPEC_FIX_SYSFS) | KIND_BIT(HOSTSPEC_FIX_CMDLINE),
+			    "\n# Not expressed above (run them by hand):\n");
+		break;
+	case EMIT_NONE:
+		break;
+	}
+}
+
+static int print_json(const struct hostspec_item *items, int n, const struct mapping_list *maps, long pid,
+		      const char *comm, size_t pool, int counts[3], enum format format)
 {
 	json_t *doc = json_object(), *checks = json_array();
 	json_object_set_new(doc, "pool", json_integer((json_int_t)pool));
@@ -144,7 +263,10 @@ static int print_json(const struct audit_item *items, int n, const struct mappin
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string(audit_status_name(items[i].status)));
 		json_object_set_new(o, "name", json_string(items[i].name));
+		json_object_set_new(o, "area", json_string(items[i].area));
 		json_object_set_new(o, "observed", json_string(items[i].observed));
+		json_object_set_new(o, "expected", json_str_or_null(items[i].expected));
+		json_object_set_new(o, "why", json_str_or_null(items[i].why));
 		json_object_set_new(o, "fix", json_str_or_null(items[i].fix));
 		json_array_append_new(checks, o);
 	}
@@ -177,8 +299,13 @@ static int print_json(const struct audit_item *items, int n, const struct mappin
 	json_object_set_new(doc, "pass", json_integer(counts[AUDIT_PASS]));
 	json_object_set_new(doc, "warn", json_integer(counts[AUDIT_WARN]));
 	json_object_set_new(doc, "fail", json_integer(counts[AUDIT_FAIL]));
-	int r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	putchar('\n');
+	int r;
+	if (format == FORMAT_PROMETHEUS) {
+		r = prom_check(stdout, doc);
+	} else {
+		r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+		putchar('\n');
+	}
 	json_decref(doc);
 	return r;
 }
@@ -202,11 +329,14 @@ int cmd_check(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"pool", required_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
+		{"format", required_argument, NULL, 'F'},
+		{"emit", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long pid = 0;
-	bool json = false;
+	enum format format = FORMAT_TEXT;
+	enum emit what = EMIT_NONE;
 	const char *pool_arg = cli_default("PTFREEZE_POOL");
 	int c;
 	opterr = 0;
@@ -224,8 +354,21 @@ int cmd_check(int argc, char **argv)
 			pool_arg = optarg;
 			break;
 		case 'j':
-			json = true;
+			format = FORMAT_JSON;
 			break;
+		case 'F':
+			static const char *const formats[] = {"text", "json", "prometheus", NULL};
+			if (!cli_parse_choice("check", "--format", optarg, formats, (int *)&format)) {
+				return CLI_INVALID;
+			}
+			break;
+		case 'E': {
+			static const char *const kinds[] = {"none", "sysctl", "cmdline", "tuned", NULL};
+			if (!cli_parse_choice("check", "--emit", optarg, kinds, (int *)&what)) {
+				return CLI_INVALID;
+			}
+			break;
+		}
 		case 'h':
 			cmd_check_usage(stdout);
 			return CLI_OK;
@@ -248,8 +391,14 @@ int cmd_check(int argc, char **argv)
 		cli_error("cannot read /proc: %s (is it mounted?)", strerror(-r));
 		return CLI_INVALID;
 	}
-	struct audit_item items[AUDIT_MAX_ITEMS];
-	int n = audit_judge(&facts, items, AUDIT_MAX_ITEMS);
+	struct audit_item vm[AUDIT_MAX_ITEMS];
+	int nvm = audit_judge(&facts, vm, AUDIT_MAX_ITEMS);
+	static struct hostspec_item items[AUDIT_MAX_ITEMS + HOSTSPEC_MAX_ITEMS];
+	for (int i = 0; i < nvm; i++) {
+		hostspec_from_audit(&vm[i], &items[i]);
+	}
+	struct hostspec_target target = {.pid = pid, .pool_size = pool};
+	int n = nvm + hostspec_judge(&target, items + nvm, HOSTSPEC_MAX_ITEMS);
 
 	struct mapping_list maps = {0};
 	char comm[64] = "?";
@@ -283,8 +432,17 @@ int cmd_check(int argc, char **argv)
 		counts[maps.v[i].hazard ? AUDIT_WARN : AUDIT_PASS]++;
 	}
 	int status = CLI_OK;
-	if (json) {
-		if (print_json(items, n, &maps, pid, comm, pool, counts) != 0) {
+	if (what != EMIT_NONE) {
+		emit(what, items, n);
+		free_mappings(&maps);
+		if (fflush(stdout) != 0) {
+			cli_error("cannot write the output");
+			return CLI_INVALID;
+		}
+		return CLI_OK;
+	}
+	if (format != FORMAT_TEXT) {
+		if (print_json(items, n, &maps, pid, comm, pool, counts, format) != 0) {
 			status = CLI_INVALID;
 		}
 	} else {

@@ -13,16 +13,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "prom.h"
 #include "render.h"
 #include "suppressions.h"
 #include "reportfile.h"
 #include "symbolize.h"
 
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED, FORMAT_PROMETHEUS };
 
 void cmd_report_usage(FILE *out)
 {
-	fputs("usage: ptfreeze report [--all] [--json | --folded] [--suppressions-out FILE] [FILE | DIR]...\n"
+	fputs("usage: ptfreeze report [--all] [--json | --folded | --format FORMAT] [--suppressions-out FILE]\n"
+	      "                       [FILE | DIR]...\n"
 	      "\n"
 	      "Reads report files written by libptfreeze.so (one per process; a DIR\n"
 	      "means every *.jsonl in it, no argument means ptfreeze-*.jsonl here),\n"
@@ -36,6 +38,9 @@ void cmd_report_usage(FILE *out)
 	      "  -j, --json      one JSON document: processes and sites with frames\n"
 	      "  -f, --folded    collapsed stacks for flamegraph.pl or speedscope:\n"
 	      "                  KIND;OUTERMOST;...;INNERMOST COUNT\n"
+	      "      --format F  text, json, folded, or prometheus: the Prometheus text\n"
+	      "                  format for node_exporter's textfile collector (per process:\n"
+	      "                  pool, armed, events by kind, page faults, dropped records)\n"
 	      "  -S, --suppressions-out FILE\n"
 	      "                  also write a suppression file for PTFREEZE_SUPPRESS: one rule\n"
 	      "                  per site (its kind and its innermost function in the program)\n"
@@ -50,6 +55,31 @@ void cmd_report_usage(FILE *out)
 	      out);
 }
 
+/* The metrics are made from the JSON document, so the two cannot disagree. */
+static int render_prometheus(FILE *out, const struct rf_set *set)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (mem == NULL) {
+		return -1;
+	}
+	int r = render_json(mem, set);
+	if (fclose(mem) != 0 || r != 0) {
+		free(buf);
+		return -1;
+	}
+	json_error_t err;
+	json_t *doc = json_loadb(buf, len, 0, &err);
+	free(buf);
+	if (doc == NULL) {
+		return -1;
+	}
+	r = prom_report(out, doc);
+	json_decref(doc);
+	return r;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -58,6 +88,7 @@ int cmd_report(int argc, char **argv)
 		{"folded", no_argument, NULL, 'f'},
 		{"suppressions-out", required_argument, NULL, 'S'},
 		{"fail-on-faults", no_argument, NULL, 'F'},
+		{"format", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -83,6 +114,13 @@ int cmd_report(int argc, char **argv)
 		case 'F':
 			fail_on_faults = true;
 			break;
+		case 'O': {
+			static const char *const formats[] = {"text", "json", "folded", "prometheus", NULL};
+			if (!cli_parse_choice("report", "--format", optarg, formats, (int *)&format)) {
+				return CLI_INVALID;
+			}
+			break;
+		}
 		case 'h':
 			cmd_report_usage(stdout);
 			return CLI_OK;
@@ -122,6 +160,8 @@ int cmd_report(int argc, char **argv)
 	bool *need = cli_calloc(set.ngroups ? set.ngroups : 1, sizeof(*need));
 	if (format == FORMAT_TEXT && !all && supp_out == NULL) {
 		render_text_shown(&set, false, need);
+	} else if (format == FORMAT_PROMETHEUS && supp_out == NULL) {
+		/* No frames in the metrics: nothing to symbolise. */
 	} else {
 		memset(need, 1, set.ngroups * sizeof(*need));
 	}
@@ -143,6 +183,12 @@ int cmd_report(int argc, char **argv)
 		break;
 	case FORMAT_FOLDED:
 		render_folded(stdout, &set);
+		break;
+	case FORMAT_PROMETHEUS:
+		if (render_prometheus(stdout, &set) != 0) {
+			cli_error("cannot write the metrics");
+			status = CLI_INVALID;
+		}
 		break;
 	}
 	if (supp_out && suppressions_write(supp_out, &set) != 0) {

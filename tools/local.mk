@@ -3,9 +3,12 @@
 # The command links the shim's convenience library statically for the
 # option parsers (src/config.c) and the host checks (src/audit.c), so the
 # command and the library share one set of rules.
-bin_PROGRAMS += tools/ptfreeze
 # The report reader and its renderers: the command's, and the fuzz target's.
-REPORT_READER = tools/reportfile.c tools/render.c tools/render_smaps.c tools/suppressions.c tools/cli.c
+REPORT_READER = tools/reportfile.c tools/cause.c tools/render.c tools/render_smaps.c tools/suppressions.c tools/cli.c
+# Not built without jansson, libdw or libstdc++ (configure says so); the
+# tests that run it then skip (with_command=no, tests/lib.sh need_command).
+if BUILD_COMMAND
+bin_PROGRAMS += tools/ptfreeze
 tools_ptfreeze_SOURCES = \
 	tools/ptfreeze.c \
 	tools/cli.c tools/cli.h \
@@ -13,8 +16,9 @@ tools_ptfreeze_SOURCES = \
 	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
 	tools/symbolize.c tools/symbolize.h \
 	tools/render.c tools/render.h tools/render_smaps.c tools/render_smaps.h \
+	tools/cause.c tools/cause.h \
 	tools/suppressions.c tools/suppressions.h \
-	tools/cmd_check.c
+	tools/cmd_check.c tools/prom.c tools/prom.h
 tools_ptfreeze_CPPFLAGS = $(AM_CPPFLAGS) -DPTFREEZE_LIBDIR='"$(libdir)"'
 tools_ptfreeze_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS)
 # The convenience library carries jemalloc as a dependency, which would
@@ -24,6 +28,7 @@ tools_ptfreeze_LDFLAGS = -Wl,--as-needed
 tools_ptfreeze_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 
 dist_man_MANS += docs/ptfreeze.1
+endif
 
 # Tests of the command, judged from outside; each script sources tests/cli/lib.sh.
 check_PROGRAMS += tests/cli/probe tests/cli/static
@@ -58,6 +63,9 @@ CLI_TESTS = \
 	tests/cli/check-pid.sh \
 	tests/cli/truth.sh \
 	tests/cli/demangle.sh \
-	tests/cli/scale.sh
+	tests/cli/scale.sh \
+	tests/cli/prometheus.sh \
+	tests/cli/check-spec.sh \
+	tests/cli/cause.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

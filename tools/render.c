@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cause.h"
 #include "cli.h"
 #include "suppressions.h"
 
@@ -608,6 +609,10 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 		fprintf(out, "  action      %s\n", action);
 	}
 	fprintf(out, "  detail      %s\n", detail ? detail : "-");
+	const char *cause = cause_of(g);
+	if (cause) {
+		fprintf(out, "  cause       %s\n", cause);
+	}
 	fputs("  args        ", out);
 	put_args(out, g->kind, json_object_get(rec, "args"));
 	fputc('\n', out);
@@ -1052,6 +1057,8 @@ static json_t *json_site(size_t rank, const struct rf_group *g)
 	}
 	json_object_set_new(o, "processes", procs);
 	json_object_set_new(o, "site_id", json_integer(g->site->id));
+	const char *cause = cause_of(g);
+	json_object_set_new(o, "cause", cause ? json_string(cause) : json_null());
 	static const char *const rec_keys[] = {"action", "detail", "args", "result", "errno", "tid"};
 	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
 		json_object_set_new(o, rec_keys[i], copy_or_null(json_object_get(rec, rec_keys[i])));

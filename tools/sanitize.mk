@@ -9,13 +9,17 @@
 src_libptfreeze_core_la_CFLAGS += $(SANITIZE_CFLAGS)
 libptfreeze_la_CFLAGS += $(SANITIZE_CFLAGS)
 libptfreeze_la_LDFLAGS += $(SANITIZE_SHIM_LDFLAGS)
+if BUILD_COMMAND
 tools_ptfreeze_CFLAGS += $(SANITIZE_CFLAGS)
 tools_ptfreeze_LDFLAGS += $(SANITIZE_LDFLAGS)
-tests_unit_check_ptfreeze_CFLAGS += $(SANITIZE_CFLAGS)
-tests_unit_check_ptfreeze_LDFLAGS = $(SANITIZE_LDFLAGS)
-tests_fuzz_replay_config_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
-tests_fuzz_replay_config_LDFLAGS = $(SANITIZE_LDFLAGS)
 tests_fuzz_replay_report_CFLAGS += $(SANITIZE_CFLAGS)
 tests_fuzz_replay_report_LDFLAGS += $(SANITIZE_LDFLAGS)
+endif
+if HAVE_CHECK
+tests_unit_check_ptfreeze_CFLAGS += $(SANITIZE_CFLAGS)
+tests_unit_check_ptfreeze_LDFLAGS = $(SANITIZE_LDFLAGS)
+endif
+tests_fuzz_replay_config_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
+tests_fuzz_replay_config_LDFLAGS = $(SANITIZE_LDFLAGS)
 tests_progs_vartable_LDFLAGS = $(SANITIZE_LDFLAGS)
 EXTRA_DIST += tools/sanitize.sh

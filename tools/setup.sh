@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 # Build: toolchain, autotools, the libraries the shim and the command use.
 # Tests: strace, python3, binutils (addr2line).  Benchmarks: the peer allocators.
 # make check-real: the real programs (CPython's tests, redis, sqlite3).
+# The metrics test: promtool (prometheus) and node_exporter.
 # Fuzzing: clang, libFuzzer (libclang-rt-dev), llvm-symbolizer (llvm).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev
@@ -18,7 +19,8 @@ strace python3 binutils g++ file
 clang libclang-rt-dev llvm
 libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
 libpython3.11-testsuite redis-server redis-tools sqlite3
-git nginx-light wrk haproxy nodejs openjdk-17-jdk-headless"
+git nginx-light wrk haproxy nodejs openjdk-17-jdk-headless
+prometheus prometheus-node-exporter"
 
 missing=""
 for p in $PACKAGES; do

@@ -15,9 +15,10 @@ MANPAGE=$top_srcdir/docs/ptfreeze.1
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-cli.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
 # The command must find the library by itself (next to its build tree), and
-# nothing from the caller's environment may change what the tests see.
-unset PTFREEZE_LIBRARY PTFREEZE_MODE PTFREEZE_ARM PTFREEZE_POOL PTFREEZE_HUGEPAGES PTFREEZE_REPORT \
-	PTFREEZE_VERBOSE PTFREEZE_STRICT_ACTION MALLOC_CONF LD_PRELOAD
+# nothing from the caller's environment may change what the tests see:
+# every PTFREEZE_* goes.
+for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset MALLOC_CONF LD_PRELOAD
 # Keep the library's per-violation lines out of the logs; a small pool keeps runs fast.
 export PTFREEZE_LOG=off PTFREEZE_POOL=16M
 # THP: huge pages that tests/backing.sh reserves must not be taken by tests beside it.
@@ -28,7 +29,10 @@ skip() { echo "SKIP: $*" >&2; exit 77; }
 hard() { echo "ERROR: $*" >&2; exit 99; }
 note() { echo "# $*"; }
 
-[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+if [ ! -x "$PTFREEZE" ]; then
+	[ "${with_command:-yes}" = no ] && skip "the ptfreeze command is not built (see configure's output)"
+	hard "no command at $PTFREEZE (build first)"
+fi
 [ -f "$SHIM" ] || hard "no library at $SHIM (build first)"
 cd "$TMPD" || hard "cannot enter $TMPD"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Sourced by the fault-injection tests (tests/fault/*.sh, tests/stress/*.sh)
 # after tests/lib.sh: the programs, the command, and judges that read the
-# report file.
+# report file.  tests/lib.sh has dropped every PTFREEZE_* the caller exported.
 FAULT=$top_builddir/tests/fault
 PTFREEZE=$top_builddir/tools/ptfreeze
 # These tests count page-table call sites; page faults after arming (their
@@ -11,7 +11,7 @@ export PTFREEZE_LOG=off PTFREEZE_FAULTS=off
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 || true)
 [ -n "$PY" ] || skip "python3 is not installed (the report judges need it)"
-[ -x "$PTFREEZE" ] || hard "no command at $PTFREEZE (build first)"
+need_command
 
 # Runs CMD with a time limit; status 124 means it hung.
 limit() { timeout -k 5 "$@"; }

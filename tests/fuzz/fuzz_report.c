@@ -33,10 +33,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The shim's state and reentrancy guard live in interpose.c, which is not linked here. */
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
-_Atomic int shim_state;
-
 #define MAX_FILES 4
 
 static void check(int ok, const char *what)

@@ -10,9 +10,12 @@
 #    ever found (tests/fuzz/regress/TARGET/), so a fixed bug stays fixed.
 # The fuzzers compile the shim's core sources themselves, from the list
 # src/local.mk keeps, so a new source file there needs nothing here.
-check_PROGRAMS += tests/fuzz/replay-config tests/fuzz/replay-report
+check_PROGRAMS += tests/fuzz/replay-config
 tests_fuzz_replay_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/replay.c
 tests_fuzz_replay_config_LDADD = src/libptfreeze_core.la $(JE_LIBS)
+# The report reader needs jansson: built with the command.
+if BUILD_COMMAND
+check_PROGRAMS += tests/fuzz/replay-report
 # What `ptfreeze report` reads and renders with (REPORT_READER, tools/local.mk).
 tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay.c $(REPORT_READER)
 tests_fuzz_replay_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
@@ -20,7 +23,11 @@ tests_fuzz_replay_report_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 # As for the ptfreeze command: malloc is glibc's, jemalloc is dropped.
 tests_fuzz_replay_report_LDFLAGS = -Wl,--as-needed
 tests_fuzz_replay_report_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS)
+endif
 TESTS += tests/fuzz/regress.sh
+# The directory tests/fuzz/regress is in EXTRA_DIST: make's built-in .sh rule
+# would otherwise "make" it from regress.sh (cat) once the script is newer.
+tests/fuzz/regress: ;
 EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/config.dict tests/fuzz/report.dict \
 	tests/fuzz/corpus tests/fuzz/regress tools/fuzz.sh
 

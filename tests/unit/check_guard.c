@@ -12,6 +12,8 @@
 #include "check_ptfreeze.h"
 #include "guard.h"
 #include "phase.h"
+#include "shim.h"
+#include "sys.h"
 
 #define MiB ((size_t)1 << 20)
 
@@ -38,6 +40,32 @@ static void setup(void)
 }
 
 static void teardown(void) { pool_reset_for_tests(); }
+
+static int due_calls;
+static void count_due(void) { due_calls++; }
+
+/* "Armed?" is a pure query; a delay that fell due goes to phase's hook, which alone may arm. */
+START_TEST(test_guard_due_delay_goes_to_the_hook_and_asking_never_arms)
+{
+	atomic_store(&shim_arm_deadline, sys_now_ns() - 1);
+	ck_assert(shim_arm_due());
+	ck_assert(!shim_armed());
+	ck_assert(!guard_armed()); /* no hook installed: nothing arms */
+	ck_assert(!shim_armed());
+	guard_set_due_hook(count_due);
+	ck_assert(!guard_armed()); /* the hook did not arm */
+	ck_assert_int_eq(due_calls, 1);
+	ck_assert_int_eq(guard_verdict(KIND_MMAP), VERDICT_PASS);
+	ck_assert_int_eq(due_calls, 2);
+	atomic_store(&shim_arm_deadline, 0);
+	ck_assert(!guard_armed());
+	ck_assert_int_eq(due_calls, 2); /* nothing due: the hook is not called */
+	ck_assert_int_eq(phase_arm("manual"), 0);
+	atomic_store(&shim_arm_deadline, sys_now_ns() - 1);
+	ck_assert(guard_armed());
+	ck_assert_int_eq(due_calls, 2); /* armed: nothing to notice */
+}
+END_TEST
 
 START_TEST(test_guard_harmless_advice_is_not_guarded)
 {
@@ -221,6 +249,7 @@ Suite *guard_suite(void)
 	tc = tcase_create("verdict");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_guard_verdict_passes_before_arming);
+	tcase_add_test(tc, test_guard_due_delay_goes_to_the_hook_and_asking_never_arms);
 	tcase_add_test(tc, test_guard_verdict_follows_mode_after_arming);
 	tcase_add_test(tc, test_guard_record_counts_events_into_one_site);
 	tcase_add_test(tc, test_guard_pool_exhausted_grows_before_arming);

@@ -22,13 +22,9 @@
 #include "shim.h"
 
 /*
- * The interposer (src/interpose.c, not in the convenience library) owns
- * these; guard.c and the hooks read them.  The unit tests are not a
- * preloaded shim, so the state stays SHIM_UNINIT and nothing is busy.
+ * The shim's state (src/shim.c) stays SHIM_UNINIT in the unit tests: they
+ * are not a preloaded shim, and nothing is busy.
  */
-_Atomic int shim_state;
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
-
 void unit_note(const char *fmt, ...)
 {
 	va_list ap;

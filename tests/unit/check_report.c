@@ -19,7 +19,10 @@
 #include "capture.h"
 #include "check_ptfreeze.h"
 #include "guard.h"
+#include "faults.h"
+#include "phase.h"
 #include "report.h"
+#include "summary.h"
 
 #define MiB ((size_t)1 << 20)
 
@@ -43,6 +46,14 @@ static void teardown(void)
 }
 
 /* Points config.report at path and opens it. */
+/* An arm record as phase writes one. */
+static void arm_record(const char *how, long minor, long major, const char *mlockall)
+{
+	struct report_arm_info info = {.page_faults = faults_json};
+	phase_prefault_stats(&info.prefault_before_arm, &info.prefault_bytes, &info.prefault_wait_ns);
+	report_arm(how, minor, major, mlockall, &info);
+}
+
 static int open_at(const char *path)
 {
 	ck_assert_uint_lt(strlen(path), sizeof(config.report));
@@ -169,7 +180,7 @@ START_TEST(test_report_open_truncates_an_old_report)
 	fputs("old contents\n", f);
 	fclose(f);
 	ck_assert_int_eq(open_at(file), 0);
-	report_arm("manual", 0, 0, NULL);
+	arm_record("manual", 0, 0, NULL);
 	char types[4][32];
 	ck_assert_int_eq(check_lines(file, types, 4), 1);
 	ck_assert_str_eq(types[0], "arm");
@@ -206,7 +217,7 @@ START_TEST(test_report_open_refuses_a_symlink)
 	ck_assert_int_eq(r, -ELOOP);
 	ck_assert(!report_enabled());
 	ck_assert_int_ne(access(target, F_OK), 0); /* nothing created through the link */
-	report_arm("manual", 0, 0, NULL); /* and writing is a harmless no-op */
+	arm_record("manual", 0, 0, NULL); /* and writing is a harmless no-op */
 	ck_assert_int_ne(access(target, F_OK), 0);
 
 	/* A link to an existing file is refused too, and the file left alone. */
@@ -227,7 +238,7 @@ START_TEST(test_report_open_unwritable_directory_leaves_report_off)
 	snprintf(path, sizeof(path), "%s/no/such/dir/r.jsonl", dir);
 	ck_assert_int_eq(open_at(path), -ENOENT);
 	ck_assert(!report_enabled());
-	report_arm("manual", 0, 0, NULL);
+	arm_record("manual", 0, 0, NULL);
 }
 END_TEST
 
@@ -279,7 +290,7 @@ END_TEST
 START_TEST(test_report_arm_record_is_one_json_line)
 {
 	ck_assert_int_eq(open_at(file), 0);
-	report_arm("manual", 12, 3, NULL);
+	arm_record("manual", 12, 3, NULL);
 	char *text = unit_slurp(file, NULL);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strncmp(text, "{\"type\":\"arm\"", 13) == 0, "record: %s", text);
@@ -291,7 +302,7 @@ START_TEST(test_report_arm_record_is_one_json_line)
 	ck_assert_ptr_nonnull(strstr(text, "\"faults_before\":{\"minor\":12,\"major\":3}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"mlockall\":null"));
 	free(text);
-	report_arm("manual", 0, 0, "locked");
+	arm_record("manual", 0, 0, "locked");
 	char types[4][32];
 	ck_assert_int_eq(check_lines(file, types, 4), 2);
 }
@@ -300,7 +311,7 @@ END_TEST
 START_TEST(test_report_arm_escapes_a_hostile_how)
 {
 	ck_assert_int_eq(open_at(file), 0);
-	report_arm("sig\"nal\n\\x\x01\xff", 0, 0, NULL);
+	arm_record("sig\"nal\n\\x\x01\xff", 0, 0, NULL);
 	report_disarm();
 	char types[4][32];
 	ck_assert_int_eq(check_lines(file, types, 4), 2);
@@ -327,7 +338,7 @@ START_TEST(test_report_every_record_ends_its_line_even_at_buffer_limit)
 	for (size_t n = 1; n < sizeof(how); n++) {
 		memset(how, 'h', n);
 		how[n] = '\0';
-		report_arm(how, 1, 2, NULL);
+		arm_record(how, 1, 2, NULL);
 	}
 	report_disarm();
 	size_t len;
@@ -346,7 +357,7 @@ END_TEST
 START_TEST(test_report_reopens_when_its_descriptor_was_replaced)
 {
 	ck_assert_int_eq(open_at(file), 0);
-	report_arm("first", 0, 0, NULL);
+	arm_record("first", 0, 0, NULL);
 	int ours = -1;
 	for (int fd = 3; fd < 4096 && ours < 0; fd++) {
 		char link[64], target[4300];
@@ -364,7 +375,7 @@ START_TEST(test_report_reopens_when_its_descriptor_was_replaced)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(dup2(fd, ours), ours);
 	close(fd);
-	report_arm("second", 0, 0, NULL);
+	arm_record("second", 0, 0, NULL);
 	struct stat st;
 	ck_assert_int_eq(stat(theirs, &st), 0);
 	ck_assert_msg(st.st_size == 0, "the report wrote %ld bytes into the program's file", (long)st.st_size);
@@ -384,7 +395,7 @@ START_TEST(test_report_header_modules_and_summary_are_valid_json)
 	report_header(0);
 	report_modules();
 	report_modules(); /* nothing new the second time */
-	report_arm("manual", 1, 0, NULL);
+	arm_record("manual", 1, 0, NULL);
 
 	uintptr_t ips[3] = {0x401000, 0x402000, 0x403000};
 	bool is_new = false;
@@ -403,8 +414,8 @@ START_TEST(test_report_header_modules_and_summary_are_valid_json)
 	report_site(s, &none, 42, 2000);
 	report_pool_grow(4096, 0, true, "jemalloc");
 	report_disarm();
-	report_summary("exit");
-	report_summary("exit"); /* written once */
+	summary_write("exit");
+	summary_write("exit"); /* written once */
 
 	char types[256][32];
 	int n = check_lines(file, types, 256);
@@ -450,7 +461,7 @@ START_TEST(test_report_stops_short_of_rlimit_fsize_and_keeps_whole_lines)
 	int lim = setrlimit(RLIMIT_FSIZE, &low);
 	int opened = report_open_now(0); /* reads the limit */
 	for (int i = 0; i < 40; i++) {
-		report_arm("manual", i, 0, NULL);
+		arm_record("manual", i, 0, NULL);
 	}
 	setrlimit(RLIMIT_FSIZE, &none);
 	dup2(saved_err, 2);
@@ -467,7 +478,7 @@ START_TEST(test_report_stops_short_of_rlimit_fsize_and_keeps_whole_lines)
 	ck_assert_int_lt(n, 40);
 	/* Once refused, later records are dropped even if they would fit. */
 	ck_assert_int_eq(truncate(file, 0), 0);
-	report_arm("manual", 0, 0, NULL);
+	arm_record("manual", 0, 0, NULL);
 	ck_assert_int_eq(stat(file, &st), 0);
 	ck_assert_int_eq(st.st_size, 0);
 }

@@ -64,7 +64,8 @@ static pthread_t create(const pthread_attr_t *attr, struct seen *s)
 	pthread_t t;
 	int r = -1;
 	const char *why = NULL;
-	ck_assert_int_eq(tstack_create(&t, attr, look, s, &r, &why), TSTACK_DONE);
+	bool grew = false;
+	ck_assert_int_eq(tstack_create(&t, attr, look, s, TSTACK_EMPTY_GROW, &r, &why, &grew), TSTACK_DONE);
 	ck_assert_int_eq(r, 0);
 	return t;
 }
@@ -247,12 +248,13 @@ START_TEST(test_tstack_larger_stack_goes_to_glibc)
 	pthread_t t;
 	int r = -1;
 	const char *why = NULL;
-	ck_assert_int_eq(tstack_create(&t, &a, look, NULL, &r, &why), TSTACK_GLIBC);
+	bool grew = false;
+	ck_assert_int_eq(tstack_create(&t, &a, look, NULL, TSTACK_EMPTY_GROW, &r, &why, &grew), TSTACK_GLIBC);
 	ck_assert_ptr_nonnull(why);
 	ck_assert_ptr_nonnull(strstr(why, "larger"));
 	pthread_attr_setstacksize(&a, slot);
 	pthread_attr_setguardsize(&a, 1 << 20);
-	ck_assert_int_eq(tstack_create(&t, &a, look, NULL, &r, &why), TSTACK_GLIBC);
+	ck_assert_int_eq(tstack_create(&t, &a, look, NULL, TSTACK_EMPTY_GROW, &r, &why, &grew), TSTACK_GLIBC);
 	pthread_attr_destroy(&a);
 }
 END_TEST
@@ -267,7 +269,8 @@ START_TEST(test_tstack_off_when_zero_slots)
 	pthread_t t;
 	int r = -1;
 	const char *why = NULL;
-	ck_assert_int_eq(tstack_create(&t, NULL, look, NULL, &r, &why), TSTACK_GLIBC);
+	bool grew = false;
+	ck_assert_int_eq(tstack_create(&t, NULL, look, NULL, TSTACK_EMPTY_GROW, &r, &why, &grew), TSTACK_GLIBC);
 }
 END_TEST
 

@@ -2,6 +2,8 @@
 # Unit tests: one Check suite per module of the shim (check_<module>.c
 # mirrors src/<module>.c), linked statically against the convenience
 # library and run by one runner.  Each test runs in its own forked child.
+# Not built without Check (configure says so).
+if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_ptfreeze
 tests_unit_check_ptfreeze_SOURCES = \
 	tests/unit/check_ptfreeze.h \
@@ -22,3 +24,4 @@ tests_unit_check_ptfreeze_SOURCES = \
 tests_unit_check_ptfreeze_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_ptfreeze_LDADD = src/libptfreeze_core.la $(CHECK_LIBS) $(JE_LIBS)
 TESTS += tests/unit/check_ptfreeze
+endif

@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * hostspec: the latency host spec beyond the virtual-memory items (see
+ * hostspec.h).  The expectations follow tuned's latency-performance,
+ * network-latency, cpu-partitioning and realtime profiles, which are what
+ * people who run latency-critical programs treat as the host spec.
+ */
+#include "hostspec.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "sys.h"
+
+#define MAX_CPUS 1024
+#define HUGE_2M_KB 2048
+
+struct cpus {
+	uint64_t w[MAX_CPUS / 64];
+};
+
+static bool cpus_has(const struct cpus *c, unsigned i) { return i < MAX_CPUS && (c->w[i / 64] >> (i % 64)) & 1; }
+
+static unsigned cpus_count(const struct cpus *c)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < MAX_CPUS / 64; i++) {
+		n += (unsigned)__builtin_popcountll(c->w[i]);
+	}
+	return n;
+}
+
+/* a within b */
+static bool cpus_subset(const struct cpus *a, const struct cpus *b)
+{
+	for (size_t i = 0; i < MAX_CPUS / 64; i++) {
+		if (a->w[i] & ~b->w[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool cpus_meet(const struct cpus *a, const struct cpus *b)
+{
+	for (size_t i = 0; i < MAX_CPUS / 64; i++) {
+		if (a->w[i] & b->w[i]) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A kernel CPU list ("0-3,8,10-11"); anything else ends it.  Returns false if none was read. */
+static bool cpus_parse(const char *s, struct cpus *c)
+{
+	memset(c, 0, sizeof(*c));
+	bool any = false;
+	while (*s >= '0' && *s <= '9') {
+		unsigned lo = 0, hi;
+		while (*s >= '0' && *s <= '9') {
+			lo = lo * 10 + (unsigned)(*s++ - '0');
+		}
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			hi = 0;
+			while (*s >= '0' && *s <= '9') {
+				hi = hi * 10 + (unsigned)(*s++ - '0');
+			}
+		}
+		for (unsigned i = lo; i <= hi && i < MAX_CPUS; i++) {
+			c->w[i / 64] |= 1ull << (i % 64);
+			any = true;
+		}
+		if (*s != ',') {
+			break;
+		}
+		s++;
+	}
+	return any;
+}
+
+static const char *cpus_list(const struct cpus *c, char *buf, size_t cap)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	bool first = true;
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (!cpus_has(c, i)) {
+			continue;
+		}
+		unsigned j = i;
+		while (j + 1 < MAX_CPUS && cpus_has(c, j + 1)) {
+			j++;
+		}
+		sb_printf(&sb, j > i ? "%s%u-%u" : "%s%u", first ? "" : ",", i, j);
+		first = false;
+		i = j;
+	}
+	if (first) {
+		sb_puts(&sb, "none");
+	}
+	return sb_cstr(&sb);
+}
+
+static bool read_cpus(const char *path, struct cpus *c)
+{
+	char buf[512];
+	return sys_read_file(path, buf, sizeof(buf)) > 0 && cpus_parse(buf, c);
+}
+
+static bool read_num(const char *path, long *v)
+{
+	char buf[64];
+	if (sys_read_file(path, buf, sizeof(buf)) <= 0) {
+		return false;
+	}
+	const char *s = buf;
+	bool neg = *s == '-';
+	s += neg;
+	if (*s < '0' || *s > '9') {
+		return false;
+	}
+	long n = 0;
+	while (*s >= '0' && *s <= '9') {
+		n = n * 10 + (*s++ - '0');
+	}
+	*v = neg ? -n : n;
+	return true;
+}
+
+/* The value of "key:" in a /proc/PID/status-like file, into out. */
+static bool status_field(long pid, const char *key, char *out, size_t cap)
+{
+	char path[64], buf[4096];
+	struct sb sb;
+	sb_init(&sb, path, sizeof(path));
+	if (pid > 0) {
+		sb_printf(&sb, "/proc/%ld/status", pid);
+	} else {
+		sb_puts(&sb, "/proc/self/status");
+	}
+	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+		return false;
+	}
+	size_t klen = strlen(key);
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, klen) == 0 && l[klen] == ':') {
+			const char *v = l + klen + 1;
+			while (*v == ' ' || *v == '\t') {
+				v++;
+			}
+			size_t n = strcspn(v, "\n");
+			n = n < cap - 1 ? n : cap - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The value of a kernel command-line parameter ("" for a bare one), or NULL. */
+static const char *cmdline_param(const char *cmdline, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+	for (const char *p = cmdline; *p;) {
+		while (*p == ' ' || *p == '\n') {
+			p++;
+		}
+		size_t len = strcspn(p, " \n");
+		if (len >= n && strncmp(p, name, n) == 0 && (len == n || p[n] == '=')) {
+			size_t v = len > n ? len - n - 1 : 0;
+			v = v < cap - 1 ? v : cap - 1;
+			memcpy(out, p + n + (len > n), v);
+			out[v] = '\0';
+			return out;
+		}
+		p += len;
+	}
+	return NULL;
+}
+
+/* ---- item construction -------------------------------------------------- */
+
+struct judge {
+	struct hostspec_item *out;
+	int n, max;
+};
+
+static struct hostspec_item *item(struct judge *j, const char *area, const char *name, enum audit_status st)
+{
+	static struct hostspec_item spare;
+	struct hostspec_item *it = j->n < j->max ? &j->out[j->n++] : &spare;
+	memset(it, 0, sizeof(*it));
+	it->area = area;
+	it->status = st;
+	struct sb sb;
+	sb_init(&sb, it->name, sizeof(it->name));
+	sb_puts(&sb, name);
+	sb_cstr(&sb);
+	return it;
+}
+
+__attribute__((format(printf, 3, 4))) static void put(char *dst, size_t cap, const char *fmt, ...)
+{
+	struct sb sb;
+	va_list ap;
+	sb_init(&sb, dst, cap);
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	sb_cstr(&sb);
+}
+
+#define SET(field, ...) put((field), sizeof(field), __VA_ARGS__)
+
+/* The fix as data and as a command a person can run. */
+static void fix(struct hostspec_item *it, enum hostspec_fix kind, const char *key, const char *value)
+{
+	it->fix_kind = kind;
+	SET(it->fix_key, "%s", key);
+	SET(it->fix_value, "%s", value);
+	switch (kind) {
+	case HOSTSPEC_FIX_SYSCTL:
+		SET(it->fix, "sysctl -w %s=%s", key, value);
+		break;
+	case HOSTSPEC_FIX_SYSFS:
+		SET(it->fix, "echo %s > %s", value, key);
+		break;
+	case HOSTSPEC_FIX_CMDLINE:
+		SET(it->fix, "kernel command line: %s%s%s", key, value[0] ? "=" : "", value);
+		break;
+	case HOSTSPEC_FIX_NONE:
+		break;
+	}
+}
+
+/* A sysctl item: "key" (dotted) read from /proc/sys; bad(v) decides WARN. */
+static struct hostspec_item *sysctl_item(struct judge *j, const char *area, const char *name, const char *key,
+					 long *v)
+{
+	char path[128];
+	struct sb sb;
+	sb_init(&sb, path, sizeof(path));
+	sb_puts(&sb, "/proc/sys/");
+	for (const char *k = key; *k; k++) {
+		sb_putc(&sb, *k == '.' ? '/' : *k);
+	}
+	if (!read_num(sb_cstr(&sb), v)) {
+		struct hostspec_item *it = item(j, area, name, AUDIT_PASS);
+		SET(it->observed, "%s: absent (this kernel has no such setting)", key);
+		return NULL;
+	}
+	return item(j, area, name, AUDIT_PASS);
+}
+
+/* ---- memory ------------------------------------------------------------- */
+
+static int count_line(char *line, void *arg)
+{
+	(void)line;
+	++*(long *)arg;
+	return 1;
+}
+
+static void memory_items(struct judge *j, const struct hostspec_target *t)
+{
+	long v;
+	struct hostspec_item *it;
+	if ((it = sysctl_item(j, "memory", "zone-reclaim-mode", "vm.zone_reclaim_mode", &v))) {
+		SET(it->observed, "%ld", v);
+		SET(it->expected, "0");
+		SET(it->why, "a nonzero mode reclaims the local node before using another: allocations stall in reclaim");
+		if (v != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.zone_reclaim_mode", "0");
+		}
+	}
+	if ((it = sysctl_item(j, "memory", "watermark-boost", "vm.watermark_boost_factor", &v))) {
+		SET(it->observed, "%ld", v);
+		SET(it->expected, "0");
+		SET(it->why, "after a fragmenting allocation kswapd reclaims and compacts extra memory in a burst");
+		if (v != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.watermark_boost_factor", "0");
+		}
+	}
+	if ((it = sysctl_item(j, "memory", "overcommit", "vm.overcommit_memory", &v))) {
+		SET(it->observed, "%ld (%s)", v, v == 0 ? "heuristic" : v == 1 ? "always" : "never");
+		SET(it->expected, "0 or 2");
+		SET(it->why, "with 1 every reservation succeeds: running out of memory later is an OOM kill, not a failed start");
+		if (v == 1) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.overcommit_memory", "0");
+		}
+	}
+	if ((it = sysctl_item(j, "memory", "max-map-count", "vm.max_map_count", &v))) {
+		long used = -1;
+		if (t->pid > 0) {
+			char path[64];
+			struct sb sb;
+			sb_init(&sb, path, sizeof(path));
+			sb_printf(&sb, "/proc/%ld/maps", t->pid);
+			used = 0;
+			sys_for_each_line(sb_cstr(&sb), count_line, &used);
+		}
+		SET(it->expected, "at most 3/4 used by the process");
+		SET(it->why, "past the limit mmap and mprotect fail with ENOMEM; served blocks and guard pages count");
+		if (used >= 0) {
+			SET(it->observed, "%ld, the process has %ld mappings", v, used);
+			if (used * 4 > v * 3) {
+				char want[32];
+				put(want, sizeof(want), "%ld", v * 2);
+				it->status = AUDIT_WARN;
+				fix(it, HOSTSPEC_FIX_SYSCTL, "vm.max_map_count", want);
+			}
+		} else {
+			SET(it->observed, "%ld (give --pid to count a process's mappings)", v);
+		}
+	}
+	long bytes = 0;
+	struct {
+		const char *name, *key, *bytes_key, *why;
+		long want;
+	} dirty[] = {
+		{"dirty-ratio", "vm.dirty_ratio", "/proc/sys/vm/dirty_bytes",
+		 "past this share of dirty memory writers are throttled in balance_dirty_pages: the stall lands on the writer", 10},
+		{"dirty-background-ratio", "vm.dirty_background_ratio", "/proc/sys/vm/dirty_background_bytes",
+		 "background writeback starts later and then has more to write at once", 5},
+	};
+	for (size_t i = 0; i < sizeof(dirty) / sizeof(dirty[0]); i++) {
+		if (!(it = sysctl_item(j, "memory", dirty[i].name, dirty[i].key, &v))) {
+			continue;
+		}
+		SET(it->expected, "at most %ld%%", dirty[i].want);
+		SET(it->why, "%s", dirty[i].why);
+		if (read_num(dirty[i].bytes_key, &bytes) && bytes > 0) {
+			SET(it->observed, "set in bytes: %ld", bytes);
+			continue;
+		}
+		SET(it->observed, "%ld%%", v);
+		if (v > dirty[i].want) {
+			char want[16];
+			put(want, sizeof(want), "%ld", dirty[i].want == 5 ? 3L : dirty[i].want);
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, dirty[i].key, want);
+		}
+	}
+	/* Huge pages free per NUMA node: the pool is placed on one node. */
+	it = item(j, "memory", "hugepages-per-node", AUDIT_PASS);
+	SET(it->expected, "a node with free 2M pages for the whole pool");
+	SET(it->why, "the pool lives on one node: a node short of pages leaves it on 4K pages or remote memory");
+	long need = (long)((t->pool_size + (HUGE_2M_KB << 10) - 1) / (HUGE_2M_KB << 10));
+	struct sb sb;
+	sb_init(&sb, it->observed, sizeof(it->observed));
+	int nodes = 0;
+	long best = -1, best_node = 0;
+	for (int n = 0; n < 64; n++) {
+		char path[128];
+		put(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-%dkB/free_hugepages", n,
+		    HUGE_2M_KB);
+		long f;
+		if (!read_num(path, &f)) {
+			continue;
+		}
+		sb_printf(&sb, "%snode%d %ld free", nodes ? ", " : "", n, f);
+		if (f > best) {
+			best = f;
+			best_node = n;
+		}
+		nodes++;
+	}
+	if (nodes <= 1) {
+		sb_init(&sb, it->observed, sizeof(it->observed));
+		sb_puts(&sb, nodes ? "one NUMA node (the item on 2M huge pages judges it)" : "no NUMA information");
+	} else if (best < need) {
+		char path[128], want[32];
+		put(path, sizeof(path), "/sys/devices/system/node/node%ld/hugepages/hugepages-%dkB/nr_hugepages", best_node,
+		    HUGE_2M_KB);
+		put(want, sizeof(want), "%ld", need);
+		sb_printf(&sb, "; the pool needs %ld on one node", need);
+		it->status = AUDIT_WARN;
+		fix(it, HOSTSPEC_FIX_SYSFS, path, want);
+	}
+	sb_cstr(&sb);
+}
+
+/* ---- CPU isolation and interrupts ---------------------------------------- */
+
+/* The CPUs judged: the process's allowed CPUs, or (no process) the isolated ones. */
+struct cpu_facts {
+	struct cpus online, isolated, nohz, nocbs, target;
+	bool have_target, have_nohz, have_nocbs;
+	char cmdline[4096];
+};
+
+/* The CPUs to isolate when a fix is proposed: the target, or all but CPU 0. */
+static void proposal(const struct cpu_facts *c, char *buf, size_t cap)
+{
+	struct cpus p = c->online;
+	if (c->have_target && cpus_count(&c->target) < cpus_count(&c->online)) {
+		p = c->target;
+	} else {
+		p.w[0] &= ~1ull;
+	}
+	cpus_list(&p, buf, cap);
+}
+
+static void cpu_set_item(struct judge *j, const struct cpu_facts *c, const char *name, const struct cpus *set,
+			 bool have, const char *param, const char *prefix, const char *why)
+{
+	char list[256], want[256], tl[256];
+	struct hostspec_item *it = item(j, "cpu", name, AUDIT_PASS);
+	SET(it->why, "%s", why);
+	cpus_list(set, list, sizeof(list));
+	unsigned online = cpus_count(&c->online);
+	if (online <= 1) {
+		SET(it->observed, "one CPU: nothing to keep the kernel off");
+		return;
+	}
+	const struct cpus *judged = c->have_target ? &c->target : &c->isolated;
+	cpus_list(judged, tl, sizeof(tl));
+	SET(it->expected, c->have_target ? "covers the process's CPUs (%s)" : "covers the isolated CPUs (%s)", tl);
+	SET(it->observed, "%s", have ? list : "none");
+	bool ok = have && cpus_subset(judged, set) && cpus_count(judged) > 0;
+	if (!c->have_target && cpus_count(&c->isolated) == 0) {
+		SET(it->expected, "some CPUs for the program, apart from the kernel's housekeeping");
+		ok = have && cpus_count(set) > 0;
+	}
+	if (!ok) {
+		proposal(c, want, sizeof(want));
+		char value[300];
+		put(value, sizeof(value), "%s%s", prefix, want);
+		it->status = AUDIT_WARN;
+		fix(it, HOSTSPEC_FIX_CMDLINE, param, value);
+	}
+}
+
+/*
+ * Calls fn with the name of each entry of dir that starts with a digit (a
+ * pid, an interrupt number) until it returns 0.  0, or -errno.
+ */
+static int each_numbered(const char *dir, int (*fn)(const char *name, void *arg), void *arg)
+{
+	long fd = sys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		return (int)fd;
+	}
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+	int go = 1;
+	while (go && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
+		for (long off = 0; off < n && go;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9') {
+				go = fn(d->d_name, arg);
+			}
+		}
+	}
+	sys_close((int)fd);
+	return 0;
+}
+
+struct comm_search {
+	const char *comm;
+	bool found;
+};
+
+static int comm_is(const char *pid, void *arg)
+{
+	struct comm_search *cs = arg;
+	char path[64], comm[32];
+	put(path, sizeof(path), "/proc/%s/comm", pid);
+	if (sys_read_file(path, comm, sizeof(comm)) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		cs->found = strcmp(comm, cs->comm) == 0;
+	}
+	return !cs->found;
+}
+
+static bool process_running(const char *comm)
+{
+	struct comm_search cs = {comm, false};
+	each_numbered("/proc", comm_is, &cs);
+	return cs.found;
+}
+
+static int irq_dir(const char *name, void *arg);
+
+struct irq_scan {
+	const struct cpus *judged;
+	int total, hit;
+};
+
+static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
+{
+	struct hostspec_item *it = item(j, "cpu", "irq-affinity", AUDIT_PASS);
+	SET(it->why, "an interrupt taken on the program's CPU runs its handler and softirq there, ahead of the program");
+	const struct cpus *judged = c->have_target ? &c->target : &c->isolated;
+	if (cpus_count(judged) == 0 || cpus_count(&c->online) <= 1) {
+		SET(it->observed, "no isolated CPUs (and no --pid) to keep interrupts off");
+	} else {
+		struct irq_scan scan = {judged, 0, 0};
+		each_numbered("/proc/irq", irq_dir, &scan);
+		char tl[256], hk[256];
+		cpus_list(judged, tl, sizeof(tl));
+		SET(it->expected, "no interrupt allowed on CPUs %s", tl);
+		SET(it->observed, "%d of %d interrupts may run on CPUs %s", scan.hit, scan.total, tl);
+		if (scan.hit) {
+			struct cpus house = c->online;
+			for (size_t i = 0; i < MAX_CPUS / 64; i++) {
+				house.w[i] &= ~judged->w[i];
+			}
+			cpus_list(&house, hk, sizeof(hk));
+			it->status = AUDIT_WARN;
+			SET(it->fix, "for f in /proc/irq/*/smp_affinity_list; do echo %s > $f; done", hk);
+		}
+	}
+	it = item(j, "cpu", "irqbalance", AUDIT_PASS);
+	SET(it->why, "irqbalance moves interrupts every 10 s; since 1.8 it keeps off isolated and nohz_full CPUs");
+	SET(it->expected, "stopped, or 1.8 or later with CPUs isolated");
+	SET(it->observed, "%s", no_scan ? "not looked for (ptfreeze check does)"
+				: process_running("irqbalance") ? "running" : "not running");
+}
+
+static int irq_dir(const char *name, void *arg)
+{
+	struct irq_scan *scan = arg;
+	char path[64];
+	struct cpus aff;
+	put(path, sizeof(path), "/proc/irq/%s/smp_affinity_list", name);
+	if (read_cpus(path, &aff)) {
+		scan->total++;
+		scan->hit += cpus_meet(&aff, scan->judged);
+	}
+	return 1;
+}
+
+static void cpu_items(struct judge *j, const struct hostspec_target *t)
+{
+	static struct cpu_facts c;
+	memset(&c, 0, sizeof(c));
+	read_cpus("/sys/devices/system/cpu/online", &c.online);
+	read_cpus("/sys/devices/system/cpu/isolated", &c.isolated);
+	c.have_nohz = read_cpus("/sys/devices/system/cpu/nohz_full", &c.nohz);
+	if (sys_read_file("/proc/cmdline", c.cmdline, sizeof(c.cmdline)) < 0) {
+		c.cmdline[0] = '\0';
+	}
+	char val[512];
+	c.have_nocbs = cmdline_param(c.cmdline, "rcu_nocbs", val, sizeof(val)) && cpus_parse(val, &c.nocbs);
+	if (!c.have_nocbs && c.have_nohz) {
+		c.nocbs = c.nohz; /* nohz_full CPUs are offloaded too */
+		c.have_nocbs = true;
+	}
+	if (t->pid > 0 && status_field(t->pid, "Cpus_allowed_list", val, sizeof(val)) && cpus_parse(val, &c.target)) {
+		c.have_target = true;
+	}
+	cpu_set_item(j, &c, "isolcpus", &c.isolated, cpus_count(&c.isolated) > 0, "isolcpus", "managed_irq,domain,",
+		     "the scheduler, kernel threads and unbound work share every CPU that is not isolated");
+	cpu_set_item(j, &c, "nohz-full", &c.nohz, c.have_nohz, "nohz_full", "",
+		     "without nohz_full the scheduler tick interrupts a busy CPU every 1 to 4 ms");
+	cpu_set_item(j, &c, "rcu-nocbs", &c.nocbs, c.have_nocbs, "rcu_nocbs", "",
+		     "RCU callbacks run in softirq on the CPU that queued them unless offloaded to kthreads");
+	irq_items(j, &c, t->no_process_scan);
+}
+
+/* ---- power ------------------------------------------------------------- */
+
+static bool on_hypervisor(void)
+{
+	char buf[64];
+	if (sys_read_file("/sys/hypervisor/type", buf, sizeof(buf)) > 0) {
+		return true;
+	}
+	return sys_read_file("/sys/class/dmi/id/sys_vendor", buf, sizeof(buf)) > 0 &&
+	       (strstr(buf, "QEMU") || strstr(buf, "KVM") || strstr(buf, "VMware") || strstr(buf, "Xen") ||
+		strstr(buf, "Microsoft") || strstr(buf, "Amazon") || strstr(buf, "Google"));
+}
+
+static void power_items(struct judge *j)
+{
+	struct hostspec_item *it = item(j, "power", "cpu-governor", AUDIT_PASS);
+	SET(it->expected, "performance");
+	SET(it->why, "a clock scaled down takes tens of microseconds to ramp up when work arrives");
+	char gov[64];
+	if (sys_read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov, sizeof(gov)) <= 0) {
+		SET(it->observed, "no cpufreq%s: the clock is not scaled by this kernel",
+		    on_hypervisor() ? " (a virtual machine)" : "");
+	} else {
+		gov[strcspn(gov, "\n")] = '\0';
+		SET(it->observed, "%s (cpu0)", gov);
+		if (strcmp(gov, "performance") != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSFS, "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor", "performance");
+		}
+	}
+	it = item(j, "power", "c-states", AUDIT_PASS);
+	SET(it->expected, "no enabled idle state with an exit latency above 10 us");
+	SET(it->why, "waking a CPU from a deep C-state takes up to hundreds of microseconds");
+	char drv[64];
+	if (sys_read_file("/sys/devices/system/cpu/cpuidle/current_driver", drv, sizeof(drv)) <= 0 ||
+	    strncmp(drv, "none", 4) == 0) {
+		SET(it->observed, "no cpuidle driver%s", on_hypervisor() ? " (a virtual machine)" : "");
+		return;
+	}
+	drv[strcspn(drv, "\n")] = '\0';
+	long worst = 0;
+	char worst_name[32] = "";
+	for (int s = 0; s < 16; s++) {
+		char path[96], name[32];
+		long lat, dis = 0;
+		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/latency", s);
+		if (!read_num(path, &lat)) {
+			break;
+		}
+		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/disable", s);
+		read_num(path, &dis);
+		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/name", s);
+		if (sys_read_file(path, name, sizeof(name)) <= 0) {
+			name[0] = '\0';
+		}
+		name[strcspn(name, "\n")] = '\0';
+		if (!dis && lat > worst) {
+			worst = lat;
+			SET(worst_name, "%s", name);
+		}
+	}
+	SET(it->observed, "%s: deepest enabled state %s, exit latency %ld us", drv, worst_name[0] ? worst_name : "-",
+	    worst);
+	if (worst > 10) {
+		it->status = AUDIT_WARN;
+		fix(it, HOSTSPEC_FIX_CMDLINE, "processor.max_cstate", "1");
+	}
+}
+
+/* ---- timers and kernel threads ------------------------------------------ */
+
+static void timer_items(struct judge *j)
+{
+	long v;
+	struct hostspec_item *it;
+	if ((it = sysctl_item(j, "timers", "stat-interval", "vm.stat_interval", &v))) {
+		SET(it->observed, "%ld s", v);
+		SET(it->expected, "10 s or more");
+		SET(it->why, "per-CPU vmstat work folds counters every interval and wakes every CPU, nohz_full ones too");
+		if (v < 10) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "vm.stat_interval", "10");
+		}
+	}
+	if ((it = sysctl_item(j, "timers", "nmi-watchdog", "kernel.nmi_watchdog", &v))) {
+		SET(it->observed, "%ld", v);
+		SET(it->expected, "0");
+		SET(it->why, "the hard-lockup detector's perf NMI interrupts every CPU periodically");
+		if (v != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.nmi_watchdog", "0");
+		}
+	}
+	if ((it = sysctl_item(j, "timers", "soft-watchdog", "kernel.soft_watchdog", &v))) {
+		SET(it->observed, "%ld", v);
+		SET(it->expected, "0");
+		SET(it->why, "the soft-lockup detector wakes a timer and a thread on every CPU every few seconds");
+		if (v != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.soft_watchdog", "0");
+		}
+	}
+	if ((it = sysctl_item(j, "timers", "timer-migration", "kernel.timer_migration", &v))) {
+		SET(it->observed, "%ld", v);
+		SET(it->expected, "0");
+		SET(it->why, "with migration on, timers queued by idle CPUs run on busy ones: the program's CPU gets others' timers");
+		if (v != 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.timer_migration", "0");
+		}
+	}
+}
+
+/* ---- RT throttling, limits, fault sources ------------------------------- */
+
+/* Whether a thread of pid runs SCHED_FIFO or SCHED_RR (field 41 of its stat). */
+static int rt_threads(long pid)
+{
+	char path[64], buf[1024];
+	put(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (sys_read_file(path, buf, sizeof(buf)) <= 0) {
+		return -1;
+	}
+	const char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 41; field++) {
+		p = strchr(p + 1, ' ');
+	}
+	return p && (p[1] == '1' || p[1] == '2') && p[2] == ' ';
+}
+
+static bool cap_held(long pid, int cap)
+{
+	char val[64];
+	if (!status_field(pid, "CapEff", val, sizeof(val))) {
+		return false;
+	}
+	unsigned long long bits = 0;
+	for (const char *s = val; *s; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+		if (d < 0) {
+			break;
+		}
+		bits = bits << 4 | (unsigned)d;
+	}
+	return (bits >> cap) & 1;
+}
+
+static void other_items(struct judge *j, const struct hostspec_target *t)
+{
+	long v;
+	struct hostspec_item *it;
+	if ((it = sysctl_item(j, "rt", "rt-throttling", "kernel.sched_rt_runtime_us", &v))) {
+		SET(it->expected, "-1 for a program with SCHED_FIFO or SCHED_RR threads");
+		SET(it->why, "RT threads are stopped for the rest of each second once they have run this long");
+		int rt = t->pid > 0 ? rt_threads(t->pid) : -1;
+		SET(it->observed, v < 0 ? "%ld (off)%s" : "%ld of each 1000000 us%s", v,
+		    rt > 0 ? "; the process runs RT" : rt == 0 ? "; the process does not run RT" : " (give --pid to judge a process)");
+		if (v >= 0 && rt > 0) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.sched_rt_runtime_us", "-1");
+		}
+	}
+	it = item(j, "limits", "cap-ipc-lock", AUDIT_PASS);
+	bool cap = cap_held(t->pid, 14); /* CAP_IPC_LOCK */
+	SET(it->observed, "%s", cap ? "held: mlock is not limited by RLIMIT_MEMLOCK" : "not held (the memlock item judges the limit)");
+	SET(it->expected, "held, or a memlock limit as large as the pool");
+	SET(it->why, "PTFREEZE_MLOCK locks the pool; without the capability RLIMIT_MEMLOCK caps it");
+	if ((it = sysctl_item(j, "faults", "perf-event-paranoid", "kernel.perf_event_paranoid", &v))) {
+		bool admin = cap_held(t->pid, 21) || cap_held(t->pid, 38); /* CAP_SYS_ADMIN, CAP_PERFMON */
+		SET(it->observed, "%ld%s", v, admin ? " (the process may use perf regardless)" : "");
+		SET(it->expected, "2 or less for an unprivileged program");
+		SET(it->why, "the page-fault sampler opens perf events on its own process: above 2 they are refused and faults are only counted");
+		if (v > 2 && !admin) {
+			it->status = AUDIT_WARN;
+			fix(it, HOSTSPEC_FIX_SYSCTL, "kernel.perf_event_paranoid", "2");
+		}
+	}
+}
+
+int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, int max)
+{
+	struct judge j = {out, 0, max};
+	memory_items(&j, t);
+	cpu_items(&j, t);
+	power_items(&j);
+	timer_items(&j);
+	other_items(&j, t);
+	return j.n;
+}
+
+/* The area of audit.c's items: memory, but for the limit. */
+static const char *audit_area(const char *name) { return strcmp(name, "memlock") == 0 ? "limits" : "memory"; }
+
+/* "echo VALUE > PATH": VALUE and PATH, or false. */
+static bool echo_fix(const char *fix, char *value, size_t vcap, char *path, size_t pcap)
+{
+	if (strncmp(fix, "echo ", 5) != 0) {
+		return false;
+	}
+	const char *v = fix + 5, *gt = strstr(v, " > ");
+	if (gt == NULL || (size_t)(gt - v) >= vcap || strlen(gt + 3) >= pcap || strchr(gt + 3, ' ')) {
+		return false;
+	}
+	memcpy(value, v, (size_t)(gt - v));
+	value[gt - v] = '\0';
+	strcpy(path, gt + 3);
+	return true;
+}
+
+void hostspec_from_audit(const struct audit_item *a, struct hostspec_item *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->status = a->status;
+	h->area = audit_area(a->name);
+	SET(h->name, "%s", a->name);
+	SET(h->observed, "%s", a->observed);
+	SET(h->fix, "%s", a->fix);
+	char value[AUDIT_TEXT_MAX], path[AUDIT_TEXT_MAX];
+	if (!echo_fix(a->fix, value, sizeof(value), path, sizeof(path))) {
+		return;
+	}
+	if (strncmp(path, "/proc/sys/", 10) == 0) {
+		h->fix_kind = HOSTSPEC_FIX_SYSCTL;
+		for (char *c = path + 10; *c; c++) {
+			*c = *c == '/' ? '.' : *c;
+		}
+		SET(h->fix_key, "%s", path + 10);
+	} else if (strncmp(path, "/sys/", 5) == 0) {
+		h->fix_kind = HOSTSPEC_FIX_SYSFS;
+		SET(h->fix_key, "%s", path);
+	} else {
+		return;
+	}
+	SET(h->fix_value, "%s", value);
+}
