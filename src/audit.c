@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "procfs.h"
 #include "sys.h"
 
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage"
@@ -25,18 +26,10 @@
 
 /* ---- small parsers (no strtol: keep this file free of locale machinery) ---- */
 
-static const char *skip_space(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	return s;
-}
-
 /* Decimal number with optional sign; -1 if there is none. */
 static long long parse_ll(const char *s, const char **end)
 {
-	s = skip_space(s);
+	s = fmt_skip_space(s);
 	bool neg = *s == '-';
 	if (neg) {
 		s++;
@@ -55,26 +48,6 @@ static long long parse_ll(const char *s, const char **end)
 		*end = s;
 	}
 	return neg ? -v : v;
-}
-
-static unsigned long long parse_hex(const char *s, const char **end)
-{
-	unsigned long long v = 0;
-	for (;; s++) {
-		int d;
-		if (*s >= '0' && *s <= '9') {
-			d = *s - '0';
-		} else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f') {
-			d = (*s | 0x20) - 'a' + 10;
-		} else {
-			break;
-		}
-		v = v << 4 | (unsigned long long)d;
-	}
-	if (end) {
-		*end = s;
-	}
-	return v;
 }
 
 static long number(const char *path)
@@ -107,18 +80,6 @@ static void selected(const char *path, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void proc_path(char *buf, size_t cap, long pid, const char *file)
-{
-	struct sb sb;
-	sb_init(&sb, buf, cap);
-	if (pid > 0) {
-		sb_printf(&sb, "/proc/%ld/%s", pid, file);
-	} else {
-		sb_printf(&sb, "/proc/self/%s", file);
-	}
-	sb_cstr(&sb);
-}
-
 /* ---- readers ---- */
 
 struct swaps {
@@ -136,7 +97,7 @@ static int swap_line(char *line, void *arg)
 	const char *p = line;
 	for (int field = 0; field < 2; field++) {
 		p += strcspn(p, " \t");
-		p = skip_space(p);
+		p = fmt_skip_space(p);
 	}
 	long long kb = parse_ll(p, NULL);
 	s->n++;
@@ -159,7 +120,7 @@ static int limits_line(char *line, void *arg)
 	if (strncmp(line, "Max locked memory", 17) != 0) {
 		return 1;
 	}
-	const char *p = skip_space(line + 17);
+	const char *p = fmt_skip_space(line + 17);
 	if (strncmp(p, "unlimited", 9) == 0) {
 		f->memlock_known = f->memlock_unlimited = true;
 	} else {
@@ -173,20 +134,20 @@ static int limits_line(char *line, void *arg)
 static int status_line(char *line, void *arg)
 {
 	if (strncmp(line, "CapEff:", 7) == 0) {
-		unsigned long long caps = parse_hex(skip_space(line + 7), NULL);
+		unsigned long long caps = fmt_parse_hex(fmt_skip_space(line + 7), NULL);
 		*(bool *)arg = (caps >> CAP_IPC_LOCK_BIT) & 1;
 		return 0;
 	}
 	return 1;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
+static int is_khugepaged(long pid, void *arg)
+{
+	(void)arg;
+	char path[64], comm[32];
+	procfs_path(path, sizeof(path), pid, "comm");
+	return sys_read_file(path, comm, sizeof(comm)) > 0 && strcmp(comm, "khugepaged\n") == 0;
+}
 
 /*
  * 1 if a kernel thread named khugepaged exists, 0 if not, -1 if /proc
@@ -195,38 +156,8 @@ struct linux_dirent64 {
  */
 static int khugepaged_running(void)
 {
-	long fd = sys_open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	char buf[4096] __attribute__((aligned(8)));
-	int found = 0;
-	for (;;) {
-		long n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0);
-		if (n <= 0) {
-			break;
-		}
-		for (long off = 0; off < n && !found;) {
-			const struct linux_dirent64 *d = (const struct linux_dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9') {
-				continue;
-			}
-			char path[64], comm[32];
-			struct sb sb;
-			sb_init(&sb, path, sizeof(path));
-			sb_printf(&sb, "/proc/%s/comm", d->d_name);
-			sb_cstr(&sb);
-			if (sys_read_file(path, comm, sizeof(comm)) > 0 && strcmp(comm, "khugepaged\n") == 0) {
-				found = 1;
-			}
-		}
-		if (found) {
-			break;
-		}
-	}
-	sys_close((int)fd);
-	return found;
+	int r = procfs_for_each_id("/proc", is_khugepaged, NULL);
+	return r < 0 ? -1 : r;
 }
 
 int audit_read(struct audit_facts *f, long pid, size_t pool_size)
@@ -261,16 +192,16 @@ int audit_read(struct audit_facts *f, long pid, size_t pool_size)
 	f->compaction_proactiveness = number("/proc/sys/vm/compaction_proactiveness");
 	f->extfrag_threshold = number("/proc/sys/vm/extfrag_threshold");
 	char path[64];
-	proc_path(path, sizeof(path), pid, "limits");
+	procfs_path(path, sizeof(path), pid, "limits");
 	sys_for_each_line(path, limits_line, f);
-	proc_path(path, sizeof(path), pid, "status");
+	procfs_path(path, sizeof(path), pid, "status");
 	sys_for_each_line(path, status_line, &f->ipc_lock_cap);
 	return 0;
 }
 
 static int tlb_line(char *line, void *arg)
 {
-	const char *p = skip_space(line);
+	const char *p = fmt_skip_space(line);
 	if (strncmp(p, "TLB:", 4) != 0) {
 		return 1;
 	}
@@ -592,153 +523,4 @@ void audit_snapshot_json(struct sb *sb, size_t pool_size)
 		sb_putc(sb, '}');
 	}
 	sb_puts(sb, "]}");
-}
-
-/* ---- writeback hazards of one process ---- */
-
-bool audit_fstype_no_writeback(const char *fstype)
-{
-	static const char *const memory_fs[] = {"tmpfs", "hugetlbfs", "devtmpfs", "ramfs"};
-	for (size_t i = 0; i < sizeof(memory_fs) / sizeof(memory_fs[0]); i++) {
-		if (strcmp(fstype, memory_fs[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-#define MOUNT_MAX 512
-
-struct mount_lookup {
-	const char *path;
-	size_t path_len;
-	size_t best;
-	bool found;
-	char mount[MOUNT_MAX];
-	char fstype[32];
-};
-
-/* Copies a mountinfo field, undoing its octal escapes (\040 for a space). */
-static size_t unescape_field(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	while (*s && *s != ' ' && n + 1 < cap) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			out[n++] = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-		} else {
-			out[n++] = *s++;
-		}
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static int mount_line(char *line, void *arg)
-{
-	struct mount_lookup *m = arg;
-	/* id parent major:minor root mount-point options [optional...] - fstype source super-options */
-	const char *p = line;
-	for (int field = 0; field < 4 && *p; field++) {
-		p += strcspn(p, " ");
-		p = skip_space(p);
-	}
-	char mp[MOUNT_MAX];
-	size_t len = unescape_field(p, mp, sizeof(mp));
-	if (len == 0) {
-		return 1;
-	}
-	bool prefix = len == 1 ? mp[0] == '/'
-			       : len <= m->path_len && memcmp(m->path, mp, len) == 0 &&
-					 (m->path[len] == '/' || m->path[len] == '\0');
-	/* >=: a later mount on the same point hides the earlier one. */
-	if (!prefix || (m->found && len < m->best)) {
-		return 1;
-	}
-	const char *sep = strstr(p, " - ");
-	if (sep == NULL) {
-		return 1;
-	}
-	m->found = true;
-	m->best = len;
-	memcpy(m->mount, mp, len + 1);
-	unescape_field(sep + 3, m->fstype, sizeof(m->fstype));
-	return 1;
-}
-
-struct maps_walk {
-	const char *mountinfo;
-	int (*fn)(const struct audit_mapping *m, void *arg);
-	void *arg;
-};
-
-static bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
-
-static int maps_line(char *line, void *arg)
-{
-	struct maps_walk *w = arg;
-	struct audit_mapping m;
-	const char *p = line;
-	m.start = (uintptr_t)parse_hex(p, &p);
-	if (*p++ != '-') {
-		return 1;
-	}
-	m.end = (uintptr_t)parse_hex(p, &p);
-	p = skip_space(p);
-	if (strlen(p) < 4) {
-		return 1;
-	}
-	memcpy(m.perms, p, 4);
-	m.perms[4] = '\0';
-	if (m.perms[1] != 'w' || m.perms[3] != 's') {
-		return 1;
-	}
-	p = skip_space(p + 4);
-	m.offset = parse_hex(p, &p);
-	for (int field = 0; field < 2; field++) { /* device, inode */
-		p = skip_space(p);
-		p += strcspn(p, " ");
-	}
-	m.path = skip_space(p);
-	m.mount = "";
-	m.fstype = "";
-	m.hazard = false;
-	/* Outlives the block below: m.mount and m.fstype point into it until fn returns. */
-	struct mount_lookup look;
-	/* Shared anonymous memory lives on the kernel's internal shmem mount. */
-	bool anonymous = m.path[0] != '/' || starts_with(m.path, "/dev/zero ") || starts_with(m.path, "/SYSV") ||
-			 starts_with(m.path, "/memfd:");
-	if (!anonymous) {
-		static const char deleted[] = " (deleted)";
-		size_t len = strlen(m.path);
-		if (len > sizeof(deleted) - 1 && strcmp(m.path + len - (sizeof(deleted) - 1), deleted) == 0) {
-			len -= sizeof(deleted) - 1;
-		}
-		char path[1024];
-		if (len >= sizeof(path)) {
-			len = sizeof(path) - 1;
-		}
-		memcpy(path, m.path, len);
-		path[len] = '\0';
-		look.path = path;
-		look.path_len = len;
-		look.best = 0;
-		look.found = false;
-		look.mount[0] = look.fstype[0] = '\0';
-		sys_for_each_line(w->mountinfo, mount_line, &look);
-		m.mount = look.mount;
-		m.fstype = look.fstype;
-		/* Unknown filesystem: assume the worst, it is a file. */
-		m.hazard = !audit_fstype_no_writeback(look.fstype);
-	}
-	return w->fn(&m, w->arg);
-}
-
-int audit_mappings(long pid, int (*fn)(const struct audit_mapping *m, void *arg), void *arg)
-{
-	char maps[64], mountinfo[64];
-	proc_path(maps, sizeof(maps), pid, "maps");
-	proc_path(mountinfo, sizeof(mountinfo), pid, "mountinfo");
-	struct maps_walk w = {mountinfo, fn, arg};
-	return sys_for_each_line(maps, maps_line, &w);
 }

@@ -2,9 +2,9 @@
 /*
  * audit: the host checks of the virtual-memory tuning guide (swap,
  * swappiness, THP and its defrag modes, khugepaged, KSM, automatic NUMA
- * balancing, hugetlb pages against the pool, RLIMIT_MEMLOCK, compaction)
- * and the writeback-hazard rule for one process's mappings, plus the
- * system-wide TLB shootdown count.  Shared by the shim (a snapshot in the
+ * balancing, hugetlb pages against the pool, RLIMIT_MEMLOCK, compaction),
+ * plus the system-wide TLB shootdown count.  (Which filesystems write back:
+ * writeback.h; one process's shared mappings: tools/hazards.h.)  Shared by the shim (a snapshot in the
  * report header, shootdowns in the summary) and the ptfreeze command
  * (`ptfreeze check`), so the rules live here and nowhere else.
  *
@@ -95,31 +95,5 @@ const char *audit_status_name(enum audit_status s);
  */
 void audit_snapshot_json(struct sb *sb, size_t pool_size);
 
-/*
- * True if a writable shared mapping of a file on this filesystem type is
- * free of writeback (memory-backed: tmpfs, hugetlbfs, devtmpfs, ramfs).
- */
-bool audit_fstype_no_writeback(const char *fstype);
-
-/* One writable shared mapping of a process, as audit_mappings() sees it. */
-struct audit_mapping {
-	uintptr_t start, end;
-	char perms[5];
-	unsigned long long offset;
-	const char *path;   /* as /proc/PID/maps shows it ("" for none) */
-	const char *mount;  /* mount point holding path ("" when not a file) */
-	const char *fstype; /* its filesystem type ("" when not a file) */
-	bool hazard;        /* a disk-backed file: writers can stall on writeback */
-};
-
-/*
- * Calls fn for every writable shared mapping (perms .w.s) of pid (0: the
- * calling process), deciding the filesystem from the longest mount-point
- * prefix of the path in /proc/PID/mountinfo.  Anonymous shared memory
- * (/dev/zero, SysV shm, memfd) is never a hazard.  fn returns 0 to stop.
- * Returns 0 or -errno (-ENOENT: no such process).  The strings passed to fn
- * live only for the call.
- */
-int audit_mappings(long pid, int (*fn)(const struct audit_mapping *m, void *arg), void *arg);
 
 #endif

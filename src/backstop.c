@@ -28,6 +28,7 @@
 #include "fmt.h"
 #include "guard.h"
 #include "log.h"
+#include "procfs.h"
 #include "serve.h"
 #include "shim.h"
 #include "sys.h"
@@ -254,22 +255,12 @@ static struct {
 static int nranges;
 static bool ranges_cut;
 
-static int range_cb(char *line, void *arg)
+static int range_cb(const struct procfs_map *m, void *arg)
 {
 	(void)arg;
-	uint64_t s = 0, e = 0;
-	char *p = line;
-	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
-		s = s * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	}
-	if (*p++ != '-') {
-		return 1;
-	}
-	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
-		e = e * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	}
+	uint64_t s = m->start, e = m->end;
 	/* "r-xp": executable; the vsyscall page sits at the same address in every process. */
-	if (*p != ' ' || p[3] != 'x' || s >= 0xffffffffff600000ull) {
+	if (m->perms[2] != 'x' || s >= 0xffffffffff600000ull) {
 		return 1;
 	}
 	if (nranges > 0 && s - ranges[nranges - 1].hi < MERGE_GAP) {
@@ -285,13 +276,10 @@ static int range_cb(char *line, void *arg)
 }
 
 /* True if thread tid has SIGSYS blocked (its status file's SigBlk). */
-static bool blocks_sigsys(const char *tid)
+static bool blocks_sigsys(long tid)
 {
 	char path[64], buf[4096];
-	struct sb sb;
-	sb_init(&sb, path, sizeof(path));
-	sb_printf(&sb, "/proc/self/task/%s/status", tid);
-	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+	if (sys_read_file(fmt_string(path, sizeof(path), "/proc/self/task/%ld/status", tid), buf, sizeof(buf)) <= 0) {
 		return false; /* gone */
 	}
 	const char *p = strstr(buf, "SigBlk:");
@@ -302,40 +290,23 @@ static bool blocks_sigsys(const char *tid)
 	while (*p == ' ' || *p == '\t') {
 		p++;
 	}
-	uint64_t m = 0;
-	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
-		m = m * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return (fmt_parse_hex(p, NULL) & SIGSYS_BIT) != 0;
+}
+
+static int tid_blocking_sigsys(long tid, void *arg)
+{
+	if (!blocks_sigsys(tid)) {
+		return 0;
 	}
-	return (m & SIGSYS_BIT) != 0;
+	*(long *)arg = tid;
+	return 1;
 }
 
 /* The first thread with SIGSYS blocked (its tid), or 0. */
 static long thread_blocking_sigsys(void)
 {
-	char buf[4096];
-	long fd = sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		return 0;
-	}
-	long found = 0, n;
-	while (!found && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
-		for (long off = 0; off < n && !found;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			if (d->name[0] >= '0' && d->name[0] <= '9' && blocks_sigsys(d->name)) {
-				for (const char *c = d->name; *c; c++) {
-					found = found * 10 + (*c - '0');
-				}
-			}
-			off += d->reclen;
-		}
-	}
-	sys_close((int)fd);
+	long found = 0;
+	procfs_for_each_id("/proc/self/task", tid_blocking_sigsys, &found);
 	return found;
 }
 
@@ -366,7 +337,7 @@ int backstop_install(void)
 		return -ENOSYS;
 	}
 	nranges = 0;
-	if (sys_for_each_line("/proc/self/maps", range_cb, NULL) != 0 || nranges == 0) {
+	if (procfs_maps("/proc/self/maps", range_cb, NULL) != 0 || nranges == 0) {
 		nranges = 0;
 		log_msg(LOG_WARN, "PTFREEZE_SECCOMP: /proc/self/maps unreadable: every caller is trapped, so a program "
 				  "this process executes will die of SIGSYS");

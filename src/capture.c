@@ -157,6 +157,9 @@ static __thread int in_allocator __attribute__((tls_model("initial-exec")));
 
 void capture_inside_allocator(bool on) { in_allocator += on ? 1 : -1; }
 
+/* Frames to ask the unwinder for: max and the shim's own above them, at most room. */
+static int frames_wanted(int max, int room) { return max + EXTRA_FRAMES > room ? room : max + EXTRA_FRAMES; }
+
 int capture_stack(uintptr_t *ips, int max)
 {
 	void *raw[128 + EXTRA_FRAMES];
@@ -180,10 +183,7 @@ int capture_stack(uintptr_t *ips, int max)
 	if (unw_bt == NULL) {
 		return 0;
 	}
-	int want = max + EXTRA_FRAMES;
-	if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
-		want = (int)(sizeof(raw) / sizeof(raw[0]));
-	}
+	int want = frames_wanted(max, (int)(sizeof(raw) / sizeof(raw[0])));
 	int n = unw_bt(raw, want);
 	int i = 0;
 	while (i < n && capture_is_internal((uintptr_t)raw[i])) {
@@ -202,10 +202,7 @@ int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext)
 	if (max <= 0) {
 		return 0;
 	}
-	int want = max + EXTRA_FRAMES;
-	if (want > (int)(sizeof(raw) / sizeof(raw[0]))) {
-		want = (int)(sizeof(raw) / sizeof(raw[0]));
-	}
+	int want = frames_wanted(max, (int)(sizeof(raw) / sizeof(raw[0])));
 	int n = 0;
 	raw[n++] = pc;
 #if defined(__x86_64__)

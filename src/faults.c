@@ -26,9 +26,11 @@
 #include <sys/syscall.h>
 
 #include "capture.h"
+#include "faultmap.h"
 #include "guard.h"
 #include "log.h"
 #include "pool.h"
+#include "procfs.h"
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
@@ -49,28 +51,9 @@
 #define STACK_COPY 128
 /* Faulting instructions whose return-address slot is known (capture_ra_offset), per process. */
 #define RA_CACHE 4096
-#define MAX_MAPS 8192
-#define PATHS_BYTES ((size_t)256 << 10)
-#define NO_PATH UINT32_MAX
 #define MAX_FRAMES 128
 /* An address in no mapping re-reads /proc/self/maps at most this often. */
 #define REFRESH_NS 10000000ull
-
-struct fmap {
-	uintptr_t start, end;
-	uintptr_t offset;  /* in the file */
-	uintptr_t obj_end; /* a loaded ELF object's mappings: where its image (with .bss) ends */
-	uint32_t path;     /* offset into paths, or NO_PATH */
-	bool readable, writable, exec, none;
-};
-
-static struct fmap *maps;
-static char *paths;
-static size_t nmaps, paths_used;
-static bool maps_cut;
-static _Atomic unsigned seq; /* odd while the snapshot is being rewritten */
-static _Atomic uint64_t last_refresh;
-static uintptr_t stack_limit;
 
 enum sampling { SAMPLING_OFF, SAMPLING_ON, SAMPLING_REFUSED, SAMPLING_UNAVAILABLE };
 static enum sampling sampling;
@@ -78,7 +61,6 @@ static int open_errno;
 static const char *open_stage = "perf_event_open"; /* where sampling could not start */
 static int paranoid = -100; /* unknown */
 static int threads_opened;
-static long stack_idx = -1;  /* [stack] in the snapshot */
 static atomic_flag said_refused;
 static _Atomic int nfds;
 static _Atomic int live;
@@ -110,135 +92,6 @@ static const char *const class_details[FAULT_CLASS_COUNT] = {
 
 const char *faults_class_name(enum fault_class c) { return c < FAULT_CLASS_COUNT ? class_names[c] : "unknown"; }
 
-/* ---- the mapping snapshot ---- */
-
-static const char *hex_field(const char *s, uintptr_t *out)
-{
-	uintptr_t v = 0;
-	for (;; s++) {
-		unsigned d;
-		if (*s >= '0' && *s <= '9') {
-			d = (unsigned)(*s - '0');
-		} else if (*s >= 'a' && *s <= 'f') {
-			d = (unsigned)(*s - 'a' + 10);
-		} else {
-			break;
-		}
-		v = v * 16 + d;
-	}
-	*out = v;
-	return s;
-}
-
-static const char *skip_field(const char *s)
-{
-	while (*s && *s != ' ') {
-		s++;
-	}
-	while (*s == ' ') {
-		s++;
-	}
-	return s;
-}
-
-/* One line of /proc/self/maps: "start-end perms offset dev inode   path". */
-static int take_line(char *line, void *arg)
-{
-	(void)arg;
-	if (nmaps >= MAX_MAPS) {
-		maps_cut = true;
-		return 0;
-	}
-	struct fmap m;
-	const char *p = hex_field(line, &m.start);
-	if (*p != '-') {
-		return 1;
-	}
-	p = hex_field(p + 1, &m.end);
-	if (*p != ' ' || p[1] == '\0' || m.end <= m.start) {
-		return 1;
-	}
-	const char *perms = p + 1;
-	m.readable = perms[0] == 'r';
-	m.writable = perms[1] == 'w';
-	m.exec = perms[2] == 'x';
-	m.none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
-	p = skip_field(perms);  /* perms */
-	hex_field(p, &m.offset);
-	m.obj_end = 0;
-	p = skip_field(p);      /* offset */
-	p = skip_field(p);      /* dev */
-	p = skip_field(p);      /* inode, then the path if any */
-	m.path = NO_PATH;
-	if (*p) {
-		size_t len = strlen(p);
-		const char *prev = nmaps && maps[nmaps - 1].path != NO_PATH ? paths + maps[nmaps - 1].path : NULL;
-		if (prev && strcmp(prev, p) == 0) {
-			m.path = maps[nmaps - 1].path;
-		} else if (paths_used + len + 1 <= PATHS_BYTES) {
-			memcpy(paths + paths_used, p, len + 1);
-			m.path = (uint32_t)paths_used;
-			paths_used += len + 1;
-		}
-	}
-	if (m.path != NO_PATH && strcmp(paths + m.path, "[stack]") == 0) {
-		stack_idx = (long)nmaps;
-	}
-	maps[nmaps++] = m;
-	return 1;
-}
-
-/*
- * The end of an ELF object's image in memory (its last PT_LOAD's memsz,
- * which covers .bss), read from its headers at `start`, or 0.  Only for a
- * mapping at file offset 0 of a file that also has an executable mapping:
- * a loaded object, whose header page the loader has read.
- */
-static uintptr_t elf_end(const struct fmap *m)
-{
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)m->start;
-	if (m->end - m->start < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > m->end - m->start) {
-		return 0;
-	}
-	const Elf64_Phdr *ph = (const Elf64_Phdr *)(m->start + eh->e_phoff);
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD) {
-			continue;
-		}
-		lo = ph[i].p_vaddr < lo ? ph[i].p_vaddr : lo;
-		hi = ph[i].p_vaddr + ph[i].p_memsz > hi ? ph[i].p_vaddr + ph[i].p_memsz : hi;
-	}
-	if (hi == 0) {
-		return 0;
-	}
-	return m->start - (lo & ~(uintptr_t)4095) + hi;
-}
-
-/* Marks every mapping of each loaded ELF object with where its image ends. */
-static void find_objects(void)
-{
-	for (size_t i = 0; i < nmaps; i++) {
-		struct fmap *m = &maps[i];
-		if (m->offset != 0 || !m->readable || m->path == NO_PATH || paths[m->path] == '[') {
-			continue;
-		}
-		size_t k = i + 1;
-		bool code = m->exec;
-		while (k < nmaps && maps[k].path == m->path) {
-			code |= maps[k].exec;
-			k++;
-		}
-		uintptr_t end = code ? elf_end(m) : 0;
-		for (size_t j = i; end && j < k; j++) {
-			maps[j].obj_end = end;
-		}
-	}
-}
-
-static void find_libunwind(void);
 
 /*
  * The sampler's own storage (its tables, the mapping snapshot): one
@@ -268,7 +121,7 @@ void faults_reserve(void)
 	if (!config.faults || config.mode == MODE_OFF || own_mem != NULL) {
 		return;
 	}
-	size_t len = ((store_size() + 63) & ~(size_t)63) + ((MAX_MAPS * sizeof(*maps) + 63) & ~(size_t)63) + PATHS_BYTES;
+	size_t len = ((store_size() + 63) & ~(size_t)63) + faultmap_storage_bytes();
 	len = (len + PAGE - 1) & ~(size_t)(PAGE - 1);
 	/* Populated before arming (faults_populate), not here: a process that never arms pays nothing for it. */
 	long m = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -289,149 +142,10 @@ void faults_populate(void)
 	}
 }
 
-int faults_snapshot(void)
-{
-	if (maps == NULL) {
-		maps = own_carve(MAX_MAPS * sizeof(*maps));
-		paths = own_carve(PATHS_BYTES);
-		if (maps == NULL || paths == NULL) {
-			maps = NULL;
-			return -ENOMEM;
-		}
-	}
-	unsigned s = atomic_load(&seq);
-	if ((s & 1) || !atomic_compare_exchange_strong(&seq, &s, s + 1)) {
-		return -EBUSY; /* another thread is re-reading it */
-	}
-	nmaps = 0;
-	stack_idx = -1;
-	paths_used = 0;
-	maps_cut = false;
-	int r = sys_for_each_line("/proc/self/maps", take_line, NULL);
-	find_objects();
-	find_libunwind();
-	struct rlimit rl;
-	if (sys_raw(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) == 0) {
-		stack_limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > ((rlim_t)1 << 32) ? (uintptr_t)1 << 32 : rl.rlim_cur;
-	}
-	atomic_store(&last_refresh, sys_now_ns());
-	atomic_store(&seq, s + 2);
-	return r;
-}
-
-static const char *path_of(const struct fmap *m) { return m->path == NO_PATH ? NULL : paths + m->path; }
-
-/*
- * libunwind's code (the shim loads it; the program's faults never start
- * there unless the shim is unwinding), from the snapshot.
- */
-#define MAX_UNW 4
-static struct {
-	uintptr_t start, end;
-} unw[MAX_UNW];
-static _Atomic int nunw;
-
-static void find_libunwind(void)
-{
-	int k = 0;
-	for (size_t i = 0; i < nmaps && k < MAX_UNW; i++) {
-		const char *p = path_of(&maps[i]), *b = p ? strrchr(p, '/') : NULL;
-		if (maps[i].exec && b && strncmp(b + 1, "libunwind", 9) == 0) {
-			unw[k].start = maps[i].start;
-			unw[k].end = maps[i].end;
-			k++;
-		}
-	}
-	atomic_store(&nunw, k);
-}
-
-static bool in_libunwind(uintptr_t a)
-{
-	int n = atomic_load(&nunw);
-	for (int i = 0; i < n; i++) {
-		if (a >= unw[i].start && a < unw[i].end) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The shim's code, jemalloc's, or libunwind's. */
-static bool shim_code(uintptr_t a) { return capture_is_internal(a) || in_libunwind(a); }
+static bool shim_code(uintptr_t a) { return capture_is_internal(a) || faultmap_in_libunwind(a); }
 
-static bool named(const struct fmap *m, const char *name)
-{
-	const char *p = path_of(m);
-	return p && strcmp(p, name) == 0;
-}
-
-/* A file, not "[heap]" and the like; "[anon:name]" is anonymous memory with a name. */
-static bool is_file(const struct fmap *m)
-{
-	const char *p = path_of(m);
-	return p && p[0] != '[';
-}
-
-static bool is_anon(const struct fmap *m)
-{
-	const char *p = path_of(m);
-	return p == NULL || strncmp(p, "[anon:", 6) == 0 || strncmp(p, "[anon_shmem:", 12) == 0;
-}
-
-/* Index of the last mapping starting at or below addr, or -1. */
-static long find(uintptr_t addr)
-{
-	long lo = 0, hi = (long)nmaps - 1, at = -1;
-	while (lo <= hi) {
-		long mid = (lo + hi) / 2;
-		if (maps[mid].start <= addr) {
-			at = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	return at;
-}
-
-static enum fault_class classify_in_snapshot(uintptr_t addr, uintptr_t sp, const char **path)
-{
-	long i = find(addr);
-	if (i >= 0 && addr < maps[i].end) {
-		const struct fmap *m = &maps[i];
-		if (named(m, "[stack]")) {
-			return FAULT_MAIN_STACK;
-		}
-		if (named(m, "[heap]")) {
-			return FAULT_BRK_HEAP;
-		}
-		if (is_file(m)) {
-			*path = path_of(m);
-			return m->exec ? FAULT_CODE : FAULT_FILE;
-		}
-		if (!is_anon(m)) {
-			return FAULT_VDSO;
-		}
-		if (sp >= m->start && sp < m->end) {
-			return FAULT_THREAD_STACK;
-		}
-		const struct fmap *prev = i > 0 && maps[i - 1].end == m->start ? &maps[i - 1] : NULL;
-		if (prev && prev->none) {
-			return FAULT_THREAD_STACK; /* under a guard page, as glibc lays out thread stacks */
-		}
-		if (prev && is_file(prev) && prev->writable && addr < prev->obj_end) {
-			/* The anonymous tail of a loaded object's image, per its program headers. */
-			*path = path_of(prev);
-			return FAULT_BSS;
-		}
-		return FAULT_ANON;
-	}
-	/* Just below [stack]: the main stack growing (the kernel extends it on this fault). */
-	if (stack_idx >= 0 && i == stack_idx - 1 && maps[stack_idx].end - addr <= stack_limit) {
-		return FAULT_MAIN_STACK;
-	}
-	return FAULT_UNKNOWN;
-}
+int faults_snapshot(void) { return faultmap_read(own_carve); }
 
 enum fault_class faults_classify(uintptr_t addr, uintptr_t sp, const char **path)
 {
@@ -439,17 +153,7 @@ enum fault_class faults_classify(uintptr_t addr, uintptr_t sp, const char **path
 	if (pool_region_of((const void *)addr)) {
 		return cow ? FAULT_POOL_COW : FAULT_POOL;
 	}
-	unsigned s = atomic_load_explicit(&seq, memory_order_acquire);
-	if ((s & 1) || maps == NULL) {
-		return FAULT_UNKNOWN;
-	}
-	enum fault_class c = classify_in_snapshot(addr, sp, path);
-	atomic_thread_fence(memory_order_acquire);
-	if (atomic_load_explicit(&seq, memory_order_relaxed) != s) {
-		*path = NULL;
-		return FAULT_UNKNOWN; /* rewritten under us: the path may be another's */
-	}
-	return c;
+	return faultmap_classify(addr, sp, path);
 }
 
 /* ---- the events and their rings ---- */
@@ -529,19 +233,6 @@ static int read_cpus(void)
 	return ncpus;
 }
 
-/* Moves fd clear of the low descriptors programs dup2 over. */
-static long high_fd(long fd)
-{
-	if (fd >= 0) {
-		long high = sys_raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-		if (high >= 0) {
-			sys_close((int)fd);
-			fd = high;
-		}
-	}
-	return fd;
-}
-
 static long open_event(long tid, int cpu)
 {
 	struct perf_event_attr a;
@@ -565,7 +256,7 @@ static long open_event(long tid, int cpu)
 	a.remove_on_exec = 1;
 	a.watermark = 1;      /* wake the sampler when a quarter of the ring is used */
 	a.wakeup_watermark = (uint32_t)(ring_pages * PAGE / 4);
-	return high_fd(sys_raw(SYS_perf_event_open, (long)&a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC, 0));
+	return sys_high_fd(sys_raw(SYS_perf_event_open, (long)&a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC, 0));
 }
 
 /* Maps the ring of the first event on cpu index i.  0 or -errno. */
@@ -702,55 +393,27 @@ static int open_thread(long tid)
 	return 0;
 }
 
+/* open_all's step: 0 to go on, 1 to stop fine, -errno to stop with an error. */
+static int open_one(long tid, void *arg)
+{
+	(void)arg;
+	int r = open_thread(tid);
+	if (r == -ESRCH) {
+		return 0; /* exited meanwhile */
+	}
+	if (r == -EMFILE && threads_opened > 0) {
+		log_msg(LOG_WARN, "PTFREEZE_FAULTS: more than %d events (threads at arming times CPUs): page "
+				  "faults of the other threads are not sampled", MAX_EVENTS);
+		return 1;
+	}
+	return r;
+}
+
 /* Opens events on every thread of the process (/proc/self/task). */
 static int open_all(void)
 {
-	long dir = sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (dir < 0) {
-		return (int)dir;
-	}
-	char buf[4096] __attribute__((aligned(8)));
-	int r = 0;
-	for (;;) {
-		long n = sys_raw(SYS_getdents64, dir, (long)buf, sizeof(buf), 0, 0, 0);
-		if (n <= 0) {
-			break;
-		}
-		for (long off = 0; off < n;) {
-			const struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (const void *)(buf + off);
-			off += d->reclen;
-			long tid = 0;
-			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++) {
-				tid = tid * 10 + (*c - '0');
-			}
-			if (tid <= 0) {
-				continue;
-			}
-			r = open_thread(tid);
-			if (r == -ESRCH) {
-				r = 0; /* exited meanwhile */
-				continue;
-			}
-			if (r == -EMFILE && threads_opened > 0) {
-				log_msg(LOG_WARN, "PTFREEZE_FAULTS: more than %d events (threads at arming times CPUs): page "
-						  "faults of the other threads are not sampled", MAX_EVENTS);
-				r = 0;
-				goto out;
-			}
-			if (r != 0) {
-				goto out;
-			}
-		}
-	}
-out:
-	sys_close((int)dir);
-	return r;
+	int r = procfs_for_each_id("/proc/self/task", open_one, NULL);
+	return r > 0 ? 0 : r;
 }
 
 /* Descriptor i is still our event (the program may have closed it and opened another file). */
@@ -828,7 +491,7 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 {
 	const char *path;
 	enum fault_class c = faults_classify(addr, sp, &path);
-	if (c == FAULT_UNKNOWN && sys_now_ns() - atomic_load(&last_refresh) >= REFRESH_NS && faults_snapshot() == 0) {
+	if (c == FAULT_UNKNOWN && sys_now_ns() - faultmap_read_ns() >= REFRESH_NS && faults_snapshot() == 0) {
 		c = faults_classify(addr, sp, &path);
 	}
 	/*
@@ -855,7 +518,7 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 			continue;
 		}
 		user_frames = true;
-		if (in_libunwind(a)) {
+		if (faultmap_in_libunwind(a)) {
 			own = true; /* libunwind above the program's frames: the shim was unwinding */
 			break;
 		}
@@ -870,7 +533,7 @@ static void record_sample(uintptr_t ip, uintptr_t addr, const uint64_t *chain, u
 		for (uint64_t i = 0; i < nchain && !unwinding; i++) {
 			uintptr_t a = (uintptr_t)chain[i];
 			if (a < (uintptr_t)PERF_CONTEXT_MAX) {
-				unwinding |= !prog && in_libunwind(a);
+				unwinding |= !prog && faultmap_in_libunwind(a);
 				prog |= !shim_code(a);
 			}
 		}
@@ -1031,15 +694,9 @@ static void drain_all(void)
 	}
 }
 
-static void lock_drain(void)
-{
-	unsigned spins = 0;
-	while (atomic_flag_test_and_set_explicit(&draining, memory_order_acquire)) {
-		sys_backoff(&spins);
-	}
-}
+static void lock_drain(void) { sys_spin_lock(&draining); }
 
-static void unlock_drain(void) { atomic_flag_clear_explicit(&draining, memory_order_release); }
+static void unlock_drain(void) { sys_spin_unlock(&draining); }
 
 /* ---- the program's last thread ---- */
 
@@ -1202,6 +859,14 @@ static void spawn_sampler(void)
 
 /* ---- life cycle ---- */
 
+/* Sampling could not start: everything opened goes, and the report says why. */
+static void give_up(int r)
+{
+	close_all();
+	unmap_rings();
+	say_refused(r);
+}
+
 static int open_events(bool all_threads)
 {
 	read_cpus();
@@ -1243,9 +908,7 @@ int faults_start(void)
 		r = open_events(true);
 	}
 	if (r != 0) {
-		close_all();
-		unmap_rings();
-		say_refused(r);
+		give_up(r);
 		return r;
 	}
 	sampling = SAMPLING_ON;
@@ -1336,9 +999,7 @@ void faults_atfork_child(bool armed)
 	ring_pages = RING_PAGES / 4;
 	int r = open_events(false);
 	if (r != 0) {
-		close_all();
-		unmap_rings();
-		say_refused(r);
+		give_up(r);
 		return;
 	}
 	faults_enable(true);
@@ -1379,6 +1040,8 @@ void faults_json(struct sb *sb)
 			sb_puts(sb, ",\"rings_cut\":true");
 		}
 	}
+	bool maps_cut;
+	size_t nmaps = faultmap_count(&maps_cut);
 	sb_printf(sb, ",\"threads\":%d,\"counted\":%lu,\"samples\":%lu,\"recorded\":%lu,\"unsited\":%lu,\"in_shim\":%lu,"
 		      "\"lost\":%lu,\"maps\":%zu%s}",
 		  threads_opened, (unsigned long)atomic_load(&counted), (unsigned long)atomic_load(&samples),

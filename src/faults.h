@@ -28,22 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "faultmap.h"
 #include "fmt.h"
-
-enum fault_class {
-	FAULT_UNKNOWN,      /* in no mapping known (mapped after arming, or unmapped) */
-	FAULT_POOL,         /* ptfreeze's pool (the allocator, served mmap) */
-	FAULT_THREAD_STACK, /* a thread's stack (the faulting thread's, or a mapping under a guard page) */
-	FAULT_MAIN_STACK,   /* [stack], including where it grows */
-	FAULT_BRK_HEAP,     /* [heap]: another allocator's brk heap */
-	FAULT_BSS,          /* anonymous memory right after an object's writable data: its .bss */
-	FAULT_CODE,         /* an executable file mapping */
-	FAULT_FILE,         /* any other file mapping (data, shared memory, mapped files) */
-	FAULT_ANON,         /* other anonymous memory */
-	FAULT_VDSO,         /* [vdso], [vvar], [vsyscall] and other kernel-named mappings */
-	FAULT_POOL_COW,     /* the pool, in a process that forked or is a fork child: copy-on-write */
-	FAULT_CLASS_COUNT
-};
 
 /* "pool", "thread-stack", ...: the class names of the report. */
 const char *faults_class_name(enum fault_class c);

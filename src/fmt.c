@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+static const char hex_digits[] = "0123456789abcdef";
+
 void sb_init(struct sb *sb, char *buf, size_t cap)
 {
 	sb->buf = buf;
@@ -40,18 +42,21 @@ void sb_putmem(struct sb *sb, const char *s, size_t n)
 
 void sb_puts(struct sb *sb, const char *s) { sb_putmem(sb, s ? s : "(null)", strlen(s ? s : "(null)")); }
 
-void sb_putu(struct sb *sb, uint64_t v)
+/* v in base 10 or 16 (inlined with the base known: a shift for 16). */
+static inline void put_digits(struct sb *sb, uint64_t v, unsigned base)
 {
 	char tmp[24];
 	int i = 0;
 	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
+		tmp[i++] = hex_digits[v % base];
+		v /= base;
 	} while (v);
 	while (i) {
 		sb_putc(sb, tmp[--i]);
 	}
 }
+
+void sb_putu(struct sb *sb, uint64_t v) { put_digits(sb, v, 10); }
 
 void sb_puti(struct sb *sb, int64_t v)
 {
@@ -63,19 +68,7 @@ void sb_puti(struct sb *sb, int64_t v)
 	}
 }
 
-void sb_puthex(struct sb *sb, uint64_t v)
-{
-	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int i = 0;
-	do {
-		tmp[i++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (i) {
-		sb_putc(sb, tmp[--i]);
-	}
-}
+void sb_puthex(struct sb *sb, uint64_t v) { put_digits(sb, v, 16); }
 
 /*
  * Length of the well-formed UTF-8 sequence at s (1..4), or 0: overlong
@@ -114,7 +107,6 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 void sb_json(struct sb *sb, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	sb_putc(sb, '"');
 	size_t i = 0;
@@ -132,16 +124,14 @@ void sb_json(struct sb *sb, const char *s, size_t n)
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			sb_puts(sb, "\\u00");
-			sb_putc(sb, hex[c >> 4]);
-			sb_putc(sb, hex[c & 15]);
+			sb_puthexbytes(sb, &c, 1);
 			i++;
 		} else {
 			size_t l = utf8_len(p + i, n - i);
 			if (l == 0) {
 				/* Not UTF-8: keep the byte visible without breaking JSON. */
 				sb_puts(sb, "\\u00");
-				sb_putc(sb, hex[c >> 4]);
-				sb_putc(sb, hex[c & 15]);
+				sb_puthexbytes(sb, &c, 1);
 				i++;
 			} else {
 				sb_putmem(sb, (const char *)p + i, l);
@@ -177,14 +167,14 @@ void sb_vprintf(struct sb *sb, const char *fmt, va_list ap)
 			sb_puti(sb, v);
 			break;
 		}
-		case 'u': {
-			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			sb_putu(sb, v);
-			break;
-		}
+		case 'u':
 		case 'x': {
 			uint64_t v = size ? va_arg(ap, size_t) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			sb_puthex(sb, v);
+			if (*f == 'u') {
+				sb_putu(sb, v);
+			} else {
+				sb_puthex(sb, v);
+			}
 			break;
 		}
 		case 'p':
@@ -225,4 +215,51 @@ const char *sb_cstr(struct sb *sb)
 	}
 	sb->buf[sb->len < sb->cap ? sb->len : sb->cap - 1] = '\0';
 	return sb->buf;
+}
+
+void sb_puthexbytes(struct sb *sb, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sb_putc(sb, hex_digits[p[i] >> 4]);
+		sb_putc(sb, hex_digits[p[i] & 15]);
+	}
+}
+
+uint64_t fmt_parse_hex(const char *s, const char **end)
+{
+	uint64_t v = 0;
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9') {
+			d = (unsigned)(*s - '0');
+		} else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f') {
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		} else {
+			break;
+		}
+		v = v << 4 | d;
+	}
+	if (end) {
+		*end = s;
+	}
+	return v;
+}
+
+const char *fmt_skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	return s;
+}
+
+const char *fmt_string(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	struct sb sb;
+	va_start(ap, fmt);
+	sb_init(&sb, buf, cap);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_cstr(&sb);
 }

@@ -29,11 +29,23 @@ void sb_putmem(struct sb *sb, const char *s, size_t n);
 void sb_putu(struct sb *sb, uint64_t v);
 void sb_puti(struct sb *sb, int64_t v);
 void sb_puthex(struct sb *sb, uint64_t v);
+/* Two lowercase hex digits per byte of p (a build id). */
+void sb_puthexbytes(struct sb *sb, const unsigned char *p, size_t n);
 /* JSON string literal of n bytes of s; invalid UTF-8 bytes become \u00XX. */
 void sb_json(struct sb *sb, const char *s, size_t n);
 void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct sb *sb, const char *fmt, va_list ap);
 /* NUL-terminates (cutting one byte if needed) and returns buf. */
 const char *sb_cstr(struct sb *sb);
+
+/*
+ * The hex number at s (digits of either case, no "0x"; 0 if none), and in
+ * *end (if not NULL) where it stops.  The one hex reader for /proc fields.
+ */
+uint64_t fmt_parse_hex(const char *s, const char **end);
+/* s past its leading spaces and tabs. */
+const char *fmt_skip_space(const char *s);
+/* sb_printf into buf (cut to cap, NUL-terminated): snprintf for the shim; returns buf. */
+const char *fmt_string(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "procfs.h"
 #include "sys.h"
 
 #define MAX_CPUS 1024
@@ -140,14 +141,7 @@ static bool read_num(const char *path, long *v)
 static bool status_field(long pid, const char *key, char *out, size_t cap)
 {
 	char path[64], buf[4096];
-	struct sb sb;
-	sb_init(&sb, path, sizeof(path));
-	if (pid > 0) {
-		sb_printf(&sb, "/proc/%ld/status", pid);
-	} else {
-		sb_puts(&sb, "/proc/self/status");
-	}
-	if (sys_read_file(sb_cstr(&sb), buf, sizeof(buf)) <= 0) {
+	if (sys_read_file(procfs_path(path, sizeof(path), pid, "status"), buf, sizeof(buf)) <= 0) {
 		return false;
 	}
 	size_t klen = strlen(key);
@@ -306,11 +300,8 @@ static void memory_items(struct judge *j, const struct hostspec_target *t)
 		long used = -1;
 		if (t->pid > 0) {
 			char path[64];
-			struct sb sb;
-			sb_init(&sb, path, sizeof(path));
-			sb_printf(&sb, "/proc/%ld/maps", t->pid);
 			used = 0;
-			sys_for_each_line(sb_cstr(&sb), count_line, &used);
+			sys_for_each_line(procfs_path(path, sizeof(path), t->pid, "maps"), count_line, &used);
 		}
 		SET(it->expected, "at most 3/4 used by the process");
 		SET(it->why, "past the limit mmap and mprotect fail with ENOMEM; served blocks and guard pages count");
@@ -444,57 +435,30 @@ static void cpu_set_item(struct judge *j, const struct cpu_facts *c, const char 
 	}
 }
 
-/*
- * Calls fn with the name of each entry of dir that starts with a digit (a
- * pid, an interrupt number) until it returns 0.  0, or -errno.
- */
-static int each_numbered(const char *dir, int (*fn)(const char *name, void *arg), void *arg)
-{
-	long fd = sys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		return (int)fd;
-	}
-	char buf[4096] __attribute__((aligned(8)));
-	long n;
-	int go = 1;
-	while (go && (n = sys_raw(SYS_getdents64, fd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
-		for (long off = 0; off < n && go;) {
-			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9') {
-				go = fn(d->d_name, arg);
-			}
-		}
-	}
-	sys_close((int)fd);
-	return 0;
-}
-
 struct comm_search {
 	const char *comm;
 	bool found;
 };
 
-static int comm_is(const char *pid, void *arg)
+static int comm_is(long pid, void *arg)
 {
 	struct comm_search *cs = arg;
 	char path[64], comm[32];
-	put(path, sizeof(path), "/proc/%s/comm", pid);
-	if (sys_read_file(path, comm, sizeof(comm)) > 0) {
+	if (sys_read_file(procfs_path(path, sizeof(path), pid, "comm"), comm, sizeof(comm)) > 0) {
 		comm[strcspn(comm, "\n")] = '\0';
 		cs->found = strcmp(comm, cs->comm) == 0;
 	}
-	return !cs->found;
+	return cs->found;
 }
 
 static bool process_running(const char *comm)
 {
 	struct comm_search cs = {comm, false};
-	each_numbered("/proc", comm_is, &cs);
+	procfs_for_each_id("/proc", comm_is, &cs);
 	return cs.found;
 }
 
-static int irq_dir(const char *name, void *arg);
+static int irq_dir(long irq, void *arg);
 
 struct irq_scan {
 	const struct cpus *judged;
@@ -510,7 +474,7 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 		SET(it->observed, "no isolated CPUs (and no --pid) to keep interrupts off");
 	} else {
 		struct irq_scan scan = {judged, 0, 0};
-		each_numbered("/proc/irq", irq_dir, &scan);
+		procfs_for_each_id("/proc/irq", irq_dir, &scan);
 		char tl[256], hk[256];
 		cpus_list(judged, tl, sizeof(tl));
 		SET(it->expected, "no interrupt allowed on CPUs %s", tl);
@@ -532,17 +496,17 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 				: process_running("irqbalance") ? "running" : "not running");
 }
 
-static int irq_dir(const char *name, void *arg)
+static int irq_dir(long irq, void *arg)
 {
 	struct irq_scan *scan = arg;
 	char path[64];
 	struct cpus aff;
-	put(path, sizeof(path), "/proc/irq/%s/smp_affinity_list", name);
+	put(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
 	if (read_cpus(path, &aff)) {
 		scan->total++;
 		scan->hit += cpus_meet(&aff, scan->judged);
 	}
-	return 1;
+	return 0;
 }
 
 static void cpu_items(struct judge *j, const struct hostspec_target *t)

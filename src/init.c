@@ -29,6 +29,7 @@
 #include "guard.h"
 #include "log.h"
 #include "phase.h"
+#include "phdr.h"
 #include "pmap.h"
 #include "pool.h"
 #include "real.h"
@@ -57,22 +58,9 @@ struct text_search {
 static int text_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct text_search *t = arg;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	bool contains = false;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD) {
-			continue;
-		}
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-		if (t->addr >= s && t->addr < e) {
-			contains = true;
-		}
-		if (ph->p_flags & PF_X) {
-			lo = s < lo ? s : lo;
-			hi = e > hi ? e : hi;
-		}
-	}
+	uintptr_t lo = 0, hi = 0;
+	bool contains = phdr_load_contains(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, t->addr);
+	phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_X, &lo, &hi);
 	bool match = t->name ? (info->dlpi_name && strstr(info->dlpi_name, t->name)) : contains;
 	if (match && hi) {
 		t->lo = lo;
@@ -168,7 +156,7 @@ static void prep_populate(void)
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
 	if (stack_hi > stack_lo) {
-		sys_madvise((void *)stack_lo, stack_hi - stack_lo, 23 /* MADV_POPULATE_WRITE */);
+		sys_madvise((void *)stack_lo, stack_hi - stack_lo, MADV_POPULATE_WRITE);
 	}
 }
 

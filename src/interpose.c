@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/magic.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -46,6 +45,7 @@
 #include "serve.h"
 #include "sys.h"
 #include "tstack.h"
+#include "writeback.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -223,7 +223,7 @@ static void note_writeback_hazard(void *addr, size_t len, int prot, int flags, i
 	    sys_raw(SYS_fstatfs, fd, (long)&fs, 0, 0, 0, 0) != 0) {
 		return;
 	}
-	if (fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+	if (writeback_free_magic((long)fs.f_type)) {
 		return; /* memory-backed: nothing to write back */
 	}
 	char link[64], path[512];

@@ -5,14 +5,27 @@
 SHIM_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-omit-frame-pointer -fno-plt $(JEMALLOC_CFLAGS) $(UNWIND_CFLAGS)
 
-noinst_LTLIBRARIES += src/libptfreeze_core.la
-src_libptfreeze_core_la_SOURCES = \
+# The leaf modules (layer 0) the shim and the ptfreeze command share: raw
+# system calls, formatting, messages, the variables, the host rules, /proc
+# maps and directories, program headers, the writeback rule.  No allocator
+# in it: the command links this and not the core.
+noinst_LTLIBRARIES += src/libptfcommon.la
+src_libptfcommon_la_SOURCES = \
 	src/sys.c src/sys.h \
-	src/shim.c \
-	src/real.c src/real.h \
 	src/fmt.c src/fmt.h \
 	src/log.c src/log.h \
 	src/config.c src/config.h \
+	src/audit.c src/audit.h \
+	src/hostspec.c src/hostspec.h \
+	src/procfs.c src/procfs.h \
+	src/phdr.c src/phdr.h \
+	src/writeback.c src/writeback.h
+src_libptfcommon_la_CFLAGS = $(SHIM_CFLAGS)
+
+noinst_LTLIBRARIES += src/libptfreeze_core.la
+src_libptfreeze_core_la_SOURCES = \
+	src/shim.c \
+	src/real.c src/real.h \
 	src/pool.c src/pool.h \
 	src/pmap.c src/pmap.h \
 	src/arena.c src/arena.h \
@@ -21,7 +34,6 @@ src_libptfreeze_core_la_SOURCES = \
 	src/guard.c src/guard.h \
 	src/report.c src/report.h \
 	src/summary.c src/summary.h \
-	src/audit.c src/audit.h \
 	src/backstop.c src/backstop.h \
 	src/suppress.c src/suppress.h \
 	src/numa.c src/numa.h \
@@ -29,11 +41,11 @@ src_libptfreeze_core_la_SOURCES = \
 	src/smaps.c src/smaps.h \
 	src/serve.c src/serve.h \
 	src/faults.c src/faults.h \
-	src/hostspec.c src/hostspec.h \
+	src/faultmap.c src/faultmap.h \
 	src/drift.c src/drift.h \
 	src/shim.h
 src_libptfreeze_core_la_CFLAGS = $(SHIM_CFLAGS)
-src_libptfreeze_core_la_LIBADD = -ldl -lpthread
+src_libptfreeze_core_la_LIBADD = src/libptfcommon.la -ldl -lpthread
 
 lib_LTLIBRARIES += libptfreeze.la
 libptfreeze_la_SOURCES = src/interpose.c src/interpose.h src/process.c src/process.h src/init.c

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "sys.h"
 
@@ -92,11 +93,8 @@ static size_t parse_dec(const char *s, const char **end)
 
 bool numa_parse_line(const char *line, uintptr_t *start, void (*add)(int node, size_t bytes, void *arg), void *arg)
 {
-	uintptr_t a = 0;
-	const char *p = line;
-	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
-		a = a * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	}
+	const char *p;
+	uintptr_t a = (uintptr_t)fmt_parse_hex(line, &p);
 	if (p == line || *p != ' ') {
 		return false;
 	}

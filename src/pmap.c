@@ -38,16 +38,10 @@ static struct table served, freed;
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 static size_t served_bytes;
 
-static void lock_take(void)
-{
-	/* Held across fork and by preempted threads: back off, do not just spin. */
-	unsigned spins = 0;
-	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
-		sys_backoff(&spins);
-	}
-}
+/* Held across fork and by preempted threads: back off, do not just spin. */
+static void lock_take(void) { sys_spin_lock(&lock); }
 
-static void lock_drop(void) { atomic_flag_clear_explicit(&lock, memory_order_release); }
+static void lock_drop(void) { sys_spin_unlock(&lock); }
 
 /* Set by the fork handler before it takes the lock. */
 static _Atomic bool forking;

@@ -22,11 +22,9 @@
 #include "log.h"
 #include "numa.h"
 #include "real.h"
+#include "procfs.h"
 #include "sys.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
 #endif
@@ -221,7 +219,7 @@ static void lock_region(struct pool_region *r)
 	}
 }
 
-/* Publishes a region; returns it, or NULL if the table is full. */
+/* Publishes a region; returns it, or NULL (the mapping unmapped) if the table is full. */
 /* pool_reserve_lazy() is reserving: its regions' prefault is cut into chunks for later. */
 static bool deferring;
 
@@ -229,6 +227,7 @@ static struct pool_region *add_region(uintptr_t base, size_t len, enum backing b
 {
 	int n = atomic_load(&pool.nregions);
 	if (n >= POOL_MAX_REGIONS) {
+		sys_munmap((void *)base, len);
 		return NULL;
 	}
 	struct pool_region *r = &pool.regions[n];
@@ -278,7 +277,6 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	if (deferring && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
 		struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 		if (reg == NULL) {
-			sys_munmap(p, len);
 			return 0;
 		}
 		defer_prefault(reg, ps);
@@ -295,7 +293,6 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 	if (reg == NULL) {
-		sys_munmap(p, len);
 		return 0;
 	}
 	reg->prefault_ns = dt;
@@ -530,13 +527,10 @@ int pool_grow(size_t min, size_t grow_step, bool at_startup)
 		return -ENOSPC;
 	}
 	size_t len = align_up(min > grow_step ? min : grow_step, POOL_ALIGN);
-	unsigned spins = 0;
-	while (atomic_flag_test_and_set_explicit(&pool.grow_lock, memory_order_acquire)) {
-		sys_backoff(&spins); /* the holder maps and prefaults: milliseconds */
-	}
+	sys_spin_lock(&pool.grow_lock); /* the holder maps and prefaults: milliseconds */
 	int before = atomic_load(&pool.nregions);
 	size_t got = before < POOL_MAX_REGIONS ? reserve_chain(len, 1, at_startup, false) : 0;
-	atomic_flag_clear_explicit(&pool.grow_lock, memory_order_release);
+	sys_spin_unlock(&pool.grow_lock);
 	if (got == 0) {
 		return before >= POOL_MAX_REGIONS ? -ENOSPC : -ENOMEM;
 	}
@@ -575,25 +569,21 @@ bool pool_overlaps(const void *p, size_t len)
 	return false;
 }
 
-size_t pool_size(void)
+/* Bytes of every region: reserved (to its end) or carved (to its cursor). */
+static size_t regions_bytes(bool carved)
 {
 	size_t s = 0;
 	int n = atomic_load(&pool.nregions);
 	for (int i = 0; i < n; i++) {
-		s += pool.regions[i].end - pool.regions[i].base;
+		uintptr_t top = carved ? atomic_load(&pool.regions[i].cursor) : pool.regions[i].end;
+		s += top - pool.regions[i].base;
 	}
 	return s;
 }
 
-size_t pool_used(void)
-{
-	size_t s = 0;
-	int n = atomic_load(&pool.nregions);
-	for (int i = 0; i < n; i++) {
-		s += atomic_load(&pool.regions[i].cursor) - pool.regions[i].base;
-	}
-	return s;
-}
+size_t pool_size(void) { return regions_bytes(false); }
+
+size_t pool_used(void) { return regions_bytes(true); }
 
 size_t pool_huge_bytes(void)
 {
@@ -638,15 +628,11 @@ static size_t kb_field(const char *line, const char *name)
 static int smaps_line(char *line, void *arg)
 {
 	struct smaps_scan *s = arg;
-	char c = line[0];
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
-		char *dash = strchr(line, '-');
-		if (dash && dash < strchr(line, ' ')) {
-			uintptr_t start = strtoul(line, NULL, 16);
-			const struct pool_region *r = pool_region_of((void *)start);
-			s->region = r ? (int)(r - pool.regions) : -1;
-			return 1;
-		}
+	struct procfs_map m;
+	if (procfs_map_parse(line, &m)) {
+		const struct pool_region *r = pool_region_of((void *)m.start);
+		s->region = r ? (int)(r - pool.regions) : -1;
+		return 1;
 	}
 	if (s->region >= 0) {
 		s->acc[s->region] += kb_field(line, "AnonHugePages:") + kb_field(line, "Private_Hugetlb:") +

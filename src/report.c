@@ -24,6 +24,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "numa.h"
+#include "phdr.h"
 #include "pool.h"
 #include "shim.h"
 #include "suppress.h"
@@ -144,12 +145,7 @@ static long open_file(int extra)
 		sys_close((int)r);
 		return -EINVAL;
 	}
-	long high = sys_raw(SYS_fcntl, r, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
-	if (high >= 0) {
-		sys_close((int)r);
-		r = high;
-	}
-	return r;
+	return sys_high_fd(r);
 }
 
 static void remember_identity(void)
@@ -527,48 +523,21 @@ static void write_header(void)
 
 static void build_id(struct dl_phdr_info *info, struct sb *sb)
 {
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE) {
-			continue;
-		}
-		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			const char *name = p + sizeof(*nh);
-			const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
-				static const char hex[] = "0123456789abcdef";
-				sb_putc(sb, '"');
-				for (unsigned j = 0; j < nh->n_descsz; j++) {
-					sb_putc(sb, hex[desc[j] >> 4]);
-					sb_putc(sb, hex[desc[j] & 15]);
-				}
-				sb_putc(sb, '"');
-				return;
-			}
-			p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
-		}
+	const unsigned char *id;
+	size_t n;
+	if (!phdr_build_id(info, &id, &n)) {
+		sb_puts(sb, "null");
+		return;
 	}
-	sb_puts(sb, "null");
+	sb_putc(sb, '"');
+	sb_puthexbytes(sb, id, n);
+	sb_putc(sb, '"');
 }
 
 static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD) {
-			uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-			if (s < lo) {
-				lo = s;
-			}
-			if (s + ph->p_memsz > hi) {
-				hi = s + ph->p_memsz;
-			}
-		}
-	}
-	if (hi == 0) {
+	uintptr_t lo, hi;
+	if (!phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, 0, &lo, &hi)) {
 		return 0;
 	}
 	for (size_t i = 0; i < nmodules; i++) {

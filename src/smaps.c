@@ -14,6 +14,7 @@
 
 #include "shim.h"
 #include "pool.h"
+#include "procfs.h"
 #include "report.h"
 #include "sys.h"
 
@@ -26,36 +27,11 @@ void smaps_clear(struct smaps_table *t)
 	t->truncated = false;
 }
 
-static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
-static const char *hex(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *p = s;
-	for (; is_hex(*p); p++) {
-		v = v * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	}
-	*out = v;
-	return p == s ? NULL : p;
-}
-
-static const char *skip_field(const char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	while (*s && *s != ' ' && *s != '\t') {
-		s++;
-	}
-	return s;
-}
-
 /* "start-end perms offset dev inode   name": a new entry, or false. */
 static bool parse_header(struct smaps_table *t, const char *line)
 {
-	uint64_t s, e;
-	const char *p = hex(line, &s);
-	if (!p || *p != '-' || !(p = hex(p + 1, &e)) || *p != ' ' || e < s) {
+	struct procfs_map pm;
+	if (!procfs_map_parse(line, &pm)) {
 		return false;
 	}
 	if (t->n == t->cap) {
@@ -64,24 +40,14 @@ static bool parse_header(struct smaps_table *t, const char *line)
 	}
 	struct smap *m = &t->v[t->n++];
 	memset(m, 0, sizeof(*m));
-	m->start = s;
-	m->end = e;
-	p++;
-	for (int i = 0; i < 4 && p[i] && p[i] != ' '; i++) {
-		m->perms[i] = p[i];
-	}
-	p = skip_field(p); /* perms */
-	p = skip_field(p); /* offset */
-	p = skip_field(p); /* device */
-	p = skip_field(p); /* inode */
-	while (*p == ' ' || *p == '\t') {
-		p++;
-	}
-	size_t n = strlen(p);
+	m->start = pm.start;
+	m->end = pm.end;
+	memcpy(m->perms, pm.perms, 4);
+	size_t n = strlen(pm.path);
 	if (n >= sizeof(m->name)) {
 		n = sizeof(m->name) - 1;
 	}
-	memcpy(m->name, p, n);
+	memcpy(m->name, pm.path, n);
 	m->name[n] = '\0';
 	return true;
 }
@@ -107,10 +73,8 @@ static bool field(const char *line, const char *key, uint32_t *kb)
 
 void smaps_parse_line(struct smaps_table *t, char *line)
 {
-	if (is_hex(line[0])) {
-		if (parse_header(t, line)) {
-			return;
-		}
+	if (parse_header(t, line)) {
+		return;
 	}
 	if (t->n == 0 || t->truncated) {
 		return; /* fields of a mapping that did not fit */
@@ -164,13 +128,19 @@ static void put_addr(struct sb *sb, const char *key, uint64_t v)
 	sb_putc(sb, '"');
 }
 
-static void put_entry(struct sb *sb, const struct smap *m, bool first)
+/* An entry's opening: its start and end. */
+static void put_range(struct sb *sb, const struct smap *m, bool first)
 {
 	sb_puts(sb, first ? "{" : ",{");
 	sb_puts(sb, "\"start\":\"0x");
 	sb_puthex(sb, m->start);
 	sb_putc(sb, '"');
 	put_addr(sb, "end", m->end);
+}
+
+static void put_entry(struct sb *sb, const struct smap *m, bool first)
+{
+	put_range(sb, m, first);
 	sb_printf(sb, ",\"size\":%lu,\"perms\":", (unsigned long)(m->end - m->start));
 	sb_json(sb, m->perms, strlen(m->perms));
 	sb_puts(sb, ",\"name\":");
@@ -184,11 +154,7 @@ static long long d(uint32_t now, uint32_t then) { return ((long long)now - (long
 
 static void put_changed(struct sb *sb, const struct smap *o, const struct smap *m, bool first)
 {
-	sb_puts(sb, first ? "{" : ",{");
-	sb_puts(sb, "\"start\":\"0x");
-	sb_puthex(sb, m->start);
-	sb_putc(sb, '"');
-	put_addr(sb, "end", m->end);
+	put_range(sb, m, first);
 	sb_printf(sb, ",\"size\":%lu,\"old_size\":%lu,\"perms\":", (unsigned long)(m->end - m->start),
 		  (unsigned long)(o->end - o->start));
 	sb_json(sb, m->perms, strlen(m->perms));
@@ -294,6 +260,18 @@ static void put_pair(struct sb *sb, const char *key, uint64_t then, uint64_t now
 		  (unsigned long)then, (unsigned long)now, (long long)now - (long long)then);
 }
 
+/* Each total at arming and at exit; locked memory where asked. */
+static void put_totals(struct sb *sb, const struct totals *a, const struct totals *b, bool locked)
+{
+	put_pair(sb, "size", a->size, b->size, true);
+	put_pair(sb, "rss", a->rss, b->rss, false);
+	put_pair(sb, "anon_huge", a->anon_huge, b->anon_huge, false);
+	put_pair(sb, "hugetlb", a->hugetlb, b->hugetlb, false);
+	if (locked) {
+		put_pair(sb, "locked", a->locked, b->locked, false);
+	}
+}
+
 void smaps_diff_json(struct sb *sb, const struct smaps_table *old, const struct smaps_table *cur, size_t listed)
 {
 	size_t npool_old, npool;
@@ -301,17 +279,10 @@ void smaps_diff_json(struct sb *sb, const struct smaps_table *old, const struct 
 	struct totals pa = sum(old, true, &npool_old), pb = sum(cur, true, &npool);
 	sb_printf(sb, "\"mappings_at_arm\":%zu,\"mappings_at_exit\":%zu,\"truncated\":%s,\"totals\":{", old->n, cur->n,
 		  old->truncated || cur->truncated ? "true" : "false");
-	put_pair(sb, "size", a.size, b.size, true);
-	put_pair(sb, "rss", a.rss, b.rss, false);
-	put_pair(sb, "anon_huge", a.anon_huge, b.anon_huge, false);
-	put_pair(sb, "hugetlb", a.hugetlb, b.hugetlb, false);
-	put_pair(sb, "locked", a.locked, b.locked, false);
+	put_totals(sb, &a, &b, true);
 	sb_printf(sb, "},\"pool\":{\"named\":%s,\"regions_at_arm\":%zu,\"regions_at_exit\":%zu,",
 		  any_named(cur) ? "true" : "false", npool_old, npool);
-	put_pair(sb, "size", pa.size, pb.size, true);
-	put_pair(sb, "rss", pa.rss, pb.rss, false);
-	put_pair(sb, "anon_huge", pa.anon_huge, pb.anon_huge, false);
-	put_pair(sb, "hugetlb", pa.hugetlb, pb.hugetlb, false);
+	put_totals(sb, &pa, &pb, false);
 	sb_printf(sb, "},\"added_count\":%zu,\"removed_count\":%zu,\"changed_count\":%zu,\"listed_max\":%zu",
 		  walk(old, cur, ADDED, NULL, 0), walk(old, cur, REMOVED, NULL, 0), walk(old, cur, CHANGED, NULL, 0), listed);
 	sb_puts(sb, ",\"added\":[");

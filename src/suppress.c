@@ -20,6 +20,7 @@
 
 #include "guard.h"
 #include "log.h"
+#include "phdr.h"
 #include "sys.h"
 
 #define MAX_MODULES 512
@@ -176,15 +177,8 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	(void)arg;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD) {
-			uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-			lo = s < lo ? s : lo;
-			hi = s + ph->p_memsz > hi ? s + ph->p_memsz : hi;
-		}
-	}
+	uintptr_t lo = 0, hi = 0;
+	phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, 0, &lo, &hi);
 	int n = atomic_load(&nmodules);
 	if (hi == 0 || n >= MAX_MODULES) {
 		return 0;

@@ -131,6 +131,28 @@ int sys_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+long sys_high_fd(long fd)
+{
+	if (fd >= 0) {
+		long high = sys_raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 200, 0, 0, 0);
+		if (high >= 0) {
+			sys_close((int)fd);
+			fd = high;
+		}
+	}
+	return fd;
+}
+
+/* sys_read, again while a signal interrupts it. */
+static long read_intr(long fd, void *buf, size_t len)
+{
+	long n;
+	do {
+		n = sys_read((int)fd, buf, len);
+	} while (n == -EINTR);
+	return n;
+}
+
 long sys_read_file(const char *path, char *buf, size_t cap)
 {
 	if (cap == 0) {
@@ -142,10 +164,7 @@ long sys_read_file(const char *path, char *buf, size_t cap)
 	}
 	size_t got = 0;
 	while (got + 1 < cap) {
-		long n = sys_read((int)fd, buf + got, cap - 1 - got);
-		if (n == -EINTR) {
-			continue;
-		}
+		long n = read_intr(fd, buf + got, cap - 1 - got);
 		if (n < 0) {
 			sys_close((int)fd);
 			return n;
@@ -160,19 +179,16 @@ long sys_read_file(const char *path, char *buf, size_t cap)
 	return (long)got;
 }
 
-uint64_t sys_now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t sys_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t sys_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+uint64_t sys_wall_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 {
@@ -184,10 +200,7 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 	size_t have = 0;
 	bool stop = false, skipping = false; /* skipping: the rest of a line already delivered cut */
 	while (!stop) {
-		long n = sys_read((int)fd, buf + have, sizeof(buf) - 1 - have);
-		if (n == -EINTR) {
-			continue;
-		}
+		long n = read_intr(fd, buf + have, sizeof(buf) - 1 - have);
 		if (n < 0) {
 			sys_close((int)fd);
 			return (int)n;

@@ -13,6 +13,7 @@
 #ifndef PTFREEZE_SYS_H
 #define PTFREEZE_SYS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,6 +52,23 @@ long sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, uns
  * time it needs to finish.  *spins starts at 0.
  */
 void sys_backoff(unsigned *spins);
+
+/* Takes a spin flag, backing off while another thread holds it; drops it. */
+static inline void sys_spin_lock(atomic_flag *f)
+{
+	unsigned spins = 0;
+	while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {
+		sys_backoff(&spins);
+	}
+}
+
+static inline void sys_spin_unlock(atomic_flag *f) { atomic_flag_clear_explicit(f, memory_order_release); }
+
+/*
+ * Moves fd (if >= 0) to a close-on-exec descriptor >= 200, clear of the
+ * low ones programs dup2 over; returns the new one, or fd where it cannot.
+ */
+long sys_high_fd(long fd);
 
 /* Writes all of buf (retrying short writes and EINTR); 0 or -errno. */
 int sys_write_all(int fd, const void *buf, size_t len);

@@ -157,3 +157,12 @@ const char *cli_default(const char *var)
 	const struct config_var *v = find_var(var);
 	return v ? v->def : NULL;
 }
+
+uint64_t cli_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	}
+	return h;
+}

@@ -49,6 +49,8 @@ void *cli_malloc(size_t n);
 void *cli_calloc(size_t n, size_t size);
 void *cli_realloc(void *p, size_t n);
 char *cli_strdup(const char *s);
+/* FNV-1a of a string (hash tables of the command). */
+uint64_t cli_hash(const char *s);
 /* A formatted string on the heap. */
 char *cli_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "hazards.h"
 #include "hostspec.h"
 #include "prom.h"
 
@@ -58,13 +59,13 @@ void cmd_check_usage(FILE *out)
 }
 
 struct mapping_list {
-	struct audit_mapping *v;
+	struct hazards_mapping *v;
 	char **paths, **mounts, **fstypes;
 	size_t n;
 };
 
-/* audit_mappings' strings live only for the call: keep copies. */
-static int keep_mapping(const struct audit_mapping *m, void *arg)
+/* hazards_mappings' strings live only for the call: keep copies. */
+static int keep_mapping(const struct hazards_mapping *m, void *arg)
 {
 	struct mapping_list *l = arg;
 	l->v = cli_realloc(l->v, (l->n + 1) * sizeof(*l->v));
@@ -92,7 +93,7 @@ static void free_mappings(struct mapping_list *l)
 	free(l->fstypes);
 }
 
-static const char *where_text(const struct audit_mapping *m, char *buf, size_t cap)
+static const char *where_text(const struct hazards_mapping *m, char *buf, size_t cap)
 {
 	char sz[32];
 	cli_size((uint64_t)(m->end - m->start), sz, sizeof(sz));
@@ -151,7 +152,7 @@ static void print_table(const struct hostspec_item *items, int n, const struct m
 	size_t hazards = 0;
 	for (size_t i = 0; i < maps->n; i++) {
 		char buf[1024];
-		const struct audit_mapping *m = &maps->v[i];
+		const struct hazards_mapping *m = &maps->v[i];
 		hazards += m->hazard;
 		printf("%-4s  %-*s  %s", m->hazard ? "WARN" : "PASS", width, m->hazard ? "writeback-hazard" : "shared-mapping",
 		       where_text(m, buf, sizeof(buf)));
@@ -276,7 +277,7 @@ static int print_json(const struct hostspec_item *items, int n, const struct map
 		json_object_set_new(p, "pid", json_integer(pid));
 		json_object_set_new(p, "comm", json_string(comm));
 		for (size_t i = 0; i < maps->n; i++) {
-			const struct audit_mapping *m = &maps->v[i];
+			const struct hazards_mapping *m = &maps->v[i];
 			char hex[32];
 			json_t *o = json_object();
 			json_object_set_new(o, "status", json_string(m->hazard ? "WARN" : "PASS"));
@@ -403,7 +404,7 @@ int cmd_check(int argc, char **argv)
 	struct mapping_list maps = {0};
 	char comm[64] = "?";
 	if (pid > 0) {
-		r = audit_mappings(pid, keep_mapping, &maps);
+		r = hazards_mappings(pid, keep_mapping, &maps);
 		if (r < 0) {
 			if (r == -ENOENT) {
 				cli_error("--pid %ld: no such process", pid);

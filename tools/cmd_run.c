@@ -261,7 +261,7 @@ static void brief(const struct run_report *rr, size_t n)
 		for (size_t i = 0; i < set.ngroups && i < BRIEF_TOP_SITES; i++) {
 			symbolize_frames(sym, set.groups[i].frames, set.groups[i].depth);
 		}
-		render_brief(stderr, &set, BRIEF_TOP_SITES);
+		render_text_brief(stderr, &set, BRIEF_TOP_SITES);
 		fprintf(stderr, "ptfreeze: the whole story: ptfreeze report %s%s\n", n == 1 ? rr[0].path : "",
 			n == 1 ? "" : "<the reports above>");
 		symbolize_free(sym);

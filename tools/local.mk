@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The ptfreeze command (run, report, check), its man page and its tests.
-# The command links the shim's convenience library statically for the
-# option parsers (src/config.c) and the host checks (src/audit.c), so the
-# command and the library share one set of rules.
+# The command links the shim's leaf modules (src/libptfcommon.la)
+# statically for the option parsers (src/config.c), the host checks
+# (src/audit.c, src/hostspec.c), /proc maps (src/procfs.c) and the writeback
+# rule (src/writeback.c), so the command and the library share one set of
+# rules; it does not link the allocator core.
 # The report reader and its renderers: the command's, and the fuzz target's.
-REPORT_READER = tools/reportfile.c tools/cause.c tools/render.c tools/render_smaps.c tools/suppressions.c tools/cli.c
+REPORT_READER = tools/reportfile.c tools/reportfile_collect.c tools/reportfile_merge.c \
+	tools/render.c tools/render_text.c tools/render_args.c tools/render_json.c \
+	tools/render_folded.c tools/render_smaps.c tools/cause.c tools/suppressions.c tools/cli.c
 # Not built without jansson, libdw or libstdc++ (configure says so); the
 # tests that run it then skip (with_command=no, tests/lib.sh need_command).
 if BUILD_COMMAND
@@ -14,18 +18,17 @@ tools_ptfreeze_SOURCES = \
 	tools/cli.c tools/cli.h \
 	tools/cmd_run.c tools/target.c tools/target.h \
 	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
+	tools/reportfile_collect.c tools/reportfile_merge.c \
 	tools/symbolize.c tools/symbolize.h \
-	tools/render.c tools/render.h tools/render_smaps.c tools/render_smaps.h \
+	tools/render.c tools/render.h tools/render_text.c tools/render_args.c \
+	tools/render_json.c tools/render_folded.c tools/render_smaps.c tools/render_smaps.h \
 	tools/cause.c tools/cause.h \
 	tools/suppressions.c tools/suppressions.h \
-	tools/cmd_check.c tools/prom.c tools/prom.h
+	tools/cmd_check.c tools/hazards.c tools/hazards.h tools/prom.c tools/prom.h
 tools_ptfreeze_CPPFLAGS = $(AM_CPPFLAGS) -DPTFREEZE_LIBDIR='"$(libdir)"'
 tools_ptfreeze_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS)
-# The convenience library carries jemalloc as a dependency, which would
-# define the command's malloc: -lc first binds malloc to glibc, and
-# --as-needed then drops the unused jemalloc.
 tools_ptfreeze_LDFLAGS = -Wl,--as-needed
-tools_ptfreeze_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
+tools_ptfreeze_LDADD = src/libptfcommon.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 
 dist_man_MANS += docs/ptfreeze.1
 endif

@@ -99,6 +99,8 @@ int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles);
 
 /* Reads and validates one file; NULL (one line printed) if it is invalid. */
 struct rf_process *reportfile_read(const char *path);
+/* Frees what reportfile_read() returned. */
+void reportfile_free_process(struct rf_process *p);
 
 /* Only the header of path: its pid and ppid.  0, or -1 if it is not a report. */
 int reportfile_peek(const char *path, long *pid, long *ppid);

@@ -6,6 +6,7 @@
 #   SANITIZE_SHIM_LDFLAGS link flags for libptfreeze.so
 # The small test programs are left alone: they stand for the user's
 # unmodified programs (and tests/cli/static must stay statically linked).
+src_libptfcommon_la_CFLAGS += $(SANITIZE_CFLAGS)
 src_libptfreeze_core_la_CFLAGS += $(SANITIZE_CFLAGS)
 libptfreeze_la_CFLAGS += $(SANITIZE_CFLAGS)
 libptfreeze_la_LDFLAGS += $(SANITIZE_SHIM_LDFLAGS)

@@ -147,15 +147,6 @@ struct rule_set {
 	size_t n, cap;
 };
 
-static size_t rule_hash(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	}
-	return h;
-}
-
 /* True if rule was new (and is now in the set). */
 static bool rule_add(struct rule_set *rs, const char *rule)
 {
@@ -164,7 +155,7 @@ static bool rule_add(struct rule_set *rs, const char *rule)
 					 rs->cap ? 2 * rs->cap : 256};
 		for (size_t i = 0; i < rs->cap; i++) {
 			if (rs->v[i]) {
-				size_t h = rule_hash(rs->v[i]) & (grown.cap - 1);
+				size_t h = (size_t)cli_hash(rs->v[i]) & (grown.cap - 1);
 				while (grown.v[h]) {
 					h = (h + 1) & (grown.cap - 1);
 				}
@@ -175,7 +166,7 @@ static bool rule_add(struct rule_set *rs, const char *rule)
 		free(rs->v);
 		*rs = grown;
 	}
-	size_t h = rule_hash(rule) & (rs->cap - 1);
+	size_t h = (size_t)cli_hash(rule) & (rs->cap - 1);
 	while (rs->v[h]) {
 		if (strcmp(rs->v[h], rule) == 0) {
 			return false;

@@ -20,9 +20,9 @@ check_PROGRAMS += tests/fuzz/replay-report
 tests_fuzz_replay_report_SOURCES = tests/fuzz/fuzz_report.c tests/fuzz/replay.c $(REPORT_READER)
 tests_fuzz_replay_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tests_fuzz_replay_report_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-# As for the ptfreeze command: malloc is glibc's, jemalloc is dropped.
+# As for the ptfreeze command: the leaf modules, no allocator core.
 tests_fuzz_replay_report_LDFLAGS = -Wl,--as-needed
-tests_fuzz_replay_report_LDADD = -lc src/libptfreeze_core.la $(JANSSON_LIBS)
+tests_fuzz_replay_report_LDADD = src/libptfcommon.la $(JANSSON_LIBS)
 endif
 TESTS += tests/fuzz/regress.sh
 # The directory tests/fuzz/regress is in EXTRA_DIST: make's built-in .sh rule
@@ -34,7 +34,7 @@ EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/config.dict tests/fuzz/report.dic
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS = 60
-FUZZ_CORE = $(src_libptfreeze_core_la_SOURCES)
+FUZZ_CORE = $(src_libptfcommon_la_SOURCES) $(src_libptfreeze_core_la_SOURCES)
 # Compiles the .c prerequisites of the target into it.
 FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/tools $(JEMALLOC_CFLAGS) $(JANSSON_CFLAGS) -o $@ \

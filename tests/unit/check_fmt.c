@@ -307,6 +307,35 @@ START_TEST(test_fmt_cstr_is_empty_for_zero_cap_and_fresh_builder)
 }
 END_TEST
 
+START_TEST(test_fmt_parse_hex_reads_digits_of_either_case)
+{
+	const char *end;
+	ck_assert_uint_eq(fmt_parse_hex("7fffdead-beef", &end), 0x7fffdeadu);
+	ck_assert_str_eq(end, "-beef");
+	ck_assert_uint_eq(fmt_parse_hex("ABCdef0 x", &end), 0xabcdef0u);
+	ck_assert_str_eq(end, " x");
+	ck_assert_uint_eq(fmt_parse_hex("ffffffffffffffff", NULL), UINT64_MAX);
+	ck_assert_uint_eq(fmt_parse_hex("g1", &end), 0);
+	ck_assert_str_eq(end, "g1");
+}
+END_TEST
+
+START_TEST(test_fmt_hexbytes_skip_space_and_string)
+{
+	char buf[32];
+	struct sb sb;
+	sb_init(&sb, buf, sizeof(buf));
+	static const unsigned char id[] = {0x00, 0x1f, 0xa0, 0xff};
+	sb_puthexbytes(&sb, id, sizeof(id));
+	ck_assert_str_eq(sb_cstr(&sb), "001fa0ff");
+	ck_assert_str_eq(fmt_skip_space(" \t x "), "x ");
+	ck_assert_str_eq(fmt_skip_space("x"), "x");
+	ck_assert_str_eq(fmt_string(buf, sizeof(buf), "/proc/%ld/%s", 42L, "comm"), "/proc/42/comm");
+	char small[6];
+	ck_assert_str_eq(fmt_string(small, sizeof(small), "%s", "abcdefgh"), "abcde");
+}
+END_TEST
+
 Suite *fmt_suite(void)
 {
 	Suite *s = suite_create("fmt");
@@ -321,6 +350,8 @@ Suite *fmt_suite(void)
 	tcase_add_test(tc, test_fmt_putmem_and_putc_respect_cap);
 	tcase_add_test(tc, test_fmt_put_numbers_cover_the_64_bit_range);
 	tcase_add_test(tc, test_fmt_cstr_is_empty_for_zero_cap_and_fresh_builder);
+	tcase_add_test(tc, test_fmt_parse_hex_reads_digits_of_either_case);
+	tcase_add_test(tc, test_fmt_hexbytes_skip_space_and_string);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

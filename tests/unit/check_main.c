@@ -412,6 +412,9 @@ int main(void)
 	srunner_add_suite(sr, tstack_suite());
 	srunner_add_suite(sr, smaps_suite());
 	srunner_add_suite(sr, faults_suite());
+	srunner_add_suite(sr, procfs_suite());
+	srunner_add_suite(sr, phdr_suite());
+	srunner_add_suite(sr, writeback_suite());
 	srunner_add_suite(sr, serve_suite());
 	/* The suites rely on a fresh process per test (see check_ptfreeze.h). */
 	srunner_set_fork_status(sr, CK_FORK);

@@ -33,6 +33,9 @@ Suite *suppress_suite(void);
 Suite *tstack_suite(void);
 Suite *smaps_suite(void);
 Suite *faults_suite(void);
+Suite *procfs_suite(void);
+Suite *phdr_suite(void);
+Suite *writeback_suite(void);
 Suite *serve_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */
