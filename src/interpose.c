@@ -376,6 +376,35 @@ static long act_thread(struct call *c)
 	return -(long)real.pthread_create(a->t, a->attr, a->fn, a->arg);
 }
 
+/* The stack cache's answer: the thread made or refused (pthread_create's result), or -1: map a stack as usual. */
+static int thread_on_cache(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, const char **why)
+{
+	int r;
+	bool grew = false;
+	enum tstack_outcome o = tstack_create(t, attr, fn, arg, TSTACK_EMPTY_ASK, &r, why, &grew);
+	if (o == TSTACK_EMPTY) {
+		/* The cache is empty: the guard decides between growing, one violation, and refusing. */
+		enum verdict v = guard_verdict(KIND_THREAD);
+		enum tstack_empty e = v == VERDICT_PASS	  ? TSTACK_EMPTY_GROW
+				      : v == VERDICT_RECORD ? TSTACK_EMPTY_GROW_ONE
+							    : TSTACK_EMPTY_REFUSE;
+		o = tstack_create(t, attr, fn, arg, e, &r, why, &grew);
+	}
+	struct event ev = {.kind = KIND_THREAD, .bytes = tstack_slot_bytes(), .refuse_errno = EAGAIN};
+	if (grew) {
+		ev.detail = "thread stack cache empty: a new stack slot was mapped";
+		guard_record(&ev);
+	}
+	if (o == TSTACK_REFUSED) {
+		ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
+		ev.result = -EAGAIN;
+		ev.blocked = true;
+		guard_record(&ev);
+		return EAGAIN;
+	}
+	return o == TSTACK_DONE ? r : -1;
+}
+
 /*
  * A stack of the caller's own maps nothing (glibc neither maps, protects
  * nor advises it); the cache hands glibc a prefaulted slot (tstack.c);
@@ -386,34 +415,10 @@ int interpose_create_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn
 	if (attr && tstack_attr_has_stack(attr)) {
 		return real.pthread_create(t, attr, fn, arg);
 	}
-	int r;
 	const char *why = "the thread's stack and guard page are mapped";
-	if (tstack_enabled()) {
-		bool grew = false;
-		enum tstack_outcome o = tstack_create(t, attr, fn, arg, TSTACK_EMPTY_ASK, &r, &why, &grew);
-		if (o == TSTACK_EMPTY) {
-			/* The cache is empty: the guard decides between growing, one violation, and refusing. */
-			enum verdict v = guard_verdict(KIND_THREAD);
-			enum tstack_empty e = v == VERDICT_PASS	  ? TSTACK_EMPTY_GROW
-					      : v == VERDICT_RECORD ? TSTACK_EMPTY_GROW_ONE
-								    : TSTACK_EMPTY_REFUSE;
-			o = tstack_create(t, attr, fn, arg, e, &r, &why, &grew);
-		}
-		struct event ev = {.kind = KIND_THREAD, .bytes = tstack_slot_bytes(), .refuse_errno = EAGAIN};
-		if (grew) {
-			ev.detail = "thread stack cache empty: a new stack slot was mapped";
-			guard_record(&ev);
-		}
-		if (o == TSTACK_REFUSED) {
-			ev.detail = "thread stack cache empty: strict mode refuses to map a stack (EAGAIN)";
-			ev.result = -EAGAIN;
-			ev.blocked = true;
-			guard_record(&ev);
-			return EAGAIN;
-		}
-		if (o == TSTACK_DONE) {
-			return r;
-		}
+	int r = tstack_enabled() ? thread_on_cache(t, attr, fn, arg, &why) : -1;
+	if (r >= 0) {
+		return r;
 	}
 	struct thread_args a = {t, attr, fn, arg};
 	struct call c = {.ev = {.kind = KIND_THREAD, .detail = why}, .ctx = &a};
