@@ -29,8 +29,8 @@
 #include "guard.h"
 #include "kinds.h"
 #include "log.h"
-#include "pool.h"
 #include "procfs.h"
+#include "serve.h"
 #include "shim.h"
 #include "sys.h"
 
@@ -141,6 +141,24 @@ static void chain(int sig, siginfo_t *si, void *ctx)
 	}
 }
 
+struct trapped_call {
+	long nr;
+	const long *a;
+};
+
+/* The trapped call, made from the trusted site (pages of the pool excepted: serve.c). */
+static long act_trapped(struct call *c)
+{
+	const struct trapped_call *t = c->ctx;
+	long r = shim_busy ? 0 : serve_trapped(c->ev.kind, t->a);
+	if (r == 0) {
+		r = sys_raw(t->nr, t->a[0], t->a[1], t->a[2], t->a[3], t->a[4], t->a[5]);
+	}
+	/* A fork child has nothing to record: its report is its own. */
+	c->quiet |= r == 0 && t->nr == SYS_clone;
+	return r;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
@@ -161,7 +179,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		return;
 	}
 	int k = kinds_of_syscall(nr);
-	long r;
 	if (!ours || k < 0) {
 		chain(sig, si, ctx);
 		errno = saved;
@@ -178,41 +195,28 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	if (own_stack) {
 		capture_frame_only((uintptr_t)g[REG_RIP]);
 	}
-	bool quiet = shim_busy || (k == KIND_MADVISE && !kinds_advice_guarded((int)a[2]));
-	enum verdict v = quiet ? VERDICT_PASS : guard_verdict((enum kind)k);
-	struct event ev = {.kind = (enum kind)k,
-			   .args = {(uintptr_t)a[0], (uintptr_t)a[1], (uintptr_t)a[2], (uintptr_t)a[3], (uintptr_t)a[4],
-				    (uintptr_t)a[5]},
-			   .detail = own_stack ? "an exiting thread discards its stack (glibc), caught by the seccomp backstop"
-					       : "a direct system call, caught by the seccomp backstop",
-			   .bytes = k == KIND_MMAP || k == KIND_MUNMAP || k == KIND_MPROTECT || k == KIND_MADVISE
-					    ? (size_t)a[1]
-					    : 0};
+	struct trapped_call t = {nr, a};
+	struct call c = {.ev = {.kind = (enum kind)k,
+				.args = {(uintptr_t)a[0], (uintptr_t)a[1], (uintptr_t)a[2], (uintptr_t)a[3], (uintptr_t)a[4],
+					 (uintptr_t)a[5]},
+				.detail = own_stack ? "an exiting thread discards its stack (glibc), caught by the seccomp backstop"
+						    : "a direct system call, caught by the seccomp backstop",
+				.bytes = k == KIND_MMAP || k == KIND_MUNMAP || k == KIND_MPROTECT || k == KIND_MADVISE
+						 ? (size_t)a[1]
+						 : 0},
+			 .quiet = shim_busy || (k == KIND_MADVISE && !kinds_advice_guarded((int)a[2])),
+			 .act = act_trapped,
+			 .ctx = &t};
 	if (k == KIND_MMAP) {
-		ev.args[4] = (uintptr_t)(long)(int)a[4]; /* the fd is an int: -1, not 4294967295 */
+		c.ev.args[4] = (uintptr_t)(long)(int)a[4]; /* the fd is an int: -1, not 4294967295 */
 	}
-	bool on_pool = (k == KIND_MUNMAP || k == KIND_MREMAP || k == KIND_MADVISE) && pool_overlaps((void *)a[0], (size_t)a[1]);
-	if (v == VERDICT_BLOCK || (on_pool && !shim_busy)) {
-		/* The pool is never unmapped, moved or discarded behind its back. */
-		r = v == VERDICT_BLOCK ? -EPERM : -EINVAL;
-		ev.blocked = v == VERDICT_BLOCK;
-		ev.result = r;
-		if (v != VERDICT_PASS) {
-			guard_record(&ev);
-		}
-	} else {
-		r = sys_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if (r == 0 && nr == SYS_clone) {
-			/* The fork child: it returns from here with its own copy of the frame and memory. */
-			atomic_store(&owner_pid, sys_getpid());
-			g[REG_RAX] = 0;
-			errno = saved;
-			return;
-		}
-		if (v == VERDICT_RECORD) {
-			ev.result = r;
-			guard_record(&ev);
-		}
+	long r = serve_guarded(&c);
+	if (r == 0 && nr == SYS_clone) {
+		/* The fork child: it returns from here with its own copy of the frame and memory. */
+		atomic_store(&owner_pid, sys_getpid());
+		g[REG_RAX] = 0;
+		errno = saved;
+		return;
 	}
 	capture_frame_only(0);
 	g[REG_RAX] = r;

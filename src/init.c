@@ -27,7 +27,6 @@
 #include "capture.h"
 #include "faults.h"
 #include "guard.h"
-#include "interpose.h"
 #include "kinds.h"
 #include "log.h"
 #include "phase.h"
@@ -36,6 +35,7 @@
 #include "pool.h"
 #include "real.h"
 #include "report.h"
+#include "serve.h"
 #include "shim.h"
 #include "summary.h"
 #include "suppress.h"
@@ -154,7 +154,7 @@ static void prep_slow(void)
 
 static void prep_populate(void)
 {
-	interpose_prefault_early(EARLY_PREFAULT_CAP);
+	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
 	if (stack_hi > stack_lo) {
 		sys_madvise((void *)stack_lo, stack_hi - stack_lo, MADV_POPULATE_WRITE);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * interpose: the exported entry points (see interpose.c).  The constructor
- * uses the one helper below.
+ * interpose: the exported entry points (see interpose.c), and the one
+ * helper process.c's pthread_create calls.
  */
 #ifndef PTFREEZE_INTERPOSE_H
 #define PTFREEZE_INTERPOSE_H
@@ -9,8 +9,6 @@
 #include <pthread.h>
 #include <stddef.h>
 
-/* Prefaults anonymous mappings made before the constructor, up to cap bytes. */
-void interpose_prefault_early(size_t cap);
 /*
  * pthread_create's work (process.c brackets it for arming): on a caller's
  * stack, on the stack cache, or as a guarded call when glibc maps the stack.

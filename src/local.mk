@@ -40,6 +40,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/numa.c src/numa.h \
 	src/tstack.c src/tstack.h \
 	src/smaps.c src/smaps.h \
+	src/serve.c src/serve.h \
 	src/faults.c src/faults.h \
 	src/faultmap.c src/faultmap.h \
 	src/drift.c src/drift.h \

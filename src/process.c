@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * process: the exported calls that drive the shim's lifecycle (see
- * process.h): thread creation (arming waits for births in flight), exec
- * and _exit (the report's summary before the image goes) and the public
- * API (ptfreeze.h).  Never a verdict or a mapping of its own: what a call
- * maps is interpose's.
+ * process.h): thread creation (arming waits for births in flight), fork
+ * and vfork (guarded like any page-table change, through serve_guarded),
+ * exec and _exit (the report's summary before the image goes) and the
+ * public API (ptfreeze.h).  Never a verdict or a mapping of its own: what a
+ * call maps is interpose's, what it is judged guard's.
  */
 #include "autoconf.h"
 #include "process.h"
@@ -24,6 +25,7 @@
 #include "phase.h"
 #include "real.h"
 #include "report.h"
+#include "serve.h"
 #include "shim.h"
 #include "summary.h"
 #include "sys.h"
@@ -48,6 +50,87 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 }
 
 
+/* ---- fork, vfork ------------------------------------------------------- */
+
+static long act_fork(struct call *c)
+{
+	pid_t r = real.fork();
+	/* The parent's event: the child starts a report of its own. */
+	c->quiet = r == 0;
+	return r < 0 ? -(long)errno : (long)r;
+}
+
+EXPORT pid_t fork(void)
+{
+	struct call c = {.ev = {.kind = KIND_FORK, .detail = "fork write-protects every private page of the parent"},
+			 .act = act_fork, .busy = true};
+	serve_enter(&c, NULL);
+	long r = serve_guarded(&c);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (pid_t)r;
+}
+
+/* The vfork call itself is the trampoline's, after the check. */
+static long act_none(struct call *c) { return 0; }
+
+/* Called by the vfork trampoline before the syscall: 0 to go ahead, or an errno. */
+__attribute__((used)) int interpose_vfork_check(void);
+int interpose_vfork_check(void)
+{
+	struct call c = {.ev = {.kind = KIND_VFORK, .detail = "the child borrows the parent's address space"}, .act = act_none};
+	serve_enter(&c, NULL);
+	return serve_guarded(&c) < 0 ? EPERM : 0;
+}
+
+__attribute__((used)) long interpose_vfork_fail(long neg);
+long interpose_vfork_fail(long neg)
+{
+	errno = (int)-neg;
+	return -1;
+}
+
+/*
+ * vfork cannot be wrapped in C: the child would return through our frame
+ * and wreck the parent's stack.  Like glibc's, this pops the return
+ * address into a register the kernel preserves, makes the call, and pushes
+ * it back in both parent and child.  The CFI lets libunwind walk out of
+ * interpose_vfork_check to the program's caller: without it a vfork site
+ * was recorded with an empty stack.
+ */
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork,@function\n"
+	"vfork:\n"
+	"\t.cfi_startproc\n"
+	"\tsub $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
+	"\tcall interpose_vfork_check\n"
+	"\tadd $8, %rsp\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
+	"\ttest %eax, %eax\n"
+	"\tjnz 1f\n"
+	"\tpop %rdi\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
+	"\t.cfi_register %rip, %rdi\n"
+	"\tmov $58, %eax\n"
+	"\tsyscall\n"
+	"\tpush %rdi\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
+	"\t.cfi_rel_offset %rip, 0\n"
+	"\tcmp $-4095, %rax\n"
+	"\tjae 2f\n"
+	"\tret\n"
+	"1:\tneg %eax\n"
+	"\tmovslq %eax, %rdi\n"
+	"\tjmp interpose_vfork_fail\n"
+	"2:\tmov %rax, %rdi\n"
+	"\tjmp interpose_vfork_fail\n"
+	"\t.cfi_endproc\n"
+	".size vfork, .-vfork\n");
+
 /* ---- exec and _exit: the report's summary before the image goes ------- */
 
 /*
@@ -57,16 +140,22 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
  * lets the summary be written again at exit.  glibc's exec* variants call
  * its internal execve, not ours, so each is wrapped.
  */
-static void before_exec(void)
+static void summary_now(const char *why)
 {
 	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		int saved = errno;
+		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
 		shim_busy++;
-		phase_wait_arming();
-		summary_write("exec");
+		phase_wait_arming(); /* an arming under way in another thread writes its record first */
+		summary_write(why);
 		shim_busy--;
-		errno = saved;
 	}
+}
+
+static void before_exec(void)
+{
+	int saved = errno;
+	summary_now("exec");
+	errno = saved;
 }
 
 static int after_exec(int r)
@@ -138,13 +227,7 @@ EXPORT int execle(const char *p, const char *arg, ...)
 
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
-	if (atomic_load_explicit(&shim_state, memory_order_acquire) >= SHIM_READY) {
-		/* A vfork child shares this thread's TLS with its parent: leave it as found. */
-		shim_busy++;
-		phase_wait_arming(); /* an arming under way in another thread writes its record first */
-		summary_write("exit");
-		shim_busy--;
-	}
+	summary_now("exit");
 	for (;;) {
 		sys_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
 	}
