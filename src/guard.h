@@ -18,25 +18,12 @@
 #include <stdint.h>
 
 #include "kinds.h"
+#include "report.h" /* struct event: what a record says */
 
 enum verdict {
 	VERDICT_PASS,   /* not armed, or mode off: just do it */
 	VERDICT_RECORD, /* do it and record it (would-block mode: as "would-block") */
 	VERDICT_BLOCK,  /* refuse it and record it */
-};
-
-struct event {
-	enum kind kind;
-	uintptr_t args[6];
-	const char *path;   /* dlopen's file, a mapped file: or NULL */
-	const char *detail; /* e.g. "MADV_DONTNEED", "file mapping" */
-	const char *cls;    /* page faults: the address class ("pool", "bss", ...) */
-	uint32_t sub;       /* page faults: class and mapping, part of the site's key */
-	bool no_new_site;   /* count at a known site only (a kind over its share of the table) */
-	size_t bytes;       /* memory the call concerns */
-	long result;        /* >= 0, or -errno */
-	int refuse_errno;   /* what strict mode returns when it is not EPERM (0: EPERM) */
-	bool blocked;
 };
 
 /*
