@@ -82,6 +82,7 @@ static void mark_internal_code(void)
 
 static void atfork_prepare(void)
 {
+	phase_atfork_prepare(); /* first: before any lock the slow stage could need */
 	pmap_atfork_prepare();
 	tstack_atfork_prepare();
 }

@@ -135,6 +135,22 @@ void phase_prepare_now(void)
 	}
 }
 
+void phase_atfork_prepare(void)
+{
+	/*
+	 * Not in the middle of the slow stage's dlopen: a child forked then
+	 * inherits the loader's lists half changed, and its own first dlopen
+	 * (its arming thread's, its exec wrapper's) fails ld.so's consistency
+	 * assertion (git's alias child, pagefault-git.sh).  Bounded: a stage
+	 * stuck for 2 s is not waited for.
+	 */
+	uint64_t give_up = sys_now_ns() + 2000000000ull;
+	while (atomic_load(&slow_state) == 1 && sys_now_ns() < give_up) {
+		struct timespec ts = {0, 1000000};
+		sys_raw(SYS_futex, (long)&slow_state, FUTEX_WAIT_PRIVATE, 1, (long)&ts, 0, 0);
+	}
+}
+
 bool phase_prepared(void) { return atomic_load(&slow_state) == 2 && pool_prefault_done() == pool_prefault_total(); }
 
 void phase_prefault_stats(size_t *before, size_t *total, uint64_t *wait_ns)

@@ -60,6 +60,9 @@ void phase_fault_baseline(long *minor, long *major);
  */
 void phase_settle(void);
 
+/* Before fork: waits (2 s at most) while another thread runs the slow stage (a dlopen). */
+void phase_atfork_prepare(void);
+
 /*
  * In a fork child: its fault counts start from zero, so the armed-phase
  * baseline does too; and the child's report gets its own arm record.
