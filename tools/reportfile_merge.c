@@ -80,17 +80,13 @@ static int by_importance(const void *a, const void *b)
 	if (fx != fy) {
 		return fx ? 1 : -1;
 	}
-	if (x->blocked != y->blocked) {
-		return x->blocked > y->blocked ? -1 : 1;
-	}
-	if (x->would_block != y->would_block) {
-		return x->would_block > y->would_block ? -1 : 1;
-	}
-	if (x->count != y->count) {
-		return x->count > y->count ? -1 : 1;
-	}
-	if (x->bytes != y->bytes) {
-		return x->bytes > y->bytes ? -1 : 1;
+	/* Then the larger first, key by key. */
+	const uint64_t kx[] = {x->blocked, x->would_block, x->count, x->bytes};
+	const uint64_t ky[] = {y->blocked, y->would_block, y->count, y->bytes};
+	for (size_t i = 0; i < sizeof(kx) / sizeof(kx[0]); i++) {
+		if (kx[i] != ky[i]) {
+			return kx[i] > ky[i] ? -1 : 1;
+		}
 	}
 	int k = strcmp(x->kind, y->kind);
 	if (k) {
