@@ -6,14 +6,17 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 
-static void vmsg(const char *level, const char *fmt, va_list ap)
+void cli_msg(const char *level, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fflush(stdout);
 	fputs("ptfreeze: ", stderr);
 	if (level) {
@@ -21,29 +24,6 @@ static void vmsg(const char *level, const char *fmt, va_list ap)
 	}
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-}
-
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg("error", fmt, ap);
-	va_end(ap);
-}
-
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg("warning", fmt, ap);
-	va_end(ap);
-}
-
-void cli_note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg(NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -65,6 +45,15 @@ int cli_bad_option(const char *cmd, const char *arg)
 {
 	cli_error("%s: unknown option or missing value: '%s' (see 'ptfreeze %s --help')", cmd, arg, cmd);
 	return CLI_INVALID;
+}
+
+int cli_option_end(const char *cmd, int c, char **argv, void (*usage)(FILE *out))
+{
+	if (c == 'h') {
+		usage(stdout);
+		return CLI_OK;
+	}
+	return cli_bad_option(cmd, argv[optind - 1]);
 }
 
 static void *checked(void *p)
@@ -127,14 +116,21 @@ const char *cli_duration(uint64_t ns, char *buf, size_t cap)
 	return buf;
 }
 
-static const struct config_var *find_var(const char *var)
+const void *cli_find_named(const void *table, size_t n, size_t stride, const char *name)
 {
-	for (size_t i = 0; i < config_nvars; i++) {
-		if (strcmp(config_vars[i].name, var) == 0) {
-			return &config_vars[i];
+	for (size_t i = 0; i < n; i++) {
+		const void *entry = (const char *)table + i * stride;
+		/* A pointer to a struct, converted, points to its first member. */
+		if (strcmp(*(const char *const *)entry, name) == 0) {
+			return entry;
 		}
 	}
 	return NULL;
+}
+
+static const struct config_var *find_var(const char *var)
+{
+	return cli_find_named(config_vars, config_nvars, sizeof(config_vars[0]), var);
 }
 
 bool cli_check_value(const char *option, const char *var, const char *value)

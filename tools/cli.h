@@ -30,14 +30,22 @@ void cmd_run_usage(FILE *out);
 void cmd_report_usage(FILE *out);
 void cmd_check_usage(FILE *out);
 
+/* "ptfreeze: LEVEL: <message>\n" on stderr ("ptfreeze: <message>\n" for a NULL level). */
+void cli_msg(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "ptfreeze: error: <message>\n" on stderr. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define cli_error(...) cli_msg("error", __VA_ARGS__)
 /* "ptfreeze: warning: <message>\n" on stderr. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define cli_warn(...) cli_msg("warning", __VA_ARGS__)
 /* "ptfreeze: <message>\n" on stderr. */
-void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define cli_note(...) cli_msg(NULL, __VA_ARGS__)
 /* The usage error every subcommand prints for a bad option; returns CLI_INVALID. */
 int cli_bad_option(const char *cmd, const char *arg);
+/*
+ * The end of every subcommand's option loop, for getopt_long's c that the
+ * subcommand does not take itself: 'h' (--help) prints usage on stdout and
+ * returns CLI_OK; anything else is cli_bad_option's usage error.
+ */
+int cli_option_end(const char *cmd, int c, char **argv, void (*usage)(FILE *out));
 /*
  * --format's value: the index of arg in names (NULL-terminated) in *out,
  * true; or one line naming the choices, false.
@@ -53,6 +61,12 @@ char *cli_strdup(const char *s);
 uint64_t cli_hash(const char *s);
 /* A formatted string on the heap. */
 char *cli_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The entry named name in a table of n entries, stride bytes apart, each a
+ * struct whose first member is its const char *name; NULL if none.
+ */
+const void *cli_find_named(const void *table, size_t n, size_t stride, const char *name);
 
 /* "64K", "8.3M", "256M", "1.5G", "12B" into buf. */
 const char *cli_size(uint64_t bytes, char *buf, size_t cap);

@@ -371,11 +371,8 @@ int cmd_check(int argc, char **argv)
 			}
 			break;
 		}
-		case 'h':
-			cmd_check_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("check", argv[optind - 1]);
+		default: /* --help, or a bad option */
+			return cli_option_end("check", c, argv, cmd_check_usage);
 		}
 	}
 	if (optind < argc) {

@@ -122,11 +122,8 @@ int cmd_report(int argc, char **argv)
 			}
 			break;
 		}
-		case 'h':
-			cmd_report_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("report", argv[optind - 1]);
+		default: /* --help, or a bad option */
+			return cli_option_end("report", c, argv, cmd_report_usage);
 		}
 	}
 
@@ -172,25 +169,27 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	free(need);
+	int r = 0;
+	const char *what = NULL;
 	switch (format) {
 	case FORMAT_TEXT:
 		render_text_all(stdout, &set, all);
 		break;
 	case FORMAT_JSON:
-		if (render_json(stdout, &set) != 0) {
-			cli_error("cannot write the JSON document");
-			status = CLI_INVALID;
-		}
+		r = render_json(stdout, &set);
+		what = "the JSON document";
 		break;
 	case FORMAT_FOLDED:
 		render_folded(stdout, &set);
 		break;
 	case FORMAT_PROMETHEUS:
-		if (render_prometheus(stdout, &set) != 0) {
-			cli_error("cannot write the metrics");
-			status = CLI_INVALID;
-		}
+		r = render_prometheus(stdout, &set);
+		what = "the metrics";
 		break;
+	}
+	if (r != 0) {
+		cli_error("cannot write %s", what);
+		status = CLI_INVALID;
 	}
 	if (supp_out && suppressions_write(supp_out, &set) != 0) {
 		status = CLI_INVALID;

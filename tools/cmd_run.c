@@ -501,10 +501,6 @@ int cmd_run(int argc, char **argv)
 	int verbose = 0, c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_run_usage(stdout);
-			return CLI_OK;
-		}
 		if (c == 'v') {
 			verbose++;
 			continue;
@@ -513,8 +509,8 @@ int cmd_run(int argc, char **argv)
 		while (i < NRUN_OPTIONS && run_options[i].code != c) {
 			i++;
 		}
-		if (i == NRUN_OPTIONS) {
-			return cli_bad_option("run", argv[optind - 1]);
+		if (i == NRUN_OPTIONS) { /* --help, or a bad option */
+			return cli_option_end("run", c, argv, cmd_run_usage);
 		}
 		if (!cli_check_value(run_options[i].name, run_options[i].var, optarg)) {
 			return CLI_INVALID;

@@ -51,12 +51,7 @@ static void usage(FILE *out)
 
 static const struct command *find(const char *name)
 {
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(commands[i].name, name) == 0) {
-			return &commands[i];
-		}
-	}
-	return NULL;
+	return cli_find_named(commands, NCOMMANDS, sizeof(commands[0]), name);
 }
 
 int main(int argc, char **argv)
