@@ -169,26 +169,13 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	free(need);
-	int r = 0;
-	const char *what = NULL;
-	switch (format) {
-	case FORMAT_TEXT:
+	/* Text and folded write as they go; JSON and the metrics are documents that can fail whole. */
+	if (format == FORMAT_TEXT) {
 		render_text_all(stdout, &set, all);
-		break;
-	case FORMAT_JSON:
-		r = render_json(stdout, &set);
-		what = "the JSON document";
-		break;
-	case FORMAT_FOLDED:
+	} else if (format == FORMAT_FOLDED) {
 		render_folded(stdout, &set);
-		break;
-	case FORMAT_PROMETHEUS:
-		r = render_prometheus(stdout, &set);
-		what = "the metrics";
-		break;
-	}
-	if (r != 0) {
-		cli_error("cannot write %s", what);
+	} else if ((format == FORMAT_JSON ? render_json(stdout, &set) : render_prometheus(stdout, &set)) != 0) {
+		cli_error("cannot write %s", format == FORMAT_JSON ? "the JSON document" : "the metrics");
 		status = CLI_INVALID;
 	}
 	if (supp_out && suppressions_write(supp_out, &set) != 0) {
