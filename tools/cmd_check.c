@@ -61,7 +61,7 @@ void cmd_check_usage(FILE *out)
 
 struct mapping_list {
 	struct hazards_mapping *v;
-	char **paths, **mounts, **fstypes;
+	char **copies; /* owned: path, mount and fstype of each mapping in turn */
 	size_t n;
 };
 
@@ -70,28 +70,23 @@ static int keep_mapping(const struct hazards_mapping *m, void *arg)
 {
 	struct mapping_list *l = arg;
 	l->v = cli_realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->paths = cli_realloc(l->paths, (l->n + 1) * sizeof(*l->paths));
-	l->mounts = cli_realloc(l->mounts, (l->n + 1) * sizeof(*l->mounts));
-	l->fstypes = cli_realloc(l->fstypes, (l->n + 1) * sizeof(*l->fstypes));
+	l->copies = cli_realloc(l->copies, 3 * (l->n + 1) * sizeof(*l->copies));
+	char **c = &l->copies[3 * l->n];
 	l->v[l->n] = *m;
-	l->v[l->n].path = l->paths[l->n] = cli_strdup(m->path);
-	l->v[l->n].mount = l->mounts[l->n] = cli_strdup(m->mount);
-	l->v[l->n].fstype = l->fstypes[l->n] = cli_strdup(m->fstype);
+	l->v[l->n].path = c[0] = cli_strdup(m->path);
+	l->v[l->n].mount = c[1] = cli_strdup(m->mount);
+	l->v[l->n].fstype = c[2] = cli_strdup(m->fstype);
 	l->n++;
 	return 1;
 }
 
 static void free_mappings(struct mapping_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->paths[i]);
-		free(l->mounts[i]);
-		free(l->fstypes[i]);
+	for (size_t i = 0; i < 3 * l->n; i++) {
+		free(l->copies[i]);
 	}
+	free(l->copies);
 	free(l->v);
-	free(l->paths);
-	free(l->mounts);
-	free(l->fstypes);
 }
 
 static const char *where_text(const struct hazards_mapping *m, char *buf, size_t cap)
