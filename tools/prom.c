@@ -189,10 +189,11 @@ static void process_metrics(struct family *fam, const json_t *p, const struct wh
 	}
 	const json_t *fa = json_object_get(p, "faults_armed");
 	if (json_is_object(fa)) {
-		const char *minor[] = {"pid", w->pid, "exe", w->exe, "type", "minor", NULL};
-		const char *major[] = {"pid", w->pid, "exe", w->exe, "type", "major", NULL};
-		sample(&fam[R_FAULTS_ARMED], num(fa, "minor"), minor);
-		sample(&fam[R_FAULTS_ARMED], num(fa, "major"), major);
+		static const char *const types[] = {"minor", "major"};
+		for (size_t t = 0; t < 2; t++) {
+			const char *tl[] = {"pid", w->pid, "exe", w->exe, "type", types[t], NULL};
+			sample(&fam[R_FAULTS_ARMED], num(fa, types[t]), tl);
+		}
 	}
 	sample(&fam[R_DROPPED_SITES], num(p, "dropped_sites"), id);
 	sample(&fam[R_DROPPED_RECORDS], num(p, "dropped_records"), id);
@@ -277,9 +278,11 @@ int prom_report(FILE *out, const json_t *doc)
 		complete += json_is_true(json_object_get(p, "complete"));
 	}
 	blocked_by_kind(&fam[R_BLOCKED], sites);
-	const char *all[] = {"state", "all", NULL}, *arm[] = {"state", "armed", NULL}, *done[] = {"state", "complete", NULL};
-	sample(&fam[R_PROCESSES], n, all);
-	sample(&fam[R_PROCESSES], armed, arm);
-	sample(&fam[R_PROCESSES], complete, done);
+	static const char *const states[] = {"all", "armed", "complete"};
+	const double counts[] = {n, armed, complete};
+	for (i = 0; i < 3; i++) {
+		const char *labels[] = {"state", states[i], NULL};
+		sample(&fam[R_PROCESSES], counts[i], labels);
+	}
 	return family_flush(out, fam, R_N);
 }
