@@ -445,6 +445,7 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 {
 	struct hostspec_item *it = item(j, "cpu", "irq-affinity", AUDIT_PASS);
 	SET(it->why, "an interrupt taken on the program's CPU runs its handler and softirq there, ahead of the program");
+	SET(it->expected, "no interrupt allowed on the program's (or the isolated) CPUs");
 	const struct cpus *judged = c->have_target ? &c->target : &c->isolated;
 	if (cpus_count(judged) == 0 || cpus_count(&c->online) <= 1) {
 		SET(it->observed, "no isolated CPUs (and no --pid) to keep interrupts off");
@@ -710,8 +711,26 @@ int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, i
 	return j.n;
 }
 
-/* The area of audit.c's items: memory, but for the limit. */
-static const char *audit_area(const char *name) { return strcmp(name, "memlock") == 0 ? "limits" : "memory"; }
+/* What latency work expects of audit.c's items, and why (the mechanism, in a line). */
+static const struct {
+	const char *name, *area, *expected, *why;
+} audit_spec[] = {
+	{"swap", "memory", "off", "a swapped-out page comes back through a major fault: disk latency on the hot path"},
+	{"swappiness", "memory", "1 or less with swap on", "the kernel reclaims anonymous memory sooner than page cache"},
+	{"thp-enabled", "memory", "never (the pool asks for huge pages itself)",
+	 "khugepaged collapses and splits huge pages of other regions, rewriting page tables (shootdowns)"},
+	{"thp-defrag", "memory", "madvise, defer or never", "always makes page faults stall in direct compaction"},
+	{"khugepaged", "memory", "not running, or defrag 0", "it scans and collapses huge pages, compacting memory to do so"},
+	{"ksm", "memory", "0 (off)", "merging pages locks page tables, and a write to a merged page faults to unmerge it"},
+	{"numa-balancing", "memory", "0", "hinting faults: pages are unmapped to see which node uses them, then migrated"},
+	{"hugepages-2M", "memory", "free 2M pages for the whole pool",
+	 "without them the pool is on THP or 4K pages: more TLB misses, and khugepaged at work"},
+	{"hugepages-1G", "memory", "free 1G pages when PTFREEZE_HUGEPAGES=1g", "as for 2M pages, for a 1G pool"},
+	{"memlock", "limits", "at least the pool, or CAP_IPC_LOCK", "PTFREEZE_MLOCK cannot lock a pool larger than RLIMIT_MEMLOCK"},
+	{"compaction-proactiveness", "memory", "0", "kcompactd migrates pages in the background: page-table changes under the program"},
+	{"extfrag-threshold", "memory", "500 (the default) or more", "a lower threshold makes the kernel compact rather than reclaim"},
+};
+
 
 /* "echo VALUE > PATH": VALUE and PATH, or false. */
 static bool echo_fix(const char *fix, char *value, size_t vcap, char *path, size_t pcap)
@@ -733,7 +752,14 @@ void hostspec_from_audit(const struct audit_item *a, struct hostspec_item *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->status = a->status;
-	h->area = audit_area(a->name);
+	h->area = "memory";
+	for (size_t i = 0; i < sizeof(audit_spec) / sizeof(audit_spec[0]); i++) {
+		if (strcmp(audit_spec[i].name, a->name) == 0) {
+			h->area = audit_spec[i].area;
+			SET(h->expected, "%s", audit_spec[i].expected);
+			SET(h->why, "%s", audit_spec[i].why);
+		}
+	}
 	SET(h->name, "%s", a->name);
 	SET(h->observed, "%s", a->observed);
 	SET(h->fix, "%s", a->fix);
