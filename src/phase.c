@@ -383,6 +383,20 @@ int phase_disarm(void)
 }
 
 /*
+ * Arms for PTFREEZE_ARM_DELAY that fell due ("delay:<ms>ms"); one trigger:
+ * a later disarm must not re-arm through the delay.
+ */
+static void arm_by_delay(bool safe)
+{
+	char how[40];
+	struct sb sb;
+	sb_init(&sb, how, sizeof(how));
+	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+	shim_arm_deadline = 0;
+	arm(sb_cstr(&sb), safe);
+}
+
+/*
  * The guard's hook for a delay that fell due (guard_set_due_hook): arms
  * here only once the slow stage is done (the caller may be inside a hook
  * holding locks it needs), or if no arming thread will run it.
@@ -392,16 +406,10 @@ static void on_due(void)
 	if (shim_armed() || !shim_arm_due()) {
 		return;
 	}
-	char how[40];
-	struct sb sb;
-	sb_init(&sb, how, sizeof(how));
-	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 	if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
 		return;
 	}
-	/* One trigger: a later disarm must not re-arm through the delay. */
-	shim_arm_deadline = 0;
-	arm(sb_cstr(&sb), false);
+	arm_by_delay(false);
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -477,12 +485,7 @@ static void *arm_thread(void *arg)
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if ((r == 0 && until == due) || sys_now_ns() >= due) {
 			if (atomic_load(&shim_arm_deadline) && atomic_load(&shim_arm_state) == 0) {
-				char how[40];
-				struct sb sb;
-				sb_init(&sb, how, sizeof(how));
-				sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
-				shim_arm_deadline = 0;
-				arm(sb_cstr(&sb), true);
+				arm_by_delay(true);
 			}
 			break;
 		}
