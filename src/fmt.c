@@ -83,14 +83,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 		return 1;
 	} else if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else if (c >= 0xe0 && c <= 0xf4) {
+		len = c <= 0xef ? 3 : 4;
+		/* The second byte's narrower ranges: no overlongs, no surrogates, nothing past U+10FFFF. */
+		switch (c) {
+		case 0xe0: lo = 0xa0; break;
+		case 0xed: hi = 0x9f; break;
+		case 0xf0: lo = 0x90; break;
+		case 0xf4: hi = 0x8f; break;
+		default: break;
+		}
 	} else {
 		return 0;
 	}
