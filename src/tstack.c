@@ -404,15 +404,24 @@ out:
 	return out;
 }
 
-void tstack_joined(pthread_t t)
+/*
+ * Moves t's slot on after a join (joinable -> reserved, then released;
+ * reserved -> done) or a detach (joinable or reserved -> detached); a
+ * thread not on a pool stack, or a slot in any other state, is left alone.
+ */
+static void slot_after(pthread_t t, bool detach)
 {
 	int i = enabled ? tstack_slot_of((const void *)t) : -1;
 	if (i < 0) {
 		return;
 	}
 	for (;;) {
-		int st = atomic_load(&slots[i].state);
-		int next = st == SLOT_JOINABLE ? SLOT_RESERVED : st == SLOT_RESERVED ? SLOT_DONE : -1;
+		int st = atomic_load(&slots[i].state), next = -1;
+		if (st == SLOT_JOINABLE) {
+			next = detach ? SLOT_DETACHED : SLOT_RESERVED;
+		} else if (st == SLOT_RESERVED) {
+			next = detach ? SLOT_DETACHED : SLOT_DONE;
+		}
 		if (next < 0) {
 			return;
 		}
@@ -425,21 +434,14 @@ void tstack_joined(pthread_t t)
 	}
 }
 
+void tstack_joined(pthread_t t)
+{
+	slot_after(t, false);
+}
+
 void tstack_detached(pthread_t t)
 {
-	int i = enabled ? tstack_slot_of((const void *)t) : -1;
-	if (i < 0) {
-		return;
-	}
-	for (;;) {
-		int st = atomic_load(&slots[i].state);
-		if (st != SLOT_JOINABLE && st != SLOT_RESERVED) {
-			return;
-		}
-		if (atomic_compare_exchange_strong(&slots[i].state, &st, SLOT_DETACHED)) {
-			return;
-		}
-	}
+	slot_after(t, true);
 }
 
 /* ---- fork ------------------------------------------------------------------ */
