@@ -254,12 +254,7 @@ __attribute__((format(printf, 4, 5))) static struct audit_item *add(struct judge
 	}
 	struct audit_item *it = &j->out[j->n++];
 	it->status = st;
-	size_t l = strlen(name);
-	if (l >= sizeof(it->name)) {
-		l = sizeof(it->name) - 1;
-	}
-	memcpy(it->name, name, l);
-	it->name[l] = '\0';
+	fmt_copy(it->name, sizeof(it->name), name);
 	va_list ap;
 	va_start(ap, fmt);
 	vput(it->observed, fmt, ap);

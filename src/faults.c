@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "faultmap.h"
+#include "fmt.h"
 #include "guard.h"
 #include "log.h"
 #include "pool.h"
@@ -208,19 +209,9 @@ static int read_cpus(void)
 	}
 	buf[n] = '\0';
 	for (const char *p = buf; *p >= '0' && *p <= '9';) {
-		long lo = 0, hi;
-		while (*p >= '0' && *p <= '9') {
-			lo = lo * 10 + (*p++ - '0');
-		}
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			hi = 0;
-			while (*p >= '0' && *p <= '9') {
-				hi = hi * 10 + (*p++ - '0');
-			}
-		}
-		for (long c = lo; c <= hi && ncpus < MAX_CPUS; c++) {
+		unsigned long lo, hi;
+		p = fmt_cpu_range(p, &lo, &hi);
+		for (unsigned long c = lo; c <= hi && ncpus < MAX_CPUS; c++) {
 			st->cpus[ncpus++] = (int)c;
 		}
 		if (*p == ',') {

@@ -124,14 +124,10 @@ void sb_json(struct sb *sb, const char *s, size_t n)
 		} else if (c == '\t') {
 			sb_puts(sb, "\\t");
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			sb_puts(sb, "\\u00");
-			sb_puthexbytes(sb, &c, 1);
-			i++;
 		} else {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = c < 0x20 || c == 0x7f ? 0 : utf8_len(p + i, n - i);
 			if (l == 0) {
-				/* Not UTF-8: keep the byte visible without breaking JSON. */
+				/* A control byte, or not UTF-8: keep the byte visible without breaking JSON. */
 				sb_puts(sb, "\\u00");
 				sb_puthexbytes(sb, &c, 1);
 				i++;
@@ -251,6 +247,33 @@ const char *fmt_skip_space(const char *s)
 {
 	while (*s == ' ' || *s == '\t') {
 		s++;
+	}
+	return s;
+}
+
+void fmt_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap) {
+		n = cap - 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+const char *fmt_cpu_range(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	*lo = 0;
+	while (*s >= '0' && *s <= '9') {
+		*lo = *lo * 10 + (unsigned long)(*s++ - '0');
+	}
+	*hi = *lo;
+	if (*s == '-') {
+		s++;
+		*hi = 0;
+		while (*s >= '0' && *s <= '9') {
+			*hi = *hi * 10 + (unsigned long)(*s++ - '0');
+		}
 	}
 	return s;
 }

@@ -287,12 +287,7 @@ static int arm(const char *how, bool safe)
 	getrusage(RUSAGE_SELF, &ru);
 	base_minor = ru.ru_minflt;
 	base_major = ru.ru_majflt;
-	size_t n = strlen(how);
-	if (n >= sizeof(how_buf)) {
-		n = sizeof(how_buf) - 1;
-	}
-	memcpy(how_buf, how, n);
-	how_buf[n] = '\0';
+	fmt_copy(how_buf, sizeof(how_buf), how);
 	long locked = 1;
 	if (config.mlockall) {
 		/* Everything mapped now stays resident: no fault on a cold page later. */
