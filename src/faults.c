@@ -35,6 +35,7 @@
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
+#include "tstack.h"
 
 /* Events: one per (thread at arming, online CPU); threads made later inherit them. */
 #define MAX_EVENTS 4096
@@ -825,24 +826,12 @@ static void spawn_sampler(void)
 	if (atomic_load(&sampler_running) || real.pthread_create == NULL) {
 		return;
 	}
-	void *stack = pool_carve(SAMPLER_STACK, PAGE);
-	if (stack == NULL) {
+	shim_busy++;
+	int r = tstack_spawn_shim(SAMPLER_STACK, sampler_main, NULL);
+	shim_busy--;
+	if (r == -ENOMEM) {
 		return;
 	}
-	shim_busy++;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstack(&attr, stack, SAMPLER_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS); /* the backstop's trap: a thread with SIGSYS blocked would die of it */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t t;
-	int r = real.pthread_create(&t, &attr, sampler_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	shim_busy--;
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_FAULTS: no sampler thread (error %d): samples are read at exit", r);
 	}

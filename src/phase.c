@@ -32,6 +32,7 @@
 #include "shim.h"
 #include "smaps.h"
 #include "sys.h"
+#include "tstack.h"
 
 static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
@@ -498,22 +499,10 @@ static void *arm_thread(void *arg)
 
 static void start_arm_thread(void)
 {
-	void *stack = pool_carve(ARM_THREAD_STACK, 4096);
-	if (stack == NULL || real.pthread_create == NULL) {
+	int r = tstack_spawn_shim(ARM_THREAD_STACK, arm_thread, NULL);
+	if (r == -ENOMEM || r == -ENOSYS) {
 		return; /* the delay is still noticed at intercepted calls */
 	}
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstack(&attr, stack, ARM_THREAD_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS); /* the backstop's trap (it stays on as the page-fault sampler) */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t t;
-	int r = real.pthread_create(&t, &attr, arm_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	atomic_store(&prep_thread_up, r == 0);
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_ARM: no thread for the delay (error %d); it is checked at intercepted calls", r);

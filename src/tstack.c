@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pool.h"
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
@@ -402,6 +404,30 @@ out:
 		pthread_attr_destroy(&a);
 	}
 	return out;
+}
+
+int tstack_spawn_shim(size_t size, void *(*fn)(void *), void *arg)
+{
+	if (real.pthread_create == NULL) {
+		return -ENOSYS;
+	}
+	void *stack = pool_carve(size, 4096);
+	if (stack == NULL) {
+		return -ENOMEM;
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, stack, size);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	int r = real.pthread_create(&t, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return r;
 }
 
 /*
