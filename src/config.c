@@ -303,50 +303,70 @@ static int p_arm(const char *s, struct config *c)
 	return 0;
 }
 
+/* Which of two words s is, case aside: 0 for a, 1 for b, else -EINVAL. */
+static int one_of(const char *s, const char *a, const char *b)
+{
+	return strcaseeq(s, a) ? 0 : strcaseeq(s, b) ? 1 : -EINVAL;
+}
+
 static int p_action(const char *s, struct config *c)
 {
-	if (strcaseeq(s, "errno")) {
-		c->strict_action = STRICT_ERRNO;
-	} else if (strcaseeq(s, "abort")) {
-		c->strict_action = STRICT_ABORT;
-	} else {
-		return -EINVAL;
+	int i = one_of(s, "errno", "abort");
+	if (i < 0) {
+		return i;
 	}
+	c->strict_action = i == 0 ? STRICT_ERRNO : STRICT_ABORT;
 	return 0;
 }
 
-static int p_report(const char *s, struct config *c)
+/*
+ * A file name option: "off" or "none" clears dst; else s (1 to cap - 1
+ * bytes), if valid accepts it, goes into dst.
+ */
+static int p_path(const char *s, char *dst, size_t cap, bool (*valid)(const char *s, size_t n))
 {
 	size_t n = strlen(s);
-	if (n == 0 || n >= sizeof(c->report)) {
+	if (n == 0 || n >= cap) {
 		return -EINVAL;
 	}
 	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
-		c->report[0] = '\0';
+		dst[0] = '\0';
 		return 0;
 	}
-	/* Only %p, %e and %% are known; a stray % is an error, not a guess. */
+	if (!valid(s, n)) {
+		return -EINVAL;
+	}
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+/* Only %p, %e and %% are known; a stray % is an error, not a guess. */
+static bool report_name_ok(const char *s, size_t n)
+{
+	(void)n;
 	for (const char *p = s; *p; p++) {
 		if (*p == '%') {
 			p++;
 			if (*p != 'p' && *p != 'e' && *p != '%') {
-				return -EINVAL;
+				return false;
 			}
 		}
 	}
-	memcpy(c->report, s, n + 1);
-	return 0;
+	return true;
+}
+
+static int p_report(const char *s, struct config *c)
+{
+	return p_path(s, c->report, sizeof(c->report), report_name_ok);
 }
 
 static int p_log(const char *s, struct config *c)
 {
-	if (strcaseeq(s, "stderr")) {
-		c->log_stderr = true;
-	} else if (strcaseeq(s, "off")) {
-		c->log_stderr = false;
-	} else {
-		return -EINVAL;
+	int i = one_of(s, "stderr", "off");
+	if (i < 0) {
+		return i;
 	}
+	c->log_stderr = i == 0;
 	return 0;
 }
 
@@ -358,37 +378,33 @@ static int p_seccomp(const char *s, struct config *c) { return config_parse_bool
 
 static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
 
-static int p_stack(const char *s, struct config *c)
+/* A stack prefault size: up to 64 MiB. */
+static int parse_stack_size(const char *s, size_t *out)
 {
 	size_t v;
 	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
 		return -EINVAL;
 	}
-	c->stack_prefault = v;
+	*out = v;
 	return 0;
+}
+
+static int p_stack(const char *s, struct config *c) { return parse_stack_size(s, &c->stack_prefault); }
+
+/* A path, but not one a typo made: no control characters, no edge spaces. */
+static bool suppress_name_ok(const char *s, size_t n)
+{
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			return false;
+		}
+	}
+	return s[0] != ' ' && s[n - 1] != ' ';
 }
 
 static int p_suppress(const char *s, struct config *c)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= sizeof(c->suppress)) {
-		return -EINVAL;
-	}
-	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
-		c->suppress[0] = '\0';
-		return 0;
-	}
-	/* A path, but not one a typo made: no control characters, no edge spaces. */
-	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			return -EINVAL;
-		}
-	}
-	if (s[0] == ' ' || s[n - 1] == ' ') {
-		return -EINVAL;
-	}
-	memcpy(c->suppress, s, n + 1);
-	return 0;
+	return p_path(s, c->suppress, sizeof(c->suppress), suppress_name_ok);
 }
 
 static int p_numa(const char *s, struct config *c)
@@ -404,12 +420,7 @@ static int p_tstacks(const char *s, struct config *c) { return parse_int(s, 0, 4
 
 static int p_tstack_prefault(const char *s, struct config *c)
 {
-	size_t v;
-	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
-		return -EINVAL;
-	}
-	c->thread_stack_prefault = v;
-	return 0;
+	return parse_stack_size(s, &c->thread_stack_prefault);
 }
 
 int config_parse_globs(const char *s, bool allow_empty)
