@@ -72,12 +72,7 @@ static void selected(const char *path, char *out, size_t cap)
 	} else {
 		buf[strcspn(buf, "\n")] = '\0';
 	}
-	size_t n = strlen(v);
-	if (n >= cap) {
-		n = cap - 1;
-	}
-	memcpy(out, v, n);
-	out[n] = '\0';
+	fmt_copy(out, cap, v);
 }
 
 /* ---- readers ---- */
