@@ -52,14 +52,31 @@ static size_t parse_u64(const char *s, uint64_t *out)
 	return i;
 }
 
-int config_parse_size(const char *s, size_t *out)
+/*
+ * A decimal number and a unit: unit(suffix) is the unit's multiplier (0:
+ * not a unit).  The product into *out if at most max; -EINVAL or -ERANGE.
+ */
+static int parse_scaled(const char *s, uint64_t (*unit)(const char *u), uint64_t max, uint64_t *out)
 {
 	uint64_t v;
 	size_t n = parse_u64(s, &v);
 	if (n == 0) {
 		return -EINVAL;
 	}
-	const char *u = s + n;
+	uint64_t mul = unit(s + n);
+	if (mul == 0) {
+		return -EINVAL;
+	}
+	if (v > max / mul) {
+		return -ERANGE;
+	}
+	*out = v * mul;
+	return 0;
+}
+
+/* k, m, g, t (KiB ...), each with an optional i, then an optional b; none: bytes. */
+static uint64_t size_unit(const char *u)
+{
 	unsigned shift = 0;
 	switch (*u | 0x20) {
 	case 'k': shift = 10; u++; break;
@@ -74,44 +91,37 @@ int config_parse_size(const char *s, size_t *out)
 	if (*u == 'b' || *u == 'B') {
 		u++;
 	}
-	if (*u != '\0') {
-		return -EINVAL;
+	return *u == '\0' ? (uint64_t)1 << shift : 0;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	uint64_t v;
+	int r = parse_scaled(s, size_unit, SIZE_MAX, &v);
+	if (r == 0) {
+		*out = (size_t)v;
 	}
-	if (shift && v > (SIZE_MAX >> shift)) {
-		return -ERANGE;
+	return r;
+}
+
+/* In nanoseconds: s (or none), ms, us, ns, m or min. */
+static uint64_t duration_unit(const char *u)
+{
+	if (*u == '\0' || streq(u, "s")) {
+		return 1000000000u;
+	} else if (streq(u, "ms")) {
+		return 1000000u;
+	} else if (streq(u, "us")) {
+		return 1000u;
+	} else if (streq(u, "ns")) {
+		return 1u;
+	} else if (streq(u, "m") || streq(u, "min")) {
+		return 60000000000u;
 	}
-	*out = (size_t)(v << shift);
 	return 0;
 }
 
-int config_parse_duration(const char *s, uint64_t *ns)
-{
-	uint64_t v;
-	size_t n = parse_u64(s, &v);
-	if (n == 0) {
-		return -EINVAL;
-	}
-	const char *u = s + n;
-	uint64_t mul;
-	if (*u == '\0' || streq(u, "s")) {
-		mul = 1000000000u;
-	} else if (streq(u, "ms")) {
-		mul = 1000000u;
-	} else if (streq(u, "us")) {
-		mul = 1000u;
-	} else if (streq(u, "ns")) {
-		mul = 1u;
-	} else if (streq(u, "m") || streq(u, "min")) {
-		mul = 60000000000u;
-	} else {
-		return -EINVAL;
-	}
-	if (v > UINT64_MAX / mul) {
-		return -ERANGE;
-	}
-	*ns = v * mul;
-	return 0;
-}
+int config_parse_duration(const char *s, uint64_t *ns) { return parse_scaled(s, duration_unit, UINT64_MAX, ns); }
 
 static const struct {
 	const char *name;
@@ -303,20 +313,24 @@ static int p_arm(const char *s, struct config *c)
 	return 0;
 }
 
-/* Which of two words s is, case aside: 0 for a, 1 for b, else -EINVAL. */
-static int one_of(const char *s, const char *a, const char *b)
+/* Which of two words s is, case aside: false for no, true for yes, else -EINVAL. */
+static int one_of(const char *s, const char *no, const char *yes, bool *out)
 {
-	return strcaseeq(s, a) ? 0 : strcaseeq(s, b) ? 1 : -EINVAL;
+	if (!strcaseeq(s, no) && !strcaseeq(s, yes)) {
+		return -EINVAL;
+	}
+	*out = strcaseeq(s, yes);
+	return 0;
 }
 
 static int p_action(const char *s, struct config *c)
 {
-	int i = one_of(s, "errno", "abort");
-	if (i < 0) {
-		return i;
+	bool abort_;
+	int r = one_of(s, "errno", "abort", &abort_);
+	if (r == 0) {
+		c->strict_action = abort_ ? STRICT_ABORT : STRICT_ERRNO;
 	}
-	c->strict_action = i == 0 ? STRICT_ERRNO : STRICT_ABORT;
-	return 0;
+	return r;
 }
 
 /*
@@ -360,15 +374,7 @@ static int p_report(const char *s, struct config *c)
 	return p_path(s, c->report, sizeof(c->report), report_name_ok);
 }
 
-static int p_log(const char *s, struct config *c)
-{
-	int i = one_of(s, "stderr", "off");
-	if (i < 0) {
-		return i;
-	}
-	c->log_stderr = i == 0;
-	return 0;
-}
+static int p_log(const char *s, struct config *c) { return one_of(s, "off", "stderr", &c->log_stderr); }
 
 static int p_depth(const char *s, struct config *c) { return parse_int(s, 1, 128, &c->backtrace_depth); }
 static int p_sites(const char *s, struct config *c) { return parse_int(s, 16, 65536, &c->max_sites); }
@@ -447,14 +453,17 @@ int config_parse_globs(const char *s, bool allow_empty)
 	}
 }
 
-static int p_programs(const char *s, struct config *c)
+/* A list of program globs (config_parse_globs checks it) into dst. */
+static int set_globs(const char *s, char *dst, size_t cap)
 {
-	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->programs)) {
+	if (config_parse_globs(s, false) != 0 || strlen(s) >= cap) {
 		return -EINVAL;
 	}
-	memcpy(c->programs, s, strlen(s) + 1);
+	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
+
+static int p_programs(const char *s, struct config *c) { return set_globs(s, c->programs, sizeof(c->programs)); }
 
 static int p_skip(const char *s, struct config *c)
 {
@@ -463,11 +472,7 @@ static int p_skip(const char *s, struct config *c)
 		c->skip[0] = '\0';
 		return 0;
 	}
-	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->skip)) {
-		return -EINVAL;
-	}
-	memcpy(c->skip, s, strlen(s) + 1);
-	return 0;
+	return set_globs(s, c->skip, sizeof(c->skip));
 }
 
 const struct config_var config_vars[] = {
