@@ -961,12 +961,11 @@ void faults_atfork_child(bool armed)
 	atomic_store(&sampler_tid, 0);
 	cow = true;
 	atomic_store(&live, 0);
-	atomic_store(&recorded, 0);
-	atomic_store(&in_shim, 0);
-	atomic_store(&unsited, 0);
-	atomic_store(&lost, 0);
-	atomic_store(&samples, 0);
-	atomic_store(&counted, 0);
+	/* The child reports its own counts. */
+	static _Atomic uint64_t *const counts[] = {&recorded, &in_shim, &unsited, &lost, &samples, &counted};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		atomic_store(counts[i], 0);
+	}
 	atomic_store(&fault_sites, 0);
 	threads_opened = 0;
 	if (!armed || sampling != SAMPLING_ON || st == NULL) {
