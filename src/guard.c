@@ -102,13 +102,22 @@ static void count_suppressed(enum kind k, struct site *s, bool is_new, unsigned 
 	suppress_count(rule, is_new || s == NULL);
 }
 
+/*
+ * Enters the shim (shim_busy++: the caller leaves it) and takes the
+ * program's stack here, at most PTFREEZE_BACKTRACE_DEPTH and MAX_FRAMES frames.
+ */
+static int enter_with_stack(uintptr_t ips[MAX_FRAMES])
+{
+	shim_busy++;
+	return capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+}
+
 /* Strict mode: true (and counted) if a suppression rule takes this call's site. */
 static bool suppressed_now(enum kind k)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
-	shim_busy++;
-	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	int n = enter_with_stack(ips);
 	bool is_new;
 	unsigned rule;
 	struct site *s = site_for(k, 0, ips, n, false, &is_new, &rule);
@@ -163,8 +172,7 @@ void guard_record(struct event *ev)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
-	shim_busy++;
-	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	int n = enter_with_stack(ips);
 	record(ev, ips, n);
 	shim_busy--;
 	if (ev->blocked && config.strict_action == STRICT_ABORT) {
