@@ -86,16 +86,10 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offse
 	return false; /* pool memory is always committed */
 }
 
-static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
-			  unsigned arena_ind)
+/* Decommit and both purges: refused (no MADV_DONTNEED/MADV_FREE, no fault on reuse). */
+static bool hook_refuse(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length, unsigned arena_ind)
 {
-	return true; /* refused */
-}
-
-static bool hook_purge(extent_hooks_t *h, void *addr, size_t size, size_t offset, size_t length,
-		       unsigned arena_ind)
-{
-	return true; /* refused: no MADV_DONTNEED/MADV_FREE, no fault on reuse */
+	return true;
 }
 
 static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b, bool committed,
@@ -116,9 +110,8 @@ static extent_hooks_t hooks = {
 	.dalloc = hook_dalloc,
 	.destroy = hook_destroy,
 	.commit = hook_commit,
-	.decommit = hook_decommit,
-	.purge_lazy = hook_purge,
-	.purge_forced = hook_purge,
+	/* The three ways jemalloc would give memory back: all refused. */
+	.decommit = hook_refuse, .purge_lazy = hook_refuse, .purge_forced = hook_refuse,
 	.split = hook_split,
 	.merge = hook_merge,
 };

@@ -72,12 +72,7 @@ static void selected(const char *path, char *out, size_t cap)
 	} else {
 		buf[strcspn(buf, "\n")] = '\0';
 	}
-	size_t n = strlen(v);
-	if (n >= cap) {
-		n = cap - 1;
-	}
-	memcpy(out, v, n);
-	out[n] = '\0';
+	fmt_copy(out, cap, v);
 }
 
 /* ---- readers ---- */
@@ -254,12 +249,7 @@ __attribute__((format(printf, 4, 5))) static struct audit_item *add(struct judge
 	}
 	struct audit_item *it = &j->out[j->n++];
 	it->status = st;
-	size_t l = strlen(name);
-	if (l >= sizeof(it->name)) {
-		l = sizeof(it->name) - 1;
-	}
-	memcpy(it->name, name, l);
-	it->name[l] = '\0';
+	fmt_copy(it->name, sizeof(it->name), name);
 	va_list ap;
 	va_start(ap, fmt);
 	vput(it->observed, fmt, ap);
@@ -430,26 +420,27 @@ static void judge_memlock(struct judge *j, const struct audit_facts *f)
 	}
 }
 
+/*
+ * One vm knob read as a number (below 0: not available): a warning with
+ * its fix when bad, else a pass that shows the value.
+ */
+static void judge_knob(struct judge *j, const char *name, long value, bool bad, const char *why, const char *cmd)
+{
+	if (value < 0) {
+		add(j, AUDIT_PASS, name, "not available");
+	} else if (bad) {
+		fix(add(j, AUDIT_WARN, name, "%ld: %s", value, why), "%s", cmd);
+	} else {
+		add(j, AUDIT_PASS, name, "%ld", value);
+	}
+}
+
 static void judge_compaction(struct judge *j, const struct audit_facts *f)
 {
-	if (f->compaction_proactiveness < 0) {
-		add(j, AUDIT_PASS, "compaction-proactiveness", "not available");
-	} else if (f->compaction_proactiveness > 0) {
-		fix(add(j, AUDIT_WARN, "compaction-proactiveness", "%ld: kcompactd migrates pages in the background",
-			f->compaction_proactiveness),
-		    "echo 0 > /proc/sys/vm/compaction_proactiveness");
-	} else {
-		add(j, AUDIT_PASS, "compaction-proactiveness", "0");
-	}
-	if (f->extfrag_threshold < 0) {
-		add(j, AUDIT_PASS, "extfrag-threshold", "not available");
-	} else if (f->extfrag_threshold < 500) {
-		fix(add(j, AUDIT_WARN, "extfrag-threshold", "%ld: the kernel compacts before it reclaims",
-			f->extfrag_threshold),
-		    "echo 500 > /proc/sys/vm/extfrag_threshold");
-	} else {
-		add(j, AUDIT_PASS, "extfrag-threshold", "%ld", f->extfrag_threshold);
-	}
+	judge_knob(j, "compaction-proactiveness", f->compaction_proactiveness, f->compaction_proactiveness > 0,
+		   "kcompactd migrates pages in the background", "echo 0 > /proc/sys/vm/compaction_proactiveness");
+	judge_knob(j, "extfrag-threshold", f->extfrag_threshold, f->extfrag_threshold < 500,
+		   "the kernel compacts before it reclaims", "echo 500 > /proc/sys/vm/extfrag_threshold");
 }
 
 int audit_judge(const struct audit_facts *f, struct audit_item *out, int max)

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "procfs.h"
 #include "real.h"
 #include "sys.h"
 
@@ -40,9 +41,7 @@ static int (*unw_init_local2_fn)(void *cursor, void *ucontext, int flag);
 static int (*unw_step_fn)(void *cursor);
 static int (*unw_get_reg_fn)(void *cursor, int reg, uint64_t *value);
 #endif
-static struct {
-	uintptr_t start, end;
-} skip[MAX_SKIP_RANGES];
+static struct procfs_range skip[MAX_SKIP_RANGES];
 static _Atomic int nskip;
 
 static unsigned char *table; /* capacity slots of `stride` bytes */
@@ -64,13 +63,7 @@ void capture_skip_range(uintptr_t start, uintptr_t end)
 
 bool capture_is_internal(uintptr_t ip)
 {
-	int n = atomic_load(&nskip);
-	for (int i = 0; i < n; i++) {
-		if (ip >= skip[i].start && ip < skip[i].end) {
-			return true;
-		}
-	}
-	return false;
+	return procfs_in_ranges(skip, atomic_load(&nskip), ip);
 }
 
 int capture_init_table(int max_sites, int depth)

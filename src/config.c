@@ -52,14 +52,31 @@ static size_t parse_u64(const char *s, uint64_t *out)
 	return i;
 }
 
-int config_parse_size(const char *s, size_t *out)
+/*
+ * A decimal number and a unit: unit(suffix) is the unit's multiplier (0:
+ * not a unit).  The product into *out if at most max; -EINVAL or -ERANGE.
+ */
+static int parse_scaled(const char *s, uint64_t (*unit)(const char *u), uint64_t max, uint64_t *out)
 {
 	uint64_t v;
 	size_t n = parse_u64(s, &v);
 	if (n == 0) {
 		return -EINVAL;
 	}
-	const char *u = s + n;
+	uint64_t mul = unit(s + n);
+	if (mul == 0) {
+		return -EINVAL;
+	}
+	if (v > max / mul) {
+		return -ERANGE;
+	}
+	*out = v * mul;
+	return 0;
+}
+
+/* k, m, g, t (KiB ...), each with an optional i, then an optional b; none: bytes. */
+static uint64_t size_unit(const char *u)
+{
 	unsigned shift = 0;
 	switch (*u | 0x20) {
 	case 'k': shift = 10; u++; break;
@@ -74,44 +91,37 @@ int config_parse_size(const char *s, size_t *out)
 	if (*u == 'b' || *u == 'B') {
 		u++;
 	}
-	if (*u != '\0') {
-		return -EINVAL;
+	return *u == '\0' ? (uint64_t)1 << shift : 0;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	uint64_t v;
+	int r = parse_scaled(s, size_unit, SIZE_MAX, &v);
+	if (r == 0) {
+		*out = (size_t)v;
 	}
-	if (shift && v > (SIZE_MAX >> shift)) {
-		return -ERANGE;
+	return r;
+}
+
+/* In nanoseconds: s (or none), ms, us, ns, m or min. */
+static uint64_t duration_unit(const char *u)
+{
+	if (*u == '\0' || streq(u, "s")) {
+		return 1000000000u;
+	} else if (streq(u, "ms")) {
+		return 1000000u;
+	} else if (streq(u, "us")) {
+		return 1000u;
+	} else if (streq(u, "ns")) {
+		return 1u;
+	} else if (streq(u, "m") || streq(u, "min")) {
+		return 60000000000u;
 	}
-	*out = (size_t)(v << shift);
 	return 0;
 }
 
-int config_parse_duration(const char *s, uint64_t *ns)
-{
-	uint64_t v;
-	size_t n = parse_u64(s, &v);
-	if (n == 0) {
-		return -EINVAL;
-	}
-	const char *u = s + n;
-	uint64_t mul;
-	if (*u == '\0' || streq(u, "s")) {
-		mul = 1000000000u;
-	} else if (streq(u, "ms")) {
-		mul = 1000000u;
-	} else if (streq(u, "us")) {
-		mul = 1000u;
-	} else if (streq(u, "ns")) {
-		mul = 1u;
-	} else if (streq(u, "m") || streq(u, "min")) {
-		mul = 60000000000u;
-	} else {
-		return -EINVAL;
-	}
-	if (v > UINT64_MAX / mul) {
-		return -ERANGE;
-	}
-	*ns = v * mul;
-	return 0;
-}
+int config_parse_duration(const char *s, uint64_t *ns) { return parse_scaled(s, duration_unit, UINT64_MAX, ns); }
 
 static const struct {
 	const char *name;
@@ -303,52 +313,68 @@ static int p_arm(const char *s, struct config *c)
 	return 0;
 }
 
-static int p_action(const char *s, struct config *c)
+/* Which of two words s is, case aside: false for no, true for yes, else -EINVAL. */
+static int one_of(const char *s, const char *no, const char *yes, bool *out)
 {
-	if (strcaseeq(s, "errno")) {
-		c->strict_action = STRICT_ERRNO;
-	} else if (strcaseeq(s, "abort")) {
-		c->strict_action = STRICT_ABORT;
-	} else {
+	if (!strcaseeq(s, no) && !strcaseeq(s, yes)) {
 		return -EINVAL;
 	}
+	*out = strcaseeq(s, yes);
 	return 0;
 }
 
-static int p_report(const char *s, struct config *c)
+static int p_action(const char *s, struct config *c)
+{
+	bool abort_;
+	int r = one_of(s, "errno", "abort", &abort_);
+	if (r == 0) {
+		c->strict_action = abort_ ? STRICT_ABORT : STRICT_ERRNO;
+	}
+	return r;
+}
+
+/*
+ * A file name option: "off" or "none" clears dst; else s (1 to cap - 1
+ * bytes), if valid accepts it, goes into dst.
+ */
+static int p_path(const char *s, char *dst, size_t cap, bool (*valid)(const char *s, size_t n))
 {
 	size_t n = strlen(s);
-	if (n == 0 || n >= sizeof(c->report)) {
+	if (n == 0 || n >= cap) {
 		return -EINVAL;
 	}
 	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
-		c->report[0] = '\0';
+		dst[0] = '\0';
 		return 0;
 	}
-	/* Only %p, %e and %% are known; a stray % is an error, not a guess. */
+	if (!valid(s, n)) {
+		return -EINVAL;
+	}
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+/* Only %p, %e and %% are known; a stray % is an error, not a guess. */
+static bool report_name_ok(const char *s, size_t n)
+{
+	(void)n;
 	for (const char *p = s; *p; p++) {
 		if (*p == '%') {
 			p++;
 			if (*p != 'p' && *p != 'e' && *p != '%') {
-				return -EINVAL;
+				return false;
 			}
 		}
 	}
-	memcpy(c->report, s, n + 1);
-	return 0;
+	return true;
 }
 
-static int p_log(const char *s, struct config *c)
+static int p_report(const char *s, struct config *c)
 {
-	if (strcaseeq(s, "stderr")) {
-		c->log_stderr = true;
-	} else if (strcaseeq(s, "off")) {
-		c->log_stderr = false;
-	} else {
-		return -EINVAL;
-	}
-	return 0;
+	return p_path(s, c->report, sizeof(c->report), report_name_ok);
 }
+
+static int p_log(const char *s, struct config *c) { return one_of(s, "off", "stderr", &c->log_stderr); }
 
 static int p_depth(const char *s, struct config *c) { return parse_int(s, 1, 128, &c->backtrace_depth); }
 static int p_sites(const char *s, struct config *c) { return parse_int(s, 16, 65536, &c->max_sites); }
@@ -358,37 +384,33 @@ static int p_seccomp(const char *s, struct config *c) { return config_parse_bool
 
 static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
 
-static int p_stack(const char *s, struct config *c)
+/* A stack prefault size: up to 64 MiB. */
+static int parse_stack_size(const char *s, size_t *out)
 {
 	size_t v;
 	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
 		return -EINVAL;
 	}
-	c->stack_prefault = v;
+	*out = v;
 	return 0;
+}
+
+static int p_stack(const char *s, struct config *c) { return parse_stack_size(s, &c->stack_prefault); }
+
+/* A path, but not one a typo made: no control characters, no edge spaces. */
+static bool suppress_name_ok(const char *s, size_t n)
+{
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			return false;
+		}
+	}
+	return s[0] != ' ' && s[n - 1] != ' ';
 }
 
 static int p_suppress(const char *s, struct config *c)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= sizeof(c->suppress)) {
-		return -EINVAL;
-	}
-	if (strcaseeq(s, "off") || strcaseeq(s, "none")) {
-		c->suppress[0] = '\0';
-		return 0;
-	}
-	/* A path, but not one a typo made: no control characters, no edge spaces. */
-	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			return -EINVAL;
-		}
-	}
-	if (s[0] == ' ' || s[n - 1] == ' ') {
-		return -EINVAL;
-	}
-	memcpy(c->suppress, s, n + 1);
-	return 0;
+	return p_path(s, c->suppress, sizeof(c->suppress), suppress_name_ok);
 }
 
 static int p_numa(const char *s, struct config *c)
@@ -404,12 +426,7 @@ static int p_tstacks(const char *s, struct config *c) { return parse_int(s, 0, 4
 
 static int p_tstack_prefault(const char *s, struct config *c)
 {
-	size_t v;
-	if (config_parse_size(s, &v) != 0 || v > ((size_t)64 << 20)) {
-		return -EINVAL;
-	}
-	c->thread_stack_prefault = v;
-	return 0;
+	return parse_stack_size(s, &c->thread_stack_prefault);
 }
 
 int config_parse_globs(const char *s, bool allow_empty)
@@ -436,14 +453,17 @@ int config_parse_globs(const char *s, bool allow_empty)
 	}
 }
 
-static int p_programs(const char *s, struct config *c)
+/* A list of program globs (config_parse_globs checks it) into dst. */
+static int set_globs(const char *s, char *dst, size_t cap)
 {
-	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->programs)) {
+	if (config_parse_globs(s, false) != 0 || strlen(s) >= cap) {
 		return -EINVAL;
 	}
-	memcpy(c->programs, s, strlen(s) + 1);
+	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
+
+static int p_programs(const char *s, struct config *c) { return set_globs(s, c->programs, sizeof(c->programs)); }
 
 static int p_skip(const char *s, struct config *c)
 {
@@ -452,11 +472,7 @@ static int p_skip(const char *s, struct config *c)
 		c->skip[0] = '\0';
 		return 0;
 	}
-	if (config_parse_globs(s, false) != 0 || strlen(s) >= sizeof(c->skip)) {
-		return -EINVAL;
-	}
-	memcpy(c->skip, s, strlen(s) + 1);
-	return 0;
+	return set_globs(s, c->skip, sizeof(c->skip));
 }
 
 const struct config_var config_vars[] = {

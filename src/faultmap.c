@@ -137,9 +137,7 @@ static const char *path_of(const struct fmap *m) { return m->path == NO_PATH ? N
  * there unless the shim is unwinding), from the snapshot.
  */
 #define MAX_UNW 4
-static struct {
-	uintptr_t start, end;
-} unw[MAX_UNW];
+static struct procfs_range unw[MAX_UNW];
 static _Atomic int nunw;
 
 static void find_libunwind(void)
@@ -158,13 +156,7 @@ static void find_libunwind(void)
 
 bool faultmap_in_libunwind(uintptr_t a)
 {
-	int n = atomic_load(&nunw);
-	for (int i = 0; i < n; i++) {
-		if (a >= unw[i].start && a < unw[i].end) {
-			return true;
-		}
-	}
-	return false;
+	return procfs_in_ranges(unw, atomic_load(&nunw), a);
 }
 
 static bool named(const struct fmap *m, const char *name)

@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "faultmap.h"
+#include "fmt.h"
 #include "guard.h"
 #include "log.h"
 #include "pool.h"
@@ -34,6 +35,7 @@
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
+#include "tstack.h"
 
 /* Events: one per (thread at arming, online CPU); threads made later inherit them. */
 #define MAX_EVENTS 4096
@@ -208,19 +210,9 @@ static int read_cpus(void)
 	}
 	buf[n] = '\0';
 	for (const char *p = buf; *p >= '0' && *p <= '9';) {
-		long lo = 0, hi;
-		while (*p >= '0' && *p <= '9') {
-			lo = lo * 10 + (*p++ - '0');
-		}
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			hi = 0;
-			while (*p >= '0' && *p <= '9') {
-				hi = hi * 10 + (*p++ - '0');
-			}
-		}
-		for (long c = lo; c <= hi && ncpus < MAX_CPUS; c++) {
+		unsigned long lo, hi;
+		p = fmt_cpu_range(p, &lo, &hi);
+		for (unsigned long c = lo; c <= hi && ncpus < MAX_CPUS; c++) {
 			st->cpus[ncpus++] = (int)c;
 		}
 		if (*p == ',') {
@@ -834,24 +826,12 @@ static void spawn_sampler(void)
 	if (atomic_load(&sampler_running) || real.pthread_create == NULL) {
 		return;
 	}
-	void *stack = pool_carve(SAMPLER_STACK, PAGE);
-	if (stack == NULL) {
+	shim_busy++;
+	int r = tstack_spawn_shim(SAMPLER_STACK, sampler_main, NULL);
+	shim_busy--;
+	if (r == -ENOMEM) {
 		return;
 	}
-	shim_busy++;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstack(&attr, stack, SAMPLER_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS); /* the backstop's trap: a thread with SIGSYS blocked would die of it */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t t;
-	int r = real.pthread_create(&t, &attr, sampler_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	shim_busy--;
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_FAULTS: no sampler thread (error %d): samples are read at exit", r);
 	}
@@ -981,12 +961,11 @@ void faults_atfork_child(bool armed)
 	atomic_store(&sampler_tid, 0);
 	cow = true;
 	atomic_store(&live, 0);
-	atomic_store(&recorded, 0);
-	atomic_store(&in_shim, 0);
-	atomic_store(&unsited, 0);
-	atomic_store(&lost, 0);
-	atomic_store(&samples, 0);
-	atomic_store(&counted, 0);
+	/* The child reports its own counts. */
+	static _Atomic uint64_t *const counts[] = {&recorded, &in_shim, &unsited, &lost, &samples, &counted};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		atomic_store(counts[i], 0);
+	}
 	atomic_store(&fault_sites, 0);
 	threads_opened = 0;
 	if (!armed || sampling != SAMPLING_ON || st == NULL) {

@@ -83,14 +83,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 		return 1;
 	} else if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else if (c >= 0xe0 && c <= 0xf4) {
+		len = c <= 0xef ? 3 : 4;
+		/* The second byte's narrower ranges: no overlongs, no surrogates, nothing past U+10FFFF. */
+		switch (c) {
+		case 0xe0: lo = 0xa0; break;
+		case 0xed: hi = 0x9f; break;
+		case 0xf0: lo = 0x90; break;
+		case 0xf4: hi = 0x8f; break;
+		default: break;
+		}
 	} else {
 		return 0;
 	}
@@ -122,14 +124,10 @@ void sb_json(struct sb *sb, const char *s, size_t n)
 		} else if (c == '\t') {
 			sb_puts(sb, "\\t");
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			sb_puts(sb, "\\u00");
-			sb_puthexbytes(sb, &c, 1);
-			i++;
 		} else {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = c < 0x20 || c == 0x7f ? 0 : utf8_len(p + i, n - i);
 			if (l == 0) {
-				/* Not UTF-8: keep the byte visible without breaking JSON. */
+				/* A control byte, or not UTF-8: keep the byte visible without breaking JSON. */
 				sb_puts(sb, "\\u00");
 				sb_puthexbytes(sb, &c, 1);
 				i++;
@@ -249,6 +247,33 @@ const char *fmt_skip_space(const char *s)
 {
 	while (*s == ' ' || *s == '\t') {
 		s++;
+	}
+	return s;
+}
+
+void fmt_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap) {
+		n = cap - 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+const char *fmt_cpu_range(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	*lo = 0;
+	while (*s >= '0' && *s <= '9') {
+		*lo = *lo * 10 + (unsigned long)(*s++ - '0');
+	}
+	*hi = *lo;
+	if (*s == '-') {
+		s++;
+		*hi = 0;
+		while (*s >= '0' && *s <= '9') {
+			*hi = *hi * 10 + (unsigned long)(*s++ - '0');
+		}
 	}
 	return s;
 }

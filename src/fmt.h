@@ -43,8 +43,16 @@ const char *sb_cstr(struct sb *sb);
  * *end (if not NULL) where it stops.  The one hex reader for /proc fields.
  */
 uint64_t fmt_parse_hex(const char *s, const char **end);
+/* src into dst, cut to cap - 1 bytes, NUL-terminated (cap > 0): strlcpy for the shim. */
+void fmt_copy(char *dst, size_t cap, const char *src);
 /* s past its leading spaces and tabs. */
 const char *fmt_skip_space(const char *s);
+/*
+ * One item of a kernel CPU list ("0-3,8,10-11") at s: "N" or "N-M" into
+ * *lo and *hi (hi = lo for "N"); returns where it stops (at the ',' or
+ * whatever ends the list).  The one reader of such lists.
+ */
+const char *fmt_cpu_range(const char *s, unsigned long *lo, unsigned long *hi);
 /* sb_printf into buf (cut to cap, NUL-terminated): snprintf for the shim; returns buf. */
 const char *fmt_string(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -77,20 +77,39 @@ static struct site *site_for(enum kind k, uint32_t sub, const uintptr_t *ips, in
 	return capture_site_tagged(k, sub, ips, n, *rule, is_new);
 }
 
+/* One more call on a site at t (since arming): its first time if new, count, bytes, blocked, last time. */
+static void site_add(struct site *s, bool is_new, uint64_t t, size_t bytes, bool blocked)
+{
+	if (is_new) {
+		s->first_ns = t;
+	}
+	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+	if (blocked) {
+		atomic_fetch_add_explicit(&s->blocked, 1, memory_order_relaxed);
+	}
+	atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
+}
+
 /* Counts a call of a suppressed site: on the site and on its rule, never as a violation. */
 static void count_suppressed(enum kind k, struct site *s, bool is_new, unsigned rule, size_t bytes)
 {
 	uint64_t t = shim_since_arm_ns();
 	atomic_fetch_add_explicit(&suppressed_by_kind[k < KIND_COUNT ? k : 0], 1, memory_order_relaxed);
 	if (s) {
-		if (is_new) {
-			s->first_ns = t;
-		}
-		atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
-		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
+		site_add(s, is_new, t, bytes, false);
 	}
 	suppress_count(rule, is_new || s == NULL);
+}
+
+/*
+ * Enters the shim (shim_busy++: the caller leaves it) and takes the
+ * program's stack here, at most PTFREEZE_BACKTRACE_DEPTH and MAX_FRAMES frames.
+ */
+static int enter_with_stack(uintptr_t ips[MAX_FRAMES])
+{
+	shim_busy++;
+	return capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
 }
 
 /* Strict mode: true (and counted) if a suppression rule takes this call's site. */
@@ -98,8 +117,7 @@ static bool suppressed_now(enum kind k)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
-	shim_busy++;
-	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	int n = enter_with_stack(ips);
 	bool is_new;
 	unsigned rule;
 	struct site *s = site_for(k, 0, ips, n, false, &is_new, &rule);
@@ -154,8 +172,7 @@ void guard_record(struct event *ev)
 {
 	int saved = errno;
 	uintptr_t ips[MAX_FRAMES];
-	shim_busy++;
-	int n = capture_stack(ips, capture_depth() < MAX_FRAMES ? capture_depth() : MAX_FRAMES);
+	int n = enter_with_stack(ips);
 	record(ev, ips, n);
 	shim_busy--;
 	if (ev->blocked && config.strict_action == STRICT_ABORT) {
@@ -193,15 +210,7 @@ static int record(struct event *ev, const uintptr_t *ips, int n)
 	atomic_fetch_add_explicit(&events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&events_by_kind[ev->kind < KIND_COUNT ? ev->kind : 0], 1, memory_order_relaxed);
 	if (s) {
-		if (is_new) {
-			s->first_ns = t;
-		}
-		atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&s->bytes, ev->bytes, memory_order_relaxed);
-		if (ev->blocked) {
-			atomic_fetch_add_explicit(&s->blocked, 1, memory_order_relaxed);
-		}
-		atomic_store_explicit(&s->last_ns, t, memory_order_relaxed);
+		site_add(s, is_new, t, ev->bytes, ev->blocked);
 	}
 	if (is_new && ev->kind == KIND_PAGE_FAULT) {
 		/* Faults can be many: their lines are for -v, and leave the cap to the calls. */

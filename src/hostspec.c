@@ -64,19 +64,9 @@ static bool cpus_parse(const char *s, struct cpus *c)
 	memset(c, 0, sizeof(*c));
 	bool any = false;
 	while (*s >= '0' && *s <= '9') {
-		unsigned lo = 0, hi;
-		while (*s >= '0' && *s <= '9') {
-			lo = lo * 10 + (unsigned)(*s++ - '0');
-		}
-		hi = lo;
-		if (*s == '-') {
-			s++;
-			hi = 0;
-			while (*s >= '0' && *s <= '9') {
-				hi = hi * 10 + (unsigned)(*s++ - '0');
-			}
-		}
-		for (unsigned i = lo; i <= hi && i < MAX_CPUS; i++) {
+		unsigned long lo, hi;
+		s = fmt_cpu_range(s, &lo, &hi);
+		for (unsigned long i = lo; i <= hi && i < MAX_CPUS; i++) {
 			c->w[i / 64] |= 1ull << (i % 64);
 			any = true;
 		}

@@ -183,15 +183,6 @@ static void *ret_map(long r)
 	return (void *)r;
 }
 
-static int ret_int(long r)
-{
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return (int)r;
-}
-
 #define RET_ADDR __builtin_return_address(0)
 
 /* The shape of every memory call: what the pool does not do, the kernel does, guarded. */
@@ -261,19 +252,19 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 EXPORT int munmap(void *addr, size_t len)
 {
 	struct call c = {.ev = {.kind = KIND_MUNMAP, ARGS(U(addr), len), .bytes = len}};
-	return ret_int(vm_call(&c, RET_ADDR, serve_munmap));
+	return sys_ret_int(vm_call(&c, RET_ADDR, serve_munmap));
 }
 
 EXPORT int mprotect(void *addr, size_t len, int prot)
 {
 	struct call c = {.ev = {.kind = KIND_MPROTECT, ARGS(U(addr), len, U(prot), U(-1)), .bytes = len}};
-	return ret_int(vm_call(&c, RET_ADDR, serve_protect));
+	return sys_ret_int(vm_call(&c, RET_ADDR, serve_protect));
 }
 
 EXPORT int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
 {
 	struct call c = {.ev = {.kind = KIND_PKEY_MPROTECT, ARGS(U(addr), len, U(prot), U(pkey)), .bytes = len}};
-	return ret_int(vm_call(&c, RET_ADDR, serve_protect));
+	return sys_ret_int(vm_call(&c, RET_ADDR, serve_protect));
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
@@ -292,7 +283,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 EXPORT int madvise(void *addr, size_t len, int advice)
 {
 	struct call c = {.ev = {.kind = KIND_MADVISE, ARGS(U(addr), len, U(advice)), .bytes = len}};
-	return ret_int(vm_call(&c, RET_ADDR, serve_madvise));
+	return sys_ret_int(vm_call(&c, RET_ADDR, serve_madvise));
 }
 
 /* ---- the program break, System V shared memory: libc's calls, guarded --- */
@@ -314,10 +305,10 @@ static long act_brk(struct call *c) { return neg_errno(real.brk((void *)c->ev.ar
 EXPORT int brk(void *addr)
 {
 	if (real.brk == NULL) {
-		return ret_int(-ENOSYS);
+		return sys_ret_int(-ENOSYS);
 	}
 	struct call c = {.ev = {.kind = KIND_BRK, ARGS(U(addr))}};
-	return ret_int(libc_call(&c, act_brk));
+	return sys_ret_int(libc_call(&c, act_brk));
 }
 
 static long act_sbrk(struct call *c)
@@ -358,7 +349,7 @@ static long act_shmdt(struct call *c) { return neg_errno(real.shmdt((const void 
 EXPORT int shmdt(const void *addr)
 {
 	struct call c = {.ev = {.kind = KIND_SHMDT, ARGS(U(addr))}};
-	return ret_int(libc_call(&c, act_shmdt));
+	return sys_ret_int(libc_call(&c, act_shmdt));
 }
 
 /* ---- threads, libraries ------------------------------------------------ */

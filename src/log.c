@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -100,10 +101,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		}
 		if (n == LOG_MAX_LINES) {
 			char b[96];
-			struct sb sb;
-			sb_init(&sb, b, sizeof(b));
-			sb_printf(&sb, "ptfreeze[%ld]: warning: further messages suppressed\n", sys_getpid());
-			emit(b, sb.len);
+			fmt_string(b, sizeof(b), "ptfreeze[%ld]: warning: further messages suppressed\n", sys_getpid());
+			emit(b, strlen(b));
 			return;
 		}
 	}

@@ -32,6 +32,7 @@
 #include "shim.h"
 #include "smaps.h"
 #include "sys.h"
+#include "tstack.h"
 
 static long base_minor, base_major, base_tlb = -1;
 static char how_buf[48];
@@ -287,12 +288,7 @@ static int arm(const char *how, bool safe)
 	getrusage(RUSAGE_SELF, &ru);
 	base_minor = ru.ru_minflt;
 	base_major = ru.ru_majflt;
-	size_t n = strlen(how);
-	if (n >= sizeof(how_buf)) {
-		n = sizeof(how_buf) - 1;
-	}
-	memcpy(how_buf, how, n);
-	how_buf[n] = '\0';
+	fmt_copy(how_buf, sizeof(how_buf), how);
 	long locked = 1;
 	if (config.mlockall) {
 		/* Everything mapped now stays resident: no fault on a cold page later. */
@@ -383,6 +379,20 @@ int phase_disarm(void)
 }
 
 /*
+ * Arms for PTFREEZE_ARM_DELAY that fell due ("delay:<ms>ms"); one trigger:
+ * a later disarm must not re-arm through the delay.
+ */
+static void arm_by_delay(bool safe)
+{
+	char how[40];
+	struct sb sb;
+	sb_init(&sb, how, sizeof(how));
+	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
+	shim_arm_deadline = 0;
+	arm(sb_cstr(&sb), safe);
+}
+
+/*
  * The guard's hook for a delay that fell due (guard_set_due_hook): arms
  * here only once the slow stage is done (the caller may be inside a hook
  * holding locks it needs), or if no arming thread will run it.
@@ -392,16 +402,10 @@ static void on_due(void)
 	if (shim_armed() || !shim_arm_due()) {
 		return;
 	}
-	char how[40];
-	struct sb sb;
-	sb_init(&sb, how, sizeof(how));
-	sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
 	if (atomic_load(&slow_state) != 2 && atomic_load(&prep_thread_up)) {
 		return;
 	}
-	/* One trigger: a later disarm must not re-arm through the delay. */
-	shim_arm_deadline = 0;
-	arm(sb_cstr(&sb), false);
+	arm_by_delay(false);
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -477,12 +481,7 @@ static void *arm_thread(void *arg)
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if ((r == 0 && until == due) || sys_now_ns() >= due) {
 			if (atomic_load(&shim_arm_deadline) && atomic_load(&shim_arm_state) == 0) {
-				char how[40];
-				struct sb sb;
-				sb_init(&sb, how, sizeof(how));
-				sb_printf(&sb, "delay:%lums", (unsigned long)(config.arm_delay_ns / 1000000u));
-				shim_arm_deadline = 0;
-				arm(sb_cstr(&sb), true);
+				arm_by_delay(true);
 			}
 			break;
 		}
@@ -500,22 +499,10 @@ static void *arm_thread(void *arg)
 
 static void start_arm_thread(void)
 {
-	void *stack = pool_carve(ARM_THREAD_STACK, 4096);
-	if (stack == NULL || real.pthread_create == NULL) {
+	int r = tstack_spawn_shim(ARM_THREAD_STACK, arm_thread, NULL);
+	if (r == -ENOMEM || r == -ENOSYS) {
 		return; /* the delay is still noticed at intercepted calls */
 	}
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstack(&attr, stack, ARM_THREAD_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS); /* the backstop's trap (it stays on as the page-fault sampler) */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t t;
-	int r = real.pthread_create(&t, &attr, arm_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	atomic_store(&prep_thread_up, r == 0);
 	if (r != 0) {
 		log_msg(LOG_DEBUG, "PTFREEZE_ARM: no thread for the delay (error %d); it is checked at intercepted calls", r);

@@ -65,12 +65,7 @@ EXPORT pid_t fork(void)
 	struct call c = {.ev = {.kind = KIND_FORK, .detail = "fork write-protects every private page of the parent"},
 			 .act = act_fork, .busy = true};
 	serve_enter(&c, NULL);
-	long r = serve_guarded(&c);
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return (pid_t)r;
+	return (pid_t)sys_ret_int(serve_guarded(&c));
 }
 
 /* The vfork call itself is the trampoline's, after the check. */

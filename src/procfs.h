@@ -23,6 +23,22 @@ struct procfs_map {
 	const char *path; /* the rest of the line after the inode ("" for none); points into the line */
 };
 
+/* A range of addresses [start, end), as a maps line has them. */
+struct procfs_range {
+	uintptr_t start, end;
+};
+
+/* Whether a lies in one of the first n ranges of r. */
+static inline bool procfs_in_ranges(const struct procfs_range *r, int n, uintptr_t a)
+{
+	for (int i = 0; i < n; i++) {
+		if (a >= r[i].start && a < r[i].end) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Parses one maps line into *m; false if the line is not one (smaps'
  * field lines, a cut line, end < start).

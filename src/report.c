@@ -177,16 +177,15 @@ static void keep_pre_exec_report(void)
 	}
 	head[n] = '\0';
 	char want[40];
-	struct sb sb;
-	sb_init(&sb, want, sizeof(want));
-	sb_printf(&sb, "\"pid\":%ld,", sys_getpid());
-	if (strncmp(head, "{\"type\":\"header\",", 17) != 0 || !strstr(head, sb_cstr(&sb))) {
+	fmt_string(want, sizeof(want), "\"pid\":%ld,", sys_getpid());
+	if (strncmp(head, "{\"type\":\"header\",", 17) != 0 || !strstr(head, want)) {
 		return;
 	}
 	size_t len = strlen(path);
 	size_t stem = len > 6 && strcmp(path + len - 6, ".jsonl") == 0 ? len - 6 : len;
 	char alt[sizeof(path)];
 	for (unsigned k = 1; k < 100; k++) {
+		struct sb sb;
 		sb_init(&sb, alt, sizeof(alt));
 		sb_putmem(&sb, path, stem);
 		sb_printf(&sb, ".exec%u.jsonl", k);

@@ -43,12 +43,7 @@ static bool parse_header(struct smaps_table *t, const char *line)
 	m->start = pm.start;
 	m->end = pm.end;
 	memcpy(m->perms, pm.perms, 4);
-	size_t n = strlen(pm.path);
-	if (n >= sizeof(m->name)) {
-		n = sizeof(m->name) - 1;
-	}
-	memcpy(m->name, pm.path, n);
-	m->name[n] = '\0';
+	fmt_copy(m->name, sizeof(m->name), pm.path);
 	return true;
 }
 

@@ -512,12 +512,7 @@ static int make_room(int want)
 
 int suppress_load_file(const char *path)
 {
-	size_t l = strlen(path);
-	if (l >= sizeof(file)) {
-		l = sizeof(file) - 1;
-	}
-	memcpy(file, path, l);
-	file[l] = '\0';
+	fmt_copy(file, sizeof(file), path);
 	atomic_store(&nrules, 0);
 	/* Two passes: count the rules, make room for all of them, then load. */
 	struct load_state count = {.counting = true};

@@ -13,12 +13,25 @@
 #ifndef PTFREEZE_SYS_H
 #define PTFREEZE_SYS_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 long sys_raw(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/*
+ * For an interposer's return, the one place here that sets errno: a
+ * kernel result < 0 becomes errno and -1, as libc's int-returning wrappers do.
+ */
+static inline int sys_ret_int(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (int)r;
+}
 /* Address just after the trusted syscall instruction. */
 uintptr_t sys_raw_site(void);
 

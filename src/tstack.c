@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pool.h"
 #include "real.h"
 #include "shim.h"
 #include "sys.h"
@@ -404,15 +406,48 @@ out:
 	return out;
 }
 
-void tstack_joined(pthread_t t)
+int tstack_spawn_shim(size_t size, void *(*fn)(void *), void *arg)
+{
+	if (real.pthread_create == NULL) {
+		return -ENOSYS;
+	}
+	void *stack = pool_carve(size, 4096);
+	if (stack == NULL) {
+		return -ENOMEM;
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, stack, size);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	int r = real.pthread_create(&t, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+/*
+ * Moves t's slot on after a join (joinable -> reserved, then released;
+ * reserved -> done) or a detach (joinable or reserved -> detached); a
+ * thread not on a pool stack, or a slot in any other state, is left alone.
+ */
+static void slot_after(pthread_t t, bool detach)
 {
 	int i = enabled ? tstack_slot_of((const void *)t) : -1;
 	if (i < 0) {
 		return;
 	}
 	for (;;) {
-		int st = atomic_load(&slots[i].state);
-		int next = st == SLOT_JOINABLE ? SLOT_RESERVED : st == SLOT_RESERVED ? SLOT_DONE : -1;
+		int st = atomic_load(&slots[i].state), next = -1;
+		if (st == SLOT_JOINABLE) {
+			next = detach ? SLOT_DETACHED : SLOT_RESERVED;
+		} else if (st == SLOT_RESERVED) {
+			next = detach ? SLOT_DETACHED : SLOT_DONE;
+		}
 		if (next < 0) {
 			return;
 		}
@@ -425,21 +460,14 @@ void tstack_joined(pthread_t t)
 	}
 }
 
+void tstack_joined(pthread_t t)
+{
+	slot_after(t, false);
+}
+
 void tstack_detached(pthread_t t)
 {
-	int i = enabled ? tstack_slot_of((const void *)t) : -1;
-	if (i < 0) {
-		return;
-	}
-	for (;;) {
-		int st = atomic_load(&slots[i].state);
-		if (st != SLOT_JOINABLE && st != SLOT_RESERVED) {
-			return;
-		}
-		if (atomic_compare_exchange_strong(&slots[i].state, &st, SLOT_DETACHED)) {
-			return;
-		}
-	}
+	slot_after(t, true);
 }
 
 /* ---- fork ------------------------------------------------------------------ */

@@ -78,6 +78,15 @@ enum tstack_outcome tstack_create(pthread_t *t, const pthread_attr_t *attr, void
 				  enum tstack_empty when_empty, int *result, const char **why, bool *grew);
 /* Bytes one slot maps (stack and guard): the size of a recorded growth. */
 size_t tstack_slot_bytes(void);
+/*
+ * Starts one of the shim's own threads, fn(arg): detached, on a stack of
+ * `size` bytes carved from the pool (glibc never unmaps it), with every
+ * signal blocked but SIGSYS (the backstop's trap, which a thread with it
+ * blocked would die of), so none of the program's is delivered to it.
+ * 0, -ENOSYS (no pthread_create yet), -ENOMEM (no pool stack) or
+ * pthread_create's error.
+ */
+int tstack_spawn_shim(size_t size, void *(*fn)(void *), void *arg);
 
 /* After a successful pthread_join (and the _np variants) of t. */
 void tstack_joined(pthread_t t);

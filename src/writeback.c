@@ -12,13 +12,8 @@
 
 bool writeback_free_fstype(const char *fstype)
 {
-	static const char *const memory_fs[] = {"tmpfs", "hugetlbfs", "devtmpfs", "ramfs"};
-	for (size_t i = 0; i < sizeof(memory_fs) / sizeof(memory_fs[0]); i++) {
-		if (strcmp(fstype, memory_fs[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "hugetlbfs") == 0 || strcmp(fstype, "devtmpfs") == 0 ||
+	       strcmp(fstype, "ramfs") == 0;
 }
 
 bool writeback_free_magic(long f_type)

@@ -336,6 +336,32 @@ START_TEST(test_fmt_hexbytes_skip_space_and_string)
 }
 END_TEST
 
+/* fmt_cpu_range reads "N" and "N-M" and stops at what follows; fmt_copy cuts to fit. */
+START_TEST(test_fmt_cpu_range_and_copy)
+{
+	unsigned long lo, hi;
+	const char *e = fmt_cpu_range("0-3,8", &lo, &hi);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 3);
+	ck_assert_str_eq(e, ",8");
+	e = fmt_cpu_range(e + 1, &lo, &hi);
+	ck_assert_uint_eq(lo, 8);
+	ck_assert_uint_eq(hi, 8);
+	ck_assert_str_eq(e, "");
+	e = fmt_cpu_range("12-15\n", &lo, &hi);
+	ck_assert_uint_eq(lo, 12);
+	ck_assert_uint_eq(hi, 15);
+	ck_assert_str_eq(e, "\n");
+	char small[4], roomy[16];
+	fmt_copy(small, sizeof(small), "abcdef");
+	ck_assert_str_eq(small, "abc");
+	fmt_copy(roomy, sizeof(roomy), "abcdef");
+	ck_assert_str_eq(roomy, "abcdef");
+	fmt_copy(small, 1, "x");
+	ck_assert_str_eq(small, "");
+}
+END_TEST
+
 Suite *fmt_suite(void)
 {
 	Suite *s = suite_create("fmt");
@@ -352,6 +378,7 @@ Suite *fmt_suite(void)
 	tcase_add_test(tc, test_fmt_cstr_is_empty_for_zero_cap_and_fresh_builder);
 	tcase_add_test(tc, test_fmt_parse_hex_reads_digits_of_either_case);
 	tcase_add_test(tc, test_fmt_hexbytes_skip_space_and_string);
+	tcase_add_test(tc, test_fmt_cpu_range_and_copy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
