@@ -74,6 +74,18 @@ void phase_birth_begin(void)
 
 void phase_birth_end(void) { atomic_fetch_sub(&births, 1); }
 
+/* A prefault helper's birth, bracketed: another trigger may be installing the backstop. */
+static int spawn_helper(pthread_t *t, void *(*fn)(void *))
+{
+	if (real.pthread_create == NULL) {
+		return -1;
+	}
+	phase_birth_begin();
+	int r = real.pthread_create(t, NULL, fn, NULL);
+	phase_birth_end();
+	return r;
+}
+
 static void install_backstop_between_births(void)
 {
 	atomic_store(&birth_gate, 1);
@@ -209,9 +221,13 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 	/*
 	 * No signal handler may run on this thread while it holds a claimed
 	 * chunk: the arming signal's handler would wait for that chunk forever.
-	 * Helper threads inherit the mask.
+	 * Helper threads inherit the mask.  But not SIGSYS: another trigger
+	 * may arm meanwhile and install the backstop, and a trapped call here
+	 * (glibc's mmap of a helper's stack) with SIGSYS blocked kills the
+	 * process (sqlite under strace.sh died of it, status 159).  The
+	 * backstop's handler waits for no chunk.
 	 */
-	uint64_t all = ~0ull, old = 0;
+	uint64_t all = ~(1ull << (SIGSYS - 1)), old = 0;
 	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	atomic_store(&hurry, 1);
 	futex_wake_all(&hurry);
@@ -228,7 +244,7 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 	if (atomic_load(&slow_state) != 2) {
 		log_msg(LOG_WARN, "armed by a signal before start-up work was done (no unwinder or thread stacks yet)");
 	}
-	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0);
+	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0, spawn_helper);
 	populate_once();
 	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	*wait_ns = sys_now_ns() - t0;

@@ -351,7 +351,7 @@ static void *pf_helper(void *arg)
 	return NULL;
 }
 
-void pool_prefault_finish(int helpers)
+void pool_prefault_finish(int helpers, int (*spawn)(pthread_t *t, void *(*fn)(void *)))
 {
 	if (pool.npf == 0) {
 		return;
@@ -362,9 +362,9 @@ void pool_prefault_finish(int helpers)
 	if (helpers > MAX_HELPERS) {
 		helpers = MAX_HELPERS;
 	}
-	if (atomic_load(&pool.pf_done) < pool.pf_total && real.pthread_create) {
+	if (atomic_load(&pool.pf_done) < pool.pf_total && spawn) {
 		for (int i = 0; i < helpers; i++) {
-			if (real.pthread_create(&tids[started], NULL, pf_helper, NULL) == 0) {
+			if (spawn(&tids[started], pf_helper) == 0) {
 				started++;
 			}
 		}

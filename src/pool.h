@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,7 +96,11 @@ void pool_prefault_work(const _Atomic int *stop, uint64_t until_ns);
  * populating.  On return every start-up region is resident.  Measures the
  * huge-page backing again.  Async-signal-safe when helpers is 0.
  */
-void pool_prefault_finish(int helpers);
+/*
+ * spawn starts each helper (pthread_create's shape, NULL for none): the
+ * caller brackets the birth so that no seccomp filter goes on meanwhile.
+ */
+void pool_prefault_finish(int helpers, int (*spawn)(pthread_t *t, void *(*fn)(void *)));
 
 /* Bytes of the deferred prefault populated so far, and in all. */
 size_t pool_prefault_done(void);
