@@ -416,6 +416,7 @@ int main(void)
 	srunner_add_suite(sr, procfs_suite());
 	srunner_add_suite(sr, phdr_suite());
 	srunner_add_suite(sr, writeback_suite());
+	srunner_add_suite(sr, hostspec_suite());
 	srunner_add_suite(sr, serve_suite());
 	/* The suites rely on a fresh process per test (see check_ptfreeze.h). */
 	srunner_set_fork_status(sr, CK_FORK);

@@ -37,6 +37,7 @@ Suite *faults_suite(void);
 Suite *procfs_suite(void);
 Suite *phdr_suite(void);
 Suite *writeback_suite(void);
+Suite *hostspec_suite(void);
 Suite *serve_suite(void);
 
 /* Helpers shared by the suites (check_main.c). */

@@ -24,6 +24,7 @@ tests_unit_check_ptfreeze_SOURCES = \
 	tests/unit/check_procfs.c \
 	tests/unit/check_phdr.c \
 	tests/unit/check_writeback.c \
+	tests/unit/check_hostspec.c \
 	tests/unit/check_serve.c
 tests_unit_check_ptfreeze_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_ptfreeze_LDADD = src/libptfreeze_core.la $(CHECK_LIBS) $(JE_LIBS)
