@@ -136,25 +136,6 @@ static int status_line(char *line, void *arg)
 	return 1;
 }
 
-static int is_khugepaged(long pid, void *arg)
-{
-	(void)arg;
-	char path[64], comm[32];
-	procfs_path(path, sizeof(path), pid, "comm");
-	return sys_read_file(path, comm, sizeof(comm)) > 0 && strcmp(comm, "khugepaged\n") == 0;
-}
-
-/*
- * 1 if a kernel thread named khugepaged exists, 0 if not, -1 if /proc
- * cannot be listed.  Kernel threads have low pids, and /proc lists in pid
- * order, so this usually stops after a few dozen entries.
- */
-static int khugepaged_running(void)
-{
-	int r = procfs_for_each_id("/proc", is_khugepaged, NULL);
-	return r < 0 ? -1 : r;
-}
-
 int audit_read(struct audit_facts *f, long pid, size_t pool_size)
 {
 	memset(f, 0, sizeof(*f));
@@ -175,7 +156,7 @@ int audit_read(struct audit_facts *f, long pid, size_t pool_size)
 	selected(THP_DIR "/enabled", f->thp_enabled, sizeof(f->thp_enabled));
 	selected(THP_DIR "/defrag", f->thp_defrag, sizeof(f->thp_defrag));
 	f->khugepaged_defrag = number(THP_DIR "/khugepaged/defrag");
-	f->khugepaged_running = khugepaged_running();
+	f->khugepaged_running = procfs_running("khugepaged"); /* a kernel thread: low pid, found early */
 	f->ksm_run = number("/sys/kernel/mm/ksm/run");
 	f->numa_balancing = number("/proc/sys/kernel/numa_balancing");
 	f->hp2m_total = number(HP2M_DIR "/nr_hugepages");
@@ -455,12 +436,6 @@ int audit_judge(const struct audit_facts *f, struct audit_item *out, int max)
 	return j.n;
 }
 
-int audit_run(struct audit_item *out, int max, size_t pool_size)
-{
-	struct audit_facts f;
-	int r = audit_read(&f, 0, pool_size);
-	return r < 0 ? r : audit_judge(&f, out, max);
-}
 
 /* ---- the report header's snapshot ---- */
 

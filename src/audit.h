@@ -72,9 +72,6 @@ int audit_read(struct audit_facts *f, long pid, size_t pool_size);
 /* Judges the facts into at most max items; returns how many were written. */
 int audit_judge(const struct audit_facts *f, struct audit_item *out, int max);
 
-/* audit_read() for the calling process, then audit_judge(): items or -errno. */
-int audit_run(struct audit_item *out, int max, size_t pool_size);
-
 /*
  * TLB shootdown interrupts the kernel has counted on all CPUs since boot
  * (the "TLB:" line of /proc/interrupts), or -1 if unreadable.  System-wide:

@@ -5,30 +5,22 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "audit.h"
 #include "hostspec.h"
-
-#define DRIFT_ITEMS (AUDIT_MAX_ITEMS + HOSTSPEC_MAX_ITEMS)
 
 struct snapshot {
 	bool taken;
 	int n;
-	struct hostspec_item items[DRIFT_ITEMS];
+	struct hostspec_item items[HOSTSPEC_ALL_ITEMS];
 };
 
 static struct snapshot at_arm, at_exit;
 
 static void take(struct snapshot *s, size_t pool_size)
 {
-	struct audit_item vm[AUDIT_MAX_ITEMS];
-	int nvm = audit_run(vm, AUDIT_MAX_ITEMS, pool_size);
-	s->n = 0;
-	for (int i = 0; i < nvm; i++) {
-		hostspec_from_audit(&vm[i], &s->items[s->n++]);
-	}
 	/* No scan of every process's name at arming: that is ptfreeze check's job. */
 	struct hostspec_target t = {.pid = 0, .pool_size = pool_size, .no_process_scan = true};
-	s->n += hostspec_judge(&t, s->items + s->n, DRIFT_ITEMS - s->n);
+	int n = hostspec_judge_all(&t, s->items, HOSTSPEC_ALL_ITEMS);
+	s->n = n > 0 ? n : 0;
 	s->taken = true;
 }
 

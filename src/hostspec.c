@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -137,10 +136,7 @@ static bool status_field(long pid, const char *key, char *out, size_t cap)
 	size_t klen = strlen(key);
 	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		if (strncmp(l, key, klen) == 0 && l[klen] == ':') {
-			const char *v = l + klen + 1;
-			while (*v == ' ' || *v == '\t') {
-				v++;
-			}
+			const char *v = fmt_skip_space(l + klen + 1);
 			size_t n = strcspn(v, "\n");
 			n = n < cap - 1 ? n : cap - 1;
 			memcpy(out, v, n);
@@ -193,18 +189,7 @@ static struct hostspec_item *item(struct judge *j, const char *area, const char 
 	return it;
 }
 
-__attribute__((format(printf, 3, 4))) static void put(char *dst, size_t cap, const char *fmt, ...)
-{
-	struct sb sb;
-	va_list ap;
-	sb_init(&sb, dst, cap);
-	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
-	sb_cstr(&sb);
-}
-
-#define SET(field, ...) put((field), sizeof(field), __VA_ARGS__)
+#define SET(field, ...) fmt_string((field), sizeof(field), __VA_ARGS__)
 
 /* The fix as data and as a command a person can run. */
 static void fix(struct hostspec_item *it, enum hostspec_fix kind, const char *key, const char *value)
@@ -275,7 +260,7 @@ static void memory_items(struct judge *j, const struct hostspec_target *t)
 			SET(it->observed, "%ld, the process has %ld mappings", v, used);
 			if (used * 4 > v * 3) {
 				char want[32];
-				put(want, sizeof(want), "%ld", v * 2);
+				fmt_string(want, sizeof(want), "%ld", v * 2);
 				it->status = AUDIT_WARN;
 				fix(it, HOSTSPEC_FIX_SYSCTL, "vm.max_map_count", want);
 			}
@@ -306,7 +291,7 @@ static void memory_items(struct judge *j, const struct hostspec_target *t)
 		SET(it->observed, "%ld%%", v);
 		if (v > dirty[i].want) {
 			char want[16];
-			put(want, sizeof(want), "%ld", dirty[i].want == 5 ? 3L : dirty[i].want);
+			fmt_string(want, sizeof(want), "%ld", dirty[i].want == 5 ? 3L : dirty[i].want);
 			it->status = AUDIT_WARN;
 			fix(it, HOSTSPEC_FIX_SYSCTL, dirty[i].key, want);
 		}
@@ -322,7 +307,7 @@ static void memory_items(struct judge *j, const struct hostspec_target *t)
 	long best = -1, best_node = 0;
 	for (int n = 0; n < 64; n++) {
 		char path[128];
-		put(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-%dkB/free_hugepages", n,
+		fmt_string(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-%dkB/free_hugepages", n,
 		    HUGE_2M_KB);
 		long f;
 		if (!read_num(path, &f)) {
@@ -340,9 +325,9 @@ static void memory_items(struct judge *j, const struct hostspec_target *t)
 		sb_puts(&sb, nodes ? "one NUMA node (the item on 2M huge pages judges it)" : "no NUMA information");
 	} else if (best < need) {
 		char path[128], want[32];
-		put(path, sizeof(path), "/sys/devices/system/node/node%ld/hugepages/hugepages-%dkB/nr_hugepages", best_node,
+		fmt_string(path, sizeof(path), "/sys/devices/system/node/node%ld/hugepages/hugepages-%dkB/nr_hugepages", best_node,
 		    HUGE_2M_KB);
-		put(want, sizeof(want), "%ld", need);
+		fmt_string(want, sizeof(want), "%ld", need);
 		sb_printf(&sb, "; the pool needs %ld on one node", need);
 		it->status = AUDIT_WARN;
 		fix(it, HOSTSPEC_FIX_SYSFS, path, want);
@@ -395,33 +380,10 @@ static void cpu_set_item(struct judge *j, const struct cpu_facts *c, const char 
 	if (!ok) {
 		proposal(c, want, sizeof(want));
 		char value[300];
-		put(value, sizeof(value), "%s%s", prefix, want);
+		fmt_string(value, sizeof(value), "%s%s", prefix, want);
 		it->status = AUDIT_WARN;
 		fix(it, HOSTSPEC_FIX_CMDLINE, param, value);
 	}
-}
-
-struct comm_search {
-	const char *comm;
-	bool found;
-};
-
-static int comm_is(long pid, void *arg)
-{
-	struct comm_search *cs = arg;
-	char path[64], comm[32];
-	if (sys_read_file(procfs_path(path, sizeof(path), pid, "comm"), comm, sizeof(comm)) > 0) {
-		comm[strcspn(comm, "\n")] = '\0';
-		cs->found = strcmp(comm, cs->comm) == 0;
-	}
-	return cs->found;
-}
-
-static bool process_running(const char *comm)
-{
-	struct comm_search cs = {comm, false};
-	procfs_for_each_id("/proc", comm_is, &cs);
-	return cs.found;
 }
 
 static int irq_dir(long irq, void *arg);
@@ -460,7 +422,7 @@ static void irq_items(struct judge *j, const struct cpu_facts *c, bool no_scan)
 	SET(it->why, "irqbalance moves interrupts every 10 s; since 1.8 it keeps off isolated and nohz_full CPUs");
 	SET(it->expected, "stopped, or 1.8 or later with CPUs isolated");
 	SET(it->observed, "%s", no_scan ? "not looked for (ptfreeze check does)"
-				: process_running("irqbalance") ? "running" : "not running");
+				: procfs_running("irqbalance") > 0 ? "running" : "not running");
 }
 
 static int irq_dir(long irq, void *arg)
@@ -468,7 +430,7 @@ static int irq_dir(long irq, void *arg)
 	struct irq_scan *scan = arg;
 	char path[64];
 	struct cpus aff;
-	put(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
+	fmt_string(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
 	if (read_cpus(path, &aff)) {
 		scan->total++;
 		scan->hit += cpus_meet(&aff, scan->judged);
@@ -549,13 +511,13 @@ static void power_items(struct judge *j)
 	for (int s = 0; s < 16; s++) {
 		char path[96], name[32];
 		long lat, dis = 0;
-		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/latency", s);
+		fmt_string(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/latency", s);
 		if (!read_num(path, &lat)) {
 			break;
 		}
-		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/disable", s);
+		fmt_string(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/disable", s);
 		read_num(path, &dis);
-		put(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/name", s);
+		fmt_string(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cpuidle/state%d/name", s);
 		if (sys_read_file(path, name, sizeof(name)) <= 0) {
 			name[0] = '\0';
 		}
@@ -630,7 +592,7 @@ static void rule_items(struct judge *j, const char *area)
 static int rt_threads(long pid)
 {
 	char path[64], buf[1024];
-	put(path, sizeof(path), "/proc/%ld/stat", pid);
+	fmt_string(path, sizeof(path), "/proc/%ld/stat", pid);
 	if (sys_read_file(path, buf, sizeof(buf)) <= 0) {
 		return -1;
 	}
@@ -647,15 +609,7 @@ static bool cap_held(long pid, int cap)
 	if (!status_field(pid, "CapEff", val, sizeof(val))) {
 		return false;
 	}
-	unsigned long long bits = 0;
-	for (const char *s = val; *s; s++) {
-		int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
-		if (d < 0) {
-			break;
-		}
-		bits = bits << 4 | (unsigned)d;
-	}
-	return (bits >> cap) & 1;
+	return (fmt_parse_hex(val, NULL) >> cap) & 1;
 }
 
 static void other_items(struct judge *j, const struct hostspec_target *t)
@@ -770,4 +724,19 @@ void hostspec_from_audit(const struct audit_item *a, struct hostspec_item *h)
 		return;
 	}
 	SET(h->fix_value, "%s", value);
+}
+
+int hostspec_judge_all(const struct hostspec_target *t, struct hostspec_item *out, int max)
+{
+	struct audit_facts f;
+	int r = audit_read(&f, t->pid, t->pool_size);
+	if (r < 0) {
+		return r;
+	}
+	struct audit_item vm[AUDIT_MAX_ITEMS];
+	int n = audit_judge(&f, vm, max < AUDIT_MAX_ITEMS ? max : AUDIT_MAX_ITEMS);
+	for (int i = 0; i < n; i++) {
+		hostspec_from_audit(&vm[i], &out[i]);
+	}
+	return n + hostspec_judge(t, out + n, max - n);
 }

@@ -47,6 +47,15 @@ struct hostspec_target {
 /* Judges the host into at most max items; returns how many were written. */
 int hostspec_judge(const struct hostspec_target *t, struct hostspec_item *out, int max);
 
+/* Room for the whole spec: audit.c's items and the rest. */
+#define HOSTSPEC_ALL_ITEMS (AUDIT_MAX_ITEMS + HOSTSPEC_MAX_ITEMS)
+
+/*
+ * The whole host spec: audit.c's items (for t->pid's limits), then the
+ * rest.  How many were written, or -errno when /proc cannot be read.
+ */
+int hostspec_judge_all(const struct hostspec_target *t, struct hostspec_item *out, int max);
+
 /*
  * audit.c's virtual-memory item in this shape: its area, and its fix as
  * data where it is a write to /proc/sys (a sysctl) or to /sys.

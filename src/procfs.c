@@ -111,3 +111,20 @@ int procfs_for_each_id(const char *dir, int (*fn)(long id, void *arg), void *arg
 	sys_close((int)fd);
 	return r;
 }
+
+static int comm_is(long pid, void *arg)
+{
+	char path[64], comm[32];
+	long n = sys_read_file(procfs_path(path, sizeof(path), pid, "comm"), comm, sizeof(comm));
+	if (n <= 0) {
+		return 0; /* gone meanwhile */
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, (const char *)arg) == 0;
+}
+
+int procfs_running(const char *comm)
+{
+	int r = procfs_for_each_id("/proc", comm_is, (void *)comm);
+	return r < 0 ? -1 : r;
+}

@@ -59,4 +59,10 @@ int procfs_maps(const char *path, int (*fn)(const struct procfs_map *m, void *ar
  */
 int procfs_for_each_id(const char *dir, int (*fn)(long id, void *arg), void *arg);
 
+/*
+ * 1 if a process or kernel thread whose comm is `comm` exists, 0 if not,
+ * -1 if /proc cannot be listed.  Stops at the first match, in pid order.
+ */
+int procfs_running(const char *comm);
+
 #endif

@@ -11,21 +11,17 @@
 
 #include <string.h>
 
+#include "render.h"
+
 #include "kinds.h"
 
 static const json_t *host_of(const struct rf_process *p) { return json_object_get(p->header, "host"); }
 
-static const char *pool_backing(const struct rf_process *p)
+static bool hugetlb(const struct rf_process *p)
 {
-	const json_t *pool = p->summary ? json_object_get(p->summary, "pool") : NULL;
-	if (!json_is_object(pool)) {
-		pool = json_object_get(p->header, "pool");
-	}
-	const char *b = reportfile_get_str(pool, "backing");
-	return b ? b : "";
+	const char *b = reportfile_get_str(render_pool_of(p), "backing");
+	return b && strncmp(b, "hugetlb", 7) == 0;
 }
-
-static bool hugetlb(const struct rf_process *p) { return strncmp(pool_backing(p), "hugetlb", 7) == 0; }
 
 /* Anonymous memory the host's memory mechanisms act on (not files, not code). */
 static bool anonymous_class(const char *cls)

@@ -379,20 +379,14 @@ int cmd_check(int argc, char **argv)
 	/* As the shim does: the pool is whole 2M pages. */
 	pool = (pool + HUGE_2M - 1) & ~(size_t)(HUGE_2M - 1);
 
-	struct audit_facts facts;
-	int r = audit_read(&facts, pid, pool);
-	if (r < 0) {
-		cli_error("cannot read /proc: %s (is it mounted?)", strerror(-r));
+	static struct hostspec_item items[HOSTSPEC_ALL_ITEMS];
+	struct hostspec_target target = {.pid = pid, .pool_size = pool};
+	int n = hostspec_judge_all(&target, items, HOSTSPEC_ALL_ITEMS);
+	if (n < 0) {
+		cli_error("cannot read /proc: %s (is it mounted?)", strerror(-n));
 		return CLI_INVALID;
 	}
-	struct audit_item vm[AUDIT_MAX_ITEMS];
-	int nvm = audit_judge(&facts, vm, AUDIT_MAX_ITEMS);
-	static struct hostspec_item items[AUDIT_MAX_ITEMS + HOSTSPEC_MAX_ITEMS];
-	for (int i = 0; i < nvm; i++) {
-		hostspec_from_audit(&vm[i], &items[i]);
-	}
-	struct hostspec_target target = {.pid = pid, .pool_size = pool};
-	int n = nvm + hostspec_judge(&target, items + nvm, HOSTSPEC_MAX_ITEMS);
+	int r;
 
 	struct mapping_list maps = {0};
 	char comm[64] = "?";
