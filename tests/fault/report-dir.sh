@@ -31,13 +31,18 @@ ref=$("$FAULT/sites" 5) || fail "sites failed without the shim"
 chmod 755 "$TMPD"
 U=$TMPD/unwritable
 mkdir "$U" && chmod 555 "$U"
+shim=$SHIM sites=$FAULT/sites
 if [ "$(id -u)" = 0 ]; then
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 	as_user() { limit 60 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+	# A private build tree (a clone in a mktemp -d) is closed to nobody: run copies from $TMPD.
+	cp "$SHIM" "$TMPD/libptfreeze.so" && cp "$FAULT/sites" "$TMPD/sites" || hard "cannot copy the shim and sites to $TMPD"
+	chmod 755 "$TMPD/libptfreeze.so" "$TMPD/sites"
+	shim=$TMPD/libptfreeze.so sites=$TMPD/sites
 else
 	as_user() { limit 60 "$@"; }
 fi
-out=$(PTFREEZE_REPORT=$U/r-%p.jsonl as_user env LD_PRELOAD="$SHIM" "$FAULT/sites" 5 2> "$TMPD/err") ||
+out=$(PTFREEZE_REPORT=$U/r-%p.jsonl as_user env LD_PRELOAD="$shim" "$sites" 5 2> "$TMPD/err") ||
 	fail "unwritable: the program failed: $(cat "$TMPD/err")"
 [ "$out" = "$ref" ] || fail "unwritable: the program printed '$out'"
 one_line unwritable "^ptfreeze\\[[0-9]+\\]: error: PTFREEZE_REPORT: cannot create '$U/r-[0-9]+\\.jsonl' \\(Permission denied\\); no report is written, the program carries on\$"
