@@ -250,6 +250,9 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	len = align_up(len, ps);
 	if (b == BACKING_HUGETLB_1G || b == BACKING_HUGETLB_2M) {
 		long avail = hugetlb_available(ps >> 10);
+		if (pool.requested == HUGEPAGES_AUTO) {
+			avail /= 2; /* as many again stay free for fork children's copies */
+		}
 		if ((size_t)avail * ps < len) {
 			len = (size_t)avail * ps;
 		}
@@ -404,10 +407,24 @@ static int chain(enum hugepages_mode mode, enum backing out[4])
 {
 	int n = 0;
 	switch (mode) {
+	case HUGEPAGES_AUTO:
+		/*
+		 * A fork child's first write to a private hugetlb page needs a free
+		 * huge page, and dies of SIGBUS when there is none; a THP page is
+		 * copied 4K at a time.  So the default takes hugetlb pages only
+		 * where THP is off (and then half of those free, reserve_one).
+		 */
+		if (thp_possible()) {
+			out[n++] = BACKING_THP;
+			out[n++] = BACKING_4K;
+			return n;
+		}
+		out[n++] = BACKING_HUGETLB_2M;
+		out[n++] = BACKING_4K;
+		return n;
 	case HUGEPAGES_1G:
 		out[n++] = BACKING_HUGETLB_1G;
 		/* fall through */
-	case HUGEPAGES_AUTO:
 	case HUGEPAGES_2M:
 		out[n++] = BACKING_HUGETLB_2M;
 		/* fall through */
