@@ -273,13 +273,21 @@ static size_t reserve_one(size_t len, enum backing b, int threads, bool at_start
 	}
 	/* The policy must be in place before the first page is allocated. */
 	numa_apply(p, len);
-	/* Only the start-up reservation is prefaulted later: a pool grown meanwhile is prefaulted now. */
-	if (deferring && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
+	/*
+	 * Before arming a region is prefaulted later, as the start-up one is: a
+	 * program that mallocs a large buffer and exits before arming (sort
+	 * sizes its buffer by the RAM) does not pay for all of it.
+	 */
+	bool later = deferring || (pool.lazy && !atomic_load(&pool.finishing));
+	if (later && !pool.want_mlock && pool.npf < POOL_PF_CHUNKS) {
 		struct pool_region *reg = add_region((uintptr_t)p, len, b, at_startup);
 		if (reg == NULL) {
 			return 0;
 		}
 		defer_prefault(reg, ps);
+		if (atomic_load(&pool.finishing)) {
+			pool_prefault_work(NULL, 0); /* arming began meanwhile and may not have seen these chunks */
+		}
 		return len;
 	}
 	uint64_t t0 = sys_now_ns();
@@ -320,13 +328,15 @@ static void defer_prefault(struct pool_region *reg, size_t ps)
 		c->region = idx;
 		atomic_store(&c->state, PF_TODO);
 		pool.pf_total += c->len;
-		pool.npf++;
+		__atomic_store_n(&pool.npf, pool.npf + 1, __ATOMIC_SEQ_CST);
 	}
 }
 
 void pool_prefault_work(const _Atomic int *stop, uint64_t until_ns)
 {
-	for (int i = 0; i < pool.npf && !(stop && atomic_load(stop)) && !(until_ns && sys_now_ns() >= until_ns); i++) {
+	for (int i = 0; i < __atomic_load_n(&pool.npf, __ATOMIC_ACQUIRE) && !(stop && atomic_load(stop)) &&
+			!(until_ns && sys_now_ns() >= until_ns);
+	     i++) {
 		struct pool_pf *c = &pool.pf[i];
 		int expect = PF_TODO;
 		if (!atomic_compare_exchange_strong(&c->state, &expect, PF_CLAIMED)) {
@@ -356,7 +366,9 @@ static void *pf_helper(void *arg)
 
 void pool_prefault_finish(int helpers, int (*spawn)(pthread_t *t, void *(*fn)(void *)))
 {
-	if (pool.npf == 0) {
+	/* From here a region grown is prefaulted by its grower (reserve_one). */
+	atomic_store(&pool.finishing, 1);
+	if (__atomic_load_n(&pool.npf, __ATOMIC_SEQ_CST) == 0) {
 		return;
 	}
 	enum { MAX_HELPERS = 63 };
@@ -378,7 +390,7 @@ void pool_prefault_finish(int helpers, int (*spawn)(pthread_t *t, void *(*fn)(vo
 	}
 	/* Chunks other threads claimed: wait for them (the background thread blocks every signal). */
 	unsigned spins = 0;
-	for (int i = 0; i < pool.npf; i++) {
+	for (int i = 0; i < __atomic_load_n(&pool.npf, __ATOMIC_ACQUIRE); i++) {
 		while (atomic_load(&pool.pf[i].state) != PF_DONE) {
 			pool_prefault_work(NULL, 0); /* a chunk nobody has claimed is done here */
 			sys_backoff(&spins);

@@ -46,9 +46,15 @@ struct pool {
 	int prefault_threads;
 	uint64_t prefault_ns; /* start-up reservation, all threads */
 	bool populate_fallback; /* MADV_POPULATE_WRITE missing: touched by hand */
-	/* Deferred prefault of the start-up regions (pool_reserve_lazy). */
+	/*
+	 * Deferred prefault (pool_reserve_lazy): of the start-up regions, and of
+	 * regions grown before arming.  npf is published with release order,
+	 * after its chunk; finishing is set once arming completes the prefault,
+	 * and a region grown from then on is prefaulted at once.
+	 */
 	bool lazy;
 	int npf;                       /* chunks in pf[] */
+	_Atomic int finishing;
 	struct pool_pf {
 		uintptr_t p;
 		size_t len, step;

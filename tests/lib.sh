@@ -69,3 +69,21 @@ reserve_hugepages() {
 	got=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
 	[ "$got" -ge "$1" ] || skip "only $got huge pages could be reserved (wanted $1)"
 }
+
+# json_get FILE TYPE EXPR: evaluates EXPR (python, `r` is the record) on
+# the last record of TYPE in FILE (PY: the interpreter).
+json_get() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys
+path, typ, expr = sys.argv[1:4]
+r = None
+for line in open(path):
+    if line.endswith("\n"):
+        rec = json.loads(line)
+        if rec.get("type") == typ:
+            r = rec
+if r is None:
+    sys.exit("no %s record in %s" % (typ, path))
+print(eval(expr))
+PYEOF
+}

@@ -73,6 +73,36 @@ if command -v strace > /dev/null 2>&1; then
 	grep -q MADV_POPULATE_WRITE "$TMPD/true.strace" && fail "a process that exits at once prefaulted: $(grep -c MADV_POPULATE_WRITE "$TMPD/true.strace") MADV_POPULATE_WRITE"
 fi
 
+# ---- a pool grown before arming is prefaulted at arming, not at the growth ----
+# A program that mallocs far more than the pool and exits before arming pays
+# for what it touches (sort sizes its buffer by the RAM); one that lives on
+# has all of it resident at arming, and no page fault on it afterwards.
+set -- $(PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M SPAWN_PRELOAD="$SHIM" "$PROGS/spawnrss" 1 "$PY" -c "
+import ctypes
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+p = libc.malloc(512 << 20)
+ctypes.memset(p, 1, 1 << 20)
+")
+rss_kb=$2
+note "malloc(512M) under a 16M pool, 1M touched, exit before arming: peak RSS $rss_kb KiB"
+[ "$rss_kb" -lt $((128 * 1024)) ] || fail "a pool grown before arming was prefaulted at once: peak RSS $rss_kb KiB"
+PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_ARM=delay:300ms PTFREEZE_REPORT="$TMPD/grown.jsonl" shim "$PY" -c "
+import ctypes, time
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+p = libc.malloc(512 << 20)
+ctypes.memset(p, 1, 1 << 20)
+time.sleep(1.0)
+ctypes.memset(p, 2, 512 << 20)
+print(open('/proc/self/status').read())
+" > "$TMPD/grown.status" || fail "the grown program failed"
+json_get "$TMPD/grown.jsonl" arm 'r["prefault"]["bytes"]' > "$TMPD/pfb" || fail "no arm record: the grown program did not arm"
+[ "$(cat "$TMPD/pfb")" -ge $((512 << 20)) ] || fail "arming prefaulted $(cat "$TMPD/pfb") bytes, not the grown pool"
+minflt=$(json_get "$TMPD/grown.jsonl" summary 'r["faults_armed"]["minor"]')
+note "grown before arming: prefault at arming $(cat "$TMPD/pfb") bytes; $minflt faults after arming (writing all 512M)"
+[ "$minflt" -lt 1000 ] || fail "$minflt page faults after arming on a pool grown before it: not resident at arming"
+
 # ---- passive: no pool, no thread; skip drops the library for the subtree ----
 vm_size_kb() { awk '/^VmSize:/ { print $2 }' "$1"; }
 PTFREEZE_POOL=1G shim "$PY" -c 'import sys; sys.stdout.write(open("/proc/self/status").read())' > "$TMPD/chosen.status" ||

@@ -55,20 +55,3 @@ print("%d sites checked, %d in the report" % (seen, len(sites)))
 PYEOF
 }
 
-# json_get FILE TYPE EXPR: evaluates EXPR (python, `r` is the record) on
-# the last record of TYPE in FILE.
-json_get() {
-	"$PY" - "$@" <<'PYEOF'
-import json, sys
-path, typ, expr = sys.argv[1:4]
-r = None
-for line in open(path):
-    if line.endswith("\n"):
-        rec = json.loads(line)
-        if rec.get("type") == typ:
-            r = rec
-if r is None:
-    sys.exit("no %s record in %s" % (typ, path))
-print(eval(expr))
-PYEOF
-}
