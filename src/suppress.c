@@ -409,9 +409,13 @@ void suppress_reset(void)
 {
 	/* A fork child may have been born while another thread refreshed. */
 	atomic_flag_clear(&refreshing);
-	for (int r = 0; r < capacity; r++) {
-		atomic_store(&hits[r], 0);
-		atomic_store(&nsites[r], 0);
+	for (int r = 0; r < capacity; r++) { /* written only where set: a fork child copies no page for a zero */
+		if (atomic_load_explicit(&hits[r], memory_order_relaxed)) {
+			atomic_store(&hits[r], 0);
+		}
+		if (atomic_load_explicit(&nsites[r], memory_order_relaxed)) {
+			atomic_store(&nsites[r], 0);
+		}
 	}
 }
 
