@@ -157,6 +157,7 @@ static void prep_populate(void)
 {
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
+	tstack_populate_shim_stacks(); /* the arming thread's and the sampler's */
 	if (stack_hi > stack_lo) {
 		sys_madvise((void *)stack_lo, stack_hi - stack_lo, MADV_POPULATE_WRITE);
 	}

@@ -502,8 +502,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
  * that preallocated everything) is still armed on time.  It runs with every
  * signal but SIGSYS (the backstop's trap) blocked, so none of the
  * program's is delivered to it, and on a
- * stack of pool memory, which glibc neither unmaps nor madvises when the
- * thread exits: its exit after arming changes no page table.
+ * stack the shim gives it (tstack_spawn_shim), which glibc neither unmaps
+ * nor madvises when the thread exits: its exit after arming changes no
+ * page table.
  */
 #define ARM_THREAD_STACK ((size_t)256 << 10)
 

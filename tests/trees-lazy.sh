@@ -13,7 +13,9 @@
 #    with the start-up work done (no "before start-up work" warning), and
 #    one that calls ptfreeze_arm() is armed manually;
 #  - the page-fault sampler records the faults a lazy child takes after
-#    arming (skipped where sampling is refused or unavailable).
+#    arming (skipped where sampling is refused or unavailable);
+#  - a chosen process that has not armed has no pool page resident (its
+#    arming thread runs on a stack of its own, smaps).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "no /usr/bin/python3"
@@ -54,6 +56,21 @@ PTFREEZE_REPORT="$TMPD/t2-%p.jsonl" strace -f -qq -o "$TMPD/trace2" env LD_PRELO
 [ "$(cat "$TMPD/out2")" = ok ] || fail "bash printed '$(cat "$TMPD/out2")'"
 no_clone_before_exec "$TMPD/trace2" "bash \$(exec /bin/true)"
 note "strace: fork children that exec at once made no thread"
+
+# ---- an unarmed process touches no pool page: its arming thread's stack is not pool memory ----
+PTFREEZE_POOL=64M PTFREEZE_ARM=delay:60s PTFREEZE_REPORT="$TMPD/t3-%p.jsonl" env LD_PRELOAD="$SHIM" sleep 2 &
+spid=$!
+pool_rss=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	sleep 0.1
+	pool_rss=$(awk '/^[0-9a-f]+-[0-9a-f]+ /{sz=0} /^Size:/{sz=$2} /^Rss:/{ if (sz == 65536) print $2 }' /proc/$spid/smaps 2>/dev/null | head -1)
+	[ -n "$pool_rss" ] && grep -q ptfreeze-arm /proc/$spid/task/*/comm 2>/dev/null && break
+done
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+[ -n "$pool_rss" ] || fail "no 64M pool mapping in the smaps of a chosen sleep"
+[ "$pool_rss" -eq 0 ] || fail "a chosen process that never armed has $pool_rss kB of its pool resident (its arming thread's stack?)"
+note "unarmed: the pool holds no page (Rss 0 of 64M) while the arming thread waits"
 
 # ---- a child that lives on arms as before ----
 child_report() { # dir -> the fork child's report
