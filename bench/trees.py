@@ -15,12 +15,12 @@ short-lived commands; wall <= 1.3x no preload for the wrapper chain) and
 whether each was met.  Never asserts: exit status 0 unless a run failed.
 
 A fifth case, a bash loop of 20 `$(echo a)` subshells, measures the fork
-of a chosen shell alone (no exec).  --compare LIB adds a row per case for
-another build of the library (its defaults, chosen), e.g. the parent
-commit's, interleaved with the others: a change is judged against it in
-the same run.
+of a chosen shell alone (no exec).  --compare [NAME=]LIB (repeatable) adds
+a row per case for another build of the library (its defaults, chosen),
+e.g. the parent commit's, interleaved with the others: a change is judged
+against it in the same run.
 
-usage: bench/trees.py [--builddir DIR] [--repeats N] [--compare LIB]   (default 11)
+usage: bench/trees.py [--builddir DIR] [--repeats N] [--compare [NAME=]LIB ...]   (default 11)
 environment: BENCH_TREES_JEMALLOC (default the system's libjemalloc.so.2)
 """
 
@@ -78,7 +78,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builddir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     ap.add_argument("--repeats", type=int, default=11)
-    ap.add_argument("--compare", metavar="LIB", help="another libptfreeze.so to run beside this one (row 'compare')")
+    ap.add_argument("--compare", metavar="[NAME=]LIB", action="append", default=[],
+                    help="another libptfreeze.so to run beside this one (row NAME, default 'compare'); repeatable")
     a = ap.parse_args()
     spawn = os.path.join(a.builddir, "tests", "progs", "spawnrss")
     shim = os.path.join(a.builddir, ".libs", "libptfreeze.so")
@@ -105,8 +106,12 @@ def main():
     # "passive": the same library, not chosen (PTFREEZE_PROGRAMS matches nothing): the floor of a preload.
     preloads = [("none", None, {}), ("jemalloc", je, {}), ("ptfreeze", shim, {}),
                 ("passive", shim, {"PTFREEZE_PROGRAMS": "no-such-program"})]
-    if a.compare:
-        preloads.append(("compare", os.path.abspath(a.compare), {}))
+    compared = []
+    for i, c in enumerate(a.compare):
+        name, _, lib = c.rpartition("=")
+        name = name or ("compare" if i == 0 else "compare%d" % (i + 1))
+        compared.append(name)
+        preloads.append((name, os.path.abspath(lib), {}))
     failed = 0
     print("bench/trees.py: %d repeats, interleaved; median (min-max); wall in ms, peak RSS in MiB" % a.repeats)
     print("%-38s %-10s %-24s %-24s" % ("case", "preload", "wall ms", "peak RSS MiB"))
@@ -129,9 +134,9 @@ def main():
             continue
         w = {k: statistics.median(res[k][0]) for k, _, _ in preloads}
         r = {k: statistics.median(res[k][1]) for k, _, _ in preloads}
-        if "compare" in w:
-            verdicts.append("%-38s this build %.2f ms, compared build %.2f ms (%.2fx)"
-                            % (name, w["ptfreeze"], w["compare"], w["ptfreeze"] / w["compare"]))
+        for c in compared:
+            verdicts.append("%-38s this build %.2f ms, %s %.2f ms (%.2fx)"
+                            % (name, w["ptfreeze"], c, w[c], w["ptfreeze"] / w[c]))
         if name.startswith("subshell"):
             verdicts.append("%-38s wall %.2fx no preload, %.2fx passive (no target: the fork of a chosen shell)"
                             % (name, w["ptfreeze"] / w["none"], w["ptfreeze"] / w["passive"]))
