@@ -365,6 +365,7 @@ void phase_settle(void)
 
 static void start_arm_thread(void);
 static uint64_t forked_at; /* a fork child's birth, for LIVES_NS */
+static long forked_pid;     /* and its pid */
 
 void phase_atfork_child(void)
 {
@@ -392,6 +393,7 @@ void phase_atfork_child(void)
 		 * lives on (on_lives), not here.
 		 */
 		forked_at = sys_now_ns();
+		forked_pid = sys_getpid();
 		atomic_store(&shim_thread_wanted, 1);
 	}
 }
@@ -402,10 +404,12 @@ void phase_atfork_child(void)
  * sigsuspend: it will still be here at the deadline), or a malloc or a
  * wait at least LIVES_NS after the fork.  A child that execs or exits
  * first never has a second thread: creating one, and having exec or exit
- * kill it, cost a shell's subshell more than the rest of the shim.  Not
- * from a signal handler (the malloc family and the blocking calls are not
- * async-signal-safe, but sleep-like calls are: a handler's call is
- * noticed by shim_busy-free code only, see below).
+ * kill it, cost a shell's subshell more than the rest of the shim.  Never
+ * inside the shim's own code (shim_busy) nor in a vfork child (another
+ * pid, our memory).  A sleep-like call in a signal handler, made before
+ * any other trigger, would start it from the handler: pthread_create is
+ * not async-signal-safe there; a child's first blocking call is in
+ * practice its own.
  */
 #define LIVES_NS 2000000ull
 
@@ -413,6 +417,9 @@ static void on_lives(bool blocking)
 {
 	if (!blocking && sys_now_ns() - forked_at < LIVES_NS) {
 		return;
+	}
+	if (sys_getpid() != forked_pid) {
+		return; /* a vfork child, which shares our memory: never a thread there */
 	}
 	int wanted = 1;
 	if (!atomic_compare_exchange_strong(&shim_thread_wanted, &wanted, 0)) {
