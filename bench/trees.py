@@ -116,12 +116,15 @@ def main():
     print("bench/trees.py: %d repeats, interleaved; median (min-max); wall in ms, peak RSS in MiB" % a.repeats)
     print("%-38s %-10s %-24s %-24s" % ("case", "preload", "wall ms", "peak RSS MiB"))
     verdicts = []
+    left = {k: 0 for k, _, _ in preloads}  # a run slowed past the 1 s delay arms and writes one
     for name, cmd in cases:
         res = {k: ([], []) for k, _, _ in preloads}
         for _ in range(a.repeats):
             for k, pre, extra in preloads:
                 try:
+                    before = set(os.listdir(tmp))
                     w, r = run_once(spawn, cmd, pre, tmp, extra)
+                    left[k] += len([f for f in set(os.listdir(tmp)) - before if f.endswith(".jsonl")])
                     res[k][0].append(w)
                     res[k][1].append(r)
                 except Exception as e:  # a failed run is reported, not measured
@@ -152,8 +155,8 @@ def main():
     print()
     for v in verdicts:
         print(v)
-    leftovers = [f for f in os.listdir(tmp) if f.endswith(".jsonl")]
-    print("report files left by the unarmed runs: %d" % len(leftovers))
+    print("report files left by the unarmed runs: %d%s" % (sum(left.values()), "".join(
+        " (%s %d)" % (k, n) for k, n in left.items() if n)))
     subprocess.run(["rm", "-rf", tmp])
     return 1 if failed else 0
 
