@@ -104,9 +104,7 @@ static void atfork_child(void)
 	capture_reset();
 	guard_reset();
 	report_reset_modules();
-	if (report_open(parent) == 0) {
-		report_header(parent);
-	}
+	report_fork_child(parent); /* the path, its checks and the header come with the first record */
 	phase_atfork_child();
 }
 

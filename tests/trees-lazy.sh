@@ -3,9 +3,11 @@
 # A fork child's arming thread is lazy (issue 12, the wrapper chain): a
 # child that execs at once never creates a thread, one that lives on starts
 # its own and arms as before.  Judged from outside:
-#  - strace: the fork child of a chosen `timeout` (it execs at once) makes
-#    no clone between its birth and its execve; neither does the fork child
-#    of a chosen bash running `$(exec /bin/true)`;
+#  - strace: the fork child of a chosen `timeout` (it execs at once, with
+#    no malloc on the way) makes no clone between its birth and its
+#    execve, nor checks its report path (that waits for its first record).
+#    (A shell's subshell does the same when it execs within 2 ms, but
+#    under strace it may not: not judged here.)
 #  - a busy fork child (it mallocs, never blocks) born before the
 #    deadline is armed at it with real fault counts, and so is a sleeping
 #    one;
@@ -22,40 +24,35 @@ PY=/usr/bin/python3
 need_strace
 
 # ---- no thread in a child that execs at once ----
-no_clone_before_exec() { # trace file, what
+no_clone_before_exec() { # trace prefix (strace -ff), what
 	"$PY" - "$1" "$2" <<'EOF' || exit 1
-import re, sys
-lines = open(sys.argv[1]).read().splitlines()
+import glob, re, sys
+prefix, what = sys.argv[1], sys.argv[2]
+files = {f.rsplit(".", 1)[1]: open(f).read().splitlines() for f in glob.glob(prefix + ".*")}
 kids = set()
-for l in lines:
-    m = re.match(r"(\d+) +(clone3?|fork|vfork)\(.*= (\d+)$", l)
-    if m and "CLONE_THREAD" not in l:
-        kids.add(m.group(3))
-    m = re.match(r"(\d+) +<\.\.\. (clone3?|fork|vfork) resumed>.*= (\d+)$", l)
-    if m:
-        kids.add(m.group(3))
+for lines in files.values():
+    for l in lines:
+        m = re.match(r"(clone3?|fork|vfork)\(.*= (\d+)$", l)
+        if m and "CLONE_THREAD" not in l:
+            kids.add(m.group(2))
 seen = 0
 for k in kids:
-    for l in lines:
-        if not l.startswith(k + " "):
-            continue
-        if "execve(" in l:
+    for l in files.get(k, []):
+        if l.startswith("execve("):
             seen += 1
             break
-        if re.match(r"\d+ +clone3?\(", l):
-            sys.exit("FAIL: %s: fork child %s made a thread before its exec: %s" % (sys.argv[2], k, l))
+        if re.match(r"clone3?\(", l):
+            sys.exit("FAIL: %s: fork child %s made a thread before its exec: %s" % (what, k, l))
+        if "W_OK|X_OK" in l or re.search(r'newfstatat\(AT_FDCWD, "[^"]*/t1-', l):
+            sys.exit("FAIL: %s: fork child %s checked its report path before its exec: %s" % (what, k, l))
 if seen == 0:
-    sys.exit("FAIL: %s: no fork child that execs in the trace (children: %s)" % (sys.argv[2], sorted(kids)))
+    sys.exit("FAIL: %s: no fork child that execs in the trace (children: %s)" % (what, sorted(kids)))
 EOF
 }
-PTFREEZE_REPORT="$TMPD/t1-%p.jsonl" strace -f -qq -o "$TMPD/trace1" env LD_PRELOAD="$SHIM" timeout 10 /bin/true ||
+PTFREEZE_REPORT="$TMPD/t1-%p.jsonl" strace -ff -qq -o "$TMPD/trace1" env LD_PRELOAD="$SHIM" timeout 10 /bin/true ||
 	fail "timeout /bin/true under strace and the shim failed"
 no_clone_before_exec "$TMPD/trace1" "timeout /bin/true"
-PTFREEZE_REPORT="$TMPD/t2-%p.jsonl" strace -f -qq -o "$TMPD/trace2" env LD_PRELOAD="$SHIM" bash -c 'x=$(exec /bin/true); echo "ok$x"' > "$TMPD/out2" ||
-	fail "bash under strace and the shim failed"
-[ "$(cat "$TMPD/out2")" = ok ] || fail "bash printed '$(cat "$TMPD/out2")'"
-no_clone_before_exec "$TMPD/trace2" "bash \$(exec /bin/true)"
-note "strace: fork children that exec at once made no thread"
+note "strace: a fork child that execs at once made no thread and checked no report path"
 
 # ---- an unarmed process touches no pool page: its arming thread's stack is not pool memory ----
 PTFREEZE_POOL=64M PTFREEZE_ARM=delay:60s PTFREEZE_REPORT="$TMPD/t3-%p.jsonl" env LD_PRELOAD="$SHIM" sleep 2 &
