@@ -251,7 +251,7 @@ static int open_path(int *state)
 	}
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
-			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
+			path, r == -ELOOP ? "it is a symbolic link" : strerrordesc_np((int)-r)); /* no locale: may run in a hook now */
 		*state = R_FAILED;
 		return (int)r;
 	}
