@@ -363,7 +363,6 @@ void phase_settle(void)
 	atomic_store(&arm_complete, 1);
 }
 
-static void start_arm_thread(void);
 static uint64_t forked_at; /* a fork child's birth, for LIVES_NS */
 static long forked_pid;     /* and its pid */
 
