@@ -14,7 +14,13 @@ asks for (wall <= 1.5x jemalloc and peak RSS <= +16 MiB over it for the
 short-lived commands; wall <= 1.3x no preload for the wrapper chain) and
 whether each was met.  Never asserts: exit status 0 unless a run failed.
 
-usage: bench/trees.py [--builddir DIR] [--repeats N]   (default 11)
+A fifth case, a bash loop of 20 `$(echo a)` subshells, measures the fork
+of a chosen shell alone (no exec).  --compare [NAME=]LIB (repeatable) adds
+a row per case for another build of the library (its defaults, chosen),
+e.g. the parent commit's, interleaved with the others: a change is judged
+against it in the same run.
+
+usage: bench/trees.py [--builddir DIR] [--repeats N] [--compare [NAME=]LIB ...]   (default 11)
 environment: BENCH_TREES_JEMALLOC (default the system's libjemalloc.so.2)
 """
 
@@ -72,6 +78,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builddir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--compare", metavar="[NAME=]LIB", action="append", default=[],
+                    help="another libptfreeze.so to run beside this one (row NAME, default 'compare'); repeatable")
     a = ap.parse_args()
     spawn = os.path.join(a.builddir, "tests", "progs", "spawnrss")
     shim = os.path.join(a.builddir, ".libs", "libptfreeze.so")
@@ -93,20 +101,30 @@ def main():
         ("ls", ["ls", "/usr/lib"]),
         ("shell loop of 10", ["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"]),
         ("wrapper chain (60 helpers + python3)", [wrapper, "-c", "pass"]),
+        ("subshell loop of 20", ["/bin/bash", "-c", "for i in $(seq 20); do x=$(echo a); done"]),
     ]
     # "passive": the same library, not chosen (PTFREEZE_PROGRAMS matches nothing): the floor of a preload.
     preloads = [("none", None, {}), ("jemalloc", je, {}), ("ptfreeze", shim, {}),
                 ("passive", shim, {"PTFREEZE_PROGRAMS": "no-such-program"})]
+    compared = []
+    for i, c in enumerate(a.compare):
+        name, _, lib = c.rpartition("=")
+        name = name or ("compare" if i == 0 else "compare%d" % (i + 1))
+        compared.append(name)
+        preloads.append((name, os.path.abspath(lib), {}))
     failed = 0
     print("bench/trees.py: %d repeats, interleaved; median (min-max); wall in ms, peak RSS in MiB" % a.repeats)
     print("%-38s %-10s %-24s %-24s" % ("case", "preload", "wall ms", "peak RSS MiB"))
     verdicts = []
+    left = {k: 0 for k, _, _ in preloads}  # a run slowed past the 1 s delay arms and writes one
     for name, cmd in cases:
         res = {k: ([], []) for k, _, _ in preloads}
         for _ in range(a.repeats):
             for k, pre, extra in preloads:
                 try:
+                    before = set(os.listdir(tmp))
                     w, r = run_once(spawn, cmd, pre, tmp, extra)
+                    left[k] += len([f for f in set(os.listdir(tmp)) - before if f.endswith(".jsonl")])
                     res[k][0].append(w)
                     res[k][1].append(r)
                 except Exception as e:  # a failed run is reported, not measured
@@ -119,7 +137,13 @@ def main():
             continue
         w = {k: statistics.median(res[k][0]) for k, _, _ in preloads}
         r = {k: statistics.median(res[k][1]) for k, _, _ in preloads}
-        if name.startswith("wrapper"):
+        for c in compared:
+            verdicts.append("%-38s this build %.2f ms, %s %.2f ms (%.2fx)"
+                            % (name, w["ptfreeze"], c, w[c], w["ptfreeze"] / w[c]))
+        if name.startswith("subshell"):
+            verdicts.append("%-38s wall %.2fx no preload, %.2fx passive (no target: the fork of a chosen shell)"
+                            % (name, w["ptfreeze"] / w["none"], w["ptfreeze"] / w["passive"]))
+        elif name.startswith("wrapper"):
             ratio = w["ptfreeze"] / w["none"]
             verdicts.append("%-38s wall %.2fx no preload (target <= 1.3x): %s; jemalloc preload alone %.2fx, passive %.2fx"
                             % (name, ratio, "met" if ratio <= 1.3 else "missed", w["jemalloc"] / w["none"], w["passive"] / w["none"]))
@@ -131,8 +155,8 @@ def main():
     print()
     for v in verdicts:
         print(v)
-    leftovers = [f for f in os.listdir(tmp) if f.endswith(".jsonl")]
-    print("report files left by the unarmed runs: %d" % len(leftovers))
+    print("report files left by the unarmed runs: %d%s" % (sum(left.values()), "".join(
+        " (%s %d)" % (k, n) for k, n in left.items() if n)))
     subprocess.run(["rm", "-rf", tmp])
     return 1 if failed else 0
 

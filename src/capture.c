@@ -47,6 +47,7 @@ static _Atomic int nskip;
 static unsigned char *table; /* capacity slots of `stride` bytes */
 static size_t capacity, stride, limit;
 static _Atomic size_t used;
+static _Atomic size_t claims; /* slots ever claimed, counted before the claim: 0 means the table was never written */
 static _Atomic uint64_t dropped;
 static _Atomic uint32_t next_id;
 static int depth_max;
@@ -330,6 +331,7 @@ static struct site *lookup(unsigned kind, uint32_t sub, uint32_t tag, const uint
 				return NULL;
 			}
 			uint32_t zero = 0;
+			atomic_fetch_add(&claims, 1);
 			if (atomic_compare_exchange_strong(&s->state, &zero, 1)) {
 				atomic_fetch_add(&used, 1);
 				s->hash = h;
@@ -376,7 +378,12 @@ uint64_t capture_dropped(void) { return atomic_load(&dropped); }
 
 void capture_reset(void)
 {
-	if (table) {
+	/*
+	 * A table nobody wrote is all zero, and most of it was never touched:
+	 * clearing it would fault in fresh pool pages (a 2M huge page in a
+	 * shell's every fork child).
+	 */
+	if (table && atomic_exchange(&claims, 0) != 0) {
 		memset(table, 0, capacity * stride);
 	}
 	atomic_store(&used, 0);

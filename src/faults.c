@@ -819,7 +819,7 @@ static void *sampler_main(void *arg)
 /*
  * Starts the sampler thread unless one runs: all signals but SIGSYS
  * blocked (none of the program's is delivered to it), detached, on a
- * stack of pool memory that glibc never unmaps.
+ * stack glibc never unmaps (tstack_spawn_shim).
  */
 static void spawn_sampler(void)
 {

@@ -104,9 +104,7 @@ static void atfork_child(void)
 	capture_reset();
 	guard_reset();
 	report_reset_modules();
-	if (report_open(parent) == 0) {
-		report_header(parent);
-	}
+	report_fork_child(parent); /* the path, its checks and the header come with the first record */
 	phase_atfork_child();
 }
 
@@ -157,6 +155,7 @@ static void prep_populate(void)
 {
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
+	tstack_populate_shim_stacks(); /* the arming thread's and the sampler's */
 	if (stack_hi > stack_lo) {
 		sys_madvise((void *)stack_lo, stack_hi - stack_lo, MADV_POPULATE_WRITE);
 	}

@@ -76,7 +76,11 @@ static void *fail(int err)
 	return NULL;
 }
 
-EXPORT void *malloc(size_t n) { return arena_alloc(n); }
+EXPORT void *malloc(size_t n)
+{
+	shim_lives(false);
+	return arena_alloc(n);
+}
 
 EXPORT void free(void *p)
 {
@@ -91,6 +95,7 @@ EXPORT void *calloc(size_t n, size_t m)
 	if (unlikely(__builtin_mul_overflow(n, m, &t) || too_big(t))) {
 		return fail(ENOMEM);
 	}
+	shim_lives(false);
 	return nomem(arena_alloc_zero(t ? t : 1));
 }
 
@@ -103,6 +108,7 @@ EXPORT void *realloc(void *p, size_t n)
 		arena_free(p); /* glibc: realloc(p, 0) frees p and returns NULL */
 		return NULL;
 	}
+	shim_lives(false);
 	return unlikely(too_big(n)) ? fail(ENOMEM) : nomem(arena_realloc(p, n));
 }
 

@@ -109,6 +109,7 @@ static void install_backstop_between_births(void)
  * hook) and the prefault (the pool's chunks, then `populate`: raw
  * madvise, async-signal-safe, shared between threads).
  */
+static void start_arm_thread(void);
 static struct phase_prep prep;
 static _Atomic int slow_state;      /* 0 to do, 1 running, 2 done */
 static _Atomic int hurry;           /* futex word: arming wants the work now */
@@ -333,7 +334,14 @@ static int arm(const char *how, bool safe)
 	return 0;
 }
 
-int phase_arm(const char *how) { return arm(how, true); }
+int phase_arm(const char *how)
+{
+	int wanted = 1;
+	if (atomic_compare_exchange_strong(&shim_thread_wanted, &wanted, 0)) {
+		start_arm_thread(); /* a lazy fork child armed by ptfreeze_arm(): the sampler's thread */
+	}
+	return arm(how, true);
+}
 
 void phase_settle(void)
 {
@@ -355,7 +363,8 @@ void phase_settle(void)
 	atomic_store(&arm_complete, 1);
 }
 
-static void start_arm_thread(void);
+static uint64_t forked_at; /* a fork child's birth, for LIVES_NS */
+static long forked_pid;     /* and its pid */
 
 void phase_atfork_child(void)
 {
@@ -377,8 +386,49 @@ void phase_atfork_child(void)
 		write_arm(how_buf, 0, 0, NULL);
 	} else if (atomic_load(&shim_arm_deadline) || (config.faults && config.mode != MODE_OFF) ||
 		   (config.arm_signal && !phase_prepared())) {
-		start_arm_thread(); /* the parent's did not come along */
+		/*
+		 * The parent's thread did not come along, and this child may exec
+		 * or exit at once (a shell's subshell): its own starts once it
+		 * lives on (on_lives), not here.
+		 */
+		forked_at = sys_now_ns();
+		forked_pid = sys_getpid();
+		atomic_store(&shim_thread_wanted, 1);
 	}
+}
+
+/*
+ * A fork child that needs an arming thread starts it when it shows it
+ * lives on: a blocking call (sleep, poll, select, epoll_wait, pause,
+ * sigsuspend: it will still be here at the deadline), or a malloc or a
+ * wait at least LIVES_NS after the fork.  A child that execs or exits
+ * first never has a second thread: creating one, and having exec or exit
+ * kill it, cost a shell's subshell more than the rest of the shim.  Never
+ * inside the shim's own code (shim_busy) nor in a vfork child (another
+ * pid, our memory).  A sleep-like call in a signal handler, made before
+ * any other trigger, would start it from the handler: pthread_create is
+ * not async-signal-safe there; a child's first blocking call is in
+ * practice its own.
+ */
+#define LIVES_NS 2000000ull
+
+static void on_lives(bool blocking)
+{
+	if (!blocking && sys_now_ns() - forked_at < LIVES_NS) {
+		return;
+	}
+	if (sys_getpid() != forked_pid) {
+		return; /* a vfork child, which shares our memory: never a thread there */
+	}
+	int wanted = 1;
+	if (!atomic_compare_exchange_strong(&shim_thread_wanted, &wanted, 0)) {
+		return;
+	}
+	int saved = errno;
+	if (!shim_armed()) {
+		start_arm_thread();
+	}
+	errno = saved;
 }
 
 int phase_disarm(void)
@@ -458,8 +508,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
  * that preallocated everything) is still armed on time.  It runs with every
  * signal but SIGSYS (the backstop's trap) blocked, so none of the
  * program's is delivered to it, and on a
- * stack of pool memory, which glibc neither unmaps nor madvises when the
- * thread exits: its exit after arming changes no page table.
+ * stack the shim gives it (tstack_spawn_shim), which glibc neither unmaps
+ * nor madvises when the thread exits: its exit after arming changes no
+ * page table.
  */
 #define ARM_THREAD_STACK ((size_t)256 << 10)
 
@@ -494,7 +545,7 @@ static void *arm_thread(void *arg)
 		 */
 		uint64_t now = sys_now_ns(), until = due > now && due - now > 1000000000u ? now + 1000000000u : due;
 		struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
-		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		int r = (int)-sys_raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
 		if ((r == 0 && until == due) || sys_now_ns() >= due) {
 			if (atomic_load(&shim_arm_deadline) && atomic_load(&shim_arm_state) == 0) {
 				arm_by_delay(true);
@@ -531,6 +582,7 @@ int phase_init(const struct phase_prep *p)
 	prep = *p;
 	guard_set_due_hook(on_due);
 	guard_set_prepare_hook(phase_prepare_now);
+	shim_set_lives_hook(on_lives);
 	uint64_t now = sys_now_ns(), grace = config.arm_delay_ns ? config.arm_delay_ns / 2 : GRACE_NS;
 	grace_until = now + grace;
 	if (config.arm_delay_ns) {

@@ -16,6 +16,13 @@
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #define PTFREEZE_BUILDING_SHIM
 #include "ptfreeze.h"
@@ -229,6 +236,61 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 }
 
 EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+/* ---- blocking calls: a fork child making one lives on --------------------- */
+
+/*
+ * Each passes straight on to libc's (the raw system call before the
+ * constructor resolved it), after telling phase, through shim_lives, that
+ * the calling process is still here: a fork child's arming thread starts
+ * then (phase.c, on_lives), not at the fork.  Waits count only after a
+ * grace (a shell waits for the pipeline it just forked).
+ */
+#define BLOCKING(blocks, name, raw, ...)                                                              \
+	do {                                                                                           \
+		shim_lives(blocks);                                                                    \
+		return real.name ? real.name(__VA_ARGS__) : sys_ret_int(raw);                          \
+	} while (0)
+
+EXPORT int nanosleep(const struct timespec *t, struct timespec *rem)
+{
+	BLOCKING(true, nanosleep, sys_raw(SYS_nanosleep, (long)t, (long)rem, 0, 0, 0, 0), t, rem);
+}
+EXPORT int clock_nanosleep(clockid_t c, int fl, const struct timespec *t, struct timespec *rem)
+{
+	shim_lives(true);
+	return real.clock_nanosleep ? real.clock_nanosleep(c, fl, t, rem)
+				    : (int)-sys_raw(SYS_clock_nanosleep, c, fl, (long)t, (long)rem, 0, 0);
+}
+EXPORT unsigned sleep(unsigned s)
+{
+	shim_lives(true);
+	struct timespec t = {(time_t)s, 0};
+	return real.sleep ? real.sleep(s) : (sys_raw(SYS_nanosleep, (long)&t, (long)&t, 0, 0, 0, 0) ? (unsigned)t.tv_sec : 0);
+}
+EXPORT int usleep(useconds_t us)
+{
+	struct timespec t = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
+	BLOCKING(true, usleep, sys_raw(SYS_nanosleep, (long)&t, 0, 0, 0, 0, 0), us);
+}
+EXPORT int pause(void) { BLOCKING(true, pause, sys_raw(SYS_pause, 0, 0, 0, 0, 0, 0)); }
+EXPORT int poll(struct pollfd *f, nfds_t n, int ms) { BLOCKING(ms != 0, poll, sys_raw(SYS_poll, (long)f, (long)n, ms, 0, 0, 0), f, n, ms); }
+EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
+{
+	bool blocks = !t || t->tv_sec || t->tv_usec;
+	BLOCKING(blocks, select, sys_raw(SYS_select, n, (long)r, (long)w, (long)e, (long)t, 0), n, r, w, e, t);
+}
+EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
+{
+	BLOCKING(ms != 0, epoll_wait, sys_raw(SYS_epoll_wait, fd, (long)ev, n, ms, 0, 0), fd, ev, n, ms);
+}
+EXPORT int sigsuspend(const sigset_t *m) { BLOCKING(true, sigsuspend, sys_raw(SYS_rt_sigsuspend, (long)m, 8, 0, 0, 0, 0), m); }
+EXPORT pid_t waitpid(pid_t p, int *st, int o) { BLOCKING(false, waitpid, sys_raw(SYS_wait4, p, (long)st, o, 0, 0, 0), p, st, o); }
+EXPORT pid_t wait(int *st) { BLOCKING(false, wait, sys_raw(SYS_wait4, -1, (long)st, 0, 0, 0, 0), st); }
+EXPORT pid_t wait4(pid_t p, int *st, int o, struct rusage *ru)
+{
+	BLOCKING(false, wait4, sys_raw(SYS_wait4, p, (long)st, o, (long)ru, 0, 0), p, st, o, ru);
+}
 
 /* ---- the public API (ptfreeze.h) ---------------------------------------- */
 

@@ -36,6 +36,18 @@ void real_resolve(void)
 	RESOLVE(execv);
 	RESOLVE(execvp);
 	RESOLVE(execvpe);
+	RESOLVE(nanosleep);
+	RESOLVE(clock_nanosleep);
+	RESOLVE(sleep);
+	RESOLVE(usleep);
+	RESOLVE(pause);
+	RESOLVE(poll);
+	RESOLVE(select);
+	RESOLVE(epoll_wait);
+	RESOLVE(sigsuspend);
+	RESOLVE(waitpid);
+	RESOLVE(wait);
+	RESOLVE(wait4);
 	RESOLVE(fexecve);
 	RESOLVE(execveat);
 }

@@ -9,7 +9,13 @@
 #ifndef PTFREEZE_REAL_H
 #define PTFREEZE_REAL_H
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <time.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,6 +39,19 @@ struct real {
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
 	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	/* The blocking calls (process.c): a fork child making one lives on. */
+	int (*nanosleep)(const struct timespec *, struct timespec *);
+	int (*clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
+	unsigned (*sleep)(unsigned);
+	int (*usleep)(useconds_t);
+	int (*pause)(void);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*sigsuspend)(const sigset_t *);
+	pid_t (*waitpid)(pid_t, int *, int);
+	pid_t (*wait)(int *);
+	pid_t (*wait4)(pid_t, int *, int, struct rusage *);
 };
 
 extern struct real real;

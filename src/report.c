@@ -38,7 +38,7 @@ static int fd = -1;
  * violation): a process that never arms and records nothing leaves no file.
  * The header and the module records go first, from the creating thread.
  */
-enum { R_OFF, R_PENDING, R_OPENING, R_OPEN, R_FAILED };
+enum { R_OFF, R_PENDING, R_OPENING, R_OPEN, R_FAILED, R_FORKED, R_RESOLVING };
 static _Atomic int rstate;
 static _Atomic long opener_tid;
 static long header_parent;
@@ -75,7 +75,14 @@ static off_t file_size;
 static uintptr_t modules_seen[MAX_MODULES];
 static size_t nmodules;
 
-bool report_enabled(void) { int st = atomic_load(&rstate); return st == R_PENDING || st == R_OPENING || st == R_OPEN; }
+static void resolve_forked(void);
+
+bool report_enabled(void)
+{
+	resolve_forked();
+	int st = atomic_load(&rstate);
+	return st == R_PENDING || st == R_OPENING || st == R_OPEN;
+}
 bool report_written(void) { return atomic_load(&rstate) == R_OPEN && fd > 2; }
 
 void report_set_choice(const char *why)
@@ -85,7 +92,11 @@ void report_set_choice(const char *why)
 	memcpy(choice, why, n);
 	choice[n] = '\0';
 }
-const char *report_path(void) { return path; }
+const char *report_path(void)
+{
+	resolve_forked();
+	return path;
+}
 
 static const char *exe_name(void)
 {
@@ -204,24 +215,17 @@ static void keep_pre_exec_report(void)
 	}
 }
 
-int report_open(long parent_pid)
+/* The path and its checks; the state to publish (report_open, resolve_forked). */
+static int open_path(int *state)
 {
-	/* A fork child: a thread reopening the file at the fork is not here. */
-	atomic_store(&reopening, 0);
-	if (fd > 2) {
-		sys_close(fd);
-	}
-	fd = -1;
-	header_parent = parent_pid;
-	start_wall_ns = sys_wall_ns();
-	atomic_store(&rstate, R_OFF);
+	*state = R_OFF;
 	if (config.report[0] == '\0') {
 		path[0] = '\0';
 		return 0;
 	}
 	if (strcmp(config.report, "stderr") == 0) {
 		memcpy(path, "stderr", 7);
-		atomic_store(&rstate, R_PENDING);
+		*state = R_PENDING;
 		return 0;
 	}
 	if (report_expand(config.report, sys_getpid(), exe_name(), path, sizeof(path)) != 0) {
@@ -247,12 +251,65 @@ int report_open(long parent_pid)
 	}
 	if (r < 0) {
 		log_msg(LOG_ERROR, "PTFREEZE_REPORT: cannot create '%s' (%s); no report is written, the program carries on",
-			path, r == -ELOOP ? "it is a symbolic link" : strerror((int)-r));
-		atomic_store(&rstate, R_FAILED);
+			path, r == -ELOOP ? "it is a symbolic link" : strerrordesc_np((int)-r)); /* no locale: may run in a hook now */
+		*state = R_FAILED;
 		return (int)r;
 	}
-	atomic_store(&rstate, R_PENDING);
+	*state = R_PENDING;
 	return 0;
+}
+
+/* A fork child: the parent's file and a thread reopening it at the fork are not its own. */
+static void leave_parents_file(long parent_pid)
+{
+	atomic_store(&reopening, 0);
+	if (fd > 2) {
+		sys_close(fd);
+	}
+	fd = -1;
+	header_parent = parent_pid;
+	start_wall_ns = sys_wall_ns();
+}
+
+int report_open(long parent_pid)
+{
+	leave_parents_file(parent_pid);
+	atomic_store(&rstate, R_OFF);
+	int state, r = open_path(&state);
+	atomic_store(&rstate, state);
+	return r;
+}
+
+/*
+ * A fork child's report_open, deferred to its first need (a record, the
+ * path asked for): most fork children exec or exit first, and the path's
+ * expansion, its two checks and the buffers it writes cost a shell's
+ * subshell page faults it need not take.  The header keeps the fork's
+ * time.
+ */
+void report_fork_child(long parent_pid)
+{
+	leave_parents_file(parent_pid);
+	atomic_store(&rstate, R_FORKED);
+}
+
+static void resolve_forked(void)
+{
+	int st = atomic_load(&rstate);
+	if (st != R_FORKED && st != R_RESOLVING) {
+		return;
+	}
+	int expect = R_FORKED;
+	if (atomic_compare_exchange_strong(&rstate, &expect, R_RESOLVING)) {
+		int state;
+		open_path(&state);
+		atomic_store(&rstate, state);
+		return;
+	}
+	unsigned spins = 0;
+	while (atomic_load(&rstate) == R_RESOLVING) {
+		sys_backoff(&spins);
+	}
 }
 
 static void write_header(void);
@@ -305,6 +362,7 @@ int report_open_now(long parent_pid)
 /* True when records can be written: creates the file on first use; false if there is none. */
 static bool materialize(void)
 {
+	resolve_forked();
 	int st = atomic_load(&rstate);
 	if (st == R_OPEN) {
 		return true;

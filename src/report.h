@@ -53,6 +53,8 @@ int report_open(long parent_pid);
  * and tools that drive the writer directly.  0 or -errno.
  */
 int report_open_now(long parent_pid);
+/* A fork child's report_open(), deferred to the first record or report_path(): most exec or exit first. */
+void report_fork_child(long parent_pid);
 bool report_enabled(void);
 /* True once the file exists (the first record created it). */
 bool report_written(void);

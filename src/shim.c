@@ -25,3 +25,15 @@ bool shim_arm_due(void)
 	uint64_t due = atomic_load(&shim_arm_deadline);
 	return due && sys_now_ns() >= due;
 }
+
+_Atomic int shim_thread_wanted;
+static void (*lives_hook)(bool);
+
+void shim_set_lives_hook(void (*fn)(bool blocking)) { lives_hook = fn; }
+
+void shim_lives_slow(bool blocking)
+{
+	if (lives_hook && !shim_busy) {
+		lives_hook(blocking);
+	}
+}

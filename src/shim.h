@@ -49,6 +49,23 @@ uint64_t shim_since_arm_ns(void);
 /* True when the delay trigger is pending and its deadline has passed. */
 bool shim_arm_due(void);
 
+/*
+ * A fork child's arming thread is started lazily (docs/design.md, "Arming"):
+ * nonzero while it is wanted and not started.  The malloc family and the
+ * blocking calls say the child lives on (shim_lives); phase, through the
+ * hook it installs, decides whether that starts the thread.  One relaxed
+ * load on the hot path.
+ */
+extern _Atomic int shim_thread_wanted;
+void shim_set_lives_hook(void (*fn)(bool blocking));
+void shim_lives_slow(bool blocking);
+static inline void shim_lives(bool blocking)
+{
+	if (__builtin_expect(atomic_load_explicit(&shim_thread_wanted, memory_order_relaxed), 0)) {
+		shim_lives_slow(blocking);
+	}
+}
+
 static inline bool shim_ready(void) { return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_READY; }
 
 #endif

@@ -38,6 +38,7 @@ static struct suppress_rule *rules = static_rules;
 static _Atomic uint64_t *hits = static_hits, *nsites = static_nsites;
 static int capacity = SUPPRESS_STATIC_RULES;
 static _Atomic int nrules;
+static _Atomic int peak_rules; /* the most rules ever loaded: counters past it were never written */
 static char file[CONFIG_PATH_MAX];
 
 /* The loaded modules: append-only, so a reader never sees an entry change. */
@@ -409,9 +410,14 @@ void suppress_reset(void)
 {
 	/* A fork child may have been born while another thread refreshed. */
 	atomic_flag_clear(&refreshing);
-	for (int r = 0; r < capacity; r++) {
-		atomic_store(&hits[r], 0);
-		atomic_store(&nsites[r], 0);
+	int peak = atomic_load(&peak_rules);
+	for (int r = 0; r < peak && r < capacity; r++) { /* written only where set: a fork child copies no page for a zero */
+		if (atomic_load_explicit(&hits[r], memory_order_relaxed)) {
+			atomic_store(&hits[r], 0);
+		}
+		if (atomic_load_explicit(&nsites[r], memory_order_relaxed)) {
+			atomic_store(&nsites[r], 0);
+		}
 	}
 }
 
@@ -475,6 +481,9 @@ static int load_line(char *line, void *arg)
 		return 1;
 	}
 	rules[n].line = st->line;
+	if (n + 1 > atomic_load(&peak_rules)) {
+		atomic_store(&peak_rules, n + 1);
+	}
 	atomic_store(&nrules, n + 1);
 	st->loaded++;
 	return 1;

@@ -406,12 +406,59 @@ out:
 	return out;
 }
 
+/*
+ * The shim's own threads' stacks: a mapping each, 4K pages, never
+ * unmapped (glibc neither unmaps nor advises a stack it was given), made
+ * resident by tstack_populate_shim_stacks() at arming or at once when made
+ * after it.  Not the pool before arming: the first touch of a pool page
+ * faults in a 2M huge page, and a process that exits before arming (a
+ * wrapper's helper) paid ~0.2 ms zeroing one for its arming thread's stack
+ * top.  A thread started armed (a fork child's sampler) is carved from the
+ * pool as before: resident, and no system call after arming.
+ */
+#define SHIM_STACKS 8
+static _Atomic(void *) shim_stack[SHIM_STACKS];
+static size_t shim_stack_len[SHIM_STACKS];
+static _Atomic int n_shim_stacks, shim_stacks_resident;
+
+static void *map_shim_stack(size_t size)
+{
+	long p = sys_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p < 0 && p > -4096) {
+		return NULL;
+	}
+	sys_madvise((void *)p, size, MADV_NOHUGEPAGE);
+	sys_prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)"ptfreeze-stacks");
+	int i = atomic_fetch_add(&n_shim_stacks, 1);
+	if (i < SHIM_STACKS) {
+		shim_stack_len[i] = size;
+		atomic_store(&shim_stack[i], (void *)p);
+	}
+	if (i >= SHIM_STACKS || atomic_load(&shim_stacks_resident)) {
+		sys_madvise((void *)p, size, MADV_POPULATE_WRITE);
+	}
+	return (void *)p;
+}
+
+void tstack_populate_shim_stacks(void)
+{
+	atomic_store(&shim_stacks_resident, 1);
+	int n = atomic_load(&n_shim_stacks);
+	for (int i = 0; i < n && i < SHIM_STACKS; i++) {
+		void *p = atomic_load(&shim_stack[i]);
+		if (p) {
+			sys_madvise(p, shim_stack_len[i], MADV_POPULATE_WRITE);
+		}
+	}
+}
+
 int tstack_spawn_shim(size_t size, void *(*fn)(void *), void *arg)
 {
 	if (real.pthread_create == NULL) {
 		return -ENOSYS;
 	}
-	void *stack = pool_carve(size, 4096);
+	/* Armed (a fork child's sampler): the pool, resident, no system call.  No pool: no thread of ours. */
+	void *stack = shim_armed() ? pool_carve(size, 4096) : pool_size() ? map_shim_stack(size) : NULL;
 	if (stack == NULL) {
 		return -ENOMEM;
 	}
@@ -484,6 +531,11 @@ void tstack_atfork_parent(void) { atomic_flag_clear_explicit(&grow_lock, memory_
 void tstack_atfork_child(void)
 {
 	atomic_flag_clear_explicit(&grow_lock, memory_order_release);
+	/* The parent's threads' stacks are not the child's to make resident. */
+	for (int i = 0; i < SHIM_STACKS; i++) {
+		atomic_store(&shim_stack[i], NULL);
+	}
+	atomic_store(&n_shim_stacks, 0);
 	if (!enabled) {
 		return;
 	}
@@ -572,7 +624,7 @@ static size_t discover(void)
 			}
 		}
 		struct timespec ts = {0, 20000};
-		nanosleep(&ts, NULL);
+		sys_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0); /* not our interposer (process.c) */
 	}
 	real.pthread_join(t, NULL);
 	release((uint32_t)i);

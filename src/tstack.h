@@ -80,13 +80,17 @@ enum tstack_outcome tstack_create(pthread_t *t, const pthread_attr_t *attr, void
 size_t tstack_slot_bytes(void);
 /*
  * Starts one of the shim's own threads, fn(arg): detached, on a stack of
- * `size` bytes carved from the pool (glibc never unmaps it), with every
+ * `size` bytes glibc never unmaps: its own mapping before arming (4K
+ * pages, made resident at arming, see tstack_populate_shim_stacks), pool
+ * memory once armed, with every
  * signal blocked but SIGSYS (the backstop's trap, which a thread with it
  * blocked would die of), so none of the program's is delivered to it.
  * 0, -ENOSYS (no pthread_create yet), -ENOMEM (no pool stack) or
  * pthread_create's error.
  */
 int tstack_spawn_shim(size_t size, void *(*fn)(void *), void *arg);
+/* Makes those stacks resident (arming's populate step); a stack made later is populated when made. */
+void tstack_populate_shim_stacks(void);
 
 /* After a successful pthread_join (and the _np variants) of t. */
 void tstack_joined(pthread_t t);

@@ -76,8 +76,8 @@ EXTRA_DIST += tests/lib.sh tests/exports.sh tests/config-errors.sh tests/conform
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
 	tests/probe_check.py tests/stack_has.py tests/strace-vs-report.sh tests/strace_vs_report.py
 # One group a line from here on: each feature's tests together.
-TESTS += tests/exec.sh tests/overlay.sh tests/trees.sh
-EXTRA_DIST += tests/exec.sh tests/overlay.sh tests/trees.sh
+TESTS += tests/exec.sh tests/overlay.sh tests/trees.sh tests/trees-lazy.sh
+EXTRA_DIST += tests/exec.sh tests/overlay.sh tests/trees.sh tests/trees-lazy.sh
 # What changed since arming, the backstop, shootdowns (issue 7).
 TESTS += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
 EXTRA_DIST += tests/smaps.sh tests/seccomp-probe.sh tests/tlb.sh
