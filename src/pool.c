@@ -426,12 +426,7 @@ static int chain(enum hugepages_mode mode, enum backing out[4])
 		 * copied 4K at a time.  So the default takes hugetlb pages only
 		 * where THP is off (and then half of those free, reserve_one).
 		 */
-		if (thp_possible()) {
-			out[n++] = BACKING_THP;
-			out[n++] = BACKING_4K;
-			return n;
-		}
-		out[n++] = BACKING_HUGETLB_2M;
+		out[n++] = thp_possible() ? BACKING_THP : BACKING_HUGETLB_2M;
 		out[n++] = BACKING_4K;
 		return n;
 	case HUGEPAGES_1G:
