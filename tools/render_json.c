@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * render_json: `ptfreeze report --json`, one document written with
- * jansson (see render.h).
+ * render_json: `ptfreeze report --json`, one document (see render.h):
+ * each process and each site made with jansson and written as one line,
+ * as it is made.
  */
 #include "render.h"
 
@@ -134,25 +135,33 @@ static json_t *json_site(size_t rank, const struct rf_group *g)
 	return o;
 }
 
-int render_json(FILE *out, const struct rf_set *set)
+/*
+ * One member of the document, an element per line when it is an array:
+ * written as it is made and freed at once, so a 100k-site report is never
+ * one tree of millions of objects in memory.
+ */
+static int put_value(FILE *out, json_t *v)
 {
-	json_t *doc = json_object();
-	uint64_t events = 0, blocked = 0;
-	json_object_set_new(doc, "format", json_string("ptfreeze-report-summary"));
-	json_object_set_new(doc, "version", json_integer(1));
-	json_t *procs = json_array(), *sites = json_array();
-	for (size_t i = 0; i < set->nprocs; i++) {
-		json_array_append_new(procs, json_process(set->procs[i]));
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (s == NULL) {
+		return -1;
 	}
-	for (size_t i = 0; i < set->ngroups; i++) {
-		json_array_append_new(sites, json_site(i + 1, &set->groups[i]));
-		events += set->groups[i].count;
-		blocked += set->groups[i].blocked;
-	}
-	json_object_set_new(doc, "events", json_integer((json_int_t)events));
-	json_object_set_new(doc, "blocked", json_integer((json_int_t)blocked));
-	json_object_set_new(doc, "processes", procs);
-	json_object_set_new(doc, "sites", sites);
+	fputs(s, out);
+	free(s);
+	return 0;
+}
+
+static int put_member(FILE *out, const char *key, json_t *v, bool last)
+{
+	fprintf(out, "  \"%s\": ", key);
+	int r = put_value(out, v);
+	fputs(last ? "\n" : ",\n", out);
+	return r;
+}
+
+static json_t *json_classes(const struct rf_set *set)
+{
 	size_t nrows;
 	struct render_fault_row *rows = render_fault_rows(set, &nrows);
 	json_t *classes = json_array();
@@ -165,9 +174,42 @@ int render_json(FILE *out, const struct rf_set *set)
 		json_array_append_new(classes, c);
 	}
 	free(rows);
-	json_object_set_new(doc, "page_faults", classes);
-	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	fputc('\n', out);
-	json_decref(doc);
+	return classes;
+}
+
+/* KEY: [ one element per line ] */
+static int put_array(FILE *out, const char *key, size_t n, json_t *(*elem)(const struct rf_set *, size_t),
+		     const struct rf_set *set)
+{
+	int r = 0;
+	fprintf(out, "  \"%s\": [%s", key, n ? "\n" : "");
+	for (size_t i = 0; i < n; i++) {
+		fputs("    ", out);
+		r |= put_value(out, elem(set, i));
+		fputs(i + 1 < n ? ",\n" : "\n  ", out);
+	}
+	fputs("],\n", out);
+	return r;
+}
+
+static json_t *process_at(const struct rf_set *set, size_t i) { return json_process(set->procs[i]); }
+static json_t *site_at(const struct rf_set *set, size_t i) { return json_site(i + 1, &set->groups[i]); }
+
+int render_json(FILE *out, const struct rf_set *set)
+{
+	uint64_t events = 0, blocked = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		events += set->groups[i].count;
+		blocked += set->groups[i].blocked;
+	}
+	fputs("{\n", out);
+	int r = put_member(out, "format", json_string("ptfreeze-report-summary"), false);
+	r |= put_member(out, "version", json_integer(1), false);
+	r |= put_member(out, "events", json_integer((json_int_t)events), false);
+	r |= put_member(out, "blocked", json_integer((json_int_t)blocked), false);
+	r |= put_array(out, "processes", set->nprocs, process_at, set);
+	r |= put_array(out, "sites", set->ngroups, site_at, set);
+	r |= put_member(out, "page_faults", json_classes(set), true);
+	fputs("}\n", out);
 	return r;
 }

@@ -9,10 +9,12 @@
 #include "reportfile.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -171,32 +173,56 @@ static struct rf_site *new_site(struct reader *r, unsigned id)
 	return s;
 }
 
-static bool take_site(struct reader *r, json_t *rec)
+/*
+ * A site record's stack strings as addresses, the "stack" member then
+ * dropped (the strings would be most of the memory of a 100k-site
+ * report).  Returns the number of frames, or -1 - i if entry i is not a hex
+ * address (or -1 when there is no array); *out is malloc'd.  Runs in the
+ * parsing threads.
+ */
+static long parse_stack(json_t *rec, uint64_t **out)
+{
+	json_t *stack = json_object_get(rec, "stack");
+	*out = NULL;
+	if (!json_is_array(stack)) {
+		return -1;
+	}
+	size_t depth = json_array_size(stack);
+	uint64_t *st = cli_calloc(depth ? depth : 1, sizeof(*st));
+	for (size_t i = 0; i < depth; i++) {
+		const char *a = json_string_value(json_array_get(stack, i));
+		char *end;
+		if (a == NULL || strncmp(a, "0x", 2) != 0 || (st[i] = strtoull(a + 2, &end, 16), *end != '\0')) {
+			free(st);
+			return -1 - (long)i;
+		}
+	}
+	json_object_del(rec, "stack");
+	*out = st;
+	return (long)depth;
+}
+
+static bool take_site(struct reader *r, json_t *rec, long depth, uint64_t *stack)
 {
 	long long id = reportfile_get_int(rec, "id", -1);
 	const char *kind = reportfile_get_str(rec, "kind");
-	json_t *stack = json_object_get(rec, "stack");
-	if (id < 1 || kind == NULL || kind[0] == '\0' || !json_is_array(stack)) {
+	if (id < 1 || kind == NULL || kind[0] == '\0' || depth == -1) {
+		free(stack);
 		return bad(r, "a site record without an id, a kind or a stack");
 	}
+	if (depth < 0) {
+		return bad(r, "site %lld: stack entry %ld is not a hex address", id, -1 - depth);
+	}
 	if (site_by_id(r, (unsigned)id)) {
+		free(stack);
 		return bad(r, "a second site record with id %lld", id);
 	}
 	struct rf_site *s = new_site(r, (unsigned)id);
 	s->id = (unsigned)id;
 	s->record = json_incref(rec);
 	s->kind = kind;
-	s->depth = json_array_size(stack);
-	s->stack = cli_calloc(s->depth, sizeof(*s->stack));
-	for (size_t i = 0; i < s->depth; i++) {
-		const char *a = json_string_value(json_array_get(stack, i));
-		char *end;
-		if (a == NULL || strncmp(a, "0x", 2) != 0 || (s->stack[i] = strtoull(a + 2, &end, 16), *end != '\0')) {
-			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
-		}
-	}
-	/* Parsed into s->stack: the strings would be most of the memory of a 100k-site report. */
-	json_object_del(rec, "stack");
+	s->depth = (size_t)depth;
+	s->stack = stack;
 	/*
 	 * Until a summary says otherwise: the one event this record describes.
 	 * A record after the summary (a destructor or atexit handler that ran
@@ -251,9 +277,12 @@ static bool take_summary(struct reader *r, json_t *rec)
 	return true;
 }
 
-static bool take_record(struct reader *r, json_t *rec)
+static bool take_record(struct reader *r, json_t *rec, long depth, uint64_t *stack)
 {
 	const char *type = reportfile_get_str(rec, "type");
+	if (r->p->header == NULL || type == NULL || strcmp(type, "site") != 0) {
+		free(stack); /* only a site record's is taken */
+	}
 	if (r->p->header == NULL) {
 		return take_header(r, rec);
 	}
@@ -267,7 +296,7 @@ static bool take_record(struct reader *r, json_t *rec)
 		return take_module(r, rec);
 	}
 	if (strcmp(type, "site") == 0) {
-		return take_site(r, rec);
+		return take_site(r, rec, depth, stack);
 	}
 	if (strcmp(type, "summary") == 0) {
 		return take_summary(r, rec);
@@ -301,6 +330,136 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/*
+ * Lines are read a batch at a time and parsed by a few threads (jansson
+ * keeps no shared state between documents), then taken in order by one:
+ * JSON parsing is most of the reader's time on a big report.
+ */
+#define BATCH 4096
+#define MAX_PARSERS 4
+
+struct line {
+	char *text;
+	size_t len, number;
+	json_t *rec;       /* NULL: not JSON (err says why) */
+	json_error_t err;
+	long depth;        /* a site record's stack, parsed (parse_stack) */
+	uint64_t *stack;
+};
+
+struct batch {
+	struct line *lines;
+	size_t n;
+	size_t stride, first; /* this parser takes lines first, first + stride, ... */
+};
+
+static void *parse_lines(void *arg)
+{
+	const struct batch *b = arg;
+	for (size_t i = b->first; i < b->n; i += b->stride) {
+		struct line *l = &b->lines[i];
+		l->rec = json_loadb(l->text, l->len, 0, &l->err);
+		const char *type = reportfile_get_str(l->rec, "type");
+		l->depth = -1;
+		if (json_is_object(l->rec) && type && strcmp(type, "site") == 0) {
+			l->depth = parse_stack(l->rec, &l->stack);
+		}
+	}
+	return NULL;
+}
+
+static size_t parsers(void)
+{
+	static size_t n;
+	if (n == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus < 1 ? 1 : cpus > MAX_PARSERS ? MAX_PARSERS : (size_t)cpus;
+	}
+	return n;
+}
+
+static void parse_batch(struct line *lines, size_t n)
+{
+	size_t k = n < 256 ? 1 : parsers();
+	struct batch b[MAX_PARSERS];
+	pthread_t t[MAX_PARSERS];
+	bool started[MAX_PARSERS] = {false};
+	for (size_t i = 0; i < k; i++) {
+		b[i] = (struct batch){lines, n, k, i};
+		started[i] = i > 0 && pthread_create(&t[i], NULL, parse_lines, &b[i]) == 0;
+	}
+	parse_lines(&b[0]);
+	for (size_t i = 1; i < k; i++) {
+		if (started[i]) {
+			pthread_join(t[i], NULL);
+		} else {
+			parse_lines(&b[i]);
+		}
+	}
+}
+
+/* Up to BATCH non-blank lines of f; *eof when the file ended. */
+static size_t read_batch(FILE *f, struct line *lines, size_t *lineno, bool one, bool *eof)
+{
+	size_t n = 0;
+	while (n < (one ? 1 : BATCH)) {
+		char *text = NULL;
+		size_t cap = 0;
+		ssize_t len = getline(&text, &cap, f);
+		if (len < 0) {
+			free(text);
+			*eof = true;
+			break;
+		}
+		++*lineno;
+		if (blank(text, (size_t)len)) {
+			free(text);
+			continue;
+		}
+		lines[n++] = (struct line){.text = text, .len = (size_t)len, .number = *lineno};
+	}
+	return n;
+}
+
+/* One parsed line into the process; false ends the file (an error, or a truncated last record). */
+static bool take_line(struct reader *r, struct line *l, bool quiet, bool *ok)
+{
+	struct rf_process *p = r->p;
+	r->line = l->number;
+	json_t *rec = l->rec;
+	if (rec == NULL || !json_is_object(rec)) {
+		bool complete = l->len > 0 && l->text[l->len - 1] == '\n';
+		if (!complete) {
+			/* Only a kill in the middle of a write leaves this: skip it. */
+			if (!quiet) {
+				cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
+					 r->path, r->line);
+			}
+			p->truncated_line = r->line;
+			return false;
+		}
+		if (!quiet) {
+			bad(r, "not a JSON object (corrupt report%s%s)", rec ? "" : ": ", rec ? "" : l->err.text);
+		}
+		*ok = false;
+		return false;
+	}
+	if (quiet) {
+		/* peek: only the header matters, and no message either way */
+		const char *type = reportfile_get_str(rec, "type"), *format = reportfile_get_str(rec, "format");
+		*ok = type && strcmp(type, "header") == 0 && format && strcmp(format, FORMAT_NAME) == 0;
+		if (*ok) {
+			p->header = json_incref(rec);
+			p->pid = (long)reportfile_get_int(rec, "pid", 0);
+			p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
+		}
+		return false;
+	}
+	*ok = take_record(r, rec, l->depth, l->stack);
+	l->stack = NULL;
+	return *ok;
+}
+
 /* Reads path; with header_only, stops after the first record. */
 static struct rf_process *read_file(const char *path, bool header_only, bool quiet)
 {
@@ -314,55 +473,22 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 	struct rf_process *p = cli_calloc(1, sizeof(*p));
 	p->file = cli_strdup(path);
 	struct reader r = {path, 0, p, 0, NULL, 0};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool ok = true;
-	while (ok && (n = getline(&line, &cap, f)) >= 0) {
-		r.line++;
-		bool complete = n > 0 && line[n - 1] == '\n';
-		if (blank(line, (size_t)n)) {
-			continue;
-		}
-		json_error_t err;
-		json_t *rec = json_loadb(line, (size_t)n, 0, &err);
-		if (rec == NULL || !json_is_object(rec)) {
-			json_decref(rec);
-			if (!complete) {
-				/* Only a kill in the middle of a write leaves this: skip it. */
-				if (!quiet) {
-					cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
-						 path, r.line);
-				}
-				p->truncated_line = r.line;
-				break;
-			}
-			if (!quiet) {
-				bad(&r, "not a JSON object (corrupt report%s%s)", rec ? "" : ": ", rec ? "" : err.text);
-			}
-			ok = false;
-			break;
-		}
-		if (quiet) {
-			/* peek: only the header matters, and no message either way */
-			ok = json_is_object(rec) && reportfile_get_str(rec, "type") && strcmp(reportfile_get_str(rec, "type"), "header") == 0 &&
-			     reportfile_get_str(rec, "format") && strcmp(reportfile_get_str(rec, "format"), FORMAT_NAME) == 0;
-			if (ok) {
-				p->header = json_incref(rec);
-				p->pid = (long)reportfile_get_int(rec, "pid", 0);
-				p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
-			}
-		} else {
-			ok = take_record(&r, rec);
-		}
-		json_decref(rec);
-		if (header_only) {
-			break;
+	struct line *lines = cli_calloc(BATCH, sizeof(*lines));
+	size_t lineno = 0;
+	bool ok = true, more = true, eof = false;
+	while (more && !eof) {
+		size_t n = read_batch(f, lines, &lineno, header_only, &eof);
+		parse_batch(lines, n);
+		for (size_t i = 0; i < n; i++) {
+			more = more && take_line(&r, &lines[i], quiet, &ok) && !header_only;
+			json_decref(lines[i].rec);
+			free(lines[i].stack);
+			free(lines[i].text);
 		}
 	}
+	free(lines);
 	bool read_error = ferror(f);
 	free(r.ids);
-	free(line);
 	fclose(f);
 	if (ok && read_error) {
 		if (!quiet) {
