@@ -282,9 +282,34 @@ static void brief(const struct run_report *rr, size_t n)
 }
 
 /*
+ * Whether live process pid was started with PTFREEZE_REPORT=tmpl in its
+ * environment: a daemon that detached (forked twice, its parent gone) has
+ * init as its parent in its report, and only this ties it to the run.
+ */
+static bool run_by_us(long pid, const char *tmpl)
+{
+	char path[64], buf[1 << 16];
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		return false;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *want = cli_asprintf("PTFREEZE_REPORT=%s", tmpl);
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i += strlen(buf + i) + 1) {
+		found = strcmp(buf + i, want) == 0;
+	}
+	free(want);
+	return found;
+}
+
+/*
  * Says on stderr what this run left: the report files whose header is the
- * child's, or a descendant's (a fork child, or a program one of them ran),
- * written since the run started; for each, the program, its pid and what
+ * child's, or a descendant's (a fork child, or a program one of them ran,
+ * or a daemon that detached and still runs), written since the run started; for each, the program, its pid and what
  * armed it; which are still running; and, when more than one process
  * armed, how to keep to one program with --only.
  */
@@ -315,6 +340,13 @@ static void name_reports(const char *tmpl, long child, time_t started)
 					pids[npids++] = fpid[i];
 				}
 			}
+		}
+	}
+	/* Detached daemons still running (their reports name init as the parent). */
+	for (size_t i = 0; i < n; i++) {
+		if (cand[i] && !taken[i] && fpid[i] > 0 && kill((pid_t)fpid[i], 0) == 0 && run_by_us(fpid[i], tmpl)) {
+			taken[i] = true;
+			ntaken++;
 		}
 	}
 	struct run_report *rr = cli_calloc(ntaken + 1, sizeof(*rr));

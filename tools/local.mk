@@ -70,6 +70,7 @@ CLI_TESTS = \
 	tests/cli/prometheus.sh \
 	tests/cli/check-spec.sh \
 	tests/cli/cause.sh \
-	tests/cli/drift.sh
+	tests/cli/drift.sh \
+	tests/cli/daemon.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)
