@@ -398,25 +398,48 @@ static void parse_batch(struct line *lines, size_t n)
 	}
 }
 
-/* Up to BATCH non-blank lines of f; *eof when the file ended. */
-static size_t read_batch(FILE *f, struct line *lines, size_t *lineno, bool one, bool *eof)
+/*
+ * The file's bytes, read whole (a peek reads its first line only): lines
+ * are parsed in place, with no copy or allocation per line.
+ */
+struct text {
+	char *buf;
+	size_t len, pos;
+};
+
+static bool slurp(FILE *f, bool first_line, struct text *t)
+{
+	size_t cap = 1 << 16;
+	t->buf = cli_malloc(cap);
+	t->len = t->pos = 0;
+	for (;;) {
+		if (t->len == cap) {
+			cap *= 2;
+			t->buf = cli_realloc(t->buf, cap);
+		}
+		size_t n = fread(t->buf + t->len, 1, cap - t->len, f);
+		if (n == 0) {
+			return !ferror(f);
+		}
+		t->len += n;
+		if (first_line && memchr(t->buf, '\n', t->len)) {
+			return true;
+		}
+	}
+}
+
+/* Up to max non-blank lines of t, numbered from *lineno. */
+static size_t next_lines(struct text *t, struct line *lines, size_t max, size_t *lineno)
 {
 	size_t n = 0;
-	while (n < (one ? 1 : BATCH)) {
-		char *text = NULL;
-		size_t cap = 0;
-		ssize_t len = getline(&text, &cap, f);
-		if (len < 0) {
-			free(text);
-			*eof = true;
-			break;
-		}
+	while (n < max && t->pos < t->len) {
+		char *start = t->buf + t->pos, *nl = memchr(start, '\n', t->len - t->pos);
+		size_t len = nl ? (size_t)(nl - start) + 1 : t->len - t->pos;
+		t->pos += len;
 		++*lineno;
-		if (blank(text, (size_t)len)) {
-			free(text);
-			continue;
+		if (!blank(start, len)) {
+			lines[n++] = (struct line){.text = start, .len = len, .number = *lineno};
 		}
-		lines[n++] = (struct line){.text = text, .len = (size_t)len, .number = *lineno};
 	}
 	return n;
 }
@@ -474,20 +497,20 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 	p->file = cli_strdup(path);
 	struct reader r = {path, 0, p, 0, NULL, 0};
 	struct line *lines = cli_calloc(BATCH, sizeof(*lines));
-	size_t lineno = 0;
-	bool ok = true, more = true, eof = false;
-	while (more && !eof) {
-		size_t n = read_batch(f, lines, &lineno, header_only, &eof);
+	struct text t;
+	bool read_error = !slurp(f, header_only, &t);
+	size_t lineno = 0, n;
+	bool ok = true, more = true;
+	while (more && (n = next_lines(&t, lines, header_only ? 1 : BATCH, &lineno)) > 0) {
 		parse_batch(lines, n);
 		for (size_t i = 0; i < n; i++) {
 			more = more && take_line(&r, &lines[i], quiet, &ok) && !header_only;
 			json_decref(lines[i].rec);
 			free(lines[i].stack);
-			free(lines[i].text);
 		}
 	}
 	free(lines);
-	bool read_error = ferror(f);
+	free(t.buf);
 	free(r.ids);
 	fclose(f);
 	if (ok && read_error) {
