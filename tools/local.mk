@@ -71,6 +71,7 @@ CLI_TESTS = \
 	tests/cli/check-spec.sh \
 	tests/cli/cause.sh \
 	tests/cli/drift.sh \
-	tests/cli/daemon.sh
+	tests/cli/daemon.sh \
+	tests/cli/only-hint.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)
