@@ -146,7 +146,7 @@ static size_t site_text(char *buf, size_t cap, size_t rank, const struct rf_grou
 	static const char *const rec_keys[] = {"action", "detail", "args", "result", "errno", "tid"};
 	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
 		sb_printf(&sb, ",\"%s\":", rec_keys[i]);
-		put_json(&sb, json_object_get(g->site->record, rec_keys[i]));
+		put_json(&sb, json_object_get(reportfile_site_record(g->site), rec_keys[i]));
 	}
 	sb_puts(&sb, ",\"frames\":[");
 	for (size_t i = 0; i < g->depth; i++) {
