@@ -9,7 +9,7 @@
  *
  * The scanner accepts a strict subset of JSON that jansson also accepts,
  * with the same meaning: strings of printable ASCII with no escapes,
- * integers of at most 18 digits, true, false, null, objects and arrays
+ * integers that fit a long long, true, false, null, objects and arrays
  * nested at most 32 deep.  Anything else (an escape, a real, a byte over
  * 0x7e, a syntax error, a type other than "site") and the caller parses
  * the line with jansson as before, so a malformed line gets jansson's
@@ -18,6 +18,7 @@
  */
 #include "reportfile_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,16 +81,19 @@ static bool integer(struct scan *s, long long *out)
 		s->p++;
 	}
 	size_t n = (size_t)(s->p - d);
-	/* A real (fraction or exponent), a leading zero or a long number: jansson's business. */
-	if (n == 0 || n > 18 || (d[0] == '0' && n > 1) ||
+	/* A real (fraction or exponent), a leading zero or a number past long long: jansson's business. */
+	if (n == 0 || n > 19 || (d[0] == '0' && n > 1) ||
 	    (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'))) {
 		return false;
 	}
-	long long v = 0;
+	unsigned long long v = 0;
 	for (const char *q = d; q < s->p; q++) {
-		v = v * 10 + (*q - '0');
+		v = v * 10 + (unsigned)(*q - '0');
 	}
-	*out = neg ? -v : v;
+	if (v > (unsigned long long)LLONG_MAX + neg) {
+		return false;
+	}
+	*out = neg ? (long long)(0 - v) : (long long)v;
 	return s->p > b;
 }
 

@@ -48,6 +48,11 @@ edit("raw-utf8", lambda l: l.replace('"detail":"', '"detail":"caf\u00e9 '))
 jedit("real-bytes", lambda r: r.update(bytes=65536.0))
 jedit("exp-t_ns", lambda r: r.update(t_ns=1e3))
 jedit("big-result", lambda r: r.update(result=18446744073709551615))
+jedit("llong-max", lambda r: r.update(result=9223372036854775807))
+jedit("llong-max-plus-1", lambda r: r.update(result=9223372036854775808))
+jedit("llong-min", lambda r: r.update(result=-9223372036854775808))
+jedit("llong-min-minus-1", lambda r: r.update(result=-9223372036854775809))
+jedit("t_ns-19-digits", lambda r: r.update(t_ns=1796547788797332317))
 jedit("id-string", lambda r: r.update(id="1"))
 jedit("kind-empty", lambda r: r.update(kind=""))
 jedit("no-kind", lambda r: r.pop("kind"))
@@ -96,6 +101,7 @@ summary("summary-entry-escape", lambda r: r["sites"].append({"id": 98, "kind": "
 summary("summary-entry-real", lambda r: r["sites"][0].update(count=2.5))
 summary("summary-sites-object", lambda r: r.update(sites={}))
 summary("summary-count-string", lambda r: r["sites"][0].update(count="3"))
+summary("summary-big-count", lambda r: r["sites"][0].update(count=9223372036854775807, bytes=9223372036854775808))
 PYEOF
 
 n=0
