@@ -9,7 +9,9 @@
  * a valid version-1 report makes the file invalid: one line on stderr
  * naming the file and line, and the file is left out.  Unknown record
  * types and fields are ignored, as the format asks.  JSON is read with
- * jansson, one json_loadb() per line.  Nothing here symbolises or prints
+ * jansson, one json_loadb() per line, except a site record's few fields,
+ * which a scanner reads (reportfile_scan.c; the whole record is parsed when
+ * a renderer asks for it: reportfile_site_record()).  Nothing here symbolises or prints
  * results: that is symbolize.c and render.c.
  */
 #ifndef PTFREEZE_REPORTFILE_H
