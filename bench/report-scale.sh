@@ -9,7 +9,9 @@
 # `--suppressions-out`, REPEATS times each, and prints the median and the
 # spread.  Never asserts a speed; exit status 1 only if a run failed.
 # usage: bench/report-scale.sh [BUILDDIR]   (after `make check`, which builds cxxsite)
-# environment: RECORDS (default 100000), REPEATS (default 3), BENCH_KEEP=DIR
+# environment: RECORDS (default 100000), REPEATS (default 3), BENCH_KEEP=DIR,
+# PEER=another ptfreeze binary (an older build): each case is run by both,
+# interleaved, and printed twice ("peer" rows); the CPU column is user + system.
 set -u
 B=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 S=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,25 +31,39 @@ tpl=$(ls "$D"/t/r-*.jsonl | head -n 1)
 "$PY" "$S/bench/gen-report.py" "$tpl" "$D/one" --records "$RECORDS" || exit 1
 "$PY" "$S/bench/gen-report.py" "$tpl" "$D/many" --records "$RECORDS" --procs 119 --common 200 || exit 1
 echo "# $RECORDS site records: one process ($(du -sh "$D/one" | cut -f1)), 119 processes ($(du -sh "$D/many" | cut -f1)); $REPEATS runs each"
-printf '%-44s %9s %9s %9s %10s\n' "case" "median s" "min s" "max s" "out lines"
+PEER=${PEER:-}
+[ -z "$PEER" ] || [ -x "$PEER" ] || { echo "PEER=$PEER is not an executable" >&2; exit 2; }
+printf '%-44s %9s %9s %9s %9s %10s\n' "case" "median s" "min s" "max s" "cpu s" "out lines"
 failed=0
 run_case() { # NAME DIR ARGS...
 	name=$1 dir=$2
 	shift 2
-	times=""
+	: > "$D/times.self"
+	: > "$D/times.peer"
 	i=0
 	while [ $i -lt "$REPEATS" ]; do
-		t0=$(date +%s.%N)
-		"$PF" report "$@" "$dir" > "$D/out" 2> "$D/err"
-		st=$?
-		t1=$(date +%s.%N)
-		[ $st -le 1 ] || { echo "$name: status $st: $(head -n 3 "$D/err")" >&2; failed=1; }
-		times="$times $(echo "$t1 - $t0" | bc)"
+		for who in self ${PEER:+peer}; do
+			bin=$PF
+			[ "$who" = self ] || bin=$PEER
+			/usr/bin/time -f "%e %U %S" -o "$D/time" "$bin" report "$@" "$dir" > "$D/out.$who" 2> "$D/err"
+			st=$?
+			[ $st -le 1 ] || { echo "$name ($who): status $st: $(head -n 3 "$D/err")" >&2; failed=1; }
+			tail -n 1 "$D/time" >> "$D/times.$who"
+		done
 		i=$((i + 1))
 	done
-	lines=$(wc -l < "$D/out")
-	echo "$times" | tr ' ' '\n' | grep . | sort -n | awk -v name="$name" -v lines="$lines" \
-		'{ v[NR] = $1 } END { printf "%-44s %9.2f %9.2f %9.2f %10d\n", name, v[int((NR + 1) / 2)], v[1], v[NR], lines }'
+	if [ -n "$PEER" ] && ! cmp -s "$D/out.self" "$D/out.peer"; then
+		echo "$name: the output differs from the peer's" >&2
+		failed=1
+	fi
+	for who in self ${PEER:+peer}; do
+		lines=$(wc -l < "$D/out.$who")
+		label=$name
+		[ "$who" = self ] || label="$name (peer)"
+		cpu=$(awk '{ print $2 + $3 }' "$D/times.$who" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		sort -n "$D/times.$who" | awk -v name="$label" -v lines="$lines" -v cpu="$cpu" \
+			'{ v[NR] = $1 } END { printf "%-44s %9.2f %9.2f %9.2f %9.2f %10d\n", name, v[int((NR + 1) / 2)], v[1], v[NR], cpu, lines }'
+	done
 }
 run_case "text, 1 process" "$D/one"
 run_case "text --all, 1 process" "$D/one" --all

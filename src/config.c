@@ -563,7 +563,8 @@ int config_load(char **envp)
 			}
 		}
 		char show[72];
-		if (i == config_nvars && nlen == 16 && strncmp(*e, "PTFREEZE_LIBRARY", 16) == 0) {
+		if (i == config_nvars && ((nlen == 16 && strncmp(*e, "PTFREEZE_LIBRARY", 16) == 0) ||
+					  (nlen == 21 && strncmp(*e, "PTFREEZE_REPORT_PARSE", 21) == 0))) {
 			continue; /* the ptfreeze command's, not the library's */
 		}
 		if (i == config_nvars) {

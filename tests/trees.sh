@@ -164,7 +164,7 @@ ptfreeze-srvd-[0-9]*.jsonl) ;;
 esac
 grep -q '"process":{"decision":"chosen","why":"PTFREEZE_PROGRAMS matches '"'"'srvd'"'"'"}' "$files" ||
 	fail "the header does not say why the server was chosen: $(grep -o '"process":{[^}]*}' "$files")"
-grep -q "processes armed" "$TMPD/only.err" && fail "--only suggested with one armed process: $(cat "$TMPD/only.err")"
+grep -q -- "--only NAME" "$TMPD/only.err" && fail "--only suggested with one armed process: $(cat "$TMPD/only.err")"
 mkdir -p "$TMPD/all" && cd "$TMPD/all" || hard "cd"
 "$PTFREEZE" run --arm delay:300ms -- "$TMPD/bin/supervise" > /dev/null 2> "$TMPD/all.err" ||
 	fail "the supervisor failed"
@@ -173,7 +173,7 @@ script=$(grep -L '"exe":"[^"]*srvd"' *.jsonl | head -n 1)
 [ -n "$script" ] || fail "the armed script wrote no report: $(ls)"
 forks=$(grep '"type":"site"' $script | grep -cE '"kind":"v?fork"' || true)
 [ "$forks" -ge 1 ] || fail "the script's forks after arming are not reported in $script"
-grep -q "^ptfreeze: [0-9]* processes armed; to freeze one program only, run again with --only NAME" "$TMPD/all.err" ||
+grep -q "^ptfreeze: [0-9]* programs armed (.*); to freeze one program only, run again with --only NAME" "$TMPD/all.err" ||
 	fail "no --only suggestion: $(cat "$TMPD/all.err")"
 note "supervisor: --only srvd gives $files; without it $(ls | wc -l) reports (the script forked after arming: $forks fork sites in $script)"
 exit 0

@@ -38,7 +38,7 @@ static bool anonymous_class(const char *cls)
 
 static const char *fault_cause(const struct rf_group *g)
 {
-	const char *cls = reportfile_get_str(json_object_get(g->site->record, "args"), "class");
+	const char *cls = g->site->cls;
 	const json_t *host = host_of(g->process);
 	if (cls == NULL) {
 		return NULL;

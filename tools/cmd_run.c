@@ -81,8 +81,8 @@ void cmd_run_usage(FILE *out)
 	      "Only processes that arm or record something write a report.  At the end\n"
 	      "each report written is named on stderr with its program, pid and what\n"
 	      "armed it, then the totals and top sites they recorded; processes\n"
-	      "still running are said to be; when more than one\n"
-	      "process armed, --only is suggested.  Every process of the tree is\n"
+	      "still running are said to be; when two or more programs armed\n"
+	      "(fork children are their program's), --only is suggested.  Every process of the tree is\n"
 	      "judged at its exec: with --only the others are passive (no pool, no\n"
 	      "report); --skip also keeps the library from their children.  SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to ptfreeze are\n"
 	      "forwarded to COMMAND.  Set-user-ID, set-group-ID and statically linked\n"
@@ -198,7 +198,8 @@ struct run_report {
 	const char *path;
 	char exe[256];  /* the program's name (the header's exe, last component) */
 	char how[64];   /* what armed it, "" if it never armed */
-	long pid;
+	long pid, ppid;
+	unsigned long long events; /* what it recorded: the summary's counts, else its site records */
 	bool fork_child, finished, running;
 };
 
@@ -221,6 +222,17 @@ static void json_str_after(const char *line, const char *key, char *out, size_t 
 	out[n] = '\0';
 }
 
+/* The events a summary line counted: the sum of its sites' counts. */
+static unsigned long long summary_events(const char *line)
+{
+	unsigned long long n = 0;
+	for (const char *p = strstr(line, "\"count\":"); p; p = strstr(p, "\"count\":")) {
+		p += strlen("\"count\":");
+		n += strtoull(p, NULL, 10);
+	}
+	return n;
+}
+
 static void scan_report(struct run_report *r)
 {
 	FILE *f = fopen(r->path, "r");
@@ -240,6 +252,9 @@ static void scan_report(struct run_report *r)
 			json_str_after(line, "how", r->how, sizeof(r->how));
 		} else if (strncmp(line, "{\"type\":\"summary\"", 17) == 0) {
 			r->finished = true;
+			r->events = summary_events(line);
+		} else if (strncmp(line, "{\"type\":\"site\"", 15) == 0 && !r->finished) {
+			r->events++;
 		}
 	}
 	free(line);
@@ -282,11 +297,107 @@ static void brief(const struct run_report *rr, size_t n)
 }
 
 /*
+ * Whether live process pid was started with PTFREEZE_REPORT=tmpl in its
+ * environment: a daemon that detached (forked twice, its parent gone) has
+ * init as its parent in its report, and only this ties it to the run.
+ */
+static bool run_by_us(long pid, const char *tmpl)
+{
+	char path[64], buf[1 << 16];
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		return false;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *want = cli_asprintf("PTFREEZE_REPORT=%s", tmpl);
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i += strlen(buf + i) + 1) {
+		found = strcmp(buf + i, want) == 0;
+	}
+	free(want);
+	return found;
+}
+
+/* An armed program: its processes (a fork child belongs to its parent's program), by name. */
+struct program {
+	const char *exe;
+	unsigned long long events;
+	bool parent; /* a process of it is the parent of another armed program's */
+	size_t first;
+};
+
+static int by_likelihood(const void *a, const void *b)
+{
+	const struct program *x = a, *y = b;
+	if (x->events != y->events) {
+		return x->events > y->events ? -1 : 1;
+	}
+	if (x->parent != y->parent) {
+		return x->parent ? 1 : -1;
+	}
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The program of every armed process in rr, by name; returns how many there are. */
+static size_t armed_programs(const struct run_report *rr, size_t n, struct program *pg)
+{
+	size_t np = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *exe = rr[i].exe[0] ? rr[i].exe : "?";
+		size_t j = 0;
+		while (j < np && strcmp(pg[j].exe, exe) != 0) {
+			j++;
+		}
+		if (rr[i].how[0] == '\0') {
+			continue;
+		}
+		if (j == np) {
+			pg[np++] = (struct program){exe, 0, false, i};
+		}
+		pg[j].events += rr[i].events;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < n; k++) {
+			if (rr[i].how[0] && rr[k].how[0] && rr[k].ppid == rr[i].pid && strcmp(rr[i].exe, rr[k].exe) != 0) {
+				for (size_t j = 0; j < np; j++) {
+					pg[j].parent |= strcmp(pg[j].exe, rr[i].exe[0] ? rr[i].exe : "?") == 0;
+				}
+			}
+		}
+	}
+	qsort(pg, np, sizeof(*pg), by_likelihood);
+	return np;
+}
+
+/*
+ * When two or more programs armed (fork children are their program's),
+ * --only is suggested, naming them all, the likeliest wanted first: the
+ * most events recorded, then the deepest in the tree (not the parent of
+ * another armed program).
+ */
+static void suggest_only(const struct run_report *rr, size_t n)
+{
+	struct program *pg = cli_calloc(n + 1, sizeof(*pg));
+	size_t np = armed_programs(rr, n, pg);
+	if (np >= 2) {
+		fprintf(stderr, "ptfreeze: %zu programs armed (", np);
+		for (size_t j = 0; j < np; j++) {
+			fprintf(stderr, "%s%s", j ? ", " : "", pg[j].exe);
+		}
+		fprintf(stderr, "); to freeze one program only, run again with --only NAME (e.g. --only '%s')\n", pg[0].exe);
+	}
+	free(pg);
+}
+
+/*
  * Says on stderr what this run left: the report files whose header is the
- * child's, or a descendant's (a fork child, or a program one of them ran),
- * written since the run started; for each, the program, its pid and what
+ * child's, or a descendant's (a fork child, or a program one of them ran,
+ * or a daemon that detached and still runs), written since the run started; for each, the program, its pid and what
  * armed it; which are still running; and, when more than one process
- * armed, how to keep to one program with --only.
+ * armed (programs, not fork children), how to keep to one with --only.
  */
 static void name_reports(const char *tmpl, long child, time_t started)
 {
@@ -317,14 +428,21 @@ static void name_reports(const char *tmpl, long child, time_t started)
 			}
 		}
 	}
+	/* Detached daemons still running (their reports name init as the parent). */
+	for (size_t i = 0; i < n; i++) {
+		if (cand[i] && !taken[i] && fpid[i] > 0 && kill((pid_t)fpid[i], 0) == 0 && run_by_us(fpid[i], tmpl)) {
+			taken[i] = true;
+			ntaken++;
+		}
+	}
 	struct run_report *rr = cli_calloc(ntaken + 1, sizeof(*rr));
-	size_t k = 0, armed = 0, running = 0;
+	size_t k = 0, running = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (taken[i]) {
 			rr[k].path = g.gl_pathv[i];
 			rr[k].pid = fpid[i];
+			rr[k].ppid = fppid[i];
 			scan_report(&rr[k]);
-			armed += rr[k].how[0] != '\0';
 			running += rr[k].running;
 			k++;
 		}
@@ -340,17 +458,7 @@ static void name_reports(const char *tmpl, long child, time_t started)
 			r->how[0] ? ", armed by " : ", not armed", r->how);
 	}
 	brief(rr, ntaken);
-	if (armed > 1) {
-		/* The first armed program that is not a fork child is the likeliest one wanted. */
-		const char *name = NULL;
-		for (size_t i = 0; i < ntaken && name == NULL; i++) {
-			if (rr[i].how[0] && !rr[i].fork_child && rr[i].exe[0]) {
-				name = rr[i].exe;
-			}
-		}
-		fprintf(stderr, "ptfreeze: %zu processes armed; to freeze one program only, run again with --only NAME%s%s%s\n",
-			armed, name ? " (e.g. --only '" : "", name ? name : "", name ? "')" : "");
-	}
+	suggest_only(rr, ntaken);
 	if (running) {
 		fprintf(stderr, "ptfreeze: %zu process%s still running: %s report%s no summary yet\n", running,
 			running == 1 ? " is" : "es are", running == 1 ? "its" : "their", running == 1 ? " has" : "s have");

@@ -6,7 +6,7 @@
 # rule (src/writeback.c), so the command and the library share one set of
 # rules; it does not link the allocator core.
 # The report reader and its renderers: the command's, and the fuzz target's.
-REPORT_READER = tools/reportfile.c tools/reportfile_collect.c tools/reportfile_merge.c \
+REPORT_READER = tools/reportfile.c tools/reportfile_collect.c tools/reportfile_merge.c tools/reportfile_scan.c tools/reportfile_int.h \
 	tools/render.c tools/render_text.c tools/render_args.c tools/render_json.c \
 	tools/render_folded.c tools/render_smaps.c tools/cause.c tools/suppressions.c tools/cli.c
 # Not built without jansson, libdw or libstdc++ (configure says so); the
@@ -18,7 +18,7 @@ tools_ptfreeze_SOURCES = \
 	tools/cli.c tools/cli.h \
 	tools/cmd_run.c tools/target.c tools/target.h \
 	tools/cmd_report.c tools/reportfile.c tools/reportfile.h \
-	tools/reportfile_collect.c tools/reportfile_merge.c \
+	tools/reportfile_collect.c tools/reportfile_merge.c tools/reportfile_scan.c tools/reportfile_int.h \
 	tools/symbolize.c tools/symbolize.h \
 	tools/render.c tools/render.h tools/render_text.c tools/render_args.c \
 	tools/render_json.c tools/render_folded.c tools/render_smaps.c tools/render_smaps.h \
@@ -70,6 +70,9 @@ CLI_TESTS = \
 	tests/cli/prometheus.sh \
 	tests/cli/check-spec.sh \
 	tests/cli/cause.sh \
-	tests/cli/drift.sh
+	tests/cli/drift.sh \
+	tests/cli/daemon.sh \
+	tests/cli/only-hint.sh \
+	tests/cli/report-scan.sh
 TESTS += $(CLI_TESTS)
 EXTRA_DIST += tests/cli/lib.sh $(CLI_TESTS)

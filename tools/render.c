@@ -82,13 +82,13 @@ bool render_is_fault(const struct rf_group *g) { return strcmp(g->kind, kinds_na
 
 const char *render_fault_class(const struct rf_group *g)
 {
-	const char *c = reportfile_get_str(json_object_get(g->site->record, "args"), "class");
+	const char *c = g->site->cls;
 	return c ? c : "unknown";
 }
 
 const char *render_fault_path(const struct rf_group *g)
 {
-	return reportfile_get_str(json_object_get(g->site->record, "args"), "path");
+	return g->site->path;
 }
 
 

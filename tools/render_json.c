@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * render_json: `ptfreeze report --json`, one document written with
- * jansson (see render.h).
+ * render_json: `ptfreeze report --json`, one document (see render.h):
+ * each process and each site made with jansson and written as one line,
+ * as it is made.
  */
 #include "render.h"
 
@@ -11,6 +12,7 @@
 
 #include "cause.h"
 #include "cli.h"
+#include "fmt.h"
 
 static json_t *copy_or_null(const json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 
@@ -81,78 +83,130 @@ static json_t *json_process(const struct rf_process *p)
 	return o;
 }
 
-static json_t *json_frame(const struct rf_frame *f)
+/* A JSON string, or null; made with the shim's writer (fmt.h), jansson's for a long one. */
+static void put_string(struct sb *sb, const char *s)
 {
-	char buf[32];
-	json_t *o = json_object();
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, f->ip);
-	json_object_set_new(o, "ip", json_string(buf));
-	json_object_set_new(o, "module", f->module ? json_string(f->module->path) : json_null());
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, f->offset);
-	json_object_set_new(o, "offset", f->module ? json_string(buf) : json_null());
-	json_object_set_new(o, "function", f->function ? json_string(f->function) : json_null());
-	json_object_set_new(o, "file", f->file ? json_string(f->file) : json_null());
-	json_object_set_new(o, "line", f->line ? json_integer(f->line) : json_null());
-	return o;
+	if (s == NULL) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_json(sb, s, strlen(s));
 }
 
-static json_t *json_site(size_t rank, const struct rf_group *g)
+/* A member of a record as it is (jansson writes it), or null. */
+static void put_json(struct sb *sb, const json_t *v)
 {
-	json_t *o = json_object();
-	const json_t *rec = g->site->record;
-	json_object_set_new(o, "rank", json_integer((json_int_t)rank));
-	json_object_set_new(o, "kind", json_string(g->kind));
-	json_object_set_new(o, "count", json_integer((json_int_t)g->count));
-	json_object_set_new(o, "blocked", json_integer((json_int_t)g->blocked));
-	json_object_set_new(o, "would_block", json_integer((json_int_t)g->would_block));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)g->bytes));
-	json_object_set_new(o, "first_ns", json_integer((json_int_t)g->first_ns));
-	json_object_set_new(o, "last_ns", json_integer((json_int_t)g->last_ns));
-	json_object_set_new(o, "estimated", json_boolean(g->estimated));
-	json_object_set_new(o, "after_summary", json_boolean(g->after_summary));
-	json_t *procs = json_array();
-	for (size_t i = 0; i < g->nprocs; i++) {
-		json_t *p = json_object();
-		json_object_set_new(p, "pid", json_integer(g->procs[i]->pid));
-		json_object_set_new(p, "exe", json_string(g->procs[i]->exe));
-		json_object_set_new(p, "file", json_string(g->procs[i]->file));
-		json_array_append_new(procs, p);
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) : NULL;
+	sb_puts(sb, s ? s : "null");
+	free(s);
+}
+
+static void put_frame(struct sb *sb, const struct rf_frame *f)
+{
+	sb_printf(sb, "{\"ip\":\"0x%llx\",\"module\":", (unsigned long long)f->ip);
+	put_string(sb, f->module ? f->module->path : NULL);
+	if (f->module) {
+		sb_printf(sb, ",\"offset\":\"0x%llx\"", (unsigned long long)f->offset);
+	} else {
+		sb_puts(sb, ",\"offset\":null");
 	}
-	json_object_set_new(o, "processes", procs);
-	json_object_set_new(o, "site_id", json_integer(g->site->id));
-	const char *cause = cause_of(g);
-	json_object_set_new(o, "cause", cause ? json_string(cause) : json_null());
+	sb_puts(sb, ",\"function\":");
+	put_string(sb, f->function);
+	sb_puts(sb, ",\"file\":");
+	put_string(sb, f->file);
+	sb_puts(sb, ",\"line\":");
+	sb_printf(sb, f->line ? "%d}" : "null}", f->line);
+}
+
+/*
+ * A site as one line, written by hand (a site is some fifty values: as
+ * jansson objects they were most of --json's time).  Returns the length,
+ * or 0 when it did not fit in the buffer (the caller gives a bigger one).
+ */
+static size_t site_text(char *buf, size_t cap, size_t rank, const struct rf_group *g)
+{
+	struct sb sb;
+	sb_init(&sb, buf, cap);
+	sb_printf(&sb, "{\"rank\":%zu,\"kind\":", rank);
+	put_string(&sb, g->kind);
+	sb_printf(&sb, ",\"count\":%llu,\"blocked\":%llu,\"would_block\":%llu,\"bytes\":%llu,\"first_ns\":%llu,\"last_ns\":%llu",
+		  (unsigned long long)g->count, (unsigned long long)g->blocked, (unsigned long long)g->would_block,
+		  (unsigned long long)g->bytes, (unsigned long long)g->first_ns, (unsigned long long)g->last_ns);
+	sb_printf(&sb, ",\"estimated\":%s,\"after_summary\":%s,\"processes\":[", g->estimated ? "true" : "false",
+		  g->after_summary ? "true" : "false");
+	for (size_t i = 0; i < g->nprocs; i++) {
+		sb_printf(&sb, "%s{\"pid\":%ld,\"exe\":", i ? "," : "", g->procs[i]->pid);
+		put_string(&sb, g->procs[i]->exe);
+		sb_puts(&sb, ",\"file\":");
+		put_string(&sb, g->procs[i]->file);
+		sb_putc(&sb, '}');
+	}
+	sb_printf(&sb, "],\"site_id\":%u,\"cause\":", g->site->id);
+	put_string(&sb, cause_of(g));
 	static const char *const rec_keys[] = {"action", "detail", "args", "result", "errno", "tid"};
 	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
-		json_object_set_new(o, rec_keys[i], copy_or_null(json_object_get(rec, rec_keys[i])));
+		sb_printf(&sb, ",\"%s\":", rec_keys[i]);
+		put_json(&sb, json_object_get(reportfile_site_record(g->site), rec_keys[i]));
 	}
-	json_t *frames = json_array();
+	sb_puts(&sb, ",\"frames\":[");
 	for (size_t i = 0; i < g->depth; i++) {
-		json_array_append_new(frames, json_frame(&g->frames[i]));
+		if (i) {
+			sb_putc(&sb, ',');
+		}
+		put_frame(&sb, &g->frames[i]);
 	}
-	json_object_set_new(o, "frames", frames);
-	return o;
+	sb_puts(&sb, "]}");
+	return sb.overflow ? 0 : sb.len;
 }
 
-int render_json(FILE *out, const struct rf_set *set)
+static void put_site(FILE *out, size_t rank, const struct rf_group *g)
 {
-	json_t *doc = json_object();
-	uint64_t events = 0, blocked = 0;
-	json_object_set_new(doc, "format", json_string("ptfreeze-report-summary"));
-	json_object_set_new(doc, "version", json_integer(1));
-	json_t *procs = json_array(), *sites = json_array();
-	for (size_t i = 0; i < set->nprocs; i++) {
-		json_array_append_new(procs, json_process(set->procs[i]));
+	static char small[16384];
+	size_t n = site_text(small, sizeof(small), rank, g);
+	if (n) {
+		fwrite(small, 1, n, out);
+		return;
 	}
-	for (size_t i = 0; i < set->ngroups; i++) {
-		json_array_append_new(sites, json_site(i + 1, &set->groups[i]));
-		events += set->groups[i].count;
-		blocked += set->groups[i].blocked;
+	for (size_t cap = 2 * sizeof(small);; cap *= 2) {
+		char *big = cli_malloc(cap);
+		n = site_text(big, cap, rank, g);
+		if (n) {
+			fwrite(big, 1, n, out);
+		}
+		free(big);
+		if (n) {
+			return;
+		}
 	}
-	json_object_set_new(doc, "events", json_integer((json_int_t)events));
-	json_object_set_new(doc, "blocked", json_integer((json_int_t)blocked));
-	json_object_set_new(doc, "processes", procs);
-	json_object_set_new(doc, "sites", sites);
+}
+
+/*
+ * One member of the document, an element per line when it is an array:
+ * written as it is made and freed at once, so a 100k-site report is never
+ * one tree of millions of objects in memory.
+ */
+static int put_value(FILE *out, json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (s == NULL) {
+		return -1;
+	}
+	fputs(s, out);
+	free(s);
+	return 0;
+}
+
+static int put_member(FILE *out, const char *key, json_t *v, bool last)
+{
+	fprintf(out, "  \"%s\": ", key);
+	int r = put_value(out, v);
+	fputs(last ? "\n" : ",\n", out);
+	return r;
+}
+
+static json_t *json_classes(const struct rf_set *set)
+{
 	size_t nrows;
 	struct render_fault_row *rows = render_fault_rows(set, &nrows);
 	json_t *classes = json_array();
@@ -165,9 +219,47 @@ int render_json(FILE *out, const struct rf_set *set)
 		json_array_append_new(classes, c);
 	}
 	free(rows);
-	json_object_set_new(doc, "page_faults", classes);
-	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	fputc('\n', out);
-	json_decref(doc);
+	return classes;
+}
+
+/* KEY: [ one element per line ] */
+static int put_array(FILE *out, const char *key, size_t n, json_t *(*elem)(const struct rf_set *, size_t),
+		     const struct rf_set *set)
+{
+	int r = 0;
+	fprintf(out, "  \"%s\": [%s", key, n ? "\n" : "");
+	for (size_t i = 0; i < n; i++) {
+		fputs("    ", out);
+		r |= put_value(out, elem(set, i));
+		fputs(i + 1 < n ? ",\n" : "\n  ", out);
+	}
+	fputs("],\n", out);
+	return r;
+}
+
+static json_t *process_at(const struct rf_set *set, size_t i) { return json_process(set->procs[i]); }
+
+int render_json(FILE *out, const struct rf_set *set)
+{
+	uint64_t events = 0, blocked = 0;
+	for (size_t i = 0; i < set->ngroups; i++) {
+		events += set->groups[i].count;
+		blocked += set->groups[i].blocked;
+	}
+	fputs("{\n", out);
+	int r = put_member(out, "format", json_string("ptfreeze-report-summary"), false);
+	r |= put_member(out, "version", json_integer(1), false);
+	r |= put_member(out, "events", json_integer((json_int_t)events), false);
+	r |= put_member(out, "blocked", json_integer((json_int_t)blocked), false);
+	r |= put_array(out, "processes", set->nprocs, process_at, set);
+	fprintf(out, "  \"sites\": [%s", set->ngroups ? "\n" : "");
+	for (size_t i = 0; i < set->ngroups; i++) {
+		fputs("    ", out);
+		put_site(out, i + 1, &set->groups[i]);
+		fputs(i + 1 < set->ngroups ? ",\n" : "\n  ", out);
+	}
+	fputs("],\n", out);
+	r |= put_member(out, "page_faults", json_classes(set), true);
+	fputs("}\n", out);
 	return r;
 }

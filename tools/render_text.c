@@ -376,7 +376,7 @@ static void text_site(FILE *out, size_t rank, const struct rf_group *g)
 		}
 	}
 	fputc('\n', out);
-	const json_t *rec = g->site->record;
+	const json_t *rec = reportfile_site_record(g->site);
 	const char *action = reportfile_get_str(rec, "action"), *detail = reportfile_get_str(rec, "detail");
 	if (action) {
 		fprintf(out, "  action      %s\n", action);

@@ -6,13 +6,15 @@
  * with an error is left out whole, since a report that is corrupt in the
  * middle cannot be trusted anywhere.
  */
-#include "reportfile.h"
+#include "reportfile_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -57,7 +59,14 @@ void reportfile_free_process(struct rf_process *p)
 	for (size_t i = 0; i < p->nsites; i++) {
 		json_decref(p->sites[i].record);
 		free(p->sites[i].stack);
+		free(p->sites[i].cls);
+		free(p->sites[i].path);
 	}
+	free(p->text);
+	for (size_t i = 0; i < p->nkinds; i++) {
+		free(p->kinds[i]);
+	}
+	free(p->kinds);
 	free(p->modules);
 	free(p->sites);
 	json_decref(p->header);
@@ -76,6 +85,7 @@ struct reader {
 	/* Site ids to 1 + index in p->sites (0: empty), open addressing: a report can hold 100k sites. */
 	size_t *ids;
 	size_t ids_cap;
+	const struct rf_span *entries; /* the summary line's sites array, when the scanner took it */
 };
 
 __attribute__((format(printf, 2, 3))) static bool bad(struct reader *r, const char *fmt, ...)
@@ -171,32 +181,152 @@ static struct rf_site *new_site(struct reader *r, unsigned id)
 	return s;
 }
 
-static bool take_site(struct reader *r, json_t *rec)
+/* A stack entry: "0x" and hex digits, as strtoull reads them. */
+static bool hex_entry(const char *a, uint64_t *out)
 {
-	long long id = reportfile_get_int(rec, "id", -1);
-	const char *kind = reportfile_get_str(rec, "kind");
+	char *end;
+	return a != NULL && strncmp(a, "0x", 2) == 0 && (*out = strtoull(a + 2, &end, 16), *end == '\0');
+}
+
+bool reportfile_hex_span(const struct rf_span *str, struct rf_fields *f, size_t i)
+{
+	char buf[128];
+	if (i >= f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 16;
+		f->stack = cli_realloc(f->stack, f->cap * sizeof(*f->stack));
+	}
+	if (str == NULL || str->n >= sizeof(buf)) {
+		return false;
+	}
+	/* The common case, "0x" and 1 to 16 hex digits, without a copy; the rest as strtoull reads it. */
+	if (str->n > 2 && str->n <= 18 && str->s[0] == '0' && str->s[1] == 'x') {
+		uint64_t v = 0;
+		size_t j = 2;
+		for (; j < str->n; j++) {
+			char c = str->s[j];
+			unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+				   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
+			if (d == 16) {
+				break;
+			}
+			v = v << 4 | d;
+		}
+		if (j == str->n) {
+			f->stack[i] = v;
+			return true;
+		}
+	}
+	memcpy(buf, str->s, str->n);
+	buf[str->n] = '\0';
+	return hex_entry(buf, &f->stack[i]);
+}
+
+/*
+ * A site record's stack strings as addresses, the "stack" member then
+ * dropped (the strings would be most of the memory of a 100k-site
+ * report).  Returns the number of frames, or -1 - i if entry i is not a hex
+ * address (or -1 when there is no array); *out is malloc'd.  Runs in the
+ * parsing threads.
+ */
+static long parse_stack(json_t *rec, uint64_t **out)
+{
 	json_t *stack = json_object_get(rec, "stack");
-	if (id < 1 || kind == NULL || kind[0] == '\0' || !json_is_array(stack)) {
+	*out = NULL;
+	if (!json_is_array(stack)) {
+		return -1;
+	}
+	size_t depth = json_array_size(stack);
+	uint64_t *st = cli_calloc(depth ? depth : 1, sizeof(*st));
+	for (size_t i = 0; i < depth; i++) {
+		if (!hex_entry(json_string_value(json_array_get(stack, i)), &st[i])) {
+			free(st);
+			return -1 - (long)i;
+		}
+	}
+	json_object_del(rec, "stack");
+	*out = st;
+	return (long)depth;
+}
+
+static struct rf_span span_of(const char *str) { return (struct rf_span){str, str ? strlen(str) : 0}; }
+
+static char *dup_span(struct rf_span sp)
+{
+	if (sp.s == NULL) {
+		return NULL;
+	}
+	char *d = cli_malloc(sp.n + 1);
+	memcpy(d, sp.s, sp.n);
+	d[sp.n] = '\0';
+	return d;
+}
+
+static bool span_is(struct rf_span sp, const char *str)
+{
+	return sp.s && sp.n == strlen(str) && memcmp(sp.s, str, sp.n) == 0;
+}
+
+/* A parsed site record's fields, as the scanner reads them from a line. */
+static void fields_of(const json_t *rec, struct rf_fields *f)
+{
+	const json_t *args = json_object_get(rec, "args");
+	memset(f, 0, sizeof(*f));
+	f->kind = span_of(reportfile_get_str(rec, "kind"));
+	f->action = span_of(reportfile_get_str(rec, "action"));
+	f->cls = span_of(reportfile_get_str(args, "class"));
+	f->path = span_of(reportfile_get_str(args, "path"));
+	f->id = reportfile_get_int(rec, "id", -1);
+	f->result = reportfile_get_int(rec, "result", -1);
+	f->bytes = reportfile_get_int(rec, "bytes", 0);
+	f->t_ns = reportfile_get_int(rec, "t_ns", 0);
+	f->count = reportfile_get_int(rec, "count", 1);
+	f->blocked = reportfile_get_int(rec, "blocked", 0);
+	f->first_ns = reportfile_get_int(rec, "first_ns", 0);
+	f->last_ns = reportfile_get_int(rec, "last_ns", 0);
+}
+
+/* The process's copy of a kind's name: kinds are few, sites many. */
+static const char *kind_name(struct rf_process *p, struct rf_span kind)
+{
+	for (size_t i = p->nkinds; i-- > 0;) {
+		if (span_is(kind, p->kinds[i])) {
+			return p->kinds[i];
+		}
+	}
+	if ((p->nkinds & (p->nkinds - 1)) == 0) {
+		p->kinds = cli_realloc(p->kinds, (p->nkinds ? 2 * p->nkinds : 1) * sizeof(*p->kinds));
+	}
+	p->kinds[p->nkinds] = dup_span(kind);
+	return p->kinds[p->nkinds++];
+}
+
+/* A site record's fields into a new site: rec is its parsed record, or NULL (then l is its line). */
+static bool take_site(struct reader *r, const struct rf_fields *f, json_t *rec, const struct rf_span *l, long depth,
+		      uint64_t *stack)
+{
+	long long id = f->id;
+	if (id < 1 || f->kind.s == NULL || f->kind.n == 0 || depth == -1) {
+		free(stack);
 		return bad(r, "a site record without an id, a kind or a stack");
 	}
+	if (depth < 0) {
+		return bad(r, "site %lld: stack entry %ld is not a hex address", id, -1 - depth);
+	}
 	if (site_by_id(r, (unsigned)id)) {
+		free(stack);
 		return bad(r, "a second site record with id %lld", id);
 	}
 	struct rf_site *s = new_site(r, (unsigned)id);
 	s->id = (unsigned)id;
-	s->record = json_incref(rec);
-	s->kind = kind;
-	s->depth = json_array_size(stack);
-	s->stack = cli_calloc(s->depth, sizeof(*s->stack));
-	for (size_t i = 0; i < s->depth; i++) {
-		const char *a = json_string_value(json_array_get(stack, i));
-		char *end;
-		if (a == NULL || strncmp(a, "0x", 2) != 0 || (s->stack[i] = strtoull(a + 2, &end, 16), *end != '\0')) {
-			return bad(r, "site %lld: stack entry %zu is not a hex address", id, i);
-		}
-	}
-	/* Parsed into s->stack: the strings would be most of the memory of a 100k-site report. */
-	json_object_del(rec, "stack");
+	s->record = rec ? json_incref(rec) : NULL;
+	s->line = l ? l->s : NULL;
+	s->line_len = l ? l->n : 0;
+	s->kind = kind_name(r->p, f->kind);
+	s->cls = dup_span(f->cls);
+	s->path = dup_span(f->path);
+	s->result = f->result;
+	s->depth = (size_t)depth;
+	s->stack = stack;
 	/*
 	 * Until a summary says otherwise: the one event this record describes.
 	 * A record after the summary (a destructor or atexit handler that ran
@@ -204,16 +334,64 @@ static bool take_site(struct reader *r, json_t *rec)
 	 * summary stays valid, and this site counts once.
 	 */
 	s->after_summary = r->p->summary != NULL;
-	const char *action = reportfile_get_str(rec, "action");
 	s->count = 1;
-	s->blocked = action && strcmp(action, "blocked") == 0;
-	s->would_block = action && strcmp(action, "would-block") == 0;
-	s->bytes = (uint64_t)reportfile_get_int(rec, "bytes", 0);
-	s->first_ns = s->last_ns = (uint64_t)reportfile_get_int(rec, "t_ns", 0);
+	s->blocked = span_is(f->action, "blocked");
+	s->would_block = span_is(f->action, "would-block");
+	s->bytes = (uint64_t)f->bytes;
+	s->first_ns = s->last_ns = (uint64_t)f->t_ns;
 	return true;
 }
 
-static bool take_summary(struct reader *r, json_t *rec)
+json_t *reportfile_site_record(const struct rf_site *s)
+{
+	struct rf_site *w = (struct rf_site *)s; /* a cache: parsed once, on first use */
+	if (w->record == NULL) {
+		json_error_t err;
+		w->record = w->line ? json_loadb(w->line, w->line_len, 0, &err) : NULL;
+		if (w->record == NULL) {
+			w->record = json_object(); /* the scanner took only what jansson takes: not reached */
+		}
+		json_object_del(w->record, "stack");
+	}
+	return w->record;
+}
+
+/* A summary's entry i: e is its parsed entry, or NULL (then text is its text). */
+static bool take_entry(struct reader *r, size_t i, const struct rf_fields *f, json_t *e, struct rf_span text)
+{
+	if (f->id < 1 || f->kind.s == NULL || f->kind.n == 0) {
+		return bad(r, "summary: site %zu has no id or kind", i);
+	}
+	struct rf_site *s = site_by_id(r, (unsigned)f->id);
+	if (s == NULL) {
+		/* Counted but its record never reached the file: keep the numbers. */
+		s = new_site(r, (unsigned)f->id);
+		s->kind = kind_name(r->p, f->kind);
+		s->record = e ? json_incref(e) : NULL;
+		s->line = e ? NULL : text.s;
+		s->line_len = e ? 0 : text.n;
+		s->result = f->result;
+		s->cls = dup_span(f->cls);
+		s->path = dup_span(f->path);
+	}
+	s->count = (uint64_t)f->count;
+	s->blocked = (uint64_t)f->blocked;
+	/* The mode is fixed for a process: a would-block site's calls all were. */
+	s->would_block = s->would_block ? s->count - s->blocked : 0;
+	s->bytes = (uint64_t)f->bytes;
+	s->first_ns = (uint64_t)f->first_ns;
+	s->last_ns = (uint64_t)f->last_ns;
+	s->counted = true;
+	return true;
+}
+
+static bool take_scanned_entry(void *ctx, size_t i, const struct rf_fields *f, struct rf_span text)
+{
+	return take_entry(ctx, i, f, NULL, text);
+}
+
+/* entries: the sites array's span when the scanner took the line (rec's is then empty), else NULL. */
+static bool take_summary(struct reader *r, json_t *rec, const struct rf_span *entries)
 {
 	json_t *sites = json_object_get(rec, "sites");
 	if (!json_is_array(sites)) {
@@ -221,39 +399,30 @@ static bool take_summary(struct reader *r, json_t *rec)
 	}
 	json_decref(r->p->summary);
 	r->p->summary = json_incref(rec);
+	if (entries && !reportfile_scan_entries(*entries, take_scanned_entry, r)) {
+		return false;
+	}
 	size_t i;
 	json_t *e;
 	json_array_foreach(sites, i, e)
 	{
-		long long id = reportfile_get_int(e, "id", -1);
-		const char *kind = reportfile_get_str(e, "kind");
-		if (id < 1 || kind == NULL || kind[0] == '\0') {
-			return bad(r, "summary: site %zu has no id or kind", i);
+		struct rf_fields f;
+		fields_of(e, &f);
+		if (!take_entry(r, i, &f, e, (struct rf_span){0})) {
+			return false;
 		}
-		struct rf_site *s = site_by_id(r, (unsigned)id);
-		if (s == NULL) {
-			/* Counted but its record never reached the file: keep the numbers. */
-			s = new_site(r, (unsigned)id);
-			s->kind = json_string_value(json_object_get(e, "kind"));
-			s->record = json_incref(e);
-		}
-		s->count = (uint64_t)reportfile_get_int(e, "count", 1);
-		s->blocked = (uint64_t)reportfile_get_int(e, "blocked", 0);
-		/* The mode is fixed for a process: a would-block site's calls all were. */
-		s->would_block = s->would_block ? s->count - s->blocked : 0;
-		s->bytes = (uint64_t)reportfile_get_int(e, "bytes", 0);
-		s->first_ns = (uint64_t)reportfile_get_int(e, "first_ns", 0);
-		s->last_ns = (uint64_t)reportfile_get_int(e, "last_ns", 0);
-		s->counted = true;
 	}
 	/* Taken into the sites (a summary-only site keeps its own entry): no second copy in memory. */
 	json_object_del(rec, "sites");
 	return true;
 }
 
-static bool take_record(struct reader *r, json_t *rec)
+static bool take_record(struct reader *r, json_t *rec, long depth, uint64_t *stack)
 {
 	const char *type = reportfile_get_str(rec, "type");
+	if (r->p->header == NULL || type == NULL || strcmp(type, "site") != 0) {
+		free(stack); /* only a site record's is taken */
+	}
 	if (r->p->header == NULL) {
 		return take_header(r, rec);
 	}
@@ -267,10 +436,12 @@ static bool take_record(struct reader *r, json_t *rec)
 		return take_module(r, rec);
 	}
 	if (strcmp(type, "site") == 0) {
-		return take_site(r, rec);
+		struct rf_fields f;
+		fields_of(rec, &f);
+		return take_site(r, &f, rec, NULL, depth, stack);
 	}
 	if (strcmp(type, "summary") == 0) {
-		return take_summary(r, rec);
+		return take_summary(r, rec, r->entries);
 	}
 	if (strcmp(type, "arm") == 0) {
 		if (r->p->arm == NULL) {
@@ -301,6 +472,242 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/*
+ * Lines are read a batch at a time and parsed by a few threads (jansson
+ * keeps no shared state between documents), then taken in order by one:
+ * JSON parsing is most of the reader's time on a big report.
+ */
+#define BATCH 4096
+#define MAX_PARSERS 4
+
+struct line {
+	char *text;
+	size_t len, number;
+	bool fast;         /* a site record the scanner read: f holds its fields, rec is NULL */
+	struct rf_span sites; /* a summary the scanner read: its sites array (rec's is []) */
+	struct rf_fields f;
+	json_t *rec;       /* NULL: not JSON (err says why) */
+	json_error_t err;
+	long depth;        /* a site record's stack, parsed (parse_stack) */
+	uint64_t *stack;
+};
+
+struct batch {
+	struct line *lines;
+	size_t n;
+	bool scan; /* site records read by the scanner (reportfile_scan.c) where it can */
+	size_t stride, first; /* this parser takes lines first, first + stride, ... */
+};
+
+#define SITE_PREFIX "{\"type\":\"site\","
+
+/* A site line by the scanner: true if it took it (its stack parsed as parse_stack() would). */
+static bool scan_line(struct line *l)
+{
+	l->fast = l->len > strlen(SITE_PREFIX) && memcmp(l->text, SITE_PREFIX, strlen(SITE_PREFIX)) == 0 &&
+		  reportfile_scan_site(l->text, l->len, &l->f);
+	if (!l->fast) {
+		free(l->f.stack);
+		l->f.stack = NULL;
+		return false;
+	}
+	l->rec = NULL;
+	l->stack = NULL;
+	if (l->f.stack_state == -1) {
+		l->depth = (long)l->f.depth;
+		l->stack = l->f.depth ? l->f.stack : cli_realloc(l->f.stack, sizeof(*l->stack));
+	} else {
+		l->depth = l->f.stack_state == -2 ? -1 : -1 - l->f.stack_state;
+		free(l->f.stack);
+	}
+	l->f.stack = NULL;
+	return true;
+}
+
+#define SUMMARY_PREFIX "{\"type\":\"summary\","
+
+static bool entry_scans(void *ctx, size_t i, const struct rf_fields *f, struct rf_span text)
+{
+	(void)ctx, (void)i, (void)f, (void)text;
+	return true;
+}
+
+/*
+ * A summary line whose sites array the scanner takes: the rest of it
+ * parsed by jansson (the array as []), the array kept as text for
+ * take_summary().  False: parse it whole.
+ */
+static bool scan_summary_line(struct line *l)
+{
+	struct rf_span sites;
+	if (l->len <= strlen(SUMMARY_PREFIX) || memcmp(l->text, SUMMARY_PREFIX, strlen(SUMMARY_PREFIX)) != 0 ||
+	    !reportfile_scan_summary(l->text, l->len, &sites) || !reportfile_scan_entries(sites, entry_scans, NULL)) {
+		return false;
+	}
+	size_t before = (size_t)(sites.s - l->text), after = l->len - before - sites.n;
+	char *copy = cli_malloc(before + 2 + after);
+	memcpy(copy, l->text, before);
+	memcpy(copy + before, "[]", 2);
+	memcpy(copy + before + 2, sites.s + sites.n, after);
+	l->rec = json_loadb(copy, before + 2 + after, 0, &l->err);
+	free(copy);
+	if (!json_is_object(l->rec)) {
+		json_decref(l->rec);
+		l->rec = NULL;
+		return false;
+	}
+	l->sites = sites;
+	return true;
+}
+
+static void *parse_lines(void *arg)
+{
+	const struct batch *b = arg;
+	for (size_t i = b->first; i < b->n; i += b->stride) {
+		struct line *l = &b->lines[i];
+		if (b->scan && scan_line(l)) {
+			continue;
+		}
+		l->depth = -1;
+		if (b->scan && scan_summary_line(l)) {
+			continue;
+		}
+		l->rec = json_loadb(l->text, l->len, 0, &l->err);
+		const char *type = reportfile_get_str(l->rec, "type");
+		if (json_is_object(l->rec) && type && strcmp(type, "site") == 0) {
+			l->depth = parse_stack(l->rec, &l->stack);
+		}
+	}
+	return NULL;
+}
+
+static size_t parsers(void)
+{
+	static size_t n;
+	if (n == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus < 1 ? 1 : cpus > MAX_PARSERS ? MAX_PARSERS : (size_t)cpus;
+	}
+	return n;
+}
+
+static void parse_batch(struct line *lines, size_t n, bool scan)
+{
+	size_t k = n < 256 ? 1 : parsers();
+	struct batch b[MAX_PARSERS];
+	pthread_t t[MAX_PARSERS];
+	bool started[MAX_PARSERS] = {false};
+	for (size_t i = 0; i < k; i++) {
+		b[i] = (struct batch){lines, n, scan, k, i};
+		started[i] = i > 0 && pthread_create(&t[i], NULL, parse_lines, &b[i]) == 0;
+	}
+	parse_lines(&b[0]);
+	for (size_t i = 1; i < k; i++) {
+		if (started[i]) {
+			pthread_join(t[i], NULL);
+		} else {
+			parse_lines(&b[i]);
+		}
+	}
+}
+
+/*
+ * The file's bytes, read whole (a peek reads its first line only): lines
+ * are parsed in place, with no copy or allocation per line.
+ */
+struct text {
+	char *buf;
+	size_t len, pos;
+};
+
+static bool slurp(FILE *f, bool first_line, struct text *t)
+{
+	size_t cap = 1 << 16;
+	t->buf = cli_malloc(cap);
+	t->len = t->pos = 0;
+	for (;;) {
+		if (t->len == cap) {
+			cap *= 2;
+			t->buf = cli_realloc(t->buf, cap);
+		}
+		size_t n = fread(t->buf + t->len, 1, cap - t->len, f);
+		if (n == 0) {
+			return !ferror(f);
+		}
+		t->len += n;
+		if (first_line && memchr(t->buf, '\n', t->len)) {
+			return true;
+		}
+	}
+}
+
+/* Up to max non-blank lines of t, numbered from *lineno. */
+static size_t next_lines(struct text *t, struct line *lines, size_t max, size_t *lineno)
+{
+	size_t n = 0;
+	while (n < max && t->pos < t->len) {
+		char *start = t->buf + t->pos, *nl = memchr(start, '\n', t->len - t->pos);
+		size_t len = nl ? (size_t)(nl - start) + 1 : t->len - t->pos;
+		t->pos += len;
+		++*lineno;
+		if (!blank(start, len)) {
+			lines[n++] = (struct line){.text = start, .len = len, .number = *lineno};
+		}
+	}
+	return n;
+}
+
+/* One parsed line into the process; false ends the file (an error, or a truncated last record). */
+static bool take_line(struct reader *r, struct line *l, bool quiet, bool *ok)
+{
+	struct rf_process *p = r->p;
+	r->line = l->number;
+	if (l->fast && p->header == NULL) {
+		/* A site record first: the header's checks say why it is not a report. */
+		l->rec = json_loadb(l->text, l->len, 0, &l->err);
+		l->fast = false;
+	}
+	if (l->fast && !quiet) {
+		*ok = take_site(r, &l->f, NULL, &(struct rf_span){l->text, l->len}, l->depth, l->stack);
+		l->stack = NULL;
+		return *ok;
+	}
+	json_t *rec = l->rec;
+	if (rec == NULL || !json_is_object(rec)) {
+		bool complete = l->len > 0 && l->text[l->len - 1] == '\n';
+		if (!complete) {
+			/* Only a kill in the middle of a write leaves this: skip it. */
+			if (!quiet) {
+				cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
+					 r->path, r->line);
+			}
+			p->truncated_line = r->line;
+			return false;
+		}
+		if (!quiet) {
+			bad(r, "not a JSON object (corrupt report%s%s)", rec ? "" : ": ", rec ? "" : l->err.text);
+		}
+		*ok = false;
+		return false;
+	}
+	if (quiet) {
+		/* peek: only the header matters, and no message either way */
+		const char *type = reportfile_get_str(rec, "type"), *format = reportfile_get_str(rec, "format");
+		*ok = type && strcmp(type, "header") == 0 && format && strcmp(format, FORMAT_NAME) == 0;
+		if (*ok) {
+			p->header = json_incref(rec);
+			p->pid = (long)reportfile_get_int(rec, "pid", 0);
+			p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
+		}
+		return false;
+	}
+	r->entries = l->sites.s ? &l->sites : NULL;
+	*ok = take_record(r, rec, l->depth, l->stack);
+	r->entries = NULL;
+	l->stack = NULL;
+	return *ok;
+}
+
 /* Reads path; with header_only, stops after the first record. */
 static struct rf_process *read_file(const char *path, bool header_only, bool quiet)
 {
@@ -313,56 +720,26 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 	}
 	struct rf_process *p = cli_calloc(1, sizeof(*p));
 	p->file = cli_strdup(path);
-	struct reader r = {path, 0, p, 0, NULL, 0};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool ok = true;
-	while (ok && (n = getline(&line, &cap, f)) >= 0) {
-		r.line++;
-		bool complete = n > 0 && line[n - 1] == '\n';
-		if (blank(line, (size_t)n)) {
-			continue;
-		}
-		json_error_t err;
-		json_t *rec = json_loadb(line, (size_t)n, 0, &err);
-		if (rec == NULL || !json_is_object(rec)) {
-			json_decref(rec);
-			if (!complete) {
-				/* Only a kill in the middle of a write leaves this: skip it. */
-				if (!quiet) {
-					cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
-						 path, r.line);
-				}
-				p->truncated_line = r.line;
-				break;
-			}
-			if (!quiet) {
-				bad(&r, "not a JSON object (corrupt report%s%s)", rec ? "" : ": ", rec ? "" : err.text);
-			}
-			ok = false;
-			break;
-		}
-		if (quiet) {
-			/* peek: only the header matters, and no message either way */
-			ok = json_is_object(rec) && reportfile_get_str(rec, "type") && strcmp(reportfile_get_str(rec, "type"), "header") == 0 &&
-			     reportfile_get_str(rec, "format") && strcmp(reportfile_get_str(rec, "format"), FORMAT_NAME) == 0;
-			if (ok) {
-				p->header = json_incref(rec);
-				p->pid = (long)reportfile_get_int(rec, "pid", 0);
-				p->ppid = (long)reportfile_get_int(rec, "ppid", 0);
-			}
-		} else {
-			ok = take_record(&r, rec);
-		}
-		json_decref(rec);
-		if (header_only) {
-			break;
+	struct reader r = {path, 0, p, 0, NULL, 0, NULL};
+	struct line *lines = cli_calloc(BATCH, sizeof(*lines));
+	struct text t;
+	bool read_error = !slurp(f, header_only, &t);
+	size_t lineno = 0, n;
+	bool ok = true, more = true;
+	/* PTFREEZE_REPORT_PARSE=jansson: every record parsed whole (tests compare the outputs). */
+	const char *how = getenv("PTFREEZE_REPORT_PARSE");
+	bool scan = !header_only && !(how && strcmp(how, "jansson") == 0);
+	while (more && (n = next_lines(&t, lines, header_only ? 1 : BATCH, &lineno)) > 0) {
+		parse_batch(lines, n, scan);
+		for (size_t i = 0; i < n; i++) {
+			more = more && take_line(&r, &lines[i], quiet, &ok) && !header_only;
+			json_decref(lines[i].rec);
+			free(lines[i].stack);
 		}
 	}
-	bool read_error = ferror(f);
+	free(lines);
+	p->text = t.buf; /* the sites' lines, parsed whole when shown */
 	free(r.ids);
-	free(line);
 	fclose(f);
 	if (ok && read_error) {
 		if (!quiet) {

@@ -9,7 +9,9 @@
  * a valid version-1 report makes the file invalid: one line on stderr
  * naming the file and line, and the file is left out.  Unknown record
  * types and fields are ignored, as the format asks.  JSON is read with
- * jansson, one json_loadb() per line.  Nothing here symbolises or prints
+ * jansson, one json_loadb() per line, except a site record's few fields,
+ * which a scanner reads (reportfile_scan.c; the whole record is parsed when
+ * a renderer asks for it: reportfile_site_record()).  Nothing here symbolises or prints
  * results: that is symbolize.c and render.c.
  */
 #ifndef PTFREEZE_REPORTFILE_H
@@ -29,7 +31,12 @@ struct rf_module {
 struct rf_site {
 	unsigned id;
 	const char *kind;  /* owned by record, or a static string for summary-only sites */
-	json_t *record;    /* the site record (args, detail, action, ...); NULL if only the summary knew it */
+	json_t *record;    /* the site record (args, detail, action, ...), or the summary's entry if only the summary knew it;
+			    * NULL until reportfile_site_record() parses it from line (the reader scans a site's few fields) */
+	const char *line;  /* the record's text (in the process's text), or NULL */
+	size_t line_len;
+	char *cls, *path;  /* a page fault's args.class and args.path, or NULL */
+	long long result;  /* the record's result, -1 when absent */
 	uint64_t *stack;   /* innermost first */
 	size_t depth;
 	uint64_t count, blocked, bytes, first_ns, last_ns;
@@ -53,6 +60,9 @@ struct rf_process {
 	struct rf_site *sites;
 	size_t nsites;
 	size_t truncated_line; /* the line number of a skipped truncated last record, or 0 */
+	char *text;        /* the file's bytes: the sites' lines */
+	char **kinds;      /* the sites' kinds, each once (a site's kind points here) */
+	size_t nkinds;
 };
 
 /* One stack frame of a merged site; function, file and line are filled by symbolize.c. */
@@ -71,6 +81,7 @@ struct rf_group {
 	const char *kind;
 	uint64_t count, blocked, bytes, first_ns, last_ns;
 	uint64_t would_block;
+	bool fault;                   /* a page fault's site */
 	bool estimated;               /* some process wrote no summary: its count is taken as 1 */
 	bool after_summary;           /* some member was first seen after its process's exit summary: counted once */
 	struct rf_site *site;         /* the first member: args, detail */
@@ -104,6 +115,13 @@ void reportfile_free_process(struct rf_process *p);
 
 /* Only the header of path: its pid and ppid.  0, or -1 if it is not a report. */
 int reportfile_peek(const char *path, long *pid, long *ppid);
+
+/*
+ * A site's whole record, parsed from its line on first use (the reader
+ * takes only the fields the merge needs; the renderers ask for the rest of
+ * the sites they show).  Never NULL.
+ */
+json_t *reportfile_site_record(const struct rf_site *s);
 
 /* The module of p that contains ip, or NULL. */
 const struct rf_module *reportfile_module_of(const struct rf_process *p, uint64_t ip);

@@ -20,35 +20,50 @@ struct member {
 	struct rf_process *process;
 };
 
+/* v in base 10 or 16 (lowercase, as printf's %llu and %llx) at out; returns the length. */
+static size_t put_num(char *out, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = tmp[n - 1 - i];
+	}
+	return n;
+}
+
 /* A site's identity across processes: its kind and its code, module-relative (ASLR-proof). */
 static char *site_key(const struct rf_process *p, const struct rf_site *s)
 {
-	/* The kind is input of any length: room for it, then per frame as needed. */
+	/* The kind is input of any length: room for it, then per frame as needed (";" len "+" hex, path). */
 	size_t len = strlen(s->kind), cap = len + 1 + s->depth * 64;
 	char *k = cli_malloc(cap);
 	memcpy(k, s->kind, len);
 	for (size_t i = 0; i < s->depth; i++) {
 		const struct rf_module *m = reportfile_module_of(p, s->stack[i]);
-		char frame[64];
-		int n = m ? snprintf(frame, sizeof(frame), ";%zu+%llx", strlen(m->path),
-				     (unsigned long long)(s->stack[i] - m->base))
-			  : snprintf(frame, sizeof(frame), ";?%llx", (unsigned long long)s->stack[i]);
-		size_t need = len + (size_t)n + (m ? strlen(m->path) : 0) + 1;
+		size_t plen = m ? strlen(m->path) : 0, need = len + 48 + plen + 1;
 		if (need > cap) {
 			cap = 2 * need;
 			k = cli_realloc(k, cap);
 		}
-		memcpy(k + len, frame, (size_t)n);
-		len += (size_t)n;
+		k[len++] = ';';
 		if (m) {
-			memcpy(k + len, m->path, strlen(m->path));
-			len += strlen(m->path);
+			len += put_num(k + len, plen, 10);
+			k[len++] = '+';
+			len += put_num(k + len, s->stack[i] - m->base, 16);
+			memcpy(k + len, m->path, plen);
+			len += plen;
+		} else {
+			k[len++] = '?';
+			len += put_num(k + len, s->stack[i], 16);
 		}
 	}
 	k[len] = '\0';
 	/* A page fault's address class and mapping are part of its site (the shim keys it so too). */
-	const json_t *args = json_object_get(s->record, "args");
-	const char *cls = reportfile_get_str(args, "class"), *path = reportfile_get_str(args, "path");
+	const char *cls = s->cls, *path = s->path;
 	if (cls) {
 		char *u = cli_asprintf("%s|%s|%s", k, cls, path ? path : "");
 		free(k);
@@ -76,9 +91,8 @@ static int by_importance(const void *a, const void *b)
 {
 	const struct rf_group *x = a, *y = b;
 	/* Page faults after the calls: they are many, and no mode refuses them. */
-	bool fx = strcmp(x->kind, kinds_name(KIND_PAGE_FAULT)) == 0, fy = strcmp(y->kind, kinds_name(KIND_PAGE_FAULT)) == 0;
-	if (fx != fy) {
-		return fx ? 1 : -1;
+	if (x->fault != y->fault) {
+		return x->fault ? 1 : -1;
 	}
 	/* Then the larger first, key by key. */
 	const uint64_t kx[] = {x->blocked, x->would_block, x->count, x->bytes};
@@ -88,7 +102,7 @@ static int by_importance(const void *a, const void *b)
 			return kx[i] > ky[i] ? -1 : 1;
 		}
 	}
-	int k = strcmp(x->kind, y->kind);
+	int k = x->kind == y->kind ? 0 : strcmp(x->kind, y->kind);
 	if (k) {
 		return k;
 	}
@@ -108,7 +122,7 @@ static bool fork_echo(const struct member *run, size_t n, const struct member *x
 {
 	const char *kind = x->site->kind;
 	if (!x->process->fork_child || (strcmp(kind, kinds_name(KIND_FORK)) != 0 && strcmp(kind, kinds_name(KIND_VFORK)) != 0) ||
-	    reportfile_get_int(x->site->record, "result", -1) != 0) {
+	    x->site->result != 0) {
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -134,6 +148,7 @@ static void start_group(struct rf_group *g, struct rf_site *s, struct rf_process
 {
 	memset(g, 0, sizeof(*g));
 	g->kind = s->kind;
+	g->fault = strcmp(s->kind, kinds_name(KIND_PAGE_FAULT)) == 0;
 	g->site = s;
 	g->process = p;
 	g->first_ns = UINT64_MAX;

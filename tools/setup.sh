@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # The metrics test: promtool (prometheus) and node_exporter.
 # Fuzzing: clang, libFuzzer (libclang-rt-dev), llvm-symbolizer (llvm).
 PACKAGES="build-essential autoconf automake libtool pkg-config
-libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev
+libjemalloc-dev libunwind-dev check libjansson-dev libdw-dev libelf-dev libiberty-dev
 strace python3 binutils g++ file
 clang libclang-rt-dev llvm
 libmimalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev

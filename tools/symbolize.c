@@ -16,8 +16,8 @@
 
 #include "cli.h"
 
-/* The C++ runtime's demangler (libstdc++, <cxxabi.h>), declared here: this file is C. */
-char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+/* libiberty's demangler (Debian: libiberty-dev): C++, Rust legacy and Rust v0. */
+#include <libiberty/demangle.h>
 
 /* One looked-up address: reports repeat the same frames thousands of times. */
 struct cached {
@@ -195,19 +195,17 @@ static void drop_rust_hash(char *s)
 }
 
 /*
- * A name for people: C++ (and Rust's legacy mangling, which is C++'s)
- * demangled by the C++ runtime's __cxa_demangle; anything else as it is.
- * Rust's v0 mangling ("_R...") is not known to it and stays mangled.
+ * A name for people: C++ ("_Z...") and Rust, legacy ("_ZN...17h<hash>E") and
+ * v0 ("_R..."), demangled by libiberty's cplus_demangle (the demangler of
+ * binutils and GDB); anything else as it is.
  */
 static const char *demangle(struct module_file *f, const char *name)
 {
-	if (name == NULL || strncmp(name, "_Z", 2) != 0) {
+	if (name == NULL || (strncmp(name, "_Z", 2) != 0 && strncmp(name, "_R", 2) != 0)) {
 		return name;
 	}
-	int status = -1;
-	char *d = __cxa_demangle(name, NULL, NULL, &status);
-	if (d == NULL || status != 0) {
-		free(d);
+	char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	if (d == NULL) {
 		return name;
 	}
 	drop_rust_hash(d);
