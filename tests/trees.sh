@@ -87,13 +87,15 @@ ctypes.memset(p, 1, 1 << 20)
 rss_kb=$2
 note "malloc(512M) under a 16M pool, 1M touched, exit before arming: peak RSS $rss_kb KiB"
 [ "$rss_kb" -lt $((128 * 1024)) ] || fail "a pool grown before arming was prefaulted at once: peak RSS $rss_kb KiB"
-PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_ARM=delay:300ms PTFREEZE_REPORT="$TMPD/grown.jsonl" shim "$PY" -c "
-import ctypes, time
+# Armed by ptfreeze_arm(), which returns once the prefault is complete (a
+# delay would let a loaded host's prefault outlast the program).
+PTFREEZE_POOL=16M PTFREEZE_POOL_GROW=16M PTFREEZE_ARM=manual PTFREEZE_REPORT="$TMPD/grown.jsonl" shim "$PY" -c "
+import ctypes
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 p = libc.malloc(512 << 20)
 ctypes.memset(p, 1, 1 << 20)
-time.sleep(1.0)
+assert libc.ptfreeze_arm() == 0
 ctypes.memset(p, 2, 512 << 20)
 print(open('/proc/self/status').read())
 " > "$TMPD/grown.status" || fail "the grown program failed"
