@@ -50,6 +50,9 @@ void *arena_realloc(void *p, size_t size);
 /* p != NULL. */
 void arena_free(void *p);
 size_t arena_usable_size(const void *p);
+/* The large-block cache (arena.c): its bound in bytes (0: off) and what it holds now. */
+size_t arena_large_cache_budget(void);
+size_t arena_large_cache_bytes(void);
 
 /* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */
 
