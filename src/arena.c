@@ -197,10 +197,10 @@ unsigned arena_count(void) { return narenas; }
  * jemalloc's thread caches could keep them too (tcache_max up to 8 MiB), but
  * per thread and bounded in entries, not bytes: with 2 threads the pool
  * grew by twice the working set.  Here nothing is stranded in a thread and
- * at most lc_budget bytes wait, and only while the pool has lc_budget bytes
- * left to carve: when it has less, free() hands blocks to jemalloc and the
- * next miss gives back all that waits (lc_drain), so the cache never makes
- * the pool grow.  A block in the cache is still allocated as far as
+ * at most lc_budget bytes wait, and never more than half of what the pool
+ * has left to carve (lc_limit): past that, free() hands blocks to jemalloc
+ * and the next miss gives back all that waits (lc_drain), so the cache does
+ * not make the pool grow.  A block in the cache is still allocated as far as
  * jemalloc knows.
  *
  * Locks: one flag per class, only ever tried (busy: the caller goes to
@@ -232,11 +232,16 @@ static int lc_index(size_t n, size_t *class_size)
 }
 
 /*
- * The cache keeps blocks only while the pool has at least lc_budget bytes
- * left to carve: near the end of the pool they are worth more to jemalloc
- * (which would otherwise grow the pool for another size) than here.
+ * What the cache may hold now: lc_budget, and never more than half of what
+ * the pool has left to carve.  Near the end of the pool the blocks are
+ * worth more to jemalloc (which would otherwise grow the pool for another
+ * size) than here.
  */
-static bool lc_pool_tight(void) { return pool_size() - pool_used() < lc_budget; }
+static size_t lc_limit(void)
+{
+	size_t half_room = (pool_size() - pool_used()) / 2;
+	return half_room < lc_budget ? half_room : lc_budget;
+}
 
 /* Gives every waiting block back to jemalloc (classes busy elsewhere are skipped). */
 static void lc_drain(void)
@@ -289,14 +294,13 @@ static bool lc_push(void *p, size_t u, void **evict)
 {
 	size_t cs;
 	int i = lc_index(u, &cs);
-	if (i < 0 || cs != u || lc_pool_tight() ||
-	    atomic_flag_test_and_set_explicit(&lc[i].busy, memory_order_acquire)) {
+	if (i < 0 || cs != u || atomic_flag_test_and_set_explicit(&lc[i].busy, memory_order_acquire)) {
 		return false;
 	}
 	struct lc_bin *b = &lc[i];
 	unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);
 	bool room = c < LC_SLOTS &&
-		    atomic_fetch_add_explicit(&lc_bytes, u, memory_order_relaxed) + u <= lc_budget;
+		    atomic_fetch_add_explicit(&lc_bytes, u, memory_order_relaxed) + u <= lc_limit();
 	if (!room && c < LC_SLOTS) {
 		atomic_fetch_sub_explicit(&lc_bytes, u, memory_order_relaxed);
 	}
@@ -329,7 +333,7 @@ void *arena_alloc(size_t size)
 		return malloc(size);
 	}
 	void *p = lc_pop(size);
-	if (p == NULL && atomic_load_explicit(&lc_bytes, memory_order_relaxed) && lc_pool_tight()) {
+	if (p == NULL && atomic_load_explicit(&lc_bytes, memory_order_relaxed) > lc_limit()) {
 		lc_drain();
 	}
 	if (p == NULL && (p = mallocx(size, MALLOCX_ALIGN(LC_PAGE))) == NULL) {
