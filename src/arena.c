@@ -219,7 +219,7 @@ struct lc_bin {
 static struct lc_bin lc[LC_CLASSES];
 static atomic_size_t lc_bytes;
 
-/* jemalloc's large size class of n (4 a doubling): index, or -1 outside the cache's range. */
+/* jemalloc's size class of n (4 a doubling above 16 KiB): its index, or -1 outside the cache's range. */
 static int lc_index(size_t n, size_t *class_size)
 {
 	if (n <= ((size_t)1 << LC_LG_MIN) || n > ((size_t)1 << LC_LG_MAX)) {
@@ -249,12 +249,11 @@ static void lc_drain(void)
 	for (int i = 0; i < LC_CLASSES; i++) {
 		struct lc_bin *b = &lc[i];
 		void *p[LC_SLOTS];
-		unsigned c = 0;
 		if (atomic_load_explicit(&b->n, memory_order_relaxed) == 0 ||
 		    atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire)) {
 			continue;
 		}
-		c = atomic_load_explicit(&b->n, memory_order_relaxed);
+		unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);
 		memcpy(p, b->p, c * sizeof(p[0]));
 		atomic_store_explicit(&b->n, 0, memory_order_relaxed);
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
@@ -317,9 +316,6 @@ static bool lc_push(void *p, size_t u, void **evict)
 	atomic_flag_clear_explicit(&b->busy, memory_order_release);
 	return kept;
 }
-
-size_t arena_large_cache_budget(void) { return lc_budget; }
-size_t arena_large_cache_bytes(void) { return atomic_load_explicit(&lc_bytes, memory_order_relaxed); }
 
 /*
  * jemalloc's own malloc, calloc and free have its fast paths (a thread-cache

@@ -6,7 +6,9 @@
  * decommit and purges refuse, so jemalloc never returns memory to the
  * kernel; decay is disabled and the oversize ("huge") arena is off through
  * malloc_conf.  The arena_* allocation functions are the malloc family's
- * back end: glibc semantics are the interposer's job, not theirs.
+ * back end: glibc semantics are the interposer's job, not theirs.  Blocks
+ * above 16 KiB freed through arena_free wait in a cache shared by all
+ * threads (arena.c, "The block cache") for arena_alloc of their class.
  *
  * Inside the hooks: no allocation, no stdio, no locks that jemalloc or fork
  * may hold.
@@ -50,9 +52,6 @@ void *arena_realloc(void *p, size_t size);
 /* p != NULL. */
 void arena_free(void *p);
 size_t arena_usable_size(const void *p);
-/* The large-block cache (arena.c): its bound in bytes (0: off) and what it holds now. */
-size_t arena_large_cache_budget(void);
-size_t arena_large_cache_bytes(void);
 
 /* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */
 
