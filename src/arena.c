@@ -50,10 +50,11 @@ static bool installed;
 #define LC_LG_MIN 14 /* classes above 16 KiB (tcache_max) */
 #define LC_LG_MAX 24 /* up to 16 MiB */
 #define LC_CLASSES ((LC_LG_MAX - LC_LG_MIN) * 4)
-#define LC_BUDGET_DIV 8 /* the bound: an eighth of the pool */
+#define LC_BUDGET_DIV 16 /* the bound: a sixteenth of the pool */
 #define LC_SLOTS 32
 #define LC_PAGE 4096
 static size_t lc_budget; /* its bound in bytes; 0: off (before arena_install) */
+static size_t lc_reserve; /* pool room it leaves to jemalloc (lc_limit) */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
 
@@ -170,6 +171,7 @@ int arena_install(size_t retain_grow_limit)
 			mallctl(name, NULL, NULL, &retain_grow_limit, sizeof(retain_grow_limit));
 		}
 	}
+	lc_reserve = 2 * (retain_grow_limit ? retain_grow_limit : ((size_t)4 << 20));
 	lc_budget = pool_size() / LC_BUDGET_DIV;
 	installed = true;
 	return 0;
@@ -188,8 +190,8 @@ unsigned arena_count(void) { return narenas; }
 /*
  * The block cache: blocks above tcache_max (16 KiB) up to 16 MiB that
  * free() gives back wait here, one LIFO stack of LC_SLOTS per jemalloc size
- * class, shared by every thread and bounded in bytes (lc_budget, an eighth
- * of the pool at arena_install), and malloc() of the same class takes the
+ * class, shared by every thread and bounded in bytes (lc_budget, a
+ * sixteenth of the pool at arena_install), and malloc() of the same class takes the
  * newest.  Without it jemalloc puts them back in its arena, whose extent
  * heaps hand out the oldest, lowest extent next: memory nobody wrote for a
  * long time, so the caller's first writes miss the CPU caches (bench/latency
@@ -198,7 +200,7 @@ unsigned arena_count(void) { return narenas; }
  * per thread and bounded in entries, not bytes: with 2 threads the pool
  * grew by twice the working set.  Here nothing is stranded in a thread and
  * at most lc_budget bytes wait, and never more than half of what the pool
- * has left to carve (lc_limit): past that, free() hands blocks to jemalloc
+ * has left to carve beyond two of jemalloc's growth steps (lc_limit): past that, free() hands blocks to jemalloc
  * and the next miss gives back all that waits (lc_drain), so the cache does
  * not make the pool grow.  A block in the cache is still allocated as far as
  * jemalloc knows.
@@ -233,14 +235,15 @@ static int lc_index(size_t n, size_t *class_size)
 
 /*
  * What the cache may hold now: lc_budget, and never more than half of what
- * the pool has left to carve.  Near the end of the pool the blocks are
- * worth more to jemalloc (which would otherwise grow the pool for another
- * size) than here.
+ * the pool has left to carve beyond lc_reserve (two of jemalloc's growth
+ * steps).  Near the end of the pool the blocks are worth more to jemalloc
+ * (which would otherwise grow the pool for another size) than here.
  */
 static size_t lc_limit(void)
 {
-	size_t half_room = (pool_size() - pool_used()) / 2;
-	return half_room < lc_budget ? half_room : lc_budget;
+	size_t room = pool_size() - pool_used();
+	size_t half = room > lc_reserve ? (room - lc_reserve) / 2 : 0;
+	return half < lc_budget ? half : lc_budget;
 }
 
 /* Gives every waiting block back to jemalloc (classes busy elsewhere are skipped). */

@@ -3,7 +3,7 @@
 # The block cache in front of jemalloc (src/arena.c, docs/design.md "The
 # block cache"), judged from the addresses malloc returns, the program's
 # own getrusage and the report: freed blocks above 16 KiB come back newest
-# first and across threads; what waits is bounded by an eighth of the pool;
+# first and across threads; what waits is bounded by a sixteenth of the pool;
 # a 2-thread churn where every block is freed by the other thread takes no
 # fault and makes no page-table call while armed, and the pool does not grow.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
@@ -19,10 +19,10 @@ val() { sed -n "s/^$1=//p" "$TMPD/out"; }
 [ "$(val lifo)" = 1 ] || fail "two freed blocks of one class did not come back newest first"
 [ "$(val shared)" = 1 ] || fail "a block freed by another thread was not the next malloc of its class"
 run=$(val run)
-# At most pool/8 bytes wait: blocks of 1 MiB + 1 are 1.25 MiB blocks.
-max=$((pool_mib * 1024 / 8 / 1280))
+# At most pool/16 bytes wait: blocks of 1 MiB + 1 are 1.25 MiB blocks.
+max=$((pool_mib * 1024 / 16 / 1280))
 [ "${run:-0}" -ge 2 ] || fail "only ${run:-?} of 24 freed blocks came back from the cache"
-[ "$run" -le "$max" ] || fail "$run blocks of 1.25 MiB waited in the cache: more than pool/8 ($max)"
+[ "$run" -le "$max" ] || fail "$run blocks of 1.25 MiB waited in the cache: more than pool/16 ($max)"
 [ "$(val minor)" = 0 ] || fail "$(val minor) minor faults in the armed cross-thread churn"
 
 rep=$(ls "$TMPD"/report-*.jsonl | head -1)

@@ -10,7 +10,7 @@
  *               in another thread (nothing is stranded in a thread)
  *   run=N       after freeing `many` blocks of 1 MiB + 1 (class 1.25 MiB),
  *               how many of the next mallocs are those blocks newest first:
- *               the cache's bound in bytes caps it (N x 1.25 MiB <= pool / 8)
+ *               the cache's bound in bytes caps it (N x 1.25 MiB <= pool / 16)
  *   minor=N     faults in the armed phase of a 2-thread churn of 16 KiB -
  *               4 MiB blocks where every block is freed by the other thread,
  *               bracketed by marker writes to fd -1 ("CHURN-BEGIN" and
