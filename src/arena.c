@@ -54,7 +54,7 @@ static bool installed;
 #define LC_SLOTS 32
 #define LC_PAGE 4096
 static size_t lc_budget; /* its bound in bytes; 0: off (before arena_install) */
-static size_t lc_reserve; /* pool room it leaves to jemalloc (lc_limit) */
+static size_t lc_reserve; /* pool room it leaves to jemalloc and served mappings (lc_limit) */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
 
@@ -172,6 +172,9 @@ int arena_install(size_t retain_grow_limit)
 		}
 	}
 	lc_reserve = 2 * (retain_grow_limit ? retain_grow_limit : ((size_t)4 << 20));
+	if (lc_reserve < pool_size() / 8) {
+		lc_reserve = pool_size() / 8;
+	}
 	lc_budget = pool_size() / LC_BUDGET_DIV;
 	installed = true;
 	return 0;
@@ -200,7 +203,7 @@ unsigned arena_count(void) { return narenas; }
  * per thread and bounded in entries, not bytes: with 2 threads the pool
  * grew by twice the working set.  Here nothing is stranded in a thread and
  * at most lc_budget bytes wait, and never more than half of what the pool
- * has left to carve beyond two of jemalloc's growth steps (lc_limit): past that, free() hands blocks to jemalloc
+ * has left to carve beyond a reserve (lc_limit): past that, free() hands blocks to jemalloc
  * and the next miss gives back all that waits (lc_drain), so the cache does
  * not make the pool grow.  A block in the cache is still allocated as far as
  * jemalloc knows.
@@ -235,8 +238,8 @@ static int lc_index(size_t n, size_t *class_size)
 
 /*
  * What the cache may hold now: lc_budget, and never more than half of what
- * the pool has left to carve beyond lc_reserve (two of jemalloc's growth
- * steps).  Near the end of the pool the blocks are worth more to jemalloc
+ * the pool has left to carve beyond lc_reserve (an eighth of the pool, at
+ * least two of jemalloc's growth steps).  Near the end of the pool the blocks are worth more to jemalloc
  * (which would otherwise grow the pool for another size) than here.
  */
 static size_t lc_limit(void)
