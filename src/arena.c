@@ -51,9 +51,12 @@ static bool installed;
 #define LC_LG_MAX 24 /* up to 16 MiB */
 #define LC_CLASSES ((LC_LG_MAX - LC_LG_MIN) * 4)
 #define LC_BUDGET_DIV 16 /* the bound: a sixteenth of the pool */
+#define LC_MED_LG 17	   /* classes up to 128 KiB: their own bound, besides */
+#define LC_MED_DIV 32	   /* a thirty-second of the pool */
 #define LC_SLOTS 32
 #define LC_PAGE 4096
-static size_t lc_budget; /* its bound in bytes; 0: off (before arena_install) */
+static size_t lc_budget; /* its bound in bytes for classes above 128 KiB; 0: off (before arena_install) */
+static size_t lc_budget_med; /* and for classes up to 128 KiB */
 static size_t lc_reserve; /* pool room it leaves to jemalloc and served mappings (lc_limit) */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
@@ -175,6 +178,7 @@ int arena_install(size_t retain_grow_limit)
 	if (lc_reserve < pool_size() / 8) {
 		lc_reserve = pool_size() / 8;
 	}
+	lc_budget_med = pool_size() / LC_MED_DIV;
 	lc_budget = pool_size() / LC_BUDGET_DIV;
 	installed = true;
 	return 0;
@@ -193,16 +197,17 @@ unsigned arena_count(void) { return narenas; }
 /*
  * The block cache: blocks above tcache_max (16 KiB) up to 16 MiB that
  * free() gives back wait here, one LIFO stack of LC_SLOTS per jemalloc size
- * class, shared by every thread and bounded in bytes (lc_budget, a
- * sixteenth of the pool at arena_install), and malloc() of the same class takes the
- * newest.  Without it jemalloc puts them back in its arena, whose extent
+ * class, shared by every thread and bounded in bytes (lc_budget_med, a
+ * thirty-second of the pool at arena_install, for the classes up to 128
+ * KiB; lc_budget, a sixteenth, above), and malloc() of the same class takes the
+ * newest; a miss first trims groups above 3/4 of their bound (lc_trim).  Without it jemalloc puts them back in its arena, whose extent
  * heaps hand out the oldest, lowest extent next: memory nobody wrote for a
  * long time, so the caller's first writes miss the CPU caches (bench/latency
  * -v: malloc+touch of 128 KiB - 4 MiB p50 9.6 us, 3.0 us from here).
  * jemalloc's thread caches could keep them too (tcache_max up to 8 MiB), but
  * per thread and bounded in entries, not bytes: with 2 threads the pool
  * grew by twice the working set.  Here nothing is stranded in a thread and
- * at most lc_budget bytes wait, and never more than half of what the pool
+ * at most the two bounds wait, and never more than half of what the pool
  * has left to carve beyond a reserve (lc_limit): past that, free() hands blocks to jemalloc
  * and the next miss gives back all that waits (lc_drain), so the cache does
  * not make the pool grow.  A block in the cache is still allocated as far as
@@ -222,7 +227,9 @@ struct lc_bin {
 };
 
 static struct lc_bin lc[LC_CLASSES];
-static atomic_size_t lc_bytes;
+static atomic_size_t lc_bytes;	   /* all that waits */
+static atomic_size_t lc_bytes_med; /* of it, in classes up to 128 KiB */
+#define LC_MED_CLASSES ((LC_MED_LG - LC_LG_MIN) * 4)
 
 /* jemalloc's size class of n (4 a doubling above 16 KiB): its index, or -1 outside the cache's range. */
 static int lc_index(size_t n, size_t *class_size)
@@ -236,6 +243,15 @@ static int lc_index(size_t n, size_t *class_size)
 	return (lg - LC_LG_MIN) * 4 + (int)k - 1;
 }
 
+/* Counts u bytes of class i as no longer waiting. */
+static void lc_uncharge(int i, size_t u)
+{
+	atomic_fetch_sub_explicit(&lc_bytes, u, memory_order_relaxed);
+	if (i < LC_MED_CLASSES) {
+		atomic_fetch_sub_explicit(&lc_bytes_med, u, memory_order_relaxed);
+	}
+}
+
 /*
  * What the cache may hold now: lc_budget, and never more than half of what
  * the pool has left to carve beyond lc_reserve (an eighth of the pool, at
@@ -246,7 +262,26 @@ static size_t lc_limit(void)
 {
 	size_t room = pool_size() - pool_used();
 	size_t half = room > lc_reserve ? (room - lc_reserve) / 2 : 0;
-	return half < lc_budget ? half : lc_budget;
+	return half < lc_budget + lc_budget_med ? half : lc_budget + lc_budget_med;
+}
+
+/*
+ * Counts u more bytes waiting in class i if its group's bound (lc_budget_med
+ * up to 128 KiB, lc_budget above: so the few large blocks do not crowd the
+ * many medium ones out) and lc_limit allow; false (nothing counted) if not.
+ */
+static bool lc_charge(int i, size_t u)
+{
+	atomic_size_t *g = i < LC_MED_CLASSES ? &lc_bytes_med : NULL;
+	size_t gb = g ? lc_budget_med : lc_budget;
+	size_t other = g ? 0 : atomic_load_explicit(&lc_bytes_med, memory_order_relaxed);
+	size_t total = atomic_fetch_add_explicit(&lc_bytes, u, memory_order_relaxed) + u;
+	size_t mine = g ? atomic_fetch_add_explicit(g, u, memory_order_relaxed) + u : total - other;
+	if (mine <= gb && total <= lc_limit()) {
+		return true;
+	}
+	lc_uncharge(i, u);
+	return false;
 }
 
 /* Gives every waiting block back to jemalloc (classes busy elsewhere are skipped). */
@@ -264,7 +299,7 @@ static void lc_drain(void)
 		atomic_store_explicit(&b->n, 0, memory_order_relaxed);
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		for (unsigned j = 0; j < c; j++) {
-			atomic_fetch_sub_explicit(&lc_bytes, sallocx(p[j], 0), memory_order_relaxed);
+			lc_uncharge(i, sallocx(p[j], 0));
 			free(p[j]);
 		}
 	}
@@ -284,7 +319,7 @@ static void *lc_pop(size_t n)
 	if (c > 0) {
 		p = b->p[c - 1];
 		atomic_store_explicit(&b->n, c - 1, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&lc_bytes, cs, memory_order_relaxed);
+		lc_uncharge(i, cs);
 	}
 	atomic_flag_clear_explicit(&b->busy, memory_order_release);
 	return p;
@@ -304,11 +339,7 @@ static bool lc_push(void *p, size_t u, void **evict)
 	}
 	struct lc_bin *b = &lc[i];
 	unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);
-	bool room = c < LC_SLOTS &&
-		    atomic_fetch_add_explicit(&lc_bytes, u, memory_order_relaxed) + u <= lc_limit();
-	if (!room && c < LC_SLOTS) {
-		atomic_fetch_sub_explicit(&lc_bytes, u, memory_order_relaxed);
-	}
+	bool room = c < LC_SLOTS && lc_charge(i, u);
 	bool kept = room || c > 0;
 	if (!room && c > 0) {
 		*evict = b->p[0];
@@ -324,6 +355,44 @@ static bool lc_push(void *p, size_t u, void **evict)
 }
 
 /*
+ * Gives the oldest waiting block of a class of group med (classes up to 128
+ * KiB, or above) back to jemalloc while the group holds more than 3/4 of its
+ * bound, at most twice.  Called on a miss, which goes to jemalloc's arena
+ * anyway: so free() finds room and rarely pays jemalloc's arena itself.
+ */
+static void lc_trim(bool med)
+{
+	static _Atomic unsigned cursor[2];
+	unsigned lo = med ? 0 : LC_MED_CLASSES, cnt = med ? LC_MED_CLASSES : LC_CLASSES - LC_MED_CLASSES;
+	size_t soft = (med ? lc_budget_med : lc_budget) / 4 * 3;
+	for (int k = 0, scanned = 0; k < 2 && scanned < (int)cnt; scanned++) {
+		size_t total = atomic_load_explicit(&lc_bytes, memory_order_relaxed);
+		size_t m = atomic_load_explicit(&lc_bytes_med, memory_order_relaxed);
+		if ((med ? m : total - m) <= soft) {
+			return;
+		}
+		unsigned i = lo + atomic_fetch_add_explicit(&cursor[med], 1, memory_order_relaxed) % cnt;
+		struct lc_bin *b = &lc[i];
+		if (atomic_load_explicit(&b->n, memory_order_relaxed) == 0 ||
+		    atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire)) {
+			continue;
+		}
+		unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);
+		void *p = c ? b->p[0] : NULL;
+		if (c) {
+			memmove(&b->p[0], &b->p[1], (c - 1) * sizeof(b->p[0]));
+			atomic_store_explicit(&b->n, c - 1, memory_order_relaxed);
+		}
+		atomic_flag_clear_explicit(&b->busy, memory_order_release);
+		if (p) {
+			lc_uncharge((int)i, sallocx(p, 0));
+			free(p);
+			k++;
+		}
+	}
+}
+
+/*
  * jemalloc's own malloc, calloc and free have its fast paths (a thread-cache
  * hit in a few dozen instructions); mallocx and dallocx take the general
  * path (callgrind: 231 instructions for a malloc/free pair against 84).
@@ -335,6 +404,9 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 	void *p = lc_pop(size);
 	if (p == NULL && atomic_load_explicit(&lc_bytes, memory_order_relaxed) > lc_limit()) {
 		lc_drain();
+	} else if (p == NULL) {
+		lc_trim(true);
+		lc_trim(false);
 	}
 	if (p == NULL && (p = mallocx(size, MALLOCX_ALIGN(LC_PAGE))) == NULL) {
 		errno = ENOMEM;
