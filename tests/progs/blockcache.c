@@ -11,6 +11,10 @@
  *   run=N       after freeing `many` blocks of 1 MiB + 1 (class 1.25 MiB),
  *               how many of the next mallocs are those blocks newest first:
  *               the cache's bound in bytes caps it (N x 1.25 MiB <= pool / 16)
+ *   med=N       then, with those blocks waiting again (the large classes'
+ *               bound reached), 24 blocks of 64 KiB + 1 freed and allocated
+ *               again: how many come back newest first (24: the classes up to
+ *               128 KiB have a bound of their own, pool / 32)
  *   minor=N     faults in the armed phase of a 2-thread churn of 16 KiB -
  *               4 MiB blocks where every block is freed by the other thread,
  *               bracketed by marker writes to fd -1 ("CHURN-BEGIN" and
@@ -33,6 +37,8 @@
 #include "ptfreeze.h"
 
 #define CLASS_REQ (((size_t)1 << 20) + 1)
+#define MED_REQ (((size_t)64 << 10) + 1)
+#define MED_N 24
 #define RING 64
 
 static void *must(size_t n)
@@ -147,6 +153,23 @@ int main(int argc, char **argv)
 		free(v[i]);
 	}
 	free(v);
+	void *m[MED_N];
+	for (int i = 0; i < MED_N; i++) {
+		m[i] = must(MED_REQ);
+	}
+	for (int i = 0; i < MED_N; i++) {
+		free(m[i]);
+	}
+	int med = 0;
+	for (int i = MED_N - 1; i >= 0; i--) {
+		void *p = must(MED_REQ);
+		med += med == MED_N - 1 - i && p == m[i];
+		m[i] = p;
+	}
+	printf("med=%d\n", med);
+	for (int i = 0; i < MED_N; i++) {
+		free(m[i]);
+	}
 
 	/* Warm up untimed, then the armed phase. */
 	long keep = nops;
