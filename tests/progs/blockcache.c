@@ -105,6 +105,27 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/*
+ * Allocates n blocks of req into v, frees them, and allocates n again into
+ * v: how many of those are the freed blocks, newest first.
+ */
+static int come_back(void **v, int n, size_t req)
+{
+	for (int i = 0; i < n; i++) {
+		v[i] = must(req);
+	}
+	for (int i = 0; i < n; i++) {
+		free(v[i]);
+	}
+	int run = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		void *p = must(req);
+		run += run == n - 1 - i && p == v[i];
+		v[i] = p;
+	}
+	return run;
+}
+
 int main(int argc, char **argv)
 {
 	int many = argc > 1 ? atoi(argv[1]) : 24;
@@ -134,39 +155,13 @@ int main(int argc, char **argv)
 	if (v == NULL) {
 		return 1;
 	}
-	for (int i = 0; i < many; i++) {
-		v[i] = must(CLASS_REQ);
-	}
-	for (int i = 0; i < many; i++) {
-		free(v[i]);
-	}
-	int run = 0;
-	for (int i = many - 1; i >= 0; i--) {
-		void *p = must(CLASS_REQ);
-		if (run == many - 1 - i && p == v[i]) {
-			run++;
-		}
-		v[i] = p;
-	}
-	printf("run=%d\n", run);
+	printf("run=%d\n", come_back(v, many, CLASS_REQ));
 	for (int i = 0; i < many; i++) {
 		free(v[i]);
 	}
 	free(v);
 	void *m[MED_N];
-	for (int i = 0; i < MED_N; i++) {
-		m[i] = must(MED_REQ);
-	}
-	for (int i = 0; i < MED_N; i++) {
-		free(m[i]);
-	}
-	int med = 0;
-	for (int i = MED_N - 1; i >= 0; i--) {
-		void *p = must(MED_REQ);
-		med += med == MED_N - 1 - i && p == m[i];
-		m[i] = p;
-	}
-	printf("med=%d\n", med);
+	printf("med=%d\n", come_back(m, MED_N, MED_REQ));
 	for (int i = 0; i < MED_N; i++) {
 		free(m[i]);
 	}
