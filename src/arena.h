@@ -54,5 +54,11 @@ void arena_free(void *p);
 size_t arena_usable_size(const void *p);
 
 /* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */
+/*
+ * In a fork child: the block cache counts again what waits, from the
+ * shared stacks and the calling thread's magazines only (the other
+ * threads' are gone with them; their blocks stay allocated).
+ */
+void arena_atfork_child(void);
 
 #endif

@@ -8,6 +8,12 @@
  *               (jemalloc's arena alone hands out the lowest address first)
  *   shared=1    a block one thread frees is the next malloc of that class
  *               in another thread (nothing is stranded in a thread)
+ *   own=1       a block this thread freed is its next malloc of that class
+ *               even though another thread freed one of the class after it
+ *               (each thread keeps its last frees: the magazines)
+ *   exit=1      and the other thread's block, still in its magazine when it
+ *               exits, is the next malloc after that (an exiting thread
+ *               gives its magazines back to the shared stacks)
  *   run=N       after freeing `many` blocks of 1 MiB + 1 (class 1.25 MiB),
  *               how many of the next mallocs are those blocks newest first:
  *               the cache's bound in bytes caps it (N x 1.25 MiB <= pool / 16)
@@ -26,6 +32,7 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +46,7 @@
 #define CLASS_REQ (((size_t)1 << 20) + 1)
 #define MED_REQ (((size_t)64 << 10) + 1)
 #define MED_N 24
+#define OWN_REQ (((size_t)96 << 10) + 1)
 #define RING 64
 
 static void *must(size_t n)
@@ -56,6 +64,37 @@ static void *freer(void *arg)
 {
 	free(arg);
 	return NULL;
+}
+
+static sem_t ready, go;
+
+/* Allocates a block, lets main free one of the class, frees its own after that and exits. */
+static void *later(void *arg)
+{
+	void **b = arg;
+	*b = must(OWN_REQ);
+	sem_post(&ready);
+	sem_wait(&go);
+	free(*b);
+	return NULL;
+}
+
+/* own= and exit= (see the top). */
+static void own_and_exit(void)
+{
+	void *a = must(OWN_REQ), *b = NULL;
+	pthread_t t;
+	sem_init(&ready, 0, 0);
+	sem_init(&go, 0, 0);
+	pthread_create(&t, NULL, later, &b);
+	sem_wait(&ready);
+	free(a);
+	sem_post(&go);
+	pthread_join(t, NULL);
+	void *c = must(OWN_REQ), *d = must(OWN_REQ);
+	printf("own=%d\nexit=%d\n", c == a, d == b);
+	free(c);
+	free(d);
 }
 
 /* A single-producer, single-consumer ring per direction. */
@@ -150,6 +189,7 @@ int main(int argc, char **argv)
 	y = must(2 << 20);
 	printf("shared=%d\n", y == x);
 	free(y);
+	own_and_exit();
 
 	void **v = calloc((size_t)many, sizeof(*v));
 	if (v == NULL) {
