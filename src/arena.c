@@ -59,6 +59,7 @@ static bool installed;
 static size_t lc_budget; /* its bound in bytes for classes above 128 KiB; 0: off (before arena_install) */
 static size_t lc_budget_med; /* and for classes up to 128 KiB */
 static size_t lc_reserve; /* pool room it leaves to jemalloc and served mappings (lc_limit) */
+static size_t lc_pend_max; /* bytes a thread's pending frees may hold (half of lc_reserve) */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
 
@@ -183,6 +184,7 @@ int arena_install(size_t retain_grow_limit)
 	}
 	lc_budget_med = pool_size() / LC_MED_DIV;
 	lc_budget = pool_size() / LC_BUDGET_DIV;
+	lc_pend_max = lc_reserve / 2;
 	lc_mag_init();
 	installed = true;
 	return 0;
@@ -353,6 +355,7 @@ static void *lc_pop(int i)
  */
 #define LC_MAG 4
 #define LC_MAG_SOFT 2
+#define LC_PEND 4
 struct lc_mag {
 	unsigned n;
 	void *p[LC_MAG];
@@ -362,6 +365,10 @@ struct lc_tls {
 	size_t credit[2]; /* charged, unused: [0] classes up to 128 KiB, [1] above */
 	unsigned epoch;
 	bool registered;
+	unsigned npend;	   /* frees waiting for the next malloc (lc_pend) */
+	size_t pend_bytes;
+	void *pend[LC_PEND];
+	size_t pend_u[LC_PEND];
 	struct lc_mag m[LC_CLASSES];
 };
 static __thread struct lc_tls lc_t __attribute__((tls_model("initial-exec")));
@@ -439,9 +446,33 @@ static void lc_mag_flush(void)
 	lc_t.credit[0] = lc_t.credit[1] = 0;
 }
 
+/* So that the thread's exit empties its magazines and pending frees (lc_thread_exit). */
+static void lc_register(void)
+{
+	if (!lc_t.registered && lc_mag_on) {
+		lc_t.registered = true;
+		pthread_setspecific(lc_key, &lc_t);
+	}
+}
+
+static void lc_push_or_free(int i, void *p, size_t u);
+
+/* Gives this thread's pending frees, oldest first, to the shared stacks (or jemalloc). */
+static void lc_pend_flush(void)
+{
+	unsigned n = lc_t.npend;
+	lc_t.npend = 0;
+	lc_t.pend_bytes = 0;
+	for (unsigned j = 0; j < n; j++) {
+		size_t cs;
+		lc_push_or_free(lc_index(lc_t.pend_u[j], &cs), lc_t.pend[j], lc_t.pend_u[j]);
+	}
+}
+
 static void lc_thread_exit(void *unused)
 {
 	lc_t.registered = false;
+	lc_pend_flush();
 	lc_mag_flush();
 }
 
@@ -472,6 +503,7 @@ void arena_atfork_child(void)
 static void lc_mag_tidy(void)
 {
 	unsigned e = atomic_load_explicit(&lc_epoch, memory_order_relaxed);
+	lc_pend_flush();
 	if (e != lc_t.epoch) {
 		lc_t.epoch = e;
 		lc_mag_flush();
@@ -492,10 +524,7 @@ static void lc_credit(int i, size_t u)
 		lc_uncharge(i, lc_t.credit[g] - cap);
 		lc_t.credit[g] = cap;
 	}
-	if (!lc_t.registered && lc_mag_on) {
-		lc_t.registered = true;
-		pthread_setspecific(lc_key, &lc_t);
-	}
+	lc_register();
 }
 
 /* free() into the magazine of class i: plain loads and stores; false if it has no room or no credit. */
@@ -543,6 +572,37 @@ static bool lc_push(int i, void *p, size_t u, void **evict)
 	atomic_flag_clear_explicit(&b->busy, memory_order_release);
 	lc_release(i, ev, k);
 	return kept;
+}
+
+/* The shared stack's path of free(): lc_push, and what it refuses or evicts to jemalloc. */
+static void lc_push_or_free(int i, void *p, size_t u)
+{
+	void *evict = NULL;
+	if (lc_push(i, p, u, &evict)) {
+		p = evict;
+	}
+	if (p) {
+		free(p);
+	}
+}
+
+/*
+ * A free() that the magazine cannot take (no credit, or full) waits in the
+ * thread's pending list for its next malloc above 16 KiB (lc_mag_tidy),
+ * which does the shared stack's or jemalloc's work: at most LC_PEND blocks
+ * and lc_pend_max bytes, and always before that malloc asks jemalloc for
+ * memory, so jemalloc gets them back before it could need the pool.
+ */
+static bool lc_pend(void *p, size_t u)
+{
+	if (lc_t.npend == LC_PEND || lc_t.pend_bytes + u > lc_pend_max || !lc_mag_on) {
+		return false;
+	}
+	lc_t.pend[lc_t.npend] = p;
+	lc_t.pend_u[lc_t.npend++] = u;
+	lc_t.pend_bytes += u;
+	lc_register();
+	return true;
 }
 
 /*
@@ -594,7 +654,7 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 {
 	size_t cs = 0;
 	int i = lc_index(size, &cs);
-	if (lc_t.over || lc_t.epoch != atomic_load_explicit(&lc_epoch, memory_order_relaxed)) {
+	if (lc_t.over || lc_t.npend || lc_t.epoch != atomic_load_explicit(&lc_epoch, memory_order_relaxed)) {
 		lc_mag_tidy();
 	}
 	void *p = NULL;
@@ -635,20 +695,15 @@ static __attribute__((noinline)) void free_cached(void *p)
 {
 	size_t u = sallocx(p, 0), cs = 0;
 	int i = lc_index(u, &cs);
-	void *evict = NULL;
 	if (i < 0 || cs != u) {
 		free(p);
 		return;
 	}
-	if (lc_mag_put(i, p, u)) {
+	if (lc_mag_put(i, p, u) || lc_pend(p, u)) {
 		return;
 	}
-	if (lc_push(i, p, u, &evict)) {
-		p = evict;
-	}
-	if (p) {
-		free(p);
-	}
+	lc_pend_flush(); /* older than p */
+	lc_push_or_free(i, p, u);
 }
 
 void arena_free(void *p)
