@@ -366,6 +366,7 @@ struct lc_tls {
 	unsigned epoch;
 	bool registered;
 	unsigned npend;	   /* frees waiting for the next malloc (lc_pend) */
+	unsigned fflush;   /* times the list filled up in free() since the last malloc above 16 KiB */
 	size_t pend_bytes;
 	void *pend[LC_PEND];
 	size_t pend_u[LC_PEND];
@@ -591,11 +592,15 @@ static void lc_push_or_free(int i, void *p, size_t u)
  * thread's pending list for its next malloc above 16 KiB (lc_mag_tidy),
  * which does the shared stack's or jemalloc's work: at most LC_PEND blocks
  * and lc_pend_max bytes, and always before that malloc asks jemalloc for
- * memory, so jemalloc gets them back before it could need the pool.
+ * memory, so jemalloc gets them back before it could need the pool.  A
+ * free that finds the list full hands it on itself; the second time since
+ * the thread's last such malloc turns the list off until that malloc: a
+ * thread that only frees (a consumer) holds back nothing after its first
+ * 2 x LC_PEND + 2 frees.
  */
 static bool lc_pend(void *p, size_t u)
 {
-	if (lc_t.npend == LC_PEND || lc_t.pend_bytes + u > lc_pend_max || !lc_mag_on) {
+	if (lc_t.npend == LC_PEND || lc_t.pend_bytes + u > lc_pend_max || lc_t.fflush >= 2 || !lc_mag_on) {
 		return false;
 	}
 	lc_t.pend[lc_t.npend] = p;
@@ -654,6 +659,7 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 {
 	size_t cs = 0;
 	int i = lc_index(size, &cs);
+	lc_t.fflush = 0;
 	if (lc_t.over || lc_t.npend || lc_t.epoch != atomic_load_explicit(&lc_epoch, memory_order_relaxed)) {
 		lc_mag_tidy();
 	}
@@ -702,7 +708,10 @@ static __attribute__((noinline)) void free_cached(void *p)
 	if (lc_mag_put(i, p, u) || lc_pend(p, u)) {
 		return;
 	}
-	lc_pend_flush(); /* older than p */
+	if (lc_t.npend) {
+		lc_t.fflush++;	 /* twice: a thread that only frees holds nothing back */
+		lc_pend_flush(); /* older than p */
+	}
 	lc_push_or_free(i, p, u);
 }
 

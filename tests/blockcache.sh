@@ -4,7 +4,8 @@
 # block cache"), judged from the addresses malloc returns, the program's
 # own getrusage and the report: freed blocks above 16 KiB come back newest
 # first and across threads, a thread's own frees first (its magazines), and
-# an exiting thread's magazine goes back to the shared stacks; what waits is bounded by a sixteenth of the pool
+# an exiting thread's magazine goes back to the shared stacks, a thread that
+# only frees holds none back; what waits is bounded by a sixteenth of the pool
 # (above 128 KiB) and the medium classes keep room of their own;
 # a 2-thread churn where every block is freed by the other thread takes no
 # fault and makes no page-table call while armed, and the pool does not grow.
@@ -22,6 +23,7 @@ val() { sed -n "s/^$1=//p" "$TMPD/out"; }
 [ "$(val shared)" = 1 ] || fail "a block freed by another thread was not the next malloc of its class"
 [ "$(val own)" = 1 ] || fail "a thread's own freed block did not come back before one another thread freed after it"
 [ "$(val exit)" = 1 ] || fail "a block freed by a thread that then exited was not the next malloc of its class"
+[ "$(val consumer)" = 16 ] || fail "only $(val consumer) of 16 blocks freed by a live thread that allocates nothing came back"
 run=$(val run)
 # At most pool/16 bytes wait: blocks of 1 MiB + 1 are 1.25 MiB blocks.
 max=$((pool_mib * 1024 / 16 / 1280))

@@ -14,6 +14,10 @@
  *   exit=1      and the other thread's block, still in its magazine when it
  *               exits, is the next malloc after that (an exiting thread
  *               gives its magazines back to the shared stacks)
+ *   consumer=16 16 blocks another thread allocated, freed by a thread that
+ *               then stays alive without allocating, are all the next 16
+ *               mallocs of their class (a thread that only frees holds
+ *               none of them back)
  *   run=N       after freeing `many` blocks of 1 MiB + 1 (class 1.25 MiB),
  *               how many of the next mallocs are those blocks newest first:
  *               the cache's bound in bytes caps it (N x 1.25 MiB <= pool / 16)
@@ -47,6 +51,8 @@
 #define MED_REQ (((size_t)64 << 10) + 1)
 #define MED_N 24
 #define OWN_REQ (((size_t)96 << 10) + 1)
+#define CONS_REQ (((size_t)48 << 10) + 1)
+#define CONS_N 16
 #define RING 64
 
 static void *must(size_t n)
@@ -95,6 +101,43 @@ static void own_and_exit(void)
 	printf("own=%d\nexit=%d\n", c == a, d == b);
 	free(c);
 	free(d);
+}
+
+/* Frees the CONS_N blocks of arg, then waits (alive, allocating nothing) for go. */
+static void *consumer(void *arg)
+{
+	void **v = arg;
+	for (int i = 0; i < CONS_N; i++) {
+		free(v[i]);
+	}
+	sem_post(&ready);
+	sem_wait(&go);
+	return NULL;
+}
+
+/* consumer= (see the top). */
+static void only_frees(void)
+{
+	void *v[CONS_N], *w[CONS_N];
+	for (int i = 0; i < CONS_N; i++) {
+		v[i] = must(CONS_REQ);
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, consumer, v);
+	sem_wait(&ready);
+	int back = 0;
+	for (int i = 0; i < CONS_N; i++) {
+		w[i] = must(CONS_REQ);
+		for (int j = 0; j < CONS_N; j++) {
+			back += w[i] == v[j];
+		}
+	}
+	sem_post(&go);
+	pthread_join(t, NULL);
+	printf("consumer=%d\n", back);
+	for (int i = 0; i < CONS_N; i++) {
+		free(w[i]);
+	}
 }
 
 /* A single-producer, single-consumer ring per direction. */
@@ -190,6 +233,7 @@ int main(int argc, char **argv)
 	printf("shared=%d\n", y == x);
 	free(y);
 	own_and_exit();
+	only_frees();
 
 	void **v = calloc((size_t)many, sizeof(*v));
 	if (v == NULL) {
