@@ -38,7 +38,9 @@
  * Output: a table (one row per operation type, times in ns), then
  * "throughput:", "faults:", "worker-faults:", "memory:" (the process's peak
  * RSS, VmHWM, which leaves out hugetlb pages, and its hugetlb pages at the
- * end of the measured phase, HugetlbPages: both from /proc/self/status),
+ * end of the measured phase, HugetlbPages: both from /proc/self/status,
+ * and the size of its hugetlb mappings, touched or only reserved, from
+ * /proc/self/smaps),
  * with -c a "churn:" and with -x a "handoff:" line.
  */
 #ifndef _GNU_SOURCE
@@ -346,6 +348,41 @@ static long status_kb(const char *key)
 	return -1;
 }
 
+/*
+ * kB of the process's hugetlb mappings (VMAs whose KernelPageSize is not
+ * 4 kB, from /proc/self/smaps), touched or not: what it holds of the
+ * host's huge page pool, reservations included (-1 if unreadable).
+ */
+static long hugetlb_mapped_kb(void)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	long total = 0, size = 0;
+	size_t have = 0;
+	ssize_t n;
+	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (strncmp(line, "Size:", 5) == 0) {
+				size = strtol(line + 5, NULL, 10);
+			} else if (strncmp(line, "KernelPageSize:", 15) == 0 && strtol(line + 15, NULL, 10) != 4) {
+				total += size;
+			}
+			line = nl + 1;
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+	}
+	close(fd);
+	return n < 0 ? -1 : total;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v]\n");
@@ -442,7 +479,7 @@ int main(int argc, char **argv)
 	}
 	util_marker("MEASURE-END");
 	util_faults(&minor1, &major1);
-	long hwm_kb = status_kb("VmHWM:"), hugetlb_kb = status_kb("HugetlbPages:");
+	long hwm_kb = status_kb("VmHWM:"), hugetlb_kb = status_kb("HugetlbPages:"), mapped_kb = hugetlb_mapped_kb();
 	pthread_barrier_wait(&release);
 
 	for (unsigned i = 0; i < nt; i++) {
@@ -473,7 +510,7 @@ int main(int argc, char **argv)
 	printf("\nthroughput: %ld replacements in %.3f s: %.0f ops/s\n", ops, secs, (double)ops / secs);
 	printf("faults: minor %ld major %ld\n", minor1 - minor0, major1 - major0);
 	printf("worker-faults: minor %ld major %ld\n", wminor, wmajor);
-	printf("memory: peak-rss %ld kB hugetlb %ld kB\n", hwm_kb, hugetlb_kb);
+	printf("memory: peak-rss %ld kB hugetlb %ld kB hugetlb-mapped %ld kB\n", hwm_kb, hugetlb_kb, mapped_kb);
 	if (cross) {
 		long waits = 0;
 		for (unsigned i = 0; i < nt; i++) {

@@ -6,7 +6,9 @@
  * decommit and purges refuse, so jemalloc never returns memory to the
  * kernel; decay is disabled and the oversize ("huge") arena is off through
  * malloc_conf.  The arena_* allocation functions are the malloc family's
- * back end: glibc semantics are the interposer's job, not theirs.
+ * back end: glibc semantics are the interposer's job, not theirs.  Blocks
+ * above 16 KiB freed through arena_free wait in a cache shared by all
+ * threads (arena.c, "The block cache") for arena_alloc of their class.
  *
  * Inside the hooks: no allocation, no stdio, no locks that jemalloc or fork
  * may hold.
@@ -52,5 +54,11 @@ void arena_free(void *p);
 size_t arena_usable_size(const void *p);
 
 /* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */
+/*
+ * In a fork child: the block cache counts again what waits, from the
+ * shared stacks and the calling thread's magazines only (the other
+ * threads' are gone with them; their blocks stay allocated).
+ */
+void arena_atfork_child(void);
 
 #endif

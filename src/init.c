@@ -99,6 +99,7 @@ static void atfork_child(void)
 	tstack_atfork_child();
 	pmap_atfork_child();
 	pool_atfork_child();
+	arena_atfork_child();
 	/* The child writes its own report (when it arms or records); the parent's sites are the parent's. */
 	long parent = sys_getppid();
 	capture_reset();

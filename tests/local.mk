@@ -94,6 +94,13 @@ tests_progs_threadchurn_CFLAGS = $(PROG_CFLAGS)
 tests_progs_threadchurn_LDADD = -lpthread -ldl
 TESTS += tests/threads.sh
 EXTRA_DIST += tests/threads.sh
+# The block cache (issue 15): tests/blockcache.sh.
+check_PROGRAMS += tests/progs/blockcache
+tests_progs_blockcache_SOURCES = tests/progs/blockcache.c
+tests_progs_blockcache_CFLAGS = $(PROG_CFLAGS)
+tests_progs_blockcache_LDADD = -lpthread -ldl
+TESTS += tests/blockcache.sh
+EXTRA_DIST += tests/blockcache.sh
 # Page faults with their stacks (issue 7, item 2).
 TESTS += tests/pagefault.sh
 EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py
