@@ -233,6 +233,13 @@ struct lc_bin {
 };
 
 static struct lc_bin lc[LC_CLASSES];
+
+/* Takes bin b if it holds a block and nobody else has it (never waits). */
+static bool lc_bin_take(struct lc_bin *b)
+{
+	return atomic_load_explicit(&b->n, memory_order_relaxed) != 0 &&
+	       !atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire);
+}
 static atomic_size_t lc_bytes;	   /* all that waits */
 static atomic_size_t lc_bytes_med; /* of it, in classes up to 128 KiB */
 static _Atomic unsigned lc_epoch;  /* drains so far (the magazines, below) */
@@ -298,8 +305,7 @@ static void lc_drain(void)
 	for (int i = 0; i < LC_CLASSES; i++) {
 		struct lc_bin *b = &lc[i];
 		void *p[LC_SLOTS];
-		if (atomic_load_explicit(&b->n, memory_order_relaxed) == 0 ||
-		    atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire)) {
+		if (!lc_bin_take(b)) {
 			continue;
 		}
 		unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);
@@ -356,6 +362,8 @@ static void *lc_pop(int i)
 #define LC_MAG 4
 #define LC_MAG_SOFT 2
 #define LC_PEND 4
+#define LC_PEND_THREADS 4 /* threads that may hold pending frees at once */
+static _Atomic unsigned lc_pend_threads; /* of them, taken */
 struct lc_mag {
 	unsigned n;
 	void *p[LC_MAG];
@@ -365,6 +373,7 @@ struct lc_tls {
 	size_t credit[2]; /* charged, unused: [0] classes up to 128 KiB, [1] above */
 	unsigned epoch;
 	bool registered;
+	int pend_slot;	   /* 0: not asked yet, 1: holds one of LC_PEND_THREADS, -1: refused */
 	unsigned npend;	   /* frees waiting for the next malloc (lc_pend) */
 	unsigned fflush;   /* times the list filled up in free() since the last malloc above 16 KiB */
 	size_t pend_bytes;
@@ -474,6 +483,10 @@ static void lc_thread_exit(void *unused)
 {
 	lc_t.registered = false;
 	lc_pend_flush();
+	if (lc_t.pend_slot == 1) {
+		atomic_fetch_sub_explicit(&lc_pend_threads, 1, memory_order_relaxed);
+	}
+	lc_t.pend_slot = 0;
 	lc_mag_flush();
 }
 
@@ -498,6 +511,7 @@ void arena_atfork_child(void)
 	}
 	atomic_store_explicit(&lc_bytes, all, memory_order_relaxed);
 	atomic_store_explicit(&lc_bytes_med, med, memory_order_relaxed);
+	atomic_store_explicit(&lc_pend_threads, lc_t.pend_slot == 1, memory_order_relaxed); /* the one thread left */
 }
 
 /* On malloc: a drain since the last call empties the magazines; ones above LC_MAG_SOFT spill their oldest. */
@@ -588,6 +602,27 @@ static void lc_push_or_free(int i, void *p, size_t u)
 }
 
 /*
+ * Pending frees are not charged to the cache's bound, so that free() takes
+ * no atomic: instead at most LC_PEND_THREADS threads hold them, sharing
+ * lc_pend_max (half the reserve), and a thread asks for its place once (one
+ * atomic a thread; given back at its exit).  So however many threads free
+ * and then idle, what waits stays within a sixteenth of the pool.
+ */
+static bool lc_pend_slot(void)
+{
+	if (lc_t.pend_slot == 0) {
+		unsigned had = atomic_fetch_add_explicit(&lc_pend_threads, 1, memory_order_relaxed);
+		lc_t.pend_slot = had < LC_PEND_THREADS ? 1 : -1;
+		if (lc_t.pend_slot < 0) {
+			atomic_fetch_sub_explicit(&lc_pend_threads, 1, memory_order_relaxed);
+		} else {
+			lc_register(); /* its exit gives the place back */
+		}
+	}
+	return lc_t.pend_slot == 1;
+}
+
+/*
  * A free() that the magazine cannot take (no credit, or full) waits in the
  * thread's pending list for its next malloc above 16 KiB (lc_mag_tidy),
  * which does the shared stack's or jemalloc's work: at most LC_PEND blocks
@@ -600,7 +635,12 @@ static void lc_push_or_free(int i, void *p, size_t u)
  */
 static bool lc_pend(void *p, size_t u)
 {
-	if (lc_t.npend == LC_PEND || lc_t.pend_bytes + u > lc_pend_max || lc_t.fflush >= 2 || !lc_mag_on) {
+	if (lc_t.npend == LC_PEND || lc_t.fflush >= 2 || !lc_mag_on || !lc_pend_slot()) {
+		return false;
+	}
+	/* The holders share lc_pend_max: all pending frees together stay within it. */
+	unsigned holders = atomic_load_explicit(&lc_pend_threads, memory_order_relaxed);
+	if (lc_t.pend_bytes + u > lc_pend_max / (holders ? holders : 1)) {
 		return false;
 	}
 	lc_t.pend[lc_t.npend] = p;
@@ -629,8 +669,7 @@ static void lc_trim(bool med)
 		}
 		unsigned i = lo + atomic_fetch_add_explicit(&cursor[med], 1, memory_order_relaxed) % cnt;
 		struct lc_bin *b = &lc[i];
-		if (atomic_load_explicit(&b->n, memory_order_relaxed) == 0 ||
-		    atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire)) {
+		if (!lc_bin_take(b)) {
 			continue;
 		}
 		unsigned c = atomic_load_explicit(&b->n, memory_order_relaxed);

@@ -31,6 +31,11 @@ max=$((pool_mib * 1024 / 16 / 1280))
 [ "$run" -le "$max" ] || fail "$run blocks of 1.25 MiB waited in the cache: more than pool/16 ($max)"
 # The classes up to 128 KiB have their own bound: the large blocks filling theirs leave them room.
 [ "$(val med)" = 24 ] || fail "only $(val med) of 24 freed 64 KiB blocks came back while large blocks waited"
+# Frees waiting in threads' pending lists stay within pool/16 however many threads free and idle.
+held=$(val held)
+[ -n "$held" ] || fail "no held= line"
+[ $((held * 1280)) -le $((pool_mib * 1024 / 16)) ] ||
+	fail "$held blocks of 1.25 MiB freed by 16 idle threads did not come back: more than pool/16 waits in pending lists"
 [ "$(val minor)" = 0 ] || fail "$(val minor) minor faults in the armed cross-thread churn"
 
 rep=$(ls "$TMPD"/report-*.jsonl | head -1)

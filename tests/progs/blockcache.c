@@ -25,6 +25,10 @@
  *               bound reached), 24 blocks of 64 KiB + 1 freed and allocated
  *               again: how many come back newest first (24: the classes up to
  *               128 KiB have a bound of their own, pool / 32)
+ *   held=N      of 32 blocks of 1 MiB + 1 that 16 threads free (2 each,
+ *               blocks they did not allocate) before idling, how many do
+ *               not come back to the next 32 mallocs of the class: what
+ *               waits in threads' pending lists, at most pool/16 in all
  *   minor=N     faults in the armed phase of a 2-thread churn of 16 KiB -
  *               4 MiB blocks where every block is freed by the other thread,
  *               bracketed by marker writes to fd -1 ("CHURN-BEGIN" and
@@ -187,6 +191,51 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* Frees the IDLE_PER blocks at arg, then waits (alive, allocating nothing) for go. */
+#define IDLE_T 16
+#define IDLE_PER 2
+static void *idler(void *arg)
+{
+	void **v = arg;
+	for (int i = 0; i < IDLE_PER; i++) {
+		free(v[i]);
+	}
+	sem_post(&ready);
+	sem_wait(&go);
+	return NULL;
+}
+
+/* held= (see the top). */
+static void idlers(void)
+{
+	void *v[IDLE_T * IDLE_PER], *w[IDLE_T * IDLE_PER];
+	pthread_t t[IDLE_T];
+	int n = IDLE_T * IDLE_PER, back = 0;
+	for (int i = 0; i < n; i++) {
+		v[i] = must(CLASS_REQ);
+	}
+	for (int k = 0; k < IDLE_T; k++) {
+		pthread_create(&t[k], NULL, idler, &v[k * IDLE_PER]);
+		sem_wait(&ready);
+	}
+	for (int i = 0; i < n; i++) {
+		w[i] = must(CLASS_REQ);
+		for (int j = 0; j < n; j++) {
+			back += w[i] == v[j];
+		}
+	}
+	for (int k = 0; k < IDLE_T; k++) {
+		sem_post(&go);
+	}
+	for (int k = 0; k < IDLE_T; k++) {
+		pthread_join(t[k], NULL);
+	}
+	printf("held=%d\n", n - back);
+	for (int i = 0; i < n; i++) {
+		free(w[i]);
+	}
+}
+
 /*
  * Allocates n blocks of req into v, frees them, and allocates n again into
  * v: how many of those are the freed blocks, newest first.
@@ -249,6 +298,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MED_N; i++) {
 		free(m[i]);
 	}
+	idlers();
 
 	/* Warm up untimed, then the armed phase. */
 	long keep = nops;
