@@ -107,43 +107,6 @@ static void own_and_exit(void)
 	free(d);
 }
 
-/* Frees the CONS_N blocks of arg, then waits (alive, allocating nothing) for go. */
-static void *consumer(void *arg)
-{
-	void **v = arg;
-	for (int i = 0; i < CONS_N; i++) {
-		free(v[i]);
-	}
-	sem_post(&ready);
-	sem_wait(&go);
-	return NULL;
-}
-
-/* consumer= (see the top). */
-static void only_frees(void)
-{
-	void *v[CONS_N], *w[CONS_N];
-	for (int i = 0; i < CONS_N; i++) {
-		v[i] = must(CONS_REQ);
-	}
-	pthread_t t;
-	pthread_create(&t, NULL, consumer, v);
-	sem_wait(&ready);
-	int back = 0;
-	for (int i = 0; i < CONS_N; i++) {
-		w[i] = must(CONS_REQ);
-		for (int j = 0; j < CONS_N; j++) {
-			back += w[i] == v[j];
-		}
-	}
-	sem_post(&go);
-	pthread_join(t, NULL);
-	printf("consumer=%d\n", back);
-	for (int i = 0; i < CONS_N; i++) {
-		free(w[i]);
-	}
-}
-
 /* A single-producer, single-consumer ring per direction. */
 struct ring {
 	_Atomic size_t head, tail;
@@ -191,49 +154,59 @@ static void *churn(void *arg)
 	return NULL;
 }
 
-/* Frees the IDLE_PER blocks at arg, then waits (alive, allocating nothing) for go. */
-#define IDLE_T 16
-#define IDLE_PER 2
-static void *idler(void *arg)
+/* A thread's share: frees n blocks it did not allocate, then waits (alive, allocating nothing) for go. */
+struct share {
+	void **v;
+	int n;
+};
+static void *frees_then_waits(void *arg)
 {
-	void **v = arg;
-	for (int i = 0; i < IDLE_PER; i++) {
-		free(v[i]);
+	const struct share *sh = arg;
+	for (int i = 0; i < sh->n; i++) {
+		free(sh->v[i]);
 	}
 	sem_post(&ready);
 	sem_wait(&go);
 	return NULL;
 }
 
-/* held= (see the top). */
-static void idlers(void)
+/*
+ * Allocates threads x per blocks of req, has each of `threads` threads free
+ * `per` of them and stay alive, then allocates as many again: how many of
+ * those are the freed blocks (consumer= and held=, see the top).
+ */
+#define FREERS_MAX 16
+static int freed_by_threads(int threads, int per, size_t req)
 {
-	void *v[IDLE_T * IDLE_PER], *w[IDLE_T * IDLE_PER];
-	pthread_t t[IDLE_T];
-	int n = IDLE_T * IDLE_PER, back = 0;
+	enum { MAX = 32 };
+	void *v[MAX], *w[MAX];
+	pthread_t t[FREERS_MAX];
+	struct share sh[FREERS_MAX];
+	int n = threads * per, back = 0;
 	for (int i = 0; i < n; i++) {
-		v[i] = must(CLASS_REQ);
+		v[i] = must(req);
 	}
-	for (int k = 0; k < IDLE_T; k++) {
-		pthread_create(&t[k], NULL, idler, &v[k * IDLE_PER]);
+	for (int k = 0; k < threads; k++) {
+		sh[k] = (struct share){&v[k * per], per};
+		pthread_create(&t[k], NULL, frees_then_waits, &sh[k]);
 		sem_wait(&ready);
 	}
 	for (int i = 0; i < n; i++) {
-		w[i] = must(CLASS_REQ);
+		w[i] = must(req);
 		for (int j = 0; j < n; j++) {
 			back += w[i] == v[j];
 		}
 	}
-	for (int k = 0; k < IDLE_T; k++) {
+	for (int k = 0; k < threads; k++) {
 		sem_post(&go);
 	}
-	for (int k = 0; k < IDLE_T; k++) {
+	for (int k = 0; k < threads; k++) {
 		pthread_join(t[k], NULL);
 	}
-	printf("held=%d\n", n - back);
 	for (int i = 0; i < n; i++) {
 		free(w[i]);
 	}
+	return back;
 }
 
 /*
@@ -282,7 +255,7 @@ int main(int argc, char **argv)
 	printf("shared=%d\n", y == x);
 	free(y);
 	own_and_exit();
-	only_frees();
+	printf("consumer=%d\n", freed_by_threads(1, CONS_N, CONS_REQ));
 
 	void **v = calloc((size_t)many, sizeof(*v));
 	if (v == NULL) {
@@ -298,7 +271,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MED_N; i++) {
 		free(m[i]);
 	}
-	idlers();
+	printf("held=%d\n", 2 * FREERS_MAX - freed_by_threads(FREERS_MAX, 2, CLASS_REQ));
 
 	/* Warm up untimed, then the armed phase. */
 	long keep = nops;
