@@ -355,7 +355,12 @@ static void judge_hugepages(struct judge *j, const struct audit_facts *f)
 {
 	char pool[32];
 	size_str(f->pool_size, pool, sizeof(pool));
-	long need = (long)((f->pool_size + 2 * MB - 1) / (2 * MB));
+	/*
+	 * With THP off, PTFREEZE_HUGEPAGES=auto takes at most half of the free
+	 * pages (as many stay free for fork children's copies: pool.c).
+	 */
+	bool thp_on = f->thp_enabled[0] != '\0' && strcmp(f->thp_enabled, "never") != 0;
+	long need = (long)((f->pool_size + 2 * MB - 1) / (2 * MB)) * (thp_on ? 1 : 2);
 	if (f->hp2m_total < 0) {
 		add(j, AUDIT_WARN, "hugepages-2M", "not available: the %s pool falls back to THP or 4K pages", pool);
 	} else if (f->hp2m_free >= need) {
@@ -363,7 +368,6 @@ static void judge_hugepages(struct judge *j, const struct audit_facts *f)
 		    f->hp2m_free, pool, need);
 	} else {
 		/* Without hugetlb pages the pool is THP (if THP is on) or 4K pages. */
-		bool thp_on = f->thp_enabled[0] != '\0' && strcmp(f->thp_enabled, "never") != 0;
 		long want = f->hp2m_total + (need - (f->hp2m_free > 0 ? f->hp2m_free : 0));
 		struct audit_item *it = add(j, thp_on ? AUDIT_WARN : AUDIT_FAIL, "hugepages-2M",
 					    "%ld reserved, %ld free (the %s pool needs %ld): the pool falls back to %s",
