@@ -895,16 +895,28 @@ int faults_start(void)
 	return 0;
 }
 
+static bool counting; /* faults_begin() enabled the events of this arming */
+
+void faults_begin(void)
+{
+	if (sampling != SAMPLING_ON || counting) {
+		return;
+	}
+	int n = atomic_load(&nfds);
+	for (int i = 0; i < n; i++) {
+		sys_raw(SYS_ioctl, st->fds[i], PERF_EVENT_IOC_ENABLE, 0, 0, 0, 0);
+	}
+	counting = true;
+}
+
 void faults_enable(bool may_spawn)
 {
 	if (sampling != SAMPLING_ON) {
 		return;
 	}
+	faults_begin();
+	counting = false; /* the next arming opens new events */
 	atomic_store_explicit(&live, 1, memory_order_release);
-	int n = atomic_load(&nfds);
-	for (int i = 0; i < n; i++) {
-		sys_raw(SYS_ioctl, st->fds[i], PERF_EVENT_IOC_ENABLE, 0, 0, 0, 0);
-	}
 	wake_sampler();
 	if (may_spawn) {
 		spawn_sampler();
@@ -960,6 +972,7 @@ void faults_atfork_child(bool armed)
 	atomic_store(&sampler_running, 0);
 	atomic_store(&sampler_tid, 0);
 	cow = true;
+	counting = false; /* the parent's events, not the child's */
 	atomic_store(&live, 0);
 	/* The child reports its own counts. */
 	static _Atomic uint64_t *const counts[] = {&recorded, &in_shim, &unsited, &lost, &samples, &counted};

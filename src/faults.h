@@ -52,7 +52,14 @@ void faults_populate(void);
  */
 int faults_start(void);
 /*
- * Enables the events opened by faults_start(), after the armed flag is
+ * Enables the events opened by faults_start(), just before the armed flag
+ * is set: a fault the program takes once it sees itself armed is in a
+ * ring.  Nothing is drained (no record is written) before faults_enable().
+ * Raw system calls only.
+ */
+void faults_begin(void);
+/*
+ * Enables the events (if faults_begin() has not), after the armed flag is
  * set, and wakes the sampler.  may_spawn: the caller is an ordinary
  * context (a fork child's fork handler; never arming, which may run in a
  * signal handler or an interposed call) where a sampler thread can be

@@ -323,6 +323,8 @@ static int arm(const char *how, bool safe)
 	if (config.seccomp) {
 		install_backstop_between_births();
 	}
+	/* ptfreeze_armed() is 1 from the next store: faults from then on are sampled, recorded after the arm record. */
+	faults_begin();
 	atomic_store(&shim_arm_at, sys_now_ns());
 	atomic_store(&shim_arm_state, 1);
 	write_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");

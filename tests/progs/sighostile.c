@@ -51,10 +51,14 @@ static void on_trap(int sig)
 	traps++;
 }
 
-/* Writes into PAGES never-touched pages: PAGES minor faults.  Returns a checksum. */
+/*
+ * Writes into PAGES never-touched pages: PAGES minor faults.  Returns a
+ * checksum.  Shared, so that the shim cannot serve it from its prefaulted
+ * pool as it does a private anonymous mapping: the faults are certain.
+ */
 __attribute__((noinline)) static long fault_pages(void)
 {
-	char *p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		return -1;
 	}
@@ -126,7 +130,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 5000 && !ptfreeze_armed(); i++) {
 			nanosleep(&ts, NULL);
 		}
-		/* Armed is set just before the arming thread turns the page-fault events on. */
+		/* Page-fault events are on before armed is set; the settle leaves the prefault's tail behind. */
 		struct timespec settle = {0, 20000000};
 		nanosleep(&settle, NULL);
 	} else {
