@@ -323,11 +323,16 @@ static int arm(const char *how, bool safe)
 	if (config.seccomp) {
 		install_backstop_between_births();
 	}
-	/* ptfreeze_armed() is 1 from the next store: faults from then on are sampled, recorded after the arm record. */
-	faults_begin();
 	atomic_store(&shim_arm_at, sys_now_ns());
-	atomic_store(&shim_arm_state, 1);
+	/*
+	 * The arm record first (its own first touches are arming's, not
+	 * sampled), then the events, then the flag: a fault the program takes
+	 * once ptfreeze_armed() is 1 is in a ring, and its record follows the
+	 * arm record.
+	 */
 	write_arm(how_buf, base_minor, base_major, locked == 1 ? NULL : locked == 0 ? "locked" : "refused");
+	faults_begin();
+	atomic_store(&shim_arm_state, 1);
 	faults_enable(false); /* the sampler thread is started at start-up: arming may be in a signal handler */
 	atomic_store(&arm_complete, 1);
 	log_applying(false);
