@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Installs the hooks on every automatic arena; 0 or -errno. */
 int arena_install(size_t retain_grow_limit);
@@ -41,16 +42,45 @@ void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who));
  */
 void arena_init_early(void);
 
+/*
+ * The malloc family's hot path, inline in the interposer: sizes up to
+ * arena_small_max (16 KiB, jemalloc's thread-cache sizes; SIZE_MAX before
+ * arena_install) are jemalloc's own malloc, a pointer with a bit of
+ * arena_free_mask set (not page-aligned; every pointer before
+ * arena_install) jemalloc's own free; the rest go through the block cache
+ * (arena_alloc_cached, arena_free_cached: NULL too).  So malloc and free
+ * add a compare and a tail call to jemalloc's fast paths, nothing more
+ * (docs/performance.md, section 6).  jemalloc's names are renamed in the
+ * archive (src/local.mk); hidden here so the calls are direct.
+ */
+#define ARENA_HIDDEN __attribute__((visibility("hidden")))
+extern size_t arena_small_max ARENA_HIDDEN;
+extern uintptr_t arena_free_mask ARENA_HIDDEN;
+void *ptfreeze_je_malloc(size_t size) ARENA_HIDDEN;
+void ptfreeze_je_free(void *p) ARENA_HIDDEN;
+void *arena_alloc_cached(size_t size);
+void arena_free_cached(void *p);
+
 /* Any size (0: a minimal block); NULL on failure (errno untouched). */
-void *arena_alloc(size_t size);
+static inline void *arena_alloc(size_t size)
+{
+	return __builtin_expect(size <= arena_small_max, 1) ? ptfreeze_je_malloc(size) : arena_alloc_cached(size);
+}
 void *arena_alloc_zero(size_t size);
 /* size > 0; NULL on failure (errno untouched). */
 /* align a power of two. */
 void *arena_alloc_aligned(size_t size, size_t align);
 /* p != NULL, size > 0; NULL on failure with p untouched. */
 void *arena_realloc(void *p, size_t size);
-/* p != NULL. */
-void arena_free(void *p);
+/* Any p (NULL: nothing). */
+static inline void arena_free(void *p)
+{
+	if (__builtin_expect(((uintptr_t)p & arena_free_mask) != 0, 1)) {
+		ptfreeze_je_free(p);
+	} else {
+		arena_free_cached(p);
+	}
+}
 size_t arena_usable_size(const void *p);
 
 /* Pre-fork / post-fork hooks are jemalloc's own (pthread_atfork). */

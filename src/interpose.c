@@ -76,18 +76,22 @@ static void *fail(int err)
 	return NULL;
 }
 
-EXPORT void *malloc(size_t n)
+/* A fork child that may want its arming thread (shim_lives): off the hot path, so malloc needs no frame. */
+static __attribute__((noinline)) void *malloc_lives(size_t n)
 {
-	shim_lives(false);
+	shim_lives_slow(false);
 	return arena_alloc(n);
 }
 
-EXPORT void free(void *p)
+EXPORT void *malloc(size_t n)
 {
-	if (p) {
-		arena_free(p);
+	if (unlikely(atomic_load_explicit(&shim_thread_wanted, memory_order_relaxed))) {
+		return malloc_lives(n);
 	}
+	return arena_alloc(n);
 }
+
+EXPORT void free(void *p) { arena_free(p); }
 
 EXPORT void *calloc(size_t n, size_t m)
 {

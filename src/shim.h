@@ -56,7 +56,7 @@ bool shim_arm_due(void);
  * hook it installs, decides whether that starts the thread.  One relaxed
  * load on the hot path.
  */
-extern _Atomic int shim_thread_wanted;
+extern _Atomic int shim_thread_wanted __attribute__((visibility("hidden"))); /* hidden: one direct load */
 void shim_set_lives_hook(void (*fn)(bool blocking));
 void shim_lives_slow(bool blocking);
 static inline void shim_lives(bool blocking)

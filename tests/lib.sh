@@ -45,6 +45,17 @@ pt_syscalls_between_markers() {
 		grep -cE '(^|[ ])(mmap|munmap|madvise|mprotect|mremap|brk|pkey_mprotect)\(' || true
 }
 
+# The armed phase of strace log $1 (cut by the CHURN markers) made no page-table call, and
+# report $2 has no pool growth after arming; $3 names the case in the failure.
+armed_quiet() {
+	grep -q CHURN-END "$1" || fail "no marker in the strace log${3:+ ($3)}"
+	n=$(pt_syscalls_between_markers "$1")
+	[ "$n" -eq 0 ] || fail "$n page-table calls in the armed phase${3:+ ($3)}"
+	if grep '"type":"pool-grow"' "$2" | grep -q '"armed":true'; then
+		fail "the pool grew after arming${3:+ ($3)}: $(grep '"type":"pool-grow"' "$2" | head -3)"
+	fi
+}
+
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root: $*"; }
 need_strace() { command -v strace >/dev/null 2>&1 || skip "strace is not installed"; }
 

@@ -101,6 +101,13 @@ tests_progs_blockcache_CFLAGS = $(PROG_CFLAGS)
 tests_progs_blockcache_LDADD = -lpthread -ldl
 TESTS += tests/blockcache.sh
 EXTRA_DIST += tests/blockcache.sh
+# realloc of large blocks: in place or moved with headroom (issue 15): tests/regrow.sh.
+check_PROGRAMS += tests/progs/regrow
+tests_progs_regrow_SOURCES = tests/progs/regrow.c
+tests_progs_regrow_CFLAGS = $(PROG_CFLAGS)
+tests_progs_regrow_LDADD = -ldl
+TESTS += tests/regrow.sh
+EXTRA_DIST += tests/regrow.sh
 # Page faults with their stacks (issue 7, item 2).
 TESTS += tests/pagefault.sh
 EXTRA_DIST += tests/pagefault.sh tests/pagefault_check.py
