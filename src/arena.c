@@ -244,7 +244,7 @@ struct lc_bin {
 	void *p[LC_SLOTS];
 };
 
-static struct lc_bin lc[LC_CLASSES];
+static _Alignas(64) struct lc_bin lc[LC_CLASSES];
 
 /* Takes bin b if it holds a block and nobody else has it (never waits). */
 static bool lc_bin_take(struct lc_bin *b)
@@ -252,9 +252,17 @@ static bool lc_bin_take(struct lc_bin *b)
 	return atomic_load_explicit(&b->n, memory_order_relaxed) != 0 &&
 	       !atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire);
 }
-static atomic_size_t lc_bytes;	   /* all that waits */
-static atomic_size_t lc_bytes_med; /* of it, in classes up to 128 KiB */
-static _Atomic unsigned lc_epoch;  /* drains so far (the magazines, below) */
+/*
+ * What malloc() writes with atomics on a miss, on lines of their own, so
+ * that free()'s reads of the settings (lc_budget, lc_mag_on, ...) do not
+ * miss in the cache each time another thread charged or trimmed.
+ */
+static struct {
+	_Alignas(64) atomic_size_t bytes; /* all that waits */
+	atomic_size_t bytes_med;	  /* of it, in classes up to 128 KiB */
+	_Atomic unsigned epoch;		  /* drains so far (the magazines, below) */
+	_Atomic unsigned trim[2];	  /* lc_trim's cursors */
+} lc_w;
 #define LC_MED_CLASSES ((LC_MED_LG - LC_LG_MIN) * 4)
 
 /* jemalloc's size class of n (4 a doubling above 16 KiB): its index, or -1 outside the cache's range. */
@@ -272,9 +280,9 @@ static int lc_index(size_t n, size_t *class_size)
 /* Counts u bytes of class i as no longer waiting. */
 static void lc_uncharge(int i, size_t u)
 {
-	atomic_fetch_sub_explicit(&lc_bytes, u, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&lc_w.bytes, u, memory_order_relaxed);
 	if (i < LC_MED_CLASSES) {
-		atomic_fetch_sub_explicit(&lc_bytes_med, u, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&lc_w.bytes_med, u, memory_order_relaxed);
 	}
 }
 
@@ -298,10 +306,10 @@ static size_t lc_limit(void)
  */
 static bool lc_charge(int i, size_t u)
 {
-	atomic_size_t *g = i < LC_MED_CLASSES ? &lc_bytes_med : NULL;
+	atomic_size_t *g = i < LC_MED_CLASSES ? &lc_w.bytes_med : NULL;
 	size_t gb = g ? lc_budget_med : lc_budget;
-	size_t other = g ? 0 : atomic_load_explicit(&lc_bytes_med, memory_order_relaxed);
-	size_t total = atomic_fetch_add_explicit(&lc_bytes, u, memory_order_relaxed) + u;
+	size_t other = g ? 0 : atomic_load_explicit(&lc_w.bytes_med, memory_order_relaxed);
+	size_t total = atomic_fetch_add_explicit(&lc_w.bytes, u, memory_order_relaxed) + u;
 	size_t mine = g ? atomic_fetch_add_explicit(g, u, memory_order_relaxed) + u : total - other;
 	if (mine <= gb && total <= lc_limit()) {
 		return true;
@@ -313,7 +321,7 @@ static bool lc_charge(int i, size_t u)
 /* Gives every waiting block back to jemalloc (classes busy elsewhere are skipped). */
 static void lc_drain(void)
 {
-	atomic_fetch_add_explicit(&lc_epoch, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lc_w.epoch, 1, memory_order_relaxed);
 	for (int i = 0; i < LC_CLASSES; i++) {
 		struct lc_bin *b = &lc[i];
 		void *p[LC_SLOTS];
@@ -365,7 +373,7 @@ static void *lc_pop(int i)
  * back.  A magazine above LC_MAG_SOFT gives its oldest to the shared stack on
  * the thread's next malloc (`over`); a free that cannot use it (no credit,
  * full) moves the magazine's blocks to the shared stack before its own, so
- * the order stays newest first.  A drain (lc_drain) bumps lc_epoch and each
+ * the order stays newest first.  A drain (lc_drain) bumps lc_w.epoch and each
  * thread empties its magazine and credit on its next malloc; a thread's exit
  * empties them (the key's destructor); a fork child recounts what is charged
  * from its own magazine (arena_atfork_child): other threads' blocks stay in
@@ -530,8 +538,8 @@ void arena_atfork_child(void)
 		all += b;
 		med += i < LC_MED_CLASSES ? b : 0;
 	}
-	atomic_store_explicit(&lc_bytes, all, memory_order_relaxed);
-	atomic_store_explicit(&lc_bytes_med, med, memory_order_relaxed);
+	atomic_store_explicit(&lc_w.bytes, all, memory_order_relaxed);
+	atomic_store_explicit(&lc_w.bytes_med, med, memory_order_relaxed);
 	/* The one thread left keeps its place, if it had one; the others' are free. */
 	int k = lc_t.pend_slot - 1;
 	atomic_store_explicit(&lc_pend_taken, k >= 0 ? 1u << k : 0, memory_order_relaxed);
@@ -543,7 +551,7 @@ void arena_atfork_child(void)
 /* On malloc: a drain since the last call empties the magazines; ones above LC_MAG_SOFT spill their oldest. */
 static void lc_mag_tidy(void)
 {
-	unsigned e = atomic_load_explicit(&lc_epoch, memory_order_relaxed);
+	unsigned e = atomic_load_explicit(&lc_w.epoch, memory_order_relaxed);
 	lc_pend_flush();
 	if (e != lc_t.epoch) {
 		lc_t.epoch = e;
@@ -734,16 +742,15 @@ static bool lc_pend(void *p, size_t u)
  */
 static void lc_trim(bool med)
 {
-	static _Atomic unsigned cursor[2];
 	unsigned lo = med ? 0 : LC_MED_CLASSES, cnt = med ? LC_MED_CLASSES : LC_CLASSES - LC_MED_CLASSES;
 	size_t soft = (med ? lc_budget_med : lc_budget) / 4 * 3;
 	for (int k = 0, scanned = 0; k < 2 && scanned < (int)cnt; scanned++) {
-		size_t total = atomic_load_explicit(&lc_bytes, memory_order_relaxed);
-		size_t m = atomic_load_explicit(&lc_bytes_med, memory_order_relaxed);
+		size_t total = atomic_load_explicit(&lc_w.bytes, memory_order_relaxed);
+		size_t m = atomic_load_explicit(&lc_w.bytes_med, memory_order_relaxed);
 		if ((med ? m : total - m) <= soft) {
 			return;
 		}
-		unsigned i = lo + atomic_fetch_add_explicit(&cursor[med], 1, memory_order_relaxed) % cnt;
+		unsigned i = lo + atomic_fetch_add_explicit(&lc_w.trim[med], 1, memory_order_relaxed) % cnt;
 		struct lc_bin *b = &lc[i];
 		if (!lc_bin_take(b)) {
 			continue;
@@ -775,7 +782,7 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 	size_t cs = 0;
 	int i = lc_index(size, &cs);
 	lc_t.fflush = 0;
-	if (lc_t.over || lc_t.npend || lc_t.epoch != atomic_load_explicit(&lc_epoch, memory_order_relaxed)) {
+	if (lc_t.over || lc_t.npend || lc_t.epoch != atomic_load_explicit(&lc_w.epoch, memory_order_relaxed)) {
 		lc_mag_tidy();
 	}
 	void *p = NULL;
@@ -788,7 +795,7 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 		lc_credit(i, cs);
 		return p;
 	}
-	if (atomic_load_explicit(&lc_bytes, memory_order_relaxed) > lc_limit()) {
+	if (atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) > lc_limit()) {
 		lc_drain();
 	} else {
 		lc_trim(true);
