@@ -670,7 +670,7 @@ static bool lc_pend_slot(void)
  * free that finds the list full hands it on itself, which costs the shared
  * stack's flag and jemalloc's arena for every block in it (0.8-1.6 us: with
  * 4 blocks that was free()'s p99.99, 1 in 1,300 frees in bench/latency, and
- * none of 75,000 with 8), and turns the list off until that malloc: a
+ * none of 50,000 with 8), and turns the list off until that malloc: a
  * thread that only frees (a consumer) holds back nothing after its first
  * LC_PEND + 1 frees.  A free short of bytes hands on only the oldest
  * blocks it must (lc_pend_fits).
