@@ -51,13 +51,19 @@ void arena_init_early(void);
  * (arena_alloc_cached, arena_free_cached: NULL too).  So malloc and free
  * add a compare and a tail call to jemalloc's fast paths, nothing more
  * (docs/performance.md, section 6).  jemalloc's names are renamed in the
- * archive (src/local.mk); hidden here so the calls are direct.
+ * archive (src/local.mk); the two variables are hidden, so their loads
+ * are direct.
  */
 #define ARENA_HIDDEN __attribute__((visibility("hidden")))
 extern size_t arena_small_max ARENA_HIDDEN;
 extern uintptr_t arena_free_mask ARENA_HIDDEN;
-void *ptfreeze_je_malloc(size_t size) ARENA_HIDDEN;
-void ptfreeze_je_free(void *p) ARENA_HIDDEN;
+/*
+ * Not marked hidden: jemalloc.h declares them again (arena.c), with default
+ * visibility, and clang refuses the mismatch; the version script keeps them
+ * local, so the linker still makes the calls direct.
+ */
+void *ptfreeze_je_malloc(size_t size);
+void ptfreeze_je_free(void *p);
 void *arena_alloc_cached(size_t size);
 void arena_free_cached(void *p);
 
