@@ -776,8 +776,8 @@ static void lc_trim(bool med)
  * path (callgrind: 231 instructions for a malloc/free pair against 84).
  * Linked in under their renamed names, they are direct calls.
  */
-/* Out of line, so the small sizes' path in arena_alloc saves no registers. */
-static __attribute__((noinline)) void *alloc_cached(size_t size)
+/* Sizes above arena_small_max (arena.h's inline arena_alloc sends them here). */
+void *arena_alloc_cached(size_t size)
 {
 	size_t cs = 0;
 	int i = lc_index(size, &cs);
@@ -812,12 +812,14 @@ static __attribute__((noinline)) void *alloc_cached(size_t size)
 size_t arena_small_max = SIZE_MAX;
 uintptr_t arena_free_mask = UINTPTR_MAX;
 
-void *arena_alloc_cached(size_t size) { return alloc_cached(size); }
-
 void *arena_alloc_zero(size_t size) { return calloc(1, size); }
 
-static __attribute__((noinline)) void free_cached(void *p)
+/* Page-aligned pointers and NULL (arena.h's inline arena_free sends them here). */
+void arena_free_cached(void *p)
 {
+	if (p == NULL) {
+		return;
+	}
 	size_t u = sallocx(p, 0), cs = 0;
 	int i = lc_index(u, &cs);
 	if (i < 0 || cs != u) {
@@ -832,13 +834,6 @@ static __attribute__((noinline)) void free_cached(void *p)
 		lc_pend_flush(); /* older than p */
 	}
 	lc_push_or_free(i, p, u);
-}
-
-void arena_free_cached(void *p)
-{
-	if (p) {
-		free_cached(p);
-	}
 }
 
 void *arena_alloc_aligned(size_t size, size_t align) { return mallocx(size, MALLOCX_ALIGN(align)); }

@@ -124,8 +124,8 @@ tests_progs_faultheavy_CFLAGS = $(PROG_CFLAGS)
 tests_progs_faultheavy_LDADD = -ldl
 TESTS += tests/pagefault-signals.sh tests/pagefault-git.sh
 EXTRA_DIST += tests/pagefault-signals.sh tests/pagefault-git.sh tests/pagefault_count.py
-# A hugetlb pool and fork: the child dies of SIGBUS when no huge page is free
-# (issue 13, a known failure until the pool is made fork-safe; see the test).
+# A hugetlb pool and fork: with no huge page free, a fork child's first write
+# to a shared pool page must not kill it (issue 13: PTFREEZE_HUGEPAGES=auto).
 TESTS += tests/hugetlb-fork.sh
 EXTRA_DIST += tests/hugetlb-fork.sh
 # The shim's thread never keeps a process whose threads all left by pthread_exit alive.
