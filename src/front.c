@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * front: the small-object allocator in front of jemalloc (see front.h and
+ * docs/design.md, "The small-object front end").  Its slow paths: a
+ * thread's first small malloc (a heap: adopted from an exited thread, or
+ * new), a class whose free list ran dry (the other threads' frees, else
+ * the never-used rest of the class's page, else a new page), thread exit
+ * and fork.  No lock anywhere: the area's page cursor and the heap list
+ * are atomics, heap ownership is a compare-and-swap on its state.
+ */
+#include "front.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "log.h"
+#include "pool.h"
+
+/* jemalloc's renamed malloc (arena.h; the fallback when the front has nothing). */
+void *ptfreeze_je_malloc(size_t size);
+
+enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
+
+#define FRONT_AREA_MIN ((size_t)2 << 20)
+#define FRONT_AREA_MAX ((size_t)64 << 20)
+/* Bytes of a fresh page a refill links into the free list at once (at least one block). */
+#define FRONT_EXTEND 4096
+
+size_t front_lim;
+uintptr_t front_base, front_len;
+struct front_page *front_pages;
+uint8_t front_class[FRONT_MAX / 16 + 1];
+__thread struct front_heap *front_tls;
+
+static __thread bool front_exited; /* past this thread's key destructor: no heap any more */
+static uint32_t class_size[FRONT_CLASSES];
+static size_t npages;
+static _Atomic size_t next_page;
+static _Atomic(struct front_heap *) heaps;
+static pthread_key_t front_key;
+
+/*
+ * 16-byte steps to 128, then four classes a doubling (jemalloc's and
+ * mimalloc's spacing): 20 classes, at most 25% lost to rounding above 128.
+ */
+static void classes_init(void)
+{
+	unsigned c = 0;
+	for (uint32_t s = 16; s <= 128; s += 16) {
+		class_size[c++] = s;
+	}
+	for (uint32_t lg = 7; (1u << lg) < FRONT_MAX; lg++) {
+		for (uint32_t k = 1; k <= 4; k++) {
+			class_size[c++] = (1u << lg) + (k << (lg - 2));
+		}
+	}
+	for (unsigned i = 0, k = 0; i <= FRONT_MAX / 16; i++) {
+		while (class_size[k] < i * 16) {
+			k++;
+		}
+		front_class[i] = (uint8_t)k;
+	}
+}
+
+size_t front_area_for(size_t pool_bytes)
+{
+	size_t a = pool_bytes / 16;
+	if (a < FRONT_AREA_MIN) {
+		return 0;
+	}
+	return (a > FRONT_AREA_MAX ? FRONT_AREA_MAX : a) & ~(FRONT_PAGE - 1);
+}
+
+static void thread_exit(void *v);
+
+int front_install(size_t area)
+{
+	if (area == 0) {
+		return 0;
+	}
+	classes_init();
+	size_t n = area >> FRONT_LG_PAGE;
+	void *table = pool_carve(n * sizeof(struct front_page), 64);
+	void *base = table ? pool_carve(area, FRONT_PAGE) : NULL;
+	if (base == NULL) {
+		return -ENOMEM;
+	}
+	/* glibc keeps its first 32 keys' values in the thread: setting one never allocates (inside malloc). */
+	if (pthread_key_create(&front_key, thread_exit) != 0 || front_key >= 32) {
+		return -EAGAIN;
+	}
+	front_pages = table;
+	npages = n;
+	front_base = (uintptr_t)base;
+	front_len = area;
+	front_lim = FRONT_MAX + 1;
+	return 0;
+}
+
+size_t front_pages_total(void) { return npages; }
+
+size_t front_pages_used(void)
+{
+	size_t u = atomic_load_explicit(&next_page, memory_order_relaxed);
+	return u < npages ? u : npages;
+}
+
+/* An abandoned heap this thread may have, or NULL. */
+static struct front_heap *adopt(void)
+{
+	for (struct front_heap *h = atomic_load_explicit(&heaps, memory_order_acquire); h; h = h->next) {
+		int s = FRONT_ABANDONED;
+		if (atomic_load_explicit(&h->state, memory_order_relaxed) == s &&
+		    atomic_compare_exchange_strong_explicit(&h->state, &s, FRONT_OWNED, memory_order_acquire,
+							    memory_order_relaxed)) {
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static struct front_heap *heap_new(void)
+{
+	struct front_heap *h = pool_carve(sizeof(*h), 64); /* zero, prefaulted */
+	if (h == NULL) {
+		return NULL;
+	}
+	atomic_store_explicit(&h->state, FRONT_OWNED, memory_order_relaxed);
+	struct front_heap *head = atomic_load_explicit(&heaps, memory_order_relaxed);
+	do {
+		h->next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&heaps, &head, h, memory_order_release, memory_order_relaxed));
+	return h;
+}
+
+/* This thread's first small malloc: a heap, registered so that its exit abandons it. */
+static struct front_heap *heap_get(void)
+{
+	if (front_exited || front_lim == 0) {
+		return NULL;
+	}
+	struct front_heap *h = adopt();
+	if (h == NULL && (h = heap_new()) == NULL) {
+		return NULL;
+	}
+	front_tls = h; /* first: a malloc inside pthread_setspecific finds it */
+	pthread_setspecific(front_key, h);
+	return h;
+}
+
+/* The key's destructor: the heap, its free lists and pages go to the next thread that has none. */
+static void thread_exit(void *v)
+{
+	struct front_heap *h = v;
+	front_tls = NULL;
+	front_exited = true; /* later mallocs of this thread (other destructors) go to jemalloc */
+	atomic_store_explicit(&h->state, FRONT_ABANDONED, memory_order_release);
+}
+
+/* A new page of class c for h, or false when the area is used up. */
+static bool page_new(struct front_heap *h, unsigned c)
+{
+	if (atomic_load_explicit(&next_page, memory_order_relaxed) >= npages) {
+		return false;
+	}
+	size_t i = atomic_fetch_add_explicit(&next_page, 1, memory_order_relaxed);
+	if (i >= npages) {
+		return false;
+	}
+	uint32_t sz = class_size[c];
+	front_pages[i] = (struct front_page){.heap = h, .cls = c, .size = sz};
+	h->bump[c] = (char *)(front_base + (i << FRONT_LG_PAGE));
+	h->end[c] = h->bump[c] + FRONT_PAGE / sz * sz;
+	return true;
+}
+
+/*
+ * One block from the rest of the class's page (a new page if it has none),
+ * and up to FRONT_EXTEND bytes more linked into the (empty) free list, so
+ * the page is touched a little at a time, not all at once.
+ */
+static void *extend(struct front_heap *h, unsigned c)
+{
+	size_t sz = class_size[c];
+	if (h->bump[c] == h->end[c] && !page_new(h, c)) {
+		return NULL;
+	}
+	char *b = h->bump[c];
+	size_t n = (size_t)(h->end[c] - b) / sz, want = FRONT_EXTEND / sz ? FRONT_EXTEND / sz : 1;
+	n = n < want ? n : want;
+	for (size_t k = 1; k + 1 < n; k++) {
+		*(void **)(b + k * sz) = b + (k + 1) * sz;
+	}
+	if (n > 1) {
+		*(void **)(b + (n - 1) * sz) = NULL;
+	}
+	h->free[c] = n > 1 ? b + sz : NULL;
+	h->bump[c] = b + n * sz;
+	return b;
+}
+
+void *front_alloc_slow(size_t size)
+{
+	struct front_heap *h = front_tls;
+	if (h == NULL && (h = heap_get()) == NULL) {
+		return NULL;
+	}
+	unsigned c = front_class[(size + 15) >> 4];
+	void **b = h->free[c];
+	if (b == NULL && atomic_load_explicit(&h->remote[c], memory_order_relaxed) != NULL) {
+		b = atomic_exchange_explicit(&h->remote[c], NULL, memory_order_acquire);
+	}
+	if (b != NULL) {
+		h->free[c] = *b;
+		return b;
+	}
+	return extend(h, c);
+}
+
+void *front_alloc_or_je(size_t size)
+{
+	void *p = front_alloc_slow(size);
+	return p ? p : ptfreeze_je_malloc(size);
+}
+
+void front_free_remote(void *p)
+{
+	const struct front_page *pg = &front_pages[((uintptr_t)p - front_base) >> FRONT_LG_PAGE];
+	_Atomic(void *) *r = &pg->heap->remote[pg->cls];
+	void *head = atomic_load_explicit(r, memory_order_relaxed);
+	do {
+		*(void **)p = head;
+	} while (!atomic_compare_exchange_weak_explicit(r, &head, p, memory_order_release, memory_order_relaxed));
+}
+
+void front_atfork_child(void)
+{
+	for (struct front_heap *h = atomic_load_explicit(&heaps, memory_order_acquire); h; h = h->next) {
+		if (h != front_tls) {
+			atomic_store_explicit(&h->state, FRONT_ABANDONED, memory_order_relaxed);
+		}
+	}
+}
