@@ -94,8 +94,14 @@ int front_install(size_t area)
 	npages = n;
 	front_base = (uintptr_t)base;
 	front_len = area;
-	front_lim = FRONT_MAX + 1;
 	return 0;
+}
+
+void front_enable(void)
+{
+	if (npages) {
+		front_lim = FRONT_MAX + 1;
+	}
 }
 
 size_t front_pages_total(void) { return npages; }

@@ -12,9 +12,9 @@
  * lookup.  When the area is full, the callers fall back to jemalloc.
  *
  * arena.h inlines the fast paths (arena_alloc, arena_free); the variables
- * they read are hidden, and front_lim and front_len are 0 until
- * front_install, so before it (and with PTFREEZE_FRONT=off) every call
- * goes to jemalloc.  No syscall, no lock: heaps and the table are pool
+ * they read are hidden, and front_lim is 0 until front_enable (front_len
+ * until front_install), so before it (and with PTFREEZE_FRONT=off) every
+ * call goes to jemalloc.  No syscall, no lock: heaps and the table are pool
  * memory too (prefaulted), and what a heap holds is never given back, only
  * handed to the next thread when its thread exits.
  */
@@ -60,10 +60,18 @@ extern __thread struct front_heap *front_tls FRONT_HIDDEN __attribute__((tls_mod
 
 /*
  * Carves the area (area bytes, a multiple of FRONT_PAGE; 0: off) and its
- * table from the pool and turns the front on; 0 or -errno (the front stays
- * off).  Call once, before any thread but the caller allocates.
+ * table from the pool; 0 or -errno (the front stays off).  Call once,
+ * before any thread but the caller allocates.
  */
 int front_install(size_t area);
+/*
+ * Turns an installed front on: small mallocs use it from now on.  Called
+ * once the pool is prefaulted (at install if nothing is deferred, when the
+ * background prefault is done, at the latest at arming), so that a process
+ * that never gets there (a short-lived one) touches no pool page for it.
+ * A plain store: safe in a signal handler.
+ */
+void front_enable(void);
 /* The area's size for a pool of pool_bytes (a sixteenth, 2-64 MiB; 0 if the pool is too small). */
 size_t front_area_for(size_t pool_bytes);
 /* A block of class size >= size (size < front_lim) or NULL: no heap, or the area is full. */

@@ -265,7 +265,9 @@ static bool choose(char **argv)
 static void install_front(void)
 {
 	int r = front_install(front_area_for(pool_size()));
-	if (r != 0) {
+	if (r == 0 && pool_prefault_done() == pool_prefault_total()) {
+		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
+	} else if (r != 0) {
 		log_msg(LOG_WARN, "PTFREEZE_FRONT: cannot set up the small-object area (%s): small blocks come from jemalloc",
 			strerror(-r));
 	}

@@ -9,8 +9,9 @@
  * blocks for the next wave to free, and exit, so the next wave's threads
  * take over their heaps) run once unarmed, then the program arms
  * (ptfreeze_arm) and, armed, runs them again, then the calloc, realloc,
- * usable-size and alignment checks.  With `fork`, it never arms: the
- * process forks while the pairs run; the child callocs, reallocs, mallocs
+ * usable-size and alignment checks.  With `fork`, it arms first and the
+ * process forks while the pairs run (faults are not counted: the fork
+ * leaves copy-on-write pages behind it); the child callocs, reallocs, mallocs
  * and frees, starts a thread, and exits 0 if every block held its contents
  * (and prints fork_child, prodcon_bad and waves_bad only).
  *
@@ -336,7 +337,8 @@ int main(int argc, char **argv)
 		ops = atol(argv[1]);
 	}
 	if (argc > 2 && strcmp(argv[2], "fork") == 0) {
-		/* Not armed (a fork after arming is a violation, and leaves copy-on-write faults behind it). */
+		/* Armed first, so that the front is on (the fork is then a violation, and faults are not judged here). */
+		ptfreeze_arm();
 		pairs_start();
 		usleep(20000);
 		pid_t pid = fork();
