@@ -22,7 +22,7 @@ void *ptfreeze_je_malloc(size_t size);
 
 enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
 
-#define FRONT_AREA_MIN ((size_t)2 << 20)
+#define FRONT_AREA_MIN ((size_t)1 << 20)
 #define FRONT_AREA_MAX ((size_t)64 << 20)
 /* Bytes of a fresh page a refill links into the free list at once (at least one block). */
 #define FRONT_EXTEND 4096

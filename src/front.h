@@ -72,7 +72,7 @@ int front_install(size_t area);
  * A plain store: safe in a signal handler.
  */
 void front_enable(void);
-/* The area's size for a pool of pool_bytes (a sixteenth, 2-64 MiB; 0 if the pool is too small). */
+/* The area's size for a pool of pool_bytes (a sixteenth, 1-64 MiB; 0 below a 16 MiB pool). */
 size_t front_area_for(size_t pool_bytes);
 /* A block of class size >= size (size < front_lim) or NULL: no heap, or the area is full. */
 void *front_alloc_slow(size_t size);

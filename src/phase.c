@@ -543,6 +543,7 @@ static void *arm_thread(void *arg)
 			return NULL;
 		}
 	}
+	front_enable(); /* past the grace period: the pool is about to be prefaulted anyway */
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
 	pool_prefault_work(&shim_arm_state, atomic_load(&shim_arm_deadline));
