@@ -37,6 +37,10 @@
 struct front_heap {
 	void *free[FRONT_CLASSES];		     /* owner only: blocks linked through their first word */
 	char *bump[FRONT_CLASSES], *end[FRONT_CLASSES]; /* owner only: the never-used rest of the class's page */
+	/* owner only: frees of other heaps' blocks, batched per class for one owner (front_free_remote) */
+	void *out_head[FRONT_CLASSES], *out_tail[FRONT_CLASSES];
+	struct front_heap *out_owner[FRONT_CLASSES];
+	unsigned out_n[FRONT_CLASSES];
 	_Alignas(64) _Atomic(void *) remote[FRONT_CLASSES]; /* other threads' frees */
 	_Alignas(64) _Atomic int state;		     /* FRONT_OWNED or FRONT_ABANDONED */
 	struct front_heap *next;		     /* every heap, newest first (never removed) */
