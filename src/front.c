@@ -23,6 +23,9 @@ void *ptfreeze_je_malloc(size_t size);
 enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
 
 #define FRONT_AREA_MIN ((size_t)1 << 20)
+#define FRONT_ALIGN ((size_t)2 << 20)
+/* Pages of the area for heaps (about 80); more heaps come from the pool. */
+#define FRONT_HEAP_PAGES 2
 #define FRONT_AREA_MAX ((size_t)64 << 20)
 /* Bytes of a fresh page a refill links into the free list at once (at least one block). */
 #define FRONT_EXTEND 4096
@@ -37,8 +40,10 @@ __thread struct front_heap *front_tls;
 
 static __thread bool front_exited; /* past this thread's key destructor: no heap any more */
 static uint32_t class_size[FRONT_CLASSES];
-static size_t npages;
+static size_t npages, first_page; /* the area's pages, and the first class page (after the table and heaps) */
 static _Atomic size_t next_page;
+static char *heap_zone;		/* FRONT_HEAP_PAGES pages of heaps */
+static _Atomic size_t heap_next; /* bytes of it handed out */
 static _Atomic(struct front_heap *) heaps;
 static pthread_key_t front_key;
 
@@ -67,16 +72,27 @@ static void classes_init(void)
 
 size_t front_area_for(size_t pool_bytes)
 {
-	size_t a = pool_bytes / 16;
+	size_t a = pool_bytes / 32;
 	if (a < FRONT_AREA_MIN) {
 		return 0;
 	}
-	return (a > FRONT_AREA_MAX ? FRONT_AREA_MAX : a) & ~(FRONT_PAGE - 1);
+	a = a > FRONT_AREA_MAX ? FRONT_AREA_MAX : a;
+	return a < FRONT_ALIGN ? FRONT_ALIGN : a & ~(FRONT_ALIGN - 1);
 }
 
 static void thread_exit(void *v);
 static void out_flush(struct front_heap *h, unsigned c);
 
+/*
+ * The area holds everything the front writes: its table, then
+ * FRONT_HEAP_PAGES pages of heaps, then the class pages; it is aligned to
+ * and a multiple of 2 MiB.  So no huge page of it is shared with memory
+ * the pool hands to anyone else: a program's mprotect or munmap of a
+ * served mapping next to it would split that huge page, and a heap
+ * carved there after arming faulted (bench/latency -c, heaps from
+ * pool_carve: 1 fault in the worker in 3 runs of 3; the kernel's reclaim
+ * of zero-filled pages of split huge pages, as far as we can tell).
+ */
 int front_install(size_t area)
 {
 	if (area == 0) {
@@ -84,8 +100,8 @@ int front_install(size_t area)
 	}
 	classes_init();
 	size_t n = area >> FRONT_LG_PAGE;
-	void *table = pool_carve(n * sizeof(struct front_page), 64);
-	void *base = table ? pool_carve(area, FRONT_PAGE) : NULL;
+	size_t meta = (n * sizeof(struct front_page) + FRONT_PAGE - 1) >> FRONT_LG_PAGE;
+	char *base = pool_carve(area, FRONT_ALIGN);
 	if (base == NULL) {
 		return -ENOMEM;
 	}
@@ -93,7 +109,10 @@ int front_install(size_t area)
 	if (pthread_key_create(&front_key, thread_exit) != 0 || front_key >= 32) {
 		return -EAGAIN;
 	}
-	front_pages = table;
+	front_pages = (struct front_page *)base;
+	heap_zone = base + (meta << FRONT_LG_PAGE);
+	first_page = meta + FRONT_HEAP_PAGES;
+	atomic_store_explicit(&next_page, first_page, memory_order_relaxed);
 	npages = n;
 	front_base = (uintptr_t)base;
 	front_len = area;
@@ -107,12 +126,12 @@ void front_enable(void)
 	}
 }
 
-size_t front_pages_total(void) { return npages; }
+size_t front_pages_total(void) { return npages ? npages - first_page : 0; }
 
 size_t front_pages_used(void)
 {
 	size_t u = atomic_load_explicit(&next_page, memory_order_relaxed);
-	return u < npages ? u : npages;
+	return npages == 0 ? 0 : (u < npages ? u : npages) - first_page;
 }
 
 /* An abandoned heap this thread may have, or NULL. */
@@ -131,7 +150,10 @@ static struct front_heap *adopt(void)
 
 static struct front_heap *heap_new(void)
 {
-	struct front_heap *h = pool_carve(sizeof(*h), 64); /* zero, prefaulted */
+	size_t sz = (sizeof(struct front_heap) + 63) & ~(size_t)63;
+	size_t off = atomic_fetch_add_explicit(&heap_next, sz, memory_order_relaxed);
+	struct front_heap *h = off + sz <= (FRONT_HEAP_PAGES << FRONT_LG_PAGE) ? (struct front_heap *)(heap_zone + off)
+									   : pool_carve(sizeof(*h), 64); /* zero, prefaulted */
 	if (h == NULL) {
 		return NULL;
 	}

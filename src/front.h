@@ -14,8 +14,8 @@
  * arena.h inlines the fast paths (arena_alloc, arena_free); the variables
  * they read are hidden, and front_lim is 0 until front_enable (front_len
  * until front_install), so before it (and with PTFREEZE_FRONT=off) every
- * call goes to jemalloc.  No syscall, no lock: heaps and the table are pool
- * memory too (prefaulted), and what a heap holds is never given back, only
+ * call goes to jemalloc.  No syscall, no lock: heaps and the table are in the
+ * area too (prefaulted), and what a heap holds is never given back, only
  * handed to the next thread when its thread exits.
  */
 #ifndef PTFREEZE_FRONT_H
@@ -63,9 +63,9 @@ extern uint8_t front_class[FRONT_MAX / 16 + 1] FRONT_HIDDEN;
 extern __thread struct front_heap *front_tls FRONT_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /*
- * Carves the area (area bytes, a multiple of FRONT_PAGE; 0: off) and its
- * table from the pool; 0 or -errno (the front stays off).  Call once,
- * before any thread but the caller allocates.
+ * Carves the area (area bytes, a multiple of 2 MiB; 0: off; its table and
+ * heaps are in it) from the pool; 0 or -errno (the front stays off).  Call
+ * once, before any thread but the caller allocates.
  */
 int front_install(size_t area);
 /*
@@ -76,7 +76,7 @@ int front_install(size_t area);
  * A plain store: safe in a signal handler.
  */
 void front_enable(void);
-/* The area's size for a pool of pool_bytes (a sixteenth, 1-64 MiB; 0 below a 16 MiB pool). */
+/* The area's size for a pool of pool_bytes: a thirty-second in 2 MiB steps, 2-64 MiB (0 below a 32 MiB pool). */
 size_t front_area_for(size_t pool_bytes);
 /* A block of class size >= size (size < front_lim) or NULL: no heap, or the area is full. */
 void *front_alloc_slow(size_t size);

@@ -265,6 +265,9 @@ static bool choose(char **argv)
 static void install_front(void)
 {
 	int r = front_install(front_area_for(pool_size()));
+	if (r == 0) {
+		log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx", front_pages_total(), (unsigned long)front_base);
+	}
 	if (r == 0 && pool_prefault_done() == pool_prefault_total()) {
 		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
 	} else if (r != 0) {
