@@ -93,6 +93,18 @@ static void out_flush(struct front_heap *h, unsigned c);
  * pool_carve: 1 fault in the worker in 3 runs of 3; the kernel's reclaim
  * of zero-filled pages of split huge pages, as far as we can tell).
  */
+/* The table's meta pages, then the heaps', then the class pages. */
+static void lay_out(char *base, size_t n, size_t meta)
+{
+	front_pages = (struct front_page *)base;
+	heap_zone = base + (meta << FRONT_LG_PAGE);
+	first_page = meta + FRONT_HEAP_PAGES;
+	atomic_store_explicit(&next_page, first_page, memory_order_relaxed);
+	npages = n;
+	front_base = (uintptr_t)base;
+	front_len = n << FRONT_LG_PAGE;
+}
+
 int front_install(size_t area)
 {
 	if (area == 0) {
@@ -109,13 +121,7 @@ int front_install(size_t area)
 	if (pthread_key_create(&front_key, thread_exit) != 0 || front_key >= 32) {
 		return -EAGAIN;
 	}
-	front_pages = (struct front_page *)base;
-	heap_zone = base + (meta << FRONT_LG_PAGE);
-	first_page = meta + FRONT_HEAP_PAGES;
-	atomic_store_explicit(&next_page, first_page, memory_order_relaxed);
-	npages = n;
-	front_base = (uintptr_t)base;
-	front_len = area;
+	lay_out(base, n, meta);
 	return 0;
 }
 
@@ -234,6 +240,23 @@ static void *extend(struct front_heap *h, unsigned c)
 	return b;
 }
 
+/*
+ * A list of free blocks of class c for h, or NULL: first the other heaps'
+ * blocks this thread freed last (its batch: any heap may hand out any
+ * block of the class), then the frees other threads sent it.
+ */
+static void **refill(struct front_heap *h, unsigned c)
+{
+	void **b = h->out_head[c];
+	if (b != NULL) {
+		h->out_n[c] = 0;
+		h->out_head[c] = h->out_tail[c] = NULL;
+	} else if (atomic_load_explicit(&h->remote[c], memory_order_relaxed) != NULL) {
+		b = atomic_exchange_explicit(&h->remote[c], NULL, memory_order_acquire);
+	}
+	return b;
+}
+
 void *front_alloc_slow(size_t size)
 {
 	struct front_heap *h = front_tls;
@@ -242,14 +265,8 @@ void *front_alloc_slow(size_t size)
 	}
 	unsigned c = front_class[(size + 15) >> 4];
 	void **b = h->free[c];
-	if (b == NULL && h->out_n[c]) {
-		/* Other heaps' blocks this thread freed last: any heap may hand out any block of the class. */
-		b = h->out_head[c];
-		h->out_n[c] = 0;
-		h->out_head[c] = h->out_tail[c] = NULL;
-	}
-	if (b == NULL && atomic_load_explicit(&h->remote[c], memory_order_relaxed) != NULL) {
-		b = atomic_exchange_explicit(&h->remote[c], NULL, memory_order_acquire);
+	if (b == NULL) {
+		b = refill(h, c);
 	}
 	if (b != NULL) {
 		h->free[c] = *b;
@@ -284,6 +301,23 @@ static void out_flush(struct front_heap *h, unsigned c)
 	}
 }
 
+/* Adds p (owner o, class c) to h's batch of the class; a full batch, or one for another owner, goes first. */
+static void batch_add(struct front_heap *h, struct front_heap *o, unsigned c, void *p)
+{
+	if (h->out_n[c] && h->out_owner[c] != o) {
+		out_flush(h, c);
+	}
+	*(void **)p = h->out_head[c];
+	if (h->out_n[c] == 0) {
+		h->out_tail[c] = p;
+		h->out_owner[c] = o;
+	}
+	h->out_head[c] = p;
+	if (++h->out_n[c] == FRONT_BATCH) {
+		out_flush(h, c);
+	}
+}
+
 /*
  * A free of another heap's block: batched, per class, up to FRONT_BATCH
  * blocks for one owner, then pushed with one CAS.  One CAS a free on the
@@ -303,18 +337,7 @@ void front_free_remote(void *p)
 		remote_push(o, c, p, p);
 		return;
 	}
-	if (h->out_n[c] && h->out_owner[c] != o) {
-		out_flush(h, c);
-	}
-	*(void **)p = h->out_head[c];
-	if (h->out_n[c] == 0) {
-		h->out_tail[c] = p;
-		h->out_owner[c] = o;
-	}
-	h->out_head[c] = p;
-	if (++h->out_n[c] == FRONT_BATCH) {
-		out_flush(h, c);
-	}
+	batch_add(h, o, c, p);
 }
 
 /*
