@@ -44,6 +44,7 @@ static size_t npages, first_page; /* the area's pages, and the first class page 
 static _Atomic size_t next_page;
 static char *heap_zone;		/* FRONT_HEAP_PAGES pages of heaps */
 static _Atomic size_t heap_next; /* bytes of it handed out */
+static _Atomic size_t nheaps;
 static _Atomic(struct front_heap *) heaps;
 static pthread_key_t front_key;
 
@@ -132,6 +133,8 @@ void front_enable(void)
 	}
 }
 
+size_t front_heaps(void) { return atomic_load_explicit(&nheaps, memory_order_relaxed); }
+
 size_t front_pages_total(void) { return npages ? npages - first_page : 0; }
 
 size_t front_pages_used(void)
@@ -164,6 +167,7 @@ static struct front_heap *heap_new(void)
 		return NULL;
 	}
 	atomic_store_explicit(&h->state, FRONT_OWNED, memory_order_relaxed);
+	atomic_fetch_add_explicit(&nheaps, 1, memory_order_relaxed);
 	struct front_heap *head = atomic_load_explicit(&heaps, memory_order_relaxed);
 	do {
 		h->next = head;

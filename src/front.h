@@ -95,6 +95,8 @@ void front_atfork_child(void);
 /* Pages handed to heaps so far, and the area's pages (0 while off): the summary's front_pages. */
 size_t front_pages_used(void);
 size_t front_pages_total(void);
+/* Heaps made so far (a thread that adopts an exited thread's heap makes none). */
+size_t front_heaps(void);
 
 /* A block for size (< front_lim) from this thread's free list, or NULL: no heap yet, or the list is empty. */
 static inline void *front_pop(size_t size)

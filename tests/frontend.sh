@@ -9,7 +9,8 @@
 # aligned allocations are aligned.  Armed, the program takes no fault,
 # the pool does not run out (no pool-exhausted record) and the report has
 # no violation.  With PTFREEZE_FRONT=on the summary shows front pages in
-# use, with off none; a malformed value is one line and the default kept.
+# use and few thread heaps (exited threads' heaps are taken over), with off
+# none; a malformed value is one line and the default kept.
 # The front turns on at arming (or once the pool is prefaulted): the
 # program's checks run before and after.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
@@ -42,14 +43,20 @@ run() {
 # front_used NAME: the summary's front_pages.used.
 front_used() { sed -n 's/.*"type":"summary".*"front_pages":{"used":\([0-9]*\).*/\1/p' "$TMPD/$1.jsonl"; }
 
+# With 128M the area (4 MiB) fills up and the rest of the small blocks come from jemalloc;
+# the default run below has 256M, where it does not.
 run on PTFREEZE_FRONT=on
 u=$(front_used on)
 [ "${u:-0}" -gt 0 ] || fail "PTFREEZE_FRONT=on: no front page in use (front_pages.used=${u:-missing})"
+# 52 threads get a heap after arming, at most 5 at a time: each exiting thread's heap goes
+# to the next new thread, so few heaps are made (without that, one a thread).
+h=$(sed -n 's/.*"type":"summary".*"front_pages":{[^}]*"heaps":\([0-9]*\).*/\1/p' "$TMPD/on.jsonl")
+[ -n "$h" ] && [ "$h" -le 8 ] || fail "PTFREEZE_FRONT=on: ${h:-no} heaps made for 52 threads, at most 5 at a time"
 run off PTFREEZE_FRONT=off
 u=$(front_used off)
 [ "$u" = 0 ] || fail "PTFREEZE_FRONT=off: front_pages.used=${u:-missing}"
 # The default is on.
-run default
+run default PTFREEZE_POOL=256M
 u=$(front_used default)
 [ "${u:-0}" -gt 0 ] || fail "the default: no front page in use (front_pages.used=${u:-missing})"
 # A malformed value: one line naming the variable, the default (on) kept.
