@@ -812,7 +812,12 @@ void *arena_alloc_cached(size_t size)
 size_t arena_small_max = SIZE_MAX;
 uintptr_t arena_free_mask = UINTPTR_MAX;
 
-void *arena_alloc_zero(size_t size) { return calloc(1, size); }
+/* A front block was used before (its first word at least): zeroed here, up to 1 KiB. */
+void *arena_alloc_zero(size_t size)
+{
+	void *p = size < front_lim ? front_alloc(size) : NULL;
+	return p ? memset(p, 0, size) : calloc(1, size);
+}
 
 /* Page-aligned pointers and NULL (arena.h's inline arena_free sends them here). */
 void arena_free_cached(void *p)
@@ -879,11 +884,29 @@ static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 	return q;
 }
 
+/* A front block: kept while the size fits its class and fills more than half of it, else moved. */
+static __attribute__((noinline)) void *realloc_front(void *p, size_t size)
+{
+	size_t u = front_usable(p);
+	if (size <= u && (size > u / 2 || u == 16)) {
+		return p;
+	}
+	void *q = arena_alloc(size);
+	if (q != NULL) {
+		memcpy(q, p, size < u ? size : u);
+		front_free(p);
+	}
+	return q;
+}
+
 void *arena_realloc(void *p, size_t size)
 {
+	if (front_owns(p)) {
+		return realloc_front(p, size);
+	}
 	if (size <= ((size_t)1 << LC_LG_MIN) || lc_budget == 0) {
 		return rallocx(p, size, 0);
 	}
 	return realloc_large(p, size);
 }
-size_t arena_usable_size(const void *p) { return sallocx(p, 0); }
+size_t arena_usable_size(const void *p) { return front_owns(p) ? front_usable(p) : sallocx(p, 0); }

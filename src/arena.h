@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "front.h"
+
 /* Installs the hooks on every automatic arena; 0 or -errno. */
 int arena_install(size_t retain_grow_limit);
 /* True once arena_install() succeeded. */
@@ -67,9 +69,18 @@ void ptfreeze_je_free(void *p);
 void *arena_alloc_cached(size_t size);
 void arena_free_cached(void *p);
 
-/* Any size (0: a minimal block); NULL on failure (errno untouched). */
+/*
+ * Any size (0: a minimal block); NULL on failure (errno untouched).  Sizes
+ * below front_lim (1 KiB and less once the front is on) are the front's
+ * (front.h): a pop from this thread's free list, else its slow path, which
+ * falls back to jemalloc when the front has nothing.
+ */
 static inline void *arena_alloc(size_t size)
 {
+	if (__builtin_expect(size < front_lim, 1)) {
+		void *p = front_pop(size);
+		return __builtin_expect(p != NULL, 1) ? p : front_alloc_or_je(size);
+	}
 	return __builtin_expect(size <= arena_small_max, 1) ? ptfreeze_je_malloc(size) : arena_alloc_cached(size);
 }
 void *arena_alloc_zero(size_t size);
@@ -78,10 +89,12 @@ void *arena_alloc_zero(size_t size);
 void *arena_alloc_aligned(size_t size, size_t align);
 /* p != NULL, size > 0; NULL on failure with p untouched. */
 void *arena_realloc(void *p, size_t size);
-/* Any p (NULL: nothing). */
+/* Any p (NULL: nothing).  A front block is recognised by its address (front_len is 0 while off). */
 static inline void arena_free(void *p)
 {
-	if (__builtin_expect(((uintptr_t)p & arena_free_mask) != 0, 1)) {
+	if (__builtin_expect(front_owns(p), 1)) {
+		front_free(p);
+	} else if (__builtin_expect(((uintptr_t)p & arena_free_mask) != 0, 1)) {
 		ptfreeze_je_free(p);
 	} else {
 		arena_free_cached(p);

@@ -383,6 +383,7 @@ static int p_mlockall(const char *s, struct config *c) { return config_parse_boo
 static int p_seccomp(const char *s, struct config *c) { return config_parse_bool(s, &c->seccomp); }
 
 static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
+static int p_front(const char *s, struct config *c) { return config_parse_bool(s, &c->front); }
 
 /* A stack prefault size: up to 64 MiB. */
 static int parse_stack_size(const char *s, size_t *out)

@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "capture.h"
 #include "faults.h"
+#include "front.h"
 #include "guard.h"
 #include "kinds.h"
 #include "log.h"
@@ -100,6 +101,7 @@ static void atfork_child(void)
 	pmap_atfork_child();
 	pool_atfork_child();
 	arena_atfork_child();
+	front_atfork_child();
 	/* The child writes its own report (when it arms or records); the parent's sites are the parent's. */
 	long parent = sys_getppid();
 	capture_reset();
@@ -259,6 +261,21 @@ static bool choose(char **argv)
 	return true;
 }
 
+/* The small-object front end (PTFREEZE_FRONT): its area from the pool; without it, jemalloc serves every size. */
+static void install_front(void)
+{
+	int r = front_install(front_area_for(pool_size()));
+	if (r == 0) {
+		log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx", front_pages_total(), (unsigned long)front_base);
+	}
+	if (r == 0 && pool_prefault_done() == pool_prefault_total()) {
+		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
+	} else if (r != 0) {
+		log_msg(LOG_WARN, "PTFREEZE_FRONT: cannot set up the small-object area (%s): small blocks come from jemalloc",
+			strerror(-r));
+	}
+}
+
 /* glibc passes argc, argv and envp to constructors. */
 __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **argv, char **envp)
 {
@@ -285,6 +302,9 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	if (failed == 0) {
 		arena_set_exhausted_hook(guard_pool_exhausted_in_allocator);
 		failed = arena_install(retain_limit());
+	}
+	if (failed == 0 && config.front) {
+		install_front();
 	}
 	mark_internal_code();
 	suppress_load();

@@ -29,6 +29,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/real.c src/real.h \
 	src/pool.c src/pool.h \
 	src/pmap.c src/pmap.h \
+	src/front.c src/front.h \
 	src/arena.c src/arena.h \
 	src/phase.c src/phase.h \
 	src/capture.c src/capture.h \

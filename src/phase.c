@@ -26,6 +26,7 @@
 #include "fmt.h"
 #include "guard.h"
 #include "log.h"
+#include "front.h"
 #include "pool.h"
 #include "real.h"
 #include "report.h"
@@ -246,6 +247,7 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 		log_msg(LOG_WARN, "armed by a signal before start-up work was done (no unwinder or thread stacks yet)");
 	}
 	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0, spawn_helper);
+	front_enable(); /* the pool is resident now: small blocks may come from it (front.h) */
 	populate_once();
 	sys_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	*wait_ns = sys_now_ns() - t0;
@@ -541,9 +543,13 @@ static void *arm_thread(void *arg)
 			return NULL;
 		}
 	}
+	front_enable(); /* past the grace period: the pool is about to be prefaulted anyway */
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
 	pool_prefault_work(&shim_arm_state, atomic_load(&shim_arm_deadline));
+	if (pool_prefault_done() == pool_prefault_total()) {
+		front_enable();
+	}
 	uint64_t due;
 	while ((due = atomic_load(&shim_arm_deadline)) != 0 && !atomic_load(&shim_arm_state)) {
 		/*

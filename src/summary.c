@@ -13,6 +13,7 @@
 #include "config.h"
 #include "drift.h"
 #include "faults.h"
+#include "front.h"
 #include "fmt.h"
 #include "guard.h"
 #include "kinds.h"
@@ -94,7 +95,8 @@ void summary_write(const char *why)
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
 		  pool_used(), pmap_served_bytes(), (unsigned long)report_dropped_records());
 	tstack_json(&sb, true);
-	sb_putc(&sb, ',');
+	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"heaps\":%zu},", front_pages_used(),
+		  front_pages_total(), front_heaps());
 	drift_json(&sb, config.pool_size);
 	sb_putc(&sb, '}');
 	report_summary_end(&sb);

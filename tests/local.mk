@@ -101,6 +101,13 @@ tests_progs_blockcache_CFLAGS = $(PROG_CFLAGS)
 tests_progs_blockcache_LDADD = -lpthread -ldl
 TESTS += tests/blockcache.sh
 EXTRA_DIST += tests/blockcache.sh
+# The small-object front end (issue 15): tests/frontend.sh.
+check_PROGRAMS += tests/progs/frontend
+tests_progs_frontend_SOURCES = tests/progs/frontend.c
+tests_progs_frontend_CFLAGS = $(PROG_CFLAGS)
+tests_progs_frontend_LDADD = -lpthread -ldl
+TESTS += tests/frontend.sh
+EXTRA_DIST += tests/frontend.sh
 # realloc of large blocks: in place or moved with headroom (issue 15): tests/regrow.sh.
 check_PROGRAMS += tests/progs/regrow
 tests_progs_regrow_SOURCES = tests/progs/regrow.c

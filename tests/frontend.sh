@@ -1,0 +1,87 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The small-object front end (src/front.c, docs/design.md "The small-object
+# front end"), judged from the program's own checks, its getrusage and the
+# report: blocks up to 2 KiB freed by other threads, by threads that exited
+# (their heaps adopted by new ones) and in a fork child keep their
+# contents; calloc of just-freed, dirtied sizes is zero; realloc across
+# classes keeps the contents; malloc_usable_size covers the request;
+# aligned allocations are aligned.  Armed, the program takes no fault,
+# the pool does not run out (no pool-exhausted record) and the report has
+# no violation.  With PTFREEZE_FRONT=on the summary shows front pages in
+# use and few thread heaps (exited threads' heaps are taken over), with off
+# none; a malformed value is one line and the default kept.
+# The front turns on at arming (or once the pool is prefaulted): the
+# program's checks run before and after.
+. "${srcdir:-$(dirname "$0")}/lib.sh"
+prog=$PROGS/frontend
+[ -x "$prog" ] || fail "$prog is not built"
+export PTFREEZE_ARM=manual PTFREEZE_LOG=off PTFREEZE_FAULTS=off PTFREEZE_POOL=128M PTFREEZE_POOL_GROW=0
+
+# run NAME [env...]: runs the program under the shim, its output in $TMPD/NAME.out, its
+# report $TMPD/NAME.jsonl, and checks every value it prints is 0 and the report.
+run() {
+	name=$1
+	shift
+	keys="prodcon_bad waves_bad calloc_dirty realloc_bad usable_bad align_bad minor"
+	env "$@" PTFREEZE_REPORT="$TMPD/$name.jsonl" LD_PRELOAD="$SHIM" "$prog" 100000 > "$TMPD/$name.out" 2> "$TMPD/$name.err" ||
+		fail "frontend ($name) failed: $(cat "$TMPD/$name.err")"
+	sed "s/^/# $name: /" "$TMPD/$name.out"
+	for k in $keys; do
+		v=$(sed -n "s/^$k=//p" "$TMPD/$name.out")
+		[ "$v" = 0 ] || fail "$name: $k=${v:-missing} (want 0)"
+	done
+	[ -s "$TMPD/$name.jsonl" ] || fail "$name: no report"
+	if grep -qs '"type":"site"' "$TMPD/$name.jsonl"; then
+		fail "$name: violations recorded: $(grep '"type":"site"' "$TMPD/$name.jsonl" | head -3)"
+	fi
+	if grep -qs 'pool-exhausted' "$TMPD/$name.jsonl"; then
+		fail "$name: the pool ran out: $(grep 'pool-exhausted' "$TMPD/$name.jsonl" | head -1)"
+	fi
+}
+
+# front_used NAME: the summary's front_pages.used.
+front_used() { sed -n 's/.*"type":"summary".*"front_pages":{"used":\([0-9]*\).*/\1/p' "$TMPD/$1.jsonl"; }
+
+# With 128M the area (4 MiB) fills up and the rest of the small blocks come from jemalloc;
+# the default run below has 256M, where it does not.
+run on PTFREEZE_FRONT=on
+u=$(front_used on)
+[ "${u:-0}" -gt 0 ] || fail "PTFREEZE_FRONT=on: no front page in use (front_pages.used=${u:-missing})"
+# 52 threads get a heap after arming, at most 5 at a time: each exiting thread's heap goes
+# to the next new thread, so few heaps are made (without that, one a thread).
+h=$(sed -n 's/.*"type":"summary".*"front_pages":{[^}]*"heaps":\([0-9]*\).*/\1/p' "$TMPD/on.jsonl")
+[ -n "$h" ] && [ "$h" -le 8 ] || fail "PTFREEZE_FRONT=on: ${h:-no} heaps made for 52 threads, at most 5 at a time"
+run off PTFREEZE_FRONT=off
+u=$(front_used off)
+[ "$u" = 0 ] || fail "PTFREEZE_FRONT=off: front_pages.used=${u:-missing}"
+# The default is on.
+run default PTFREEZE_POOL=256M
+u=$(front_used default)
+[ "${u:-0}" -gt 0 ] || fail "the default: no front page in use (front_pages.used=${u:-missing})"
+# A malformed value: one line naming the variable, the default (on) kept.
+run bad PTFREEZE_FRONT=maybe PTFREEZE_VERBOSE=0
+n=$(grep -c PTFREEZE_FRONT "$TMPD/bad.err")
+[ "$n" = 1 ] || fail "PTFREEZE_FRONT=maybe: $n lines naming it on stderr: $(cat "$TMPD/bad.err")"
+u=$(front_used bad)
+[ "${u:-0}" -gt 0 ] || fail "PTFREEZE_FRONT=maybe did not keep the default (front_pages.used=${u:-missing})"
+# A fork while producer/consumer threads run: the child's blocks keep their contents.  Its only
+# violation is the fork itself (after arming, so that the front is on: it turns on at arming).
+PTFREEZE_REPORT="$TMPD/fork-%p.jsonl" PTFREEZE_FRONT=on LD_PRELOAD="$SHIM" "$prog" 100000 fork > "$TMPD/fork.out" 2> "$TMPD/fork.err" ||
+	fail "frontend (fork) failed: $(cat "$TMPD/fork.err")"
+sed "s/^/# fork: /" "$TMPD/fork.out"
+for k in fork_child prodcon_bad waves_bad; do
+	v=$(sed -n "s/^$k=//p" "$TMPD/fork.out")
+	[ "$v" = 0 ] || fail "fork: $k=${v:-missing} (want 0)"
+done
+parent=$(grep -l '"type":"summary"' "$TMPD"/fork-*.jsonl | head -1)
+[ -n "$parent" ] || fail "fork: no report with a summary"
+if grep -h '"type":"site"' "$TMPD"/fork-*.jsonl | grep -v '"kind":"fork"' | grep -q .; then
+	fail "fork: violations besides the fork: $(grep -h '"type":"site"' "$TMPD"/fork-*.jsonl | grep -v '"kind":"fork"' | head -3)"
+fi
+if grep -qs 'pool-exhausted' "$TMPD"/fork-*.jsonl; then
+	fail "fork: the pool ran out"
+fi
+u=$(sed -n 's/.*"type":"summary".*"front_pages":{"used":\([0-9]*\).*/\1/p' "$parent" | head -1)
+[ "${u:-0}" -gt 0 ] || fail "fork: no front page in use (front_pages.used=${u:-missing})"
+exit 0
