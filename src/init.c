@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "capture.h"
@@ -154,8 +155,51 @@ static void prep_slow(void)
 	tstack_init();
 }
 
+/*
+ * The shim's own writable data (.data, .bss: 3 MiB, jemalloc's and the
+ * block cache's tables among them), found at start-up and made resident
+ * with the rest of the populate step: a table first written after arming
+ * (the block cache's bins at the program's first realloc above 16 KiB)
+ * faulted in the shim itself.  RELRO, read-only by then, is left out.
+ * Found here because the populate step may run in a signal handler, where
+ * dl_iterate_phdr (the loader's lock) may not be called.
+ */
+#define OWN_DATA_MAX 4
+static struct {
+	uintptr_t lo, hi;
+} own_data[OWN_DATA_MAX];
+
+static int own_data_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (!phdr_load_contains(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, (uintptr_t)arg)) {
+		return 0;
+	}
+	uintptr_t relro = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_GNU_RELRO) {
+			relro = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+		}
+	}
+	for (size_t i = 0, n = 0; i < info->dlpi_phnum && n < OWN_DATA_MAX; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+		lo = lo > relro ? lo : relro;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && hi > lo) {
+			own_data[n].lo = lo;
+			own_data[n++].hi = hi;
+		}
+	}
+	return 1;
+}
+
 static void prep_populate(void)
 {
+	for (int i = 0; i < OWN_DATA_MAX && own_data[i].hi; i++) {
+		sys_madvise((void *)own_data[i].lo, own_data[i].hi - own_data[i].lo, MADV_POPULATE_WRITE);
+	}
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
 	tstack_populate_shim_stacks(); /* the arming thread's and the sampler's */
@@ -307,6 +351,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 		install_front();
 	}
 	mark_internal_code();
+	dl_iterate_phdr(own_data_cb, (void *)(uintptr_t)&own_data_cb);
 	suppress_load();
 	if (failed == 0) {
 		capture_init_table(config.max_sites, config.backtrace_depth);

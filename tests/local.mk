@@ -156,3 +156,9 @@ EXTRA_DIST += tests/options-doc.sh tests/kinds-doc.sh
 # The layers of src/ (issue 14): includes and calls against src/layers.txt.
 TESTS += tests/layers.sh
 EXTRA_DIST += tests/layers.sh src/layers.txt
+# The shim's own data resident before arming: tests/shimdata.sh.
+check_PROGRAMS += tests/progs/shimdata
+tests_progs_shimdata_SOURCES = tests/progs/shimdata.c
+tests_progs_shimdata_CFLAGS = $(PROG_CFLAGS)
+TESTS += tests/shimdata.sh
+EXTRA_DIST += tests/shimdata.sh
