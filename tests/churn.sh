@@ -26,7 +26,7 @@ for variant in "" "-m" "-t 2" "-m -t 2"; do
 	# The pool is sized for the workload, as a user would: with two threads
 	# churn's high-water mark is 232 MiB (median) and up to 264 MiB of pool,
 	# over the default 256M, where it grew after arming in 1 run of 30-100
-	# (docs/performance.md, section 11, "What is met and what is not").
+	# (docs/performance.md, section 11).
 	pool=256M
 	case "$variant" in *-t*) pool=320M ;; esac
 	# shellcheck disable=SC2086
