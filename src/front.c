@@ -244,6 +244,13 @@ static void *extend(struct front_heap *h, unsigned c)
 	return b;
 }
 
+/* Empties h's batch of class c (its blocks are handed on or dropped by the caller). */
+static void batch_clear(struct front_heap *h, unsigned c)
+{
+	h->out_n[c] = 0;
+	h->out_head[c] = h->out_tail[c] = NULL;
+}
+
 /*
  * A list of free blocks of class c for h, or NULL: first the other heaps'
  * blocks this thread freed last (its batch: any heap may hand out any
@@ -253,8 +260,7 @@ static void **refill(struct front_heap *h, unsigned c)
 {
 	void **b = h->out_head[c];
 	if (b != NULL) {
-		h->out_n[c] = 0;
-		h->out_head[c] = h->out_tail[c] = NULL;
+		batch_clear(h, c);
 	} else if (atomic_load_explicit(&h->remote[c], memory_order_relaxed) != NULL) {
 		b = atomic_exchange_explicit(&h->remote[c], NULL, memory_order_acquire);
 	}
@@ -300,8 +306,7 @@ static void out_flush(struct front_heap *h, unsigned c)
 {
 	if (h->out_n[c]) {
 		remote_push(h->out_owner[c], c, h->out_head[c], h->out_tail[c]);
-		h->out_n[c] = 0;
-		h->out_head[c] = h->out_tail[c] = NULL;
+		batch_clear(h, c);
 	}
 }
 
@@ -355,8 +360,7 @@ static void heap_forsake(struct front_heap *h)
 {
 	for (unsigned c = 0; c < FRONT_CLASSES; c++) {
 		h->bump[c] = h->end[c] = NULL;
-		h->out_n[c] = 0;
-		h->out_head[c] = h->out_tail[c] = NULL;
+		batch_clear(h, c);
 	}
 	atomic_store_explicit(&h->state, FRONT_ABANDONED, memory_order_relaxed);
 }

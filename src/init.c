@@ -164,41 +164,32 @@ static void prep_slow(void)
  * Found here because the populate step may run in a signal handler, where
  * dl_iterate_phdr (the loader's lock) may not be called.
  */
-#define OWN_DATA_MAX 4
-static struct {
-	uintptr_t lo, hi;
-} own_data[OWN_DATA_MAX];
+static uintptr_t own_data_lo, own_data_hi;
 
 static int own_data_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
+	uintptr_t lo, hi, page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	if (!phdr_load_contains(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, (uintptr_t)arg)) {
 		return 0;
 	}
-	uintptr_t relro = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	for (size_t i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_GNU_RELRO) {
-			relro = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+	if (phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_W, &lo, &hi)) {
+		lo &= ~(page - 1);
+		for (size_t i = 0; i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			uintptr_t relro = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+			lo = ph->p_type == PT_GNU_RELRO && relro > lo ? relro : lo;
 		}
-	}
-	for (size_t i = 0, n = 0; i < info->dlpi_phnum && n < OWN_DATA_MAX; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
-		uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
-		lo = lo > relro ? lo : relro;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && hi > lo) {
-			own_data[n].lo = lo;
-			own_data[n++].hi = hi;
-		}
+		own_data_lo = lo;
+		own_data_hi = (hi + page - 1) & ~(page - 1);
 	}
 	return 1;
 }
 
 static void prep_populate(void)
 {
-	for (int i = 0; i < OWN_DATA_MAX && own_data[i].hi; i++) {
-		sys_madvise((void *)own_data[i].lo, own_data[i].hi - own_data[i].lo, MADV_POPULATE_WRITE);
+	if (own_data_hi > own_data_lo) {
+		sys_madvise((void *)own_data_lo, own_data_hi - own_data_lo, MADV_POPULATE_WRITE);
 	}
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	faults_populate();
@@ -309,14 +300,14 @@ static bool choose(char **argv)
 static void install_front(void)
 {
 	int r = front_install(front_area_for(pool_size()));
-	if (r == 0) {
-		log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx", front_pages_total(), (unsigned long)front_base);
-	}
-	if (r == 0 && pool_prefault_done() == pool_prefault_total()) {
-		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
-	} else if (r != 0) {
+	if (r != 0) {
 		log_msg(LOG_WARN, "PTFREEZE_FRONT: cannot set up the small-object area (%s): small blocks come from jemalloc",
 			strerror(-r));
+		return;
+	}
+	log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx", front_pages_total(), (unsigned long)front_base);
+	if (pool_prefault_done() == pool_prefault_total()) {
+		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
 	}
 }
 

@@ -547,9 +547,6 @@ static void *arm_thread(void *arg)
 	run_slow();
 	/* Up to the deadline: arming does the rest, with helpers, on time. */
 	pool_prefault_work(&shim_arm_state, atomic_load(&shim_arm_deadline));
-	if (pool_prefault_done() == pool_prefault_total()) {
-		front_enable();
-	}
 	uint64_t due;
 	while ((due = atomic_load(&shim_arm_deadline)) != 0 && !atomic_load(&shim_arm_state)) {
 		/*
