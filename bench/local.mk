@@ -45,7 +45,7 @@ bench-trees: tests/progs/spawnrss libptfreeze.la
 	@test -n "$(PYTHON3)" || { echo "bench-trees: error: python3 is needed" >&2; exit 1; }
 	$(PYTHON3) $(srcdir)/bench/trees.py --builddir '$(abs_top_builddir)'
 .PHONY: bench-trees
-EXTRA_DIST += bench/trees.py
+EXTRA_DIST += bench/trees.py bench/pair.py
 
 # Instructions per malloc/free pair (callgrind): repeatable where time is not.
 bench-instructions: bench/pairs libptfreeze.la

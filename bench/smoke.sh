@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The benchmarks run: each program for a fraction of a second under glibc
 # and under the shim, then bench/run in its smoke profile (glibc and
-# ptfreeze only).  Asserts only that they exit 0 and print their tables:
+# ptfreeze only) and bench/pair.py once.  Asserts only that they exit 0 and print their tables:
 # never how fast anything is (speed belongs in `make bench`).
 top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/lib.sh"
@@ -52,4 +52,12 @@ for case in '2 threads, cross-thread frees' '4 threads on 2 cores'; do
 	grep -q "^-- latency, $case: " "$TMPD/run.out" || fail "bench/run printed no latency case '$case'"
 done
 note "bench/run --profile smoke: ok"
+python3 "$top_srcdir/bench/pair.py" --builddir "$top_builddir" --rounds 1 -- latency -n 50 -o 500 -- \
+	"on=PTFREEZE_FRONT:on;PTFREEZE_POOL:64M" "off=PTFREEZE_FRONT:off;PTFREEZE_POOL:64M" \
+	> "$TMPD/pair.out" 2>&1 || { cat "$TMPD/pair.out" >&2; fail "bench/pair.py failed"; }
+for name in on off; do
+	grep -q "^$name  *ops/s .* free p50/p99/p99.9/p99.99 " "$TMPD/pair.out" ||
+		{ cat "$TMPD/pair.out" >&2; fail "bench/pair.py printed no '$name' row"; }
+done
+note "bench/pair.py: ok"
 exit 0
