@@ -13,10 +13,13 @@
 #include <pthread.h>
 /* jemalloc is linked in with its public names renamed (src/local.mk). */
 #define mallctl ptfreeze_je_mallctl
+#define mallctlnametomib ptfreeze_je_mallctlnametomib
+#define mallctlbymib ptfreeze_je_mallctlbymib
 #define mallocx ptfreeze_je_mallocx
 #define rallocx ptfreeze_je_rallocx
 #define sallocx ptfreeze_je_sallocx
 #define xallocx ptfreeze_je_xallocx
+#define nallocx ptfreeze_je_nallocx
 #define dallocx ptfreeze_je_dallocx
 #define malloc ptfreeze_je_malloc
 #define calloc ptfreeze_je_calloc
@@ -25,36 +28,50 @@
 #include <jemalloc/jemalloc.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fmt.h"
 #include "log.h"
 #include "pool.h"
+#include "shim.h"
+#include "spare.h"
+#include "sys.h"
 
 /*
  * Read by jemalloc at its own initialisation, before our constructor: this
  * definition overrides the archive's weak default at link time (the name is
- * not renamed, src/jemalloc.redefine).  Decay off (the
- * hooks refuse purges anyway), no oversize arena (it would get default
- * hooks), no background threads, retain so extents are reused in place.
- * One arena: memory one thread frees is reusable by every thread, so the
- * pool is sized by the working set, not by threads x working set.  Thread
- * caches keep the small sizes (up to tcache_max, 16 KiB) lock-free; larger
- * blocks go through the block cache below, shared by all threads.  Thread
- * cache GC every 4 MiB allocated, not every 64 KiB: each GC step may flush
- * a bin into the arena under its lock, which is free()'s tail (bench/latency
- * free p99 0.44 -> 0.29 us).  At least 40 slots a small bin, not 20: a
- * bin of a class with few regions a slab (256 B - 14 KiB) filled up or ran
- * dry every few dozen of the class's frees under random replacement, and
- * each time flushed half of it into the arena or refilled it under the
- * bin's lock (bench/latency free p99.9 of sizes up to 1 KiB 284-340 ns ->
- * 166-206, the peer 206-226); a thread's caches hold at most 3.7 MiB (2.1
- * before), and GC still empties idle bins.  MALLOC_CONF=narenas:N overrides.
+ * not renamed, src/jemalloc.redefine).  Decay off (ptfreeze purges the
+ * arenas itself, into spare, when the pool runs low: see reclaim), no
+ * oversize arena (it would get default hooks), no background threads.
+ * One arena: memory one thread frees is reusable by every thread without a
+ * reclaim, so the pool is sized by the working set, not by threads x
+ * working set.  Spare would let several arenas share freed memory, but
+ * with four the arenas' extents interleave and fragment the pool (a 4 MiB
+ * request found no run among 370 spare runs holding 170 MB, and the pool
+ * grew after arming in 6 of 7 runs of bench/latency -t 4 at 384M), and they
+ * were not faster.  No retain: the alloc hook is asked for exactly what an
+ * extent needs (with retain, jemalloc asks for growing chunks and keeps the
+ * rest in the arena, where spare cannot reach it).  Thread caches keep the
+ * small sizes (up to tcache_max, 16 KiB) lock-free; larger blocks go
+ * through the block cache below, shared by all threads.  Thread cache GC
+ * every 4 MiB allocated, not every 64 KiB: each GC step may flush a bin into
+ * the arena under its lock, which is free()'s tail (bench/latency free p99
+ * 0.44 -> 0.29 us).  At least 40 slots a small bin, not 20: a bin of a
+ * class with few regions a slab (256 B - 14 KiB) filled up or ran dry every
+ * few dozen of the class's frees under random replacement, and each time
+ * flushed half of it into the arena or refilled it under the bin's lock
+ * (bench/latency free p99.9 of sizes up to 1 KiB 284-340 ns -> 166-206, the
+ * peer 206-226); a thread's caches hold at most 3.7 MiB (2.1 before), and GC
+ * still empties idle bins.  MALLOC_CONF=narenas:N overrides.
  */
 const char *malloc_conf = "narenas:1,tcache_max:16384,tcache_gc_incr_bytes:4194304,tcache_nslots_small_min:40,"
 			  "dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
-			  "background_thread:false,retain:true,metadata_thp:disabled";
+			  "background_thread:false,retain:false,metadata_thp:disabled";
 
 static bool installed;
+static uintptr_t early_end;
+static _Atomic uintptr_t early_cur;
+static void *early_carve(size_t size, size_t align);
 /* The block cache (below, "The block cache"). */
 #define LC_LG_MIN 14 /* classes above 16 KiB (tcache_max) */
 #define LC_LG_MAX 24 /* up to 16 MiB */
@@ -64,40 +81,147 @@ static bool installed;
 #define LC_MED_DIV 32	   /* a thirty-second of the pool */
 #define LC_SLOTS 32
 #define LC_PAGE 4096
+#define EARLY_AREA ((size_t)1 << 20) /* the first small extents' (arena_init_early) */
+#define EARLY_MAX ((size_t)64 << 10)  /* the largest extent taken from it */
 static size_t lc_budget; /* its bound in bytes for classes above 128 KiB; 0: off (before arena_install) */
 static size_t lc_budget_med; /* and for classes up to 128 KiB */
-static size_t lc_reserve; /* pool room it leaves to jemalloc and served mappings (lc_limit) */
-static size_t lc_pend_max; /* bytes a thread's pending frees may hold (half of lc_reserve) */
+static size_t lc_floor; /* pool room below which the cache holds nothing (lc_limit) */
+static size_t lc_pend_max; /* bytes the threads' pending frees may hold: a sixteenth of the pool, at least 4 MiB */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
+/*
+ * Set while arena_alloc_cached asks jemalloc with blocks waiting in the
+ * block cache, to the size of the block it asks for: a pool that is full
+ * even after a reclaim fails that block's extent (the size, or a page more
+ * for jemalloc's cache-oblivious pad) instead of growing, and the
+ * caller gives the blocks back and asks again.  Only that extent: jemalloc
+ * may allocate for itself inside the same call (a thread's first call
+ * makes its thread cache), and it does not survive a failure there
+ * (tests/fault/fork-threads.sh: a NULL dereference in its malloc).
+ */
+static __thread size_t lc_may_fail __attribute__((tls_model("initial-exec")));
 
 void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who)) { exhausted_hook = fn; }
+
+/*
+ * Reclaim: every arena's free extents go to spare (a purge, which jemalloc
+ * does through the dalloc hook: no system call), where neighbours coalesce
+ * and any arena can take them.  An arena keeps the extents it frees (decay
+ * is off) and reuses them without the hooks, but it does not coalesce the
+ * small ones until it purges them, so a request the pool has no room left
+ * for may fit in what the arenas hold.  Done in the alloc hook once the
+ * pool is full, after arming, before the pool may grow; jemalloc asks the
+ * hook with no lock of its own held (retain is off).  Not with several
+ * arenas (MALLOC_CONF=narenas:N): an arena other than the first makes its
+ * metadata through the hook under its base lock, and the purge takes
+ * jemalloc's control lock, which a fork takes before the base locks.
+ */
+static _Atomic int reclaiming;
+static _Atomic unsigned long reclaims;
+static size_t purge_mib[3];
+static size_t purge_miblen;
+
+static void reclaim(void)
+{
+	if (purge_miblen == 0 || narenas != 1) {
+		return;
+	}
+	int idle = 0;
+	if (!atomic_compare_exchange_strong(&reclaiming, &idle, 1)) {
+		/* Another thread is at it: wait for its result. */
+		for (unsigned spins = 0; atomic_load(&reclaiming);) {
+			sys_backoff(&spins);
+		}
+		return;
+	}
+	size_t mib[3];
+	memcpy(mib, purge_mib, sizeof(mib));
+	for (unsigned i = 0; i < narenas; i++) {
+		mib[1] = i;
+		mallctlbymib(mib, purge_miblen, NULL, NULL, NULL, 0);
+	}
+	atomic_fetch_add_explicit(&reclaims, 1, memory_order_relaxed);
+	atomic_store(&reclaiming, 0);
+}
+
+unsigned long arena_reclaims(void) { return atomic_load_explicit(&reclaims, memory_order_relaxed); }
+
+/*
+ * New pool memory for an extent: a chunk of at least carve_min (a
+ * sixty-fourth of the pool, 2 MiB or more), the rest of it spare, so that
+ * the extents the arenas make next sit together and the program's served
+ * mappings (which carve too) do not interleave with them.  Carving each
+ * extent alone did: tests/churn.sh -m used 280 MiB of its 256M pool and
+ * grew it after arming (259-263 MiB now; 249 with jemalloc's own growth by
+ * chunks, retain).  Exactly size when the pool has no room for a chunk.
+ */
+static size_t carve_min;
+
+static void *carve_chunk(size_t size, size_t alignment)
+{
+	if (size < carve_min) {
+		char *p = pool_carve(carve_min, alignment);
+		if (p != NULL) {
+			(void)spare_put(p + size, carve_min - size); /* false only if the bits' area is full: then unused */
+			return p;
+		}
+	}
+	return pool_carve(size, alignment);
+}
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero,
 			bool *commit, unsigned arena_ind)
 {
 	void *p;
+	bool fresh = false;
 	if (new_addr != NULL) {
-		/* In-place growth: only where the pool's bump pointer stands. */
-		p = pool_carve_at(new_addr, size);
-	} else {
-		p = pool_carve(size, alignment);
+		/* In-place growth: where spare or the pool's bump pointer has the pages after the block. */
+		if ((p = spare_take_at(new_addr, size)) == NULL) {
+			fresh = (p = pool_carve_at(new_addr, size)) != NULL;
+		}
+	} else if (size <= EARLY_MAX && (p = early_carve(size, alignment)) != NULL) {
+		fresh = true; /* never handed out before: zero */
+	} else if ((p = spare_take(size, alignment)) == NULL) {
+		if ((p = spare_take_tail(size, alignment)) == NULL) {
+			p = carve_chunk(size, alignment);
+			fresh = p != NULL;
+		}
+		if (p == NULL && shim_armed()) {
+			/*
+			 * The pool is full: what the arenas hold goes to spare before the
+			 * pool may grow.  Not before arming, where the pool grows by a
+			 * quarter at least, the slack the steady state's fragmentation
+			 * needs (reclaiming then left tests/regrow.sh's 64M pool at 128M,
+			 * and it grew after arming).
+			 */
+			reclaim();
+			if ((p = spare_take(size, alignment)) == NULL) {
+				p = spare_take_tail(size, alignment);
+			}
+		}
+		if (p == NULL && lc_may_fail && size >= lc_may_fail && size - lc_may_fail <= LC_PAGE) {
+			return NULL;
+		}
 		while (p == NULL && exhausted_hook && exhausted_hook(size + alignment, "jemalloc")) {
-			p = pool_carve(size, alignment);
+			fresh = (p = pool_carve(size, alignment)) != NULL;
 		}
 	}
 	if (p == NULL) {
 		return NULL;
 	}
-	/* Pool memory handed out for the first time is zero and committed. */
-	*zero = true;
+	/* Pool memory handed out for the first time is zero; spare memory is zeroed only if asked. */
+	if (!fresh && *zero) {
+		memset(p, 0, size);
+	}
+	*zero = fresh || *zero;
 	*commit = true;
 	return p;
 }
 
+/* Called only from a purge (decay is off): the extent goes to spare, or stays with jemalloc outside it. */
 static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
 {
-	return true; /* refused: jemalloc retains the extent for reuse */
+	return !spare_put(addr, size);
 }
 
 static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
@@ -152,7 +276,7 @@ static int ctl_name(char *buf, size_t cap, unsigned i, const char *leaf)
 	return sb.overflow ? -ENAMETOOLONG : 0;
 }
 
-int arena_install(size_t retain_grow_limit)
+int arena_install(void)
 {
 	size_t sz = sizeof(narenas);
 	int r = mallctl("opt.narenas", &narenas, &sz, NULL, 0);
@@ -171,6 +295,16 @@ int arena_install(size_t retain_grow_limit)
 		log_msg(LOG_WARN, "jemalloc: oversize_threshold is %zu: large allocations use an arena without pool hooks",
 			oversize);
 	}
+	r = spare_init();
+	if (r != 0) {
+		log_msg(LOG_WARN, "jemalloc: no room for the spare map (%s): freed extents stay in their arena",
+			strerror(-r));
+	}
+	purge_miblen = 3;
+	if (r != 0 || mallctlnametomib("arena.0.purge", purge_mib, &purge_miblen) != 0) {
+		purge_miblen = 0;
+	}
+	carve_min = pool_size() / 64 > ((size_t)2 << 20) ? pool_size() / 64 : ((size_t)2 << 20);
 	extent_hooks_t *hp = &hooks;
 	for (unsigned i = 0; i < narenas; i++) {
 		char name[64];
@@ -181,18 +315,11 @@ int arena_install(size_t retain_grow_limit)
 			log_msg(LOG_ERROR, "jemalloc: cannot set %s (%s)", name, strerror(r));
 			return -r;
 		}
-		if (retain_grow_limit) {
-			ctl_name(name, sizeof(name), i, "retain_grow_limit");
-			mallctl(name, NULL, NULL, &retain_grow_limit, sizeof(retain_grow_limit));
-		}
 	}
-	lc_reserve = 2 * (retain_grow_limit ? retain_grow_limit : ((size_t)4 << 20));
-	if (lc_reserve < pool_size() / 8) {
-		lc_reserve = pool_size() / 8;
-	}
+	lc_pend_max = pool_size() / 16 > ((size_t)4 << 20) ? pool_size() / 16 : ((size_t)4 << 20);
+	lc_floor = pool_size() / 32;
 	lc_budget_med = pool_size() / LC_MED_DIV;
 	lc_budget = pool_size() / LC_BUDGET_DIV;
-	lc_pend_max = lc_reserve / 2;
 	lc_mag_init();
 	if (lc_budget) {
 		arena_free_mask = LC_PAGE - 1; /* the inline paths (arena.h) now leave the cache's sizes to it */
@@ -207,6 +334,42 @@ void arena_init_early(void)
 	const char *v;
 	size_t len = sizeof(v);
 	(void)mallctl("version", &v, &len, NULL, 0); /* malloc_init(), as jemalloc's constructor does */
+	/*
+	 * The first small extents come from 1 MiB mapped here, outside the
+	 * pool, so that a process that allocates little and never arms (a
+	 * wrapper, a helper) touches no pool page: the pool's first write would
+	 * fault in a whole 2 MiB huge page (tests/trees-lazy.sh).  Made resident
+	 * at arming (arena_populate).  jemalloc's first chunk did this while it
+	 * grew by chunks (retain).
+	 */
+	long r = sys_mmap(NULL, EARLY_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r > 0 || r < -4095) {
+		early_end = (uintptr_t)r + EARLY_AREA;
+		atomic_store(&early_cur, (uintptr_t)r);
+	}
+}
+
+void arena_populate(void)
+{
+	if (early_end) {
+		sys_madvise((void *)(early_end - EARLY_AREA), EARLY_AREA, MADV_POPULATE_WRITE);
+	}
+}
+
+/* size bytes aligned to align from the early area (never given back to it); NULL when it has no room. */
+static void *early_carve(size_t size, size_t align)
+{
+	uintptr_t cur = atomic_load(&early_cur);
+	while (early_end) {
+		uintptr_t start = (cur + align - 1) & ~(uintptr_t)(align - 1);
+		if (start < cur || start > early_end || early_end - start < size) {
+			return NULL;
+		}
+		if (atomic_compare_exchange_weak(&early_cur, &cur, start + size)) {
+			return (void *)start;
+		}
+	}
+	return NULL;
 }
 
 bool arena_installed(void) { return installed; }
@@ -225,11 +388,12 @@ unsigned arena_count(void) { return narenas; }
  * jemalloc's thread caches could keep them too (tcache_max up to 8 MiB), but
  * per thread and bounded in entries, not bytes: with 2 threads the pool
  * grew by twice the working set.  Here nothing is stranded in a thread and
- * at most the two bounds wait, and never more than half of what the pool
- * has left to carve beyond a reserve (lc_limit): past that, free() hands blocks to jemalloc
- * and the next miss gives back all that waits (lc_drain), so the cache does
- * not make the pool grow.  A block in the cache is still allocated as far as
- * jemalloc knows.
+ * at most the two bounds wait, and never more than half of the pool's room
+ * beyond a floor (lc_limit): past that free() hands blocks to jemalloc and
+ * the next miss gives back all that waits (lc_drain).  And a miss that finds
+ * the pool full gives everything back and asks again before the pool may
+ * grow (lc_may_fail), so the cache never makes the pool grow.  A block in
+ * the cache is still allocated as far as jemalloc knows.
  *
  * Locks: one flag per class, only ever tried (busy: the caller goes to
  * jemalloc), so no thread waits and a fork child that inherits a busy flag
@@ -287,15 +451,21 @@ static void lc_uncharge(int i, size_t u)
 }
 
 /*
- * What the cache may hold now: lc_budget, and never more than half of what
- * the pool has left to carve beyond lc_reserve (an eighth of the pool, at
- * least two of jemalloc's growth steps).  Near the end of the pool the blocks are worth more to jemalloc
- * (which would otherwise grow the pool for another size) than here.
+ * What the cache may hold now: both bounds, and never more than half of the
+ * pool's room (uncarved, plus spare) beyond lc_floor, a thirty-second of the
+ * pool.  Near the end of the pool the blocks are worth more to jemalloc's
+ * other sizes and to served mappings than here.  The floor used to be an
+ * eighth of the pool: a pool sized to the working set left the cache
+ * nothing, and with threads every block above 16 KiB went to jemalloc's one
+ * arena (bench/latency -t 4 at a 320M pool: 3.1M ops/s, 5.5M now, the
+ * peer 6.0M in the same loop; no growth in either).  A large
+ * miss that finds the pool full drains the cache and asks again before the
+ * pool may grow (lc_may_fail).
  */
 static size_t lc_limit(void)
 {
-	size_t room = pool_size() - pool_used();
-	size_t half = room > lc_reserve ? (room - lc_reserve) / 2 : 0;
+	size_t room = pool_size() - pool_used() + spare_bytes();
+	size_t half = room > lc_floor ? (room - lc_floor) / 2 : 0;
 	return half < lc_budget + lc_budget_med ? half : lc_budget + lc_budget_med;
 }
 
@@ -397,6 +567,7 @@ struct lc_tls {
 	size_t credit[2]; /* charged, unused: [0] classes up to 128 KiB, [1] above */
 	unsigned epoch;
 	bool registered;
+	bool je_ready;	   /* jemalloc served this thread before (lc_may_fail) */
 	int pend_slot;	   /* 0: not asked yet, k > 0: holds place k - 1 of LC_PEND_THREADS, -1: refused */
 	unsigned npend;	   /* frees waiting for the next malloc (lc_pend) */
 	unsigned fflush;   /* the list filled up in free() since the last malloc above 16 KiB: off till then */
@@ -532,6 +703,8 @@ static void lc_mag_init(void)
 
 void arena_atfork_child(void)
 {
+	spare_atfork_child();
+	atomic_store(&reclaiming, 0); /* a reclaimer in another thread did not come along */
 	size_t all = lc_t.credit[0] + lc_t.credit[1], med = lc_t.credit[0];
 	for (int i = 0; i < LC_CLASSES; i++) {
 		size_t b = (atomic_load_explicit(&lc[i].n, memory_order_relaxed) + lc_t.m[i].n) * lc_class_size(i);
@@ -638,7 +811,7 @@ static void lc_push_or_free(int i, void *p, size_t u)
 /*
  * Pending frees are not charged to the cache's bound, so that free() takes
  * no atomic: instead at most LC_PEND_THREADS threads hold them, sharing
- * lc_pend_max (half the reserve; see lc_pend), and a thread asks for its
+ * lc_pend_max (a sixteenth of the pool or more), and a thread asks for its
  * place once (one compare-and-swap on lc_pend_taken; given back at its
  * exit).  So however many threads free and then idle, what waits stays
  * within lc_pend_max, a sixteenth of the pool or more.
@@ -801,7 +974,20 @@ void *arena_alloc_cached(size_t size)
 		lc_trim(true);
 		lc_trim(false);
 	}
-	if ((p = mallocx(size, MALLOCX_ALIGN(LC_PAGE))) == NULL) {
+	/* Not in a thread's first call: jemalloc makes the thread's cache then. */
+	size_t want = lc_t.je_ready && atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) != 0
+			      ? nallocx(size, MALLOCX_ALIGN(LC_PAGE))
+			      : 0;
+	lc_may_fail = want;
+	p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
+	lc_may_fail = 0;
+	if (p == NULL && want) {
+		lc_drain();
+		lc_mag_flush();
+		p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
+	}
+	lc_t.je_ready = p != NULL;
+	if (p == NULL) {
 		errno = ENOMEM;
 	} else if (i >= 0 && lc_t.credit[i >= LC_MED_CLASSES] < cs && lc_charge(i, cs)) {
 		lc_credit(i, cs); /* so that its free stays in this thread's magazine */
@@ -859,7 +1045,7 @@ void *arena_alloc_aligned(size_t size, size_t align) { return mallocx(size, MALL
 static size_t realloc_headroom(size_t size)
 {
 	/* Only while the pool has eight times the new size left to carve: headroom never makes it grow. */
-	size_t room = pool_size() - pool_used();
+	size_t room = pool_size() - pool_used() + spare_bytes();
 	return room / 8 > size ? size : 0;
 }
 

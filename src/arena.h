@@ -23,11 +23,13 @@
 #include "front.h"
 
 /* Installs the hooks on every automatic arena; 0 or -errno. */
-int arena_install(size_t retain_grow_limit);
+int arena_install(void);
 /* True once arena_install() succeeded. */
 bool arena_installed(void);
 /* Automatic arenas jemalloc has (opt.narenas). */
 unsigned arena_count(void);
+/* Reclaims so far: purges of every arena into spare (arena.c, reclaim): the summary's spare.reclaims. */
+unsigned long arena_reclaims(void);
 /*
  * The pool has no room for an extent: the hook (set by init before
  * arena_install; guard_pool_exhausted_in_allocator) decides whether to grow
@@ -43,6 +45,8 @@ void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who));
  * still noted as mapped before us and prefaulted.
  */
 void arena_init_early(void);
+/* At arming: the first small extents' own 1 MiB (outside the pool, arena_init_early) made resident. */
+void arena_populate(void);
 
 /*
  * The malloc family's hot path, inline in the interposer: sizes up to

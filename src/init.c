@@ -42,6 +42,7 @@
 #include "summary.h"
 #include "suppress.h"
 #include "smaps.h"
+#include "spare.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -141,12 +142,6 @@ __attribute__((noinline)) static void reach_stack(size_t bytes)
 	stack_hi = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
 }
 
-static size_t retain_limit(void)
-{
-	size_t l = config.pool_size / 32;
-	return l < ((size_t)4 << 20) ? ((size_t)4 << 20) : l;
-}
-
 /* ---- deferred start-up work (phase.c runs it: in the background, or at arming) ---- */
 
 static void prep_slow(void)
@@ -161,10 +156,13 @@ static void prep_slow(void)
  * with the rest of the populate step: a table first written after arming
  * (the block cache's bins at the program's first realloc above 16 KiB)
  * faulted in the shim itself.  RELRO, read-only by then, is left out.
- * Found here because the populate step may run in a signal handler, where
- * dl_iterate_phdr (the loader's lock) may not be called.
+ * And the shim's own code (1.5 MiB, mapped from the file): a path first
+ * run after arming took a fault in the shim's text (the reclaim's purge,
+ * tests/reclaim.sh).  Found here because the populate step may run in a
+ * signal handler, where dl_iterate_phdr (the loader's lock) may not be
+ * called.
  */
-static uintptr_t own_data_lo, own_data_hi;
+static uintptr_t own_data_lo, own_data_hi, own_text_lo, own_text_hi;
 
 static int own_data_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -183,6 +181,10 @@ static int own_data_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		own_data_lo = lo;
 		own_data_hi = (hi + page - 1) & ~(page - 1);
 	}
+	if (phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_X, &lo, &hi)) {
+		own_text_lo = lo & ~(page - 1);
+		own_text_hi = (hi + page - 1) & ~(page - 1);
+	}
 	return 1;
 }
 
@@ -191,7 +193,15 @@ static void prep_populate(void)
 	if (own_data_hi > own_data_lo) {
 		sys_madvise((void *)own_data_lo, own_data_hi - own_data_lo, MADV_POPULATE_WRITE);
 	}
+	if (own_text_hi > own_text_lo &&
+	    sys_madvise((void *)own_text_lo, own_text_hi - own_text_lo, MADV_POPULATE_READ) != 0) {
+		for (uintptr_t a = own_text_lo; a < own_text_hi; a += 4096) {
+			(void)*(volatile const char *)a; /* a kernel without MADV_POPULATE_READ: a read maps the page */
+		}
+	}
 	serve_prefault_early(EARLY_PREFAULT_CAP);
+	spare_populate();
+	arena_populate();
 	faults_populate();
 	tstack_populate_shim_stacks(); /* the arming thread's and the sampler's */
 	if (stack_hi > stack_lo) {
@@ -336,7 +346,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	}
 	if (failed == 0) {
 		arena_set_exhausted_hook(guard_pool_exhausted_in_allocator);
-		failed = arena_install(retain_limit());
+		failed = arena_install();
 	}
 	if (failed == 0 && config.front) {
 		install_front();

@@ -28,6 +28,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/shim.c \
 	src/real.c src/real.h \
 	src/pool.c src/pool.h \
+	src/spare.c src/spare.h \
 	src/pmap.c src/pmap.h \
 	src/front.c src/front.h \
 	src/arena.c src/arena.h \

@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include "arena.h"
 #include "audit.h"
 #include "backstop.h"
 #include "capture.h"
@@ -23,6 +24,7 @@
 #include "report.h"
 #include "shim.h"
 #include "smaps.h"
+#include "spare.h"
 #include "suppress.h"
 #include "sys.h"
 #include "tstack.h"
@@ -97,6 +99,7 @@ void summary_write(const char *why)
 	tstack_json(&sb, true);
 	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"heaps\":%zu},", front_pages_used(),
 		  front_pages_total(), front_heaps());
+	sb_printf(&sb, "\"spare\":{\"bytes\":%zu,\"reclaims\":%lu},", spare_bytes(), arena_reclaims());
 	drift_json(&sb, config.pool_size);
 	sb_putc(&sb, '}');
 	report_summary_end(&sb);

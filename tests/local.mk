@@ -156,6 +156,13 @@ EXTRA_DIST += tests/options-doc.sh tests/kinds-doc.sh
 # The layers of src/ (issue 14): includes and calls against src/layers.txt.
 TESTS += tests/layers.sh
 EXTRA_DIST += tests/layers.sh src/layers.txt
+# Freed memory serves a request beyond the pool's room, no growth: tests/reclaim.sh.
+check_PROGRAMS += tests/progs/reclaim
+tests_progs_reclaim_SOURCES = tests/progs/reclaim.c
+tests_progs_reclaim_CFLAGS = $(PROG_CFLAGS)
+TESTS += tests/reclaim.sh
+EXTRA_DIST += tests/reclaim.sh
+
 # The shim's own data resident before arming: tests/shimdata.sh.
 check_PROGRAMS += tests/progs/shimdata
 tests_progs_shimdata_SOURCES = tests/progs/shimdata.c

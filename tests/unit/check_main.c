@@ -405,6 +405,7 @@ int main(void)
 	srunner_add_suite(sr, sys_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, pool_suite());
+	srunner_add_suite(sr, spare_suite());
 	srunner_add_suite(sr, pmap_suite());
 	srunner_add_suite(sr, capture_suite());
 	srunner_add_suite(sr, guard_suite());

@@ -25,6 +25,7 @@ Suite *fmt_suite(void);
 Suite *kinds_suite(void);
 Suite *config_suite(void);
 Suite *pool_suite(void);
+Suite *spare_suite(void);
 Suite *pmap_suite(void);
 Suite *capture_suite(void);
 Suite *report_suite(void);

@@ -13,6 +13,7 @@ tests_unit_check_ptfreeze_SOURCES = \
 	tests/unit/check_sys.c \
 	tests/unit/check_config.c \
 	tests/unit/check_pool.c \
+	tests/unit/check_spare.c \
 	tests/unit/check_pmap.c \
 	tests/unit/check_capture.c \
 	tests/unit/check_guard.c \
