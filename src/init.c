@@ -16,6 +16,7 @@
 #include "autoconf.h"
 #include "config.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <link.h>
 #include <pthread.h>
@@ -194,7 +195,7 @@ static void prep_populate(void)
 		sys_madvise((void *)own_data_lo, own_data_hi - own_data_lo, MADV_POPULATE_WRITE);
 	}
 	if (own_text_hi > own_text_lo &&
-	    sys_madvise((void *)own_text_lo, own_text_hi - own_text_lo, MADV_POPULATE_READ) != 0) {
+	    sys_madvise((void *)own_text_lo, own_text_hi - own_text_lo, MADV_POPULATE_READ) == -EINVAL) {
 		for (uintptr_t a = own_text_lo; a < own_text_hi; a += 4096) {
 			(void)*(volatile const char *)a; /* a kernel without MADV_POPULATE_READ: a read maps the page */
 		}
