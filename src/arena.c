@@ -85,7 +85,7 @@ static void *early_carve(size_t size, size_t align);
 #define EARLY_MAX ((size_t)64 << 10)  /* the largest extent taken from it */
 static size_t lc_budget; /* its bound in bytes for classes above 128 KiB; 0: off (before arena_install) */
 static size_t lc_budget_med; /* and for classes up to 128 KiB */
-static size_t lc_floor; /* pool room below which the cache holds nothing (lc_limit) */
+static size_t lc_floor; /* pool room the cache leaves alone (lc_limit) */
 static size_t lc_pend_max; /* bytes the threads' pending frees may hold: a sixteenth of the pool, at least 4 MiB */
 static unsigned narenas;
 static bool (*exhausted_hook)(size_t need, const char *who);
@@ -134,12 +134,7 @@ static void reclaim(void)
 		}
 		return;
 	}
-	size_t mib[3];
-	memcpy(mib, purge_mib, sizeof(mib));
-	for (unsigned i = 0; i < narenas; i++) {
-		mib[1] = i;
-		mallctlbymib(mib, purge_miblen, NULL, NULL, NULL, 0);
-	}
+	mallctlbymib(purge_mib, purge_miblen, NULL, NULL, NULL, 0); /* arena.0.purge: the one arena */
 	atomic_fetch_add_explicit(&reclaims, 1, memory_order_relaxed);
 	atomic_store(&reclaiming, 0);
 }
@@ -359,17 +354,7 @@ void arena_populate(void)
 /* size bytes aligned to align from the early area (never given back to it); NULL when it has no room. */
 static void *early_carve(size_t size, size_t align)
 {
-	uintptr_t cur = atomic_load(&early_cur);
-	while (early_end) {
-		uintptr_t start = (cur + align - 1) & ~(uintptr_t)(align - 1);
-		if (start < cur || start > early_end || early_end - start < size) {
-			return NULL;
-		}
-		if (atomic_compare_exchange_weak(&early_cur, &cur, start + size)) {
-			return (void *)start;
-		}
-	}
-	return NULL;
+	return early_end ? pool_bump(&early_cur, early_end, size, align) : NULL;
 }
 
 bool arena_installed(void) { return installed; }

@@ -506,6 +506,20 @@ int pool_reserve_lazy(size_t size, enum hugepages_mode mode, bool mlock, int thr
 	return r;
 }
 
+void *pool_bump(_Atomic uintptr_t *cursor, uintptr_t end, size_t size, size_t align)
+{
+	uintptr_t cur = atomic_load(cursor);
+	for (;;) {
+		uintptr_t start = align_up(cur, align);
+		if (start < cur || start > end || end - start < size) {
+			return NULL;
+		}
+		if (atomic_compare_exchange_weak(cursor, &cur, start + size)) {
+			return (void *)start;
+		}
+	}
+}
+
 void *pool_carve(size_t size, size_t align)
 {
 	if (align < 16) {
@@ -513,16 +527,9 @@ void *pool_carve(size_t size, size_t align)
 	}
 	int n = atomic_load(&pool.nregions);
 	for (int i = 0; i < n; i++) {
-		struct pool_region *r = &pool.regions[i];
-		uintptr_t cur = atomic_load(&r->cursor);
-		for (;;) {
-			uintptr_t start = align_up(cur, align);
-			if (start < cur || start > r->end || r->end - start < size) {
-				break;
-			}
-			if (atomic_compare_exchange_weak(&r->cursor, &cur, start + size)) {
-				return (void *)start;
-			}
+		void *p = pool_bump(&pool.regions[i].cursor, pool.regions[i].end, size, align);
+		if (p != NULL) {
+			return p;
 		}
 	}
 	return NULL;

@@ -121,6 +121,12 @@ void pool_prefault_atfork_child(void);
  * signal handlers.  NULL when no region has room.
  */
 void *pool_carve(size_t size, size_t align);
+/*
+ * The bump pointer itself: size bytes aligned to align (a power of two)
+ * from *cursor up to end, with one compare-and-swap; NULL when they do not
+ * fit.  Lock-free, for any area carved the pool's way.
+ */
+void *pool_bump(_Atomic uintptr_t *cursor, uintptr_t end, size_t size, size_t align);
 /* Extends the region whose cursor is exactly at addr; NULL if not possible. */
 void *pool_carve_at(void *addr, size_t size);
 

@@ -34,10 +34,10 @@ int spare_init(void);
  */
 void spare_populate(void);
 
-/* Takes back [p, p+size) (page-aligned); false if spare does not cover it (a region grown later). */
+/* Takes back [p, p+size) (page-aligned, in one pool region); false if not, or the bits' area is full. */
 bool spare_put(void *p, size_t size);
 
-/* The lowest spare run of size bytes aligned to align, taken; NULL if none. Not zeroed. */
+/* size bytes aligned to align from the shortest spare run that holds them, taken; NULL if none. Not zeroed. */
 void *spare_take(size_t size, size_t align);
 
 /*
