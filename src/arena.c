@@ -411,6 +411,7 @@ static struct {
 	atomic_size_t bytes_med;	  /* of it, in classes up to 128 KiB */
 	_Atomic unsigned epoch;		  /* drains so far (the magazines, below) */
 	_Atomic unsigned trim[2];	  /* lc_trim's cursors */
+	_Atomic unsigned char full[2];	  /* a group's bound refused a block since its last trim */
 } lc_w;
 #define LC_MED_CLASSES ((LC_MED_LG - LC_LG_MIN) * 4)
 
@@ -468,6 +469,9 @@ static bool lc_charge(int i, size_t u)
 	size_t mine = g ? atomic_fetch_add_explicit(g, u, memory_order_relaxed) + u : total - other;
 	if (mine <= gb && total <= lc_limit()) {
 		return true;
+	}
+	if (mine > gb && !atomic_load_explicit(&lc_w.full[g == NULL], memory_order_relaxed)) {
+		atomic_store_explicit(&lc_w.full[g == NULL], 1, memory_order_relaxed);
 	}
 	lc_uncharge(i, u);
 	return false;
@@ -895,11 +899,24 @@ static bool lc_pend(void *p, size_t u)
 /*
  * Gives the oldest waiting block of a class of group med (classes up to 128
  * KiB, or above) back to jemalloc while the group holds more than 3/4 of its
- * bound, at most twice.  Called on a miss, which goes to jemalloc's arena
+ * bound, at most twice, if the group's bound refused a free since the last
+ * trim (lc_w.full).  Called on a miss, which goes to jemalloc's arena
  * anyway: so free() finds room and rarely pays jemalloc's arena itself.
+ * Only under that pressure: trimming on every miss while above 3/4 gave back
+ * blocks the next misses would have reused and put 2-4 deallocations in
+ * jemalloc's arena in front of each miss (bench/latency -v, one thread, 320M
+ * pool: malloc alone of blocks above 128 KiB p50 490 ns, 330 ns without;
+ * malloc+touch p99 6,208 ns -> 6,080, with 2 threads 7,104 -> 6,848; free
+ * p99 unchanged; at 128M the frees of up to 128 KiB got faster, p99 142-146
+ * ns -> 121-130).
  */
 static void lc_trim(bool med)
 {
+	_Atomic unsigned char *full = &lc_w.full[!med];
+	if (!atomic_load_explicit(full, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(full, 0, memory_order_relaxed)) {
+		return;
+	}
 	unsigned lo = med ? 0 : LC_MED_CLASSES, cnt = med ? LC_MED_CLASSES : LC_CLASSES - LC_MED_CLASSES;
 	size_t soft = (med ? lc_budget_med : lc_budget) / 4 * 3;
 	for (int k = 0, scanned = 0; k < 2 && scanned < (int)cnt; scanned++) {
