@@ -451,9 +451,11 @@ static void lc_uncharge(int i, size_t u)
  * miss that finds the pool full drains the cache and asks again before the
  * pool may grow (lc_may_fail).
  */
+static size_t lc_room(void) { return pool_size() - pool_used() + spare_bytes(); }
+
 static size_t lc_limit(void)
 {
-	size_t room = pool_size() - pool_used() + spare_bytes();
+	size_t room = lc_room();
 	size_t half = room > lc_floor ? (room - lc_floor) / 2 : 0;
 	return half < lc_budget + lc_budget_med ? half : lc_budget + lc_budget_med;
 }
@@ -955,34 +957,6 @@ static void lc_trim(bool med)
  * Linked in under their renamed names, they are direct calls.
  */
 /* Sizes above arena_small_max (arena.h's inline arena_alloc sends them here). */
-/*
- * A miss above 128 KiB: the newest waiting block of one of the next
- * LC_UP classes (this thread's magazine first), at most 1.5 times the size
- * asked for; its class and size in *j and *cs.  Of such mallocs 59% missed
- * their own class with one thread and 77% with two (bench/latency, 320M
- * pool), and a miss is a trip to jemalloc's arena: 330 ns at the median
- * with one thread, about 1 us with two, where a block that waits costs
- * 50-100.  A neighbour's block is also more recently written than the
- * extent jemalloc would hand out.  The block goes back to its own class
- * when freed (free() reads its size from jemalloc).  Up to two classes:
- * four (twice the size) made nothing faster, and the larger blocks in use
- * grew a 288M pool after arming with two threads (1 run of 5).
- */
-#define LC_UP 2
-static void *lc_take_larger(int i, int *j, size_t *cs)
-{
-	for (int k = i + 1; k <= i + LC_UP && k < LC_CLASSES; k++) {
-		void *p = lc_t.m[k].n ? lc_t.m[k].p[--lc_t.m[k].n] : lc_pop(k);
-		if (p != NULL) {
-			int lg = LC_LG_MIN + k / 4;
-			*j = k;
-			*cs = ((size_t)1 << lg) + ((size_t)(k % 4 + 1) << (lg - 2));
-			return p;
-		}
-	}
-	return NULL;
-}
-
 void *arena_alloc_cached(size_t size)
 {
 	size_t cs = 0;
@@ -997,7 +971,7 @@ void *arena_alloc_cached(size_t size)
 	} else if (i >= 0) {
 		p = lc_pop(i);
 	}
-	if (p || (i >= LC_MED_CLASSES && (p = lc_take_larger(i, &i, &cs)) != NULL)) {
+	if (p) {
 		lc_credit(i, cs);
 		return p;
 	}
@@ -1078,8 +1052,7 @@ void *arena_alloc_aligned(size_t size, size_t align) { return mallocx(size, MALL
 static size_t realloc_headroom(size_t size)
 {
 	/* Only while the pool has eight times the new size left to carve: headroom never makes it grow. */
-	size_t room = pool_size() - pool_used() + spare_bytes();
-	return room / 8 > size ? size : 0;
+	return lc_room() / 8 > size ? size : 0;
 }
 
 static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
