@@ -68,6 +68,51 @@ const char *malloc_conf = "narenas:1,tcache_max:16384,tcache_gc_incr_bytes:41943
 			  "dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0,"
 			  "background_thread:false,retain:false,metadata_thp:disabled";
 
+/*
+ * jemalloc 5.3's radix tree (its extent map) creates a node or leaf under a
+ * lock of its own, rtree->init_lock, which its fork handlers leave out:
+ * every other mutex of jemalloc is taken before a fork and made anew in the
+ * child.  A child forked while another thread was creating a leaf (the
+ * pool's first extent in a new gigabyte, or a new region) waited for ever
+ * at its own first one (tests/fault/fork-threads.sh, forkstorm 40 4: 12
+ * hung children in 1,200 runs, 3 of the 4 examined here).  Taking it in the prepare handler would
+ * invert jemalloc's lock order (it ranks after the arenas' locks and before
+ * the bases'), so the child only makes it anew, as jemalloc does with its
+ * own: what it guards, a leaf pointer, is published with one atomic store,
+ * so the child sees either the leaf or nothing, never half of one.  The
+ * lock is found in jemalloc's internal emap (Debian's jemalloc_pic.a keeps
+ * the symbols): at offset 8 of je_arena_emap_global (after the rtree's base
+ * pointer), checked against the version and the mutex's kind, else left alone.
+ */
+extern char je_arena_emap_global[] __attribute__((weak));
+void je_malloc_mutex_postfork_child(void *tsdn, void *mutex) __attribute__((weak));
+static void *rtree_init_lock;
+
+static void find_rtree_init_lock(void)
+{
+	const char *v = NULL;
+	size_t sz = sizeof(v);
+	if (je_arena_emap_global == NULL || je_malloc_mutex_postfork_child == NULL ||
+	    mallctl("version", &v, &sz, NULL, 0) != 0 || v == NULL || strncmp(v, "5.3.", 4) != 0) {
+		log_msg(LOG_DEBUG, "jemalloc %s: its radix tree's lock is not made anew in a fork child", v ? v : "?");
+		return;
+	}
+	/*
+	 * malloc_mutex_t: 64 bytes of profiling data, then the pthread mutex:
+	 * a plain or adaptive one (glibc adds its elision bits, 0x300, to the
+	 * kind), unlocked (the constructor runs alone).
+	 */
+	char *lock = je_arena_emap_global + sizeof(void *);
+	pthread_mutex_t *m = (pthread_mutex_t *)(void *)(lock + 64);
+	int kind = m->__data.__kind & ~0x300;
+	if ((kind != PTHREAD_MUTEX_NORMAL && kind != PTHREAD_MUTEX_ADAPTIVE_NP) || m->__data.__lock != 0 ||
+	    m->__data.__owner != 0 || m->__data.__nusers != 0) {
+		log_msg(LOG_DEBUG, "jemalloc %s: no mutex where its radix tree's lock should be", v);
+		return;
+	}
+	rtree_init_lock = lock;
+}
+
 static bool installed;
 static uintptr_t early_end;
 static _Atomic uintptr_t early_cur;
@@ -320,6 +365,7 @@ int arena_install(void)
 		arena_free_mask = LC_PAGE - 1; /* the inline paths (arena.h) now leave the cache's sizes to it */
 		arena_small_max = (size_t)1 << LC_LG_MIN;
 	}
+	find_rtree_init_lock();
 	installed = true;
 	return 0;
 }
@@ -697,6 +743,9 @@ static void lc_mag_init(void)
 
 void arena_atfork_child(void)
 {
+	if (rtree_init_lock != NULL) {
+		je_malloc_mutex_postfork_child(NULL, rtree_init_lock);
+	}
 	spare_atfork_child();
 	atomic_store(&reclaiming, 0); /* a reclaimer in another thread did not come along */
 	size_t all = lc_t.credit[0] + lc_t.credit[1], med = lc_t.credit[0];

@@ -151,10 +151,72 @@ static __thread int in_allocator __attribute__((tls_model("initial-exec")));
 
 void capture_inside_allocator(bool on) { in_allocator += on ? 1 : -1; }
 
+/* The gate between the shim's walks and fork (capture.h). */
+static _Atomic int walk_gate, walkers;
+static __thread int walk_depth __attribute__((tls_model("initial-exec")));
+
+void capture_walk_enter(void)
+{
+	if (walk_depth > 0) {
+		walk_depth++; /* already counted */
+		return;
+	}
+	uint64_t give_up = 0;
+	for (unsigned spins = 0;;) {
+		atomic_fetch_add(&walkers, 1);
+		if (!atomic_load(&walk_gate)) {
+			break;
+		}
+		if (give_up == 0) {
+			give_up = sys_now_ns() + 20 * 1000000ull;
+		} else if (sys_now_ns() > give_up) {
+			break; /* counted: the forker's own wait is bounded too */
+		}
+		atomic_fetch_sub(&walkers, 1);
+		sys_backoff(&spins);
+	}
+	walk_depth = 1;
+}
+
+void capture_walk_leave(void)
+{
+	if (--walk_depth == 0) {
+		atomic_fetch_sub(&walkers, 1);
+	}
+}
+
+void capture_atfork_prepare(void)
+{
+	atomic_store(&walk_gate, 1);
+	uint64_t give_up = sys_now_ns() + 100 * 1000000ull;
+	int mine = walk_depth > 0;
+	for (unsigned spins = 0; atomic_load(&walkers) > mine && sys_now_ns() < give_up;) {
+		sys_backoff(&spins);
+	}
+}
+
+void capture_atfork_parent(void) { atomic_store(&walk_gate, 0); }
+
+void capture_atfork_child(void)
+{
+	atomic_store(&walkers, walk_depth > 0); /* the other threads did not come along */
+	atomic_store(&walk_gate, 0);
+}
+
 /* Frames to ask the unwinder for: max and the shim's own above them, at most room. */
 static int frames_wanted(int max, int room) { return max + EXTRA_FRAMES > room ? room : max + EXTRA_FRAMES; }
 
+static int capture_stack_walk(uintptr_t *ips, int max);
+
 int capture_stack(uintptr_t *ips, int max)
+{
+	capture_walk_enter();
+	int n = capture_stack_walk(ips, max);
+	capture_walk_leave();
+	return n;
+}
+
+static int capture_stack_walk(uintptr_t *ips, int max)
 {
 	void *raw[128 + EXTRA_FRAMES];
 	if (only_frame && max > 0) {
@@ -203,11 +265,13 @@ int capture_stack_at(uintptr_t *ips, int max, uintptr_t pc, void *ucontext)
 	uint64_t cursor[UNW_CURSOR_WORDS + 1] __attribute__((aligned(16)));
 	uint64_t ip;
 	/* The first frame is the interrupted one (pc); from the next on, return addresses. */
+	capture_walk_enter();
 	if (unw_init_local2_fn && ucontext && unw_init_local2_fn(cursor, ucontext, UNW_SIGNAL_FRAME_FLAG) == 0) {
 		while (n < want && unw_step_fn(cursor) > 0 && unw_get_reg_fn(cursor, UNW_IP_REG, &ip) == 0 && ip) {
 			raw[n++] = (uintptr_t)ip;
 		}
 	}
+	capture_walk_leave();
 #endif
 	int out = 0, i = 0;
 	if (!capture_is_internal(pc)) {
@@ -249,8 +313,11 @@ int capture_ra_offset(uintptr_t ip, int max)
 	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)(uintptr_t)frame;
 	uint64_t cursor[UNW_CURSOR_WORDS + 1] __attribute__((aligned(16)));
 	uint64_t ra;
-	if (unw_init_local2_fn(cursor, &uc, UNW_SIGNAL_FRAME_FLAG) != 0 || unw_step_fn(cursor) <= 0 ||
-	    unw_get_reg_fn(cursor, UNW_IP_REG, &ra) != 0) {
+	capture_walk_enter();
+	bool stepped = unw_init_local2_fn(cursor, &uc, UNW_SIGNAL_FRAME_FLAG) == 0 && unw_step_fn(cursor) > 0 &&
+		       unw_get_reg_fn(cursor, UNW_IP_REG, &ra) == 0;
+	capture_walk_leave();
+	if (!stepped) {
 		return -2;
 	}
 	if (ra >= sp_mark && ra < sp_mark + (uint64_t)max && (ra - sp_mark) % 8 == 0) {

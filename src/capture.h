@@ -49,6 +49,27 @@ int capture_load_unwinder(void);
 int capture_stack(uintptr_t *ips, int max);
 
 /*
+ * Fork and the loader's lock.  libunwind finds unwind tables through
+ * dl_iterate_phdr, which holds glibc's dl_load_write_lock, and glibc's fork
+ * resets only dl_load_lock in the child: a child forked while one of the
+ * shim's threads (the fault sampler, a capture) was inside it waited for
+ * ever at its first unwind or report header (tests/fault/fork-threads.sh,
+ * forkstorm 40 4: 1 of 4 hung children examined; the others, jemalloc's
+ * radix-tree lock, arena.c).  Every walk of the shim's goes
+ * between capture_walk_enter and capture_walk_leave (nested walks, as in a
+ * signal handler on a thread already inside, go straight in);
+ * capture_atfork_prepare closes the gate and waits, up to 100 ms, until no
+ * walk is under way; a walk that finds it closed waits up to 20 ms and then
+ * goes ahead (so a thread holding a lock the forker wants is never stuck).
+ * Async-signal-safe.
+ */
+void capture_walk_enter(void);
+void capture_walk_leave(void);
+void capture_atfork_prepare(void);
+void capture_atfork_parent(void);
+void capture_atfork_child(void);
+
+/*
  * Around code that runs inside the allocator (an extent hook, with its
  * locks held): this thread's captures then use no thread-local storage of
  * libunwind's, whose first use in a thread allocates.  Nests.

@@ -87,6 +87,7 @@ static void mark_internal_code(void)
 static void atfork_prepare(void)
 {
 	phase_atfork_prepare(); /* first: before any lock the slow stage could need */
+	capture_atfork_prepare(); /* no walk of ours holds the loader's lock across the fork */
 	pmap_atfork_prepare();
 	tstack_atfork_prepare();
 }
@@ -95,11 +96,13 @@ static void atfork_parent(void)
 {
 	tstack_atfork_parent();
 	pmap_atfork_parent();
+	capture_atfork_parent();
 	faults_atfork_parent();
 }
 
 static void atfork_child(void)
 {
+	capture_atfork_child();
 	tstack_atfork_child();
 	pmap_atfork_child();
 	pool_atfork_child();

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "capture.h"
 #include "audit.h"
 #include "fmt.h"
 #include "kinds.h"
@@ -636,7 +637,9 @@ void report_modules(void)
 static void write_modules(void)
 {
 	if (fd >= 0) {
+		capture_walk_enter(); /* the loader's lock and fork (capture.h) */
 		dl_iterate_phdr(module_cb, NULL);
+		capture_walk_leave();
 	}
 }
 
