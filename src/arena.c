@@ -214,6 +214,9 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 {
 	void *p;
 	bool fresh = false;
+	if (new_addr == NULL && !shim_armed()) {
+		pool_note_request(size); /* room at arming (pool.h) */
+	}
 	if (new_addr != NULL) {
 		/* In-place growth: where spare or the pool's bump pointer has the pages after the block. */
 		if ((p = spare_take_at(new_addr, size)) == NULL) {

@@ -216,6 +216,29 @@ static void populate_once(void)
 	}
 }
 
+/*
+ * Room at arming (pool.h, docs/design.md): when no region has the largest
+ * request of start-up left never carved, the pool grows now, during
+ * start-up, and the prefault below covers the new region, rather than in
+ * the armed phase, when fragmentation leaves no freed extent big enough
+ * for that request again (tests/regrow.sh: a 64M pool grown to 128M
+ * before arming, with 1.5 MiB left, grew for a 16 MiB buffer after it in
+ * some runs).  Once, and not from a signal handler: the growth takes the
+ * pool's grow lock, which the interrupted thread may hold.
+ */
+static void arm_room(void)
+{
+	static _Atomic int done;
+	/* At most a quarter of the pool, the slack growth before arming keeps too (guard_pool_exhausted). */
+	size_t need = pool_largest_request(), cap = pool_size() / 4;
+	need = need > cap ? cap : need;
+	if (config.pool_grow == 0 || need == 0 || pool_room_largest() >= need || atomic_exchange(&done, 1)) {
+		return;
+	}
+	log_msg(LOG_INFO, "arming: no region has %zu bytes never handed out left (the largest request of start-up)", need);
+	(void)guard_pool_exhausted(need, "arming");
+}
+
 static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 {
 	uint64_t t0 = sys_now_ns();
@@ -245,6 +268,9 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 	}
 	if (atomic_load(&slow_state) != 2) {
 		log_msg(LOG_WARN, "armed by a signal before start-up work was done (no unwinder or thread stacks yet)");
+	}
+	if (safe) {
+		arm_room();
 	}
 	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0, spawn_helper);
 	front_enable(); /* the pool is resident now: small blocks may come from it (front.h) */

@@ -611,6 +611,29 @@ static size_t regions_bytes(bool carved)
 
 size_t pool_size(void) { return regions_bytes(false); }
 
+static _Atomic size_t largest_request;
+
+void pool_note_request(size_t size)
+{
+	size_t cur = atomic_load_explicit(&largest_request, memory_order_relaxed);
+	while (size > cur &&
+	       !atomic_compare_exchange_weak_explicit(&largest_request, &cur, size, memory_order_relaxed, memory_order_relaxed)) {
+	}
+}
+
+size_t pool_largest_request(void) { return atomic_load_explicit(&largest_request, memory_order_relaxed); }
+
+size_t pool_room_largest(void)
+{
+	size_t best = 0;
+	int n = atomic_load(&pool.nregions);
+	for (int i = 0; i < n; i++) {
+		size_t room = pool.regions[i].end - atomic_load(&pool.regions[i].cursor);
+		best = room > best ? room : best;
+	}
+	return best;
+}
+
 size_t pool_used(void) { return regions_bytes(true); }
 
 size_t pool_huge_bytes(void)
@@ -708,4 +731,5 @@ void pool_reset_for_tests(void)
 		sys_munmap((void *)pool.regions[i].base, pool.regions[i].end - pool.regions[i].base);
 	}
 	memset(&pool, 0, sizeof(pool));
+	atomic_store(&largest_request, 0);
 }

@@ -153,6 +153,16 @@ const struct pool_region *pool_region_of(const void *p);
 
 size_t pool_size(void);       /* bytes reserved */
 size_t pool_used(void);       /* bytes handed out (high-water: never decreases) */
+/*
+ * Room at arming (docs/design.md, "Room at arming"): the allocator and the
+ * served mappings note each request for new contiguous pool memory made
+ * before arming; arming makes sure one region still has that much never
+ * carved (pool_room_largest), so the steady state can repeat its largest
+ * request once even where fragmentation leaves no freed extent big enough.
+ */
+void pool_note_request(size_t size);
+size_t pool_largest_request(void); /* the largest noted, 0 if none */
+size_t pool_room_largest(void);    /* the longest never-carved tail of a region */
 size_t pool_huge_bytes(void); /* bytes on huge pages at the last measure */
 /* Re-reads /proc/self/smaps for every region; returns pool_huge_bytes(). */
 size_t pool_measure(void);

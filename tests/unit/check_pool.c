@@ -208,6 +208,25 @@ START_TEST(test_pool_grow_adds_a_region)
 }
 END_TEST
 
+START_TEST(test_pool_room_largest_is_the_longest_never_carved_tail)
+{
+	unit_pool_small(4 * MiB);
+	ck_assert_uint_eq(pool_room_largest(), 4 * MiB);
+	ck_assert_ptr_nonnull(pool_carve(3 * MiB, 16));
+	ck_assert_uint_eq(pool_room_largest(), 1 * MiB);
+	/* A grown region's whole length counts; the first region's tail is shorter. */
+	ck_assert_int_eq(pool_grow(1, 2 * MiB, false), 0);
+	ck_assert_uint_eq(pool_room_largest(), 2 * MiB);
+	ck_assert_ptr_nonnull(pool_carve(2 * MiB, 16));
+	ck_assert_uint_eq(pool_room_largest(), 1 * MiB);
+	/* Requests: the largest noted is kept, a smaller one changes nothing. */
+	ck_assert_uint_eq(pool_largest_request(), 0);
+	pool_note_request(5 * MiB);
+	pool_note_request(3 * MiB);
+	ck_assert_uint_eq(pool_largest_request(), 5 * MiB);
+}
+END_TEST
+
 START_TEST(test_pool_grow_with_step_zero_is_enospc)
 {
 	unit_pool_small(4 * MiB);
@@ -410,6 +429,7 @@ Suite *pool_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pool_grow_adds_a_region);
 	tcase_add_test(tc, test_pool_grow_with_step_zero_is_enospc);
+	tcase_add_test(tc, test_pool_room_largest_is_the_longest_never_carved_tail);
 	tcase_add_test(tc, test_pool_carve_moves_on_to_a_grown_region);
 	tcase_add_test(tc, test_pool_grow_stops_at_the_region_table_limit);
 	suite_add_tcase(s, tc);
