@@ -148,10 +148,13 @@ __attribute__((noinline)) static void reach_stack(size_t bytes)
 
 /* ---- deferred start-up work (phase.c runs it: in the background, or at arming) ---- */
 
+static void list_walk_ranges(void);
+
 static void prep_slow(void)
 {
 	capture_load_unwinder();
 	tstack_init();
+	list_walk_ranges();
 }
 
 /*
@@ -168,28 +171,123 @@ static void prep_slow(void)
  */
 static uintptr_t own_data_lo, own_data_hi, own_text_lo, own_text_hi;
 
+#define PAGE_DOWN(a) ((a) & ~(uintptr_t)4095)
+#define PAGE_UP(a) (((a) + 4095) & ~(uintptr_t)4095)
+
+/* An object's writable data past RELRO (read-only once relocated), whole pages: true if it has any. */
+static bool data_span(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	if (!phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_W, lo, hi)) {
+		return false;
+	}
+	*lo = PAGE_DOWN(*lo);
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t relro = PAGE_UP(info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+		*lo = ph->p_type == PT_GNU_RELRO && relro > *lo ? relro : *lo;
+	}
+	*hi = PAGE_UP(*hi);
+	return *hi > *lo;
+}
+
+static bool text_span(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	if (!phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_X, lo, hi)) {
+		return false;
+	}
+	*lo = PAGE_DOWN(*lo);
+	*hi = PAGE_UP(*hi);
+	return true;
+}
+
 static int own_data_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
-	uintptr_t lo, hi, page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	if (!phdr_load_contains(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, (uintptr_t)arg)) {
 		return 0;
 	}
-	if (phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_W, &lo, &hi)) {
-		lo &= ~(page - 1);
-		for (size_t i = 0; i < info->dlpi_phnum; i++) {
-			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-			uintptr_t relro = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
-			lo = ph->p_type == PT_GNU_RELRO && relro > lo ? relro : lo;
-		}
-		own_data_lo = lo;
-		own_data_hi = (hi + page - 1) & ~(page - 1);
-	}
-	if (phdr_load_span(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, PF_X, &lo, &hi)) {
-		own_text_lo = lo & ~(page - 1);
-		own_text_hi = (hi + page - 1) & ~(page - 1);
-	}
+	(void)data_span(info, &own_data_lo, &own_data_hi);
+	(void)text_span(info, &own_text_lo, &own_text_hi);
 	return 1;
+}
+
+/*
+ * What the shim reads and runs outside itself when it records: every
+ * loaded object's unwind tables (from its .eh_frame_hdr to the end of that
+ * segment, where .eh_frame follows), the code of libunwind (and its data),
+ * liblzma, libc and the loader.  A walk after arming through a frame of an
+ * object whose tables nobody had read took a fault in the shim's name
+ * (bench/latency -c: the churn thread's first recorded mprotect, libunwind
+ * reading libc's .eh_frame; one minor fault in the measured phase), and so
+ * did the site lookup's first memcmp (libc's code; tests/shimdata.sh, one
+ * run in 25).  Listed where dl_iterate_phdr may be called (the slow stage,
+ * and arming outside a signal handler: objects loaded since), made
+ * resident by the populate step.  A range is [lo, hi) with the advice.
+ */
+#define WALK_RANGES 256
+static struct walk_range {
+	uintptr_t lo, hi;
+	int advice;
+} walk_ranges[WALK_RANGES];
+static _Atomic unsigned nwalk_ranges;
+static _Atomic int listing;
+
+static void walk_range_add(unsigned *n, uintptr_t lo, uintptr_t hi, int advice)
+{
+	if (*n < WALK_RANGES && hi > lo) {
+		walk_ranges[(*n)++] = (struct walk_range){lo, hi, advice};
+	}
+}
+
+static int walk_ranges_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	unsigned *n = arg;
+	const ElfW(Phdr) *ph = info->dlpi_phdr;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		if (ph[i].p_type != PT_GNU_EH_FRAME) {
+			continue;
+		}
+		uintptr_t eh = info->dlpi_addr + ph[i].p_vaddr;
+		for (size_t j = 0; j < info->dlpi_phnum; j++) {
+			uintptr_t lo = info->dlpi_addr + ph[j].p_vaddr, hi = lo + ph[j].p_memsz;
+			if (ph[j].p_type == PT_LOAD && eh >= lo && eh < hi) {
+				walk_range_add(n, PAGE_DOWN(eh), PAGE_UP(hi), MADV_POPULATE_READ);
+			}
+		}
+	}
+	/* The objects whose code the shim runs when it records: their code (and libunwind's data). */
+	static const char *const used[] = {"/libunwind", "/liblzma", "/libc.so", "/ld-linux"};
+	const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	for (size_t k = 0; name && k < sizeof(used) / sizeof(used[0]); k++) {
+		uintptr_t lo, hi;
+		if (strncmp(name, used[k], strlen(used[k])) != 0) {
+			continue;
+		}
+		if (text_span(info, &lo, &hi)) {
+			walk_range_add(n, lo, hi, MADV_POPULATE_READ);
+		}
+		if (k == 0 && data_span(info, &lo, &hi)) {
+			walk_range_add(n, lo, hi, MADV_POPULATE_WRITE);
+		}
+	}
+	return 0;
+}
+
+/* (Re)lists the ranges: only where dl_iterate_phdr may be called. */
+static void list_walk_ranges(void)
+{
+	int idle = 0;
+	if (!atomic_compare_exchange_strong(&listing, &idle, 1)) {
+		return; /* another trigger is at it */
+	}
+	atomic_store_explicit(&nwalk_ranges, 0, memory_order_release);
+	unsigned n = 0;
+	capture_walk_enter(); /* the loader's lock: not held across a fork (capture.h) */
+	dl_iterate_phdr(walk_ranges_cb, &n);
+	capture_walk_leave();
+	atomic_store_explicit(&nwalk_ranges, n, memory_order_release);
+	atomic_store(&listing, 0);
 }
 
 static void prep_populate(void)
@@ -202,6 +300,10 @@ static void prep_populate(void)
 		for (uintptr_t a = own_text_lo; a < own_text_hi; a += 4096) {
 			(void)*(volatile const char *)a; /* a kernel without MADV_POPULATE_READ: a read maps the page */
 		}
+	}
+	for (unsigned i = 0, n = atomic_load_explicit(&nwalk_ranges, memory_order_acquire); i < n; i++) {
+		const struct walk_range *r = &walk_ranges[i];
+		(void)sys_madvise((void *)r->lo, r->hi - r->lo, r->advice); /* no MADV_POPULATE_*: left to first use */
 	}
 	serve_prefault_early(EARLY_PREFAULT_CAP);
 	spare_populate();
@@ -371,7 +473,7 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	report_set_choice(choice_why);
 	report_open(0);
 	report_header(0);
-	static const struct phase_prep prep = {.slow = prep_slow, .populate = prep_populate};
+	static const struct phase_prep prep = {.slow = prep_slow, .populate = prep_populate, .relist = list_walk_ranges};
 	phase_init(&prep);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(at_exit);

@@ -271,6 +271,9 @@ static void complete_prepare(bool safe, size_t *before, uint64_t *wait_ns)
 	}
 	if (safe) {
 		arm_room();
+		if (prep.relist) {
+			prep.relist();
+		}
 	}
 	pool_prefault_finish(safe && pool.prefault_threads > 1 ? pool.prefault_threads - 1 : 0, spawn_helper);
 	front_enable(); /* the pool is resident now: small blocks may come from it (front.h) */

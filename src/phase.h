@@ -29,6 +29,7 @@ void phase_birth_end(void);
 struct phase_prep {
 	void (*slow)(void);     /* may dlopen and create threads: never in a handler */
 	void (*populate)(void); /* raw syscalls only: async-signal-safe, idempotent */
+	void (*relist)(void);   /* before populate, at arming outside a handler: what populate covers, anew */
 };
 
 /*
