@@ -70,9 +70,13 @@ need_probe() {
 	[ -f "$lib" ] || hard "no $lib"
 }
 
+# host_settings_lock: tests/hostlock.sh.
+. "$top_srcdir/tests/hostlock.sh"
+
 # Reserves N 2M huge pages, restoring the old count on exit; skips if it cannot.
 reserve_hugepages() {
 	need_root "reserving huge pages"
+	host_settings_lock
 	f=/proc/sys/vm/nr_hugepages
 	old=$(cat $f)
 	trap 'echo '"$old"' > '"$f"'; rm -rf "$TMPD"' EXIT

@@ -57,6 +57,7 @@ if [ "$(id -u)" != 0 ] || ! [ -w "$ksm" ]; then
 	note "KSM cannot be turned on here (not root, or no $ksm): not tried"
 	exit 0
 fi
+host_settings_lock
 was=$(cat "$ksm")
 [ "$was" = 0 ] || { note "KSM is already on ($was): not tried"; exit 0; }
 grep -q '"ksm"' "$TMPD/fork.json" || true

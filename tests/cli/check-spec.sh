@@ -101,6 +101,7 @@ PYEOF
 [ "$(id -u)" = 0 ] || { note "not root: the sysctl file is not applied"; exit 0; }
 command -v sysctl >/dev/null 2>&1 || { note "no sysctl(8): the file is not applied"; exit 0; }
 [ -s "$TMPD/sysctl.lines" ] || { note "nothing to apply: every sysctl item passes"; exit 0; }
+host_settings_lock
 : > "$TMPD/restore"
 while read -r key eq value; do
 	echo "$key=$(sysctl -n "$key")" >> "$TMPD/restore"

@@ -45,6 +45,7 @@ if [ "$(id -u)" != 0 ] || ! [ -w "$si" ] || ! [ -w "$ksm" ]; then
 	note "not root (or no $ksm): the settings are not changed"
 	exit 0
 fi
+host_settings_lock
 old_si=$(cat "$si") old_ksm=$(cat "$ksm")
 trap 'echo "$old_si" > "$si"; echo "$old_ksm" > "$ksm"; rm -rf "$TMPD"' EXIT
 new_si=$((old_si + 3)) new_ksm=$((1 - old_ksm))

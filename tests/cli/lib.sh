@@ -14,6 +14,7 @@ PROBE=$top_builddir/tests/cli/probe
 MANPAGE=$top_srcdir/docs/ptfreeze.1
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-cli.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
+. "$top_srcdir/tests/hostlock.sh"
 # The command must find the library by itself (next to its build tree), and
 # nothing from the caller's environment may change what the tests see:
 # every PTFREEZE_* goes.

@@ -11,6 +11,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 . "${srcdir:-$(dirname "$0")/..}/fault/lib.sh"
 export PTFREEZE_POOL=16M
+host_settings_lock # no other test reserves pages meanwhile
 hp=/sys/kernel/mm/hugepages
 free_pages() { cat "$hp/hugepages-$1/free_hugepages" 2>/dev/null || echo 0; }
 ref=$("$FAULT/sites" 3) || fail "sites failed without the shim"

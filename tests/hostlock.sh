@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Sourced by tests/lib.sh and tests/cli/lib.sh.  Host settings (sysctls,
+# KSM, the huge page reservation) are shared by the tests make -j runs side
+# by side: a test that changes one takes this lock for the rest of its run
+# (cause.sh and drift.sh both turned KSM on and off, and each saw the
+# other's change: a fork child's report header with KSM off in the middle
+# of cause.sh's KSM run).  flock(1) is util-linux's; without it, no lock.
+host_settings_lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	exec 9>>"${TMPDIR:-/tmp}/ptfreeze-tests-host.lock"
+	flock 9 || { echo "ERROR: cannot take the host settings lock" >&2; exit 99; }
+}
