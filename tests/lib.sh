@@ -8,6 +8,7 @@ SHIM=${PTFREEZE_LIBRARY:-$top_builddir/.libs/libptfreeze.so}
 PROGS=$top_builddir/tests/progs
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-test.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
+. "$top_srcdir/tests/common.sh" # fail, skip, hard, note, host_settings_lock
 # Nothing the caller exported (PTFREEZE_STRICT, PTFREEZE_FAULTS, ...) may
 # change what the tests see: every PTFREEZE_* goes (the library was taken above).
 for v in $(env | sed -n 's/^\(PTFREEZE_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
@@ -17,11 +18,6 @@ export PTFREEZE_REPORT="$TMPD/report-%p.jsonl"
 # THP unless a test asks: huge pages that backing.sh reserves must not be taken
 # by the default 'auto' of tests running beside it (make -j check).
 export PTFREEZE_HUGEPAGES=thp
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIP: $*" >&2; exit 77; }
-hard() { echo "ERROR: $*" >&2; exit 99; }
-note() { echo "# $*"; }
 
 [ -f "$SHIM" ] || hard "no shim at $SHIM (build first)"
 
@@ -69,9 +65,6 @@ need_probe() {
 	lib=$PROGS/.libs/libdlopen_target.so
 	[ -f "$lib" ] || hard "no $lib"
 }
-
-# host_settings_lock: tests/hostlock.sh.
-. "$top_srcdir/tests/hostlock.sh"
 
 # Reserves N 2M huge pages, restoring the old count on exit; skips if it cannot.
 reserve_hugepages() {

@@ -72,7 +72,7 @@ tests_progs_early_LDADD = tests/progs/libearly.la
 
 TESTS += tests/exports.sh tests/config-errors.sh tests/conform.sh tests/churn.sh \
 	tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh tests/exit.sh tests/backstop-mask.sh
-EXTRA_DIST += tests/lib.sh tests/hostlock.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
+EXTRA_DIST += tests/lib.sh tests/common.sh tests/exports.sh tests/config-errors.sh tests/conform.sh \
 	tests/churn.sh tests/backing.sh tests/programs.sh tests/guard.sh tests/hazard.sh tests/arming.sh tests/resident.sh tests/backstop.sh \
 	tests/probe_check.py tests/stack_has.py tests/strace-vs-report.sh tests/strace_vs_report.py
 # One group a line from here on: each feature's tests together.

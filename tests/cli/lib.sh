@@ -14,7 +14,7 @@ PROBE=$top_builddir/tests/cli/probe
 MANPAGE=$top_srcdir/docs/ptfreeze.1
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ptfreeze-cli.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
-. "$top_srcdir/tests/hostlock.sh"
+. "$top_srcdir/tests/common.sh" # fail, skip, hard, note, host_settings_lock
 # The command must find the library by itself (next to its build tree), and
 # nothing from the caller's environment may change what the tests see:
 # every PTFREEZE_* goes.
@@ -25,10 +25,6 @@ export PTFREEZE_LOG=off PTFREEZE_POOL=16M
 # THP: huge pages that tests/backing.sh reserves must not be taken by tests beside it.
 export PTFREEZE_HUGEPAGES=thp
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIP: $*" >&2; exit 77; }
-hard() { echo "ERROR: $*" >&2; exit 99; }
-note() { echo "# $*"; }
 
 if [ ! -x "$PTFREEZE" ]; then
 	[ "${with_command:-yes}" = no ] && skip "the ptfreeze command is not built (see configure's output)"
