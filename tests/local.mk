@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	srcdir='$(srcdir)/tests'; export srcdir; \
 	with_command='$(build_command)'; export with_command;
 TEST_EXTENSIONS = .sh
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = $(SHELL) $(TEST_SH_FLAGS)
 
 PROG_CFLAGS = $(AM_CFLAGS) -g -O1 -fno-omit-frame-pointer -Wno-missing-prototypes
 check_PROGRAMS += tests/progs/churn tests/progs/conform tests/progs/cxx tests/progs/early tests/progs/probe tests/progs/exhaust tests/progs/coldcall tests/progs/rawcall \
