@@ -77,5 +77,7 @@ const char *phase_how(void);
 
 /* Waits (up to 1 s, not in a signal handler) while another thread is arming: exit's summary follows the arm record. */
 void phase_wait_arming(void);
+/* A trigger began arming and it is not done (the prefault is under way): the exit summary says so. */
+bool phase_arming_unfinished(void);
 
 #endif

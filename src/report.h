@@ -58,6 +58,8 @@ void report_fork_child(long parent_pid);
 bool report_enabled(void);
 /* True once the file exists (the first record created it). */
 bool report_written(void);
+/* Creates the file now if it is still pending (header and modules first); true if it exists. */
+bool report_create(void);
 /* Why this process is a chosen program, for the header's "process" object. */
 void report_set_choice(const char *why);
 const char *report_path(void);

@@ -32,6 +32,11 @@
 void summary_write(const char *why)
 {
 	struct sb sb;
+	/* Exiting while a trigger completes the start-up work: the process chose to arm, so it leaves a report. */
+	bool unfinished = phase_arming_unfinished();
+	if (unfinished) {
+		(void)report_create();
+	}
 	if (!report_summary_begin(&sb)) {
 		return;
 	}
@@ -50,6 +55,9 @@ void summary_write(const char *why)
 		report_put_str(&sb, phase_how());
 	} else {
 		sb_puts(&sb, "null");
+	}
+	if (unfinished && !armed) {
+		sb_puts(&sb, ",\"arming\":\"unfinished\"");
 	}
 	sb_puts(&sb, ",\"faults_armed\":");
 	if (armed && bmin >= 0) {

@@ -6,7 +6,12 @@
 #    is refused (malloc returns NULL, ENOMEM) in strict mode;
 #  - PTFREEZE_STRICT_ACTION=abort writes the record and aborts;
 #  - a fork child of an armed process writes its own report; an unarmed
-#    process and its unarmed fork child, which record nothing, write none.
+#    process and its unarmed fork child, which record nothing, write none;
+#  - a process that exits while its delay's arming is still prefaulting the
+#    pool (4G on 4K pages, one thread) chose to arm: it leaves a report whose
+#    summary says the arming was unfinished, and `ptfreeze report` says so
+#    (it left no file before).  A host that prefaults 4G within the second
+#    exit waits for arming sees an armed report instead, and the test says so.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
@@ -118,4 +123,23 @@ os.waitpid(pid, 0)
 print("forked")') || fail "fork under the shim"
 [ "$out" = forked ] || fail "unarmed fork: '$out'"
 [ "$(ls "$TMPD/quiet" | wc -l)" -eq 0 ] || fail "unarmed processes wrote: $(ls "$TMPD/quiet")"
+
+# Exiting while arming: the delay falls due, arming prefaults 4G, sleep exits first.
+mkdir "$TMPD/mid"
+PTFREEZE_POOL=4G PTFREEZE_HUGEPAGES=none PTFREEZE_PREFAULT_THREADS=1 PTFREEZE_ARM=delay:20ms \
+	PTFREEZE_REPORT="$TMPD/mid/r-%p.jsonl" shim sleep 0.3 || fail "sleep failed while arming"
+rep=$(ls "$TMPD"/mid/r-*.jsonl 2>/dev/null | head -1)
+[ -n "$rep" ] || fail "a process that exited while arming left no report"
+grep -q '"type":"summary"' "$rep" || fail "the report of a process that exited while arming has no summary"
+if grep -q '"type":"arm"' "$rep"; then
+	note "arming finished before exit gave up waiting (4G prefaulted within a second): the unfinished case not seen"
+else
+	grep '"type":"summary"' "$rep" | grep -q '"armed":false,.*"arming":"unfinished"' ||
+		fail "the summary does not say arming was unfinished: $(grep '"type":"summary"' "$rep" | cut -c1-300)"
+	if have_command; then
+		"$top_builddir/tools/ptfreeze" report "$rep" > "$TMPD/mid.txt" 2>&1
+		grep -q 'exited while arming' "$TMPD/mid.txt" || fail "ptfreeze report does not say so: $(head -20 "$TMPD/mid.txt")"
+	fi
+	note "exited while arming: a report with the summary, arming unfinished"
+fi
 exit 0

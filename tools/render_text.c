@@ -304,6 +304,11 @@ static void text_process(FILE *out, const struct rf_process *p)
 	} else if (p->fork_child) {
 		fputs("  armed       unknown (no summary, no arm record of its own): armed only if the parent was when it forked\n",
 		      out);
+	} else if (p->summary && reportfile_get_str(p->summary, "arming") &&
+		   strcmp(reportfile_get_str(p->summary, "arming"), "unfinished") == 0) {
+		fputs("  armed       never: the process exited while arming was completing the start-up work (the pool's "
+		      "prefault); a larger pool takes longer (PTFREEZE_POOL)\n",
+		      out);
 	} else {
 		fputs("  armed       never: only start-up records (the guard records nothing before arming)\n", out);
 	}
