@@ -114,6 +114,13 @@ tests_progs_regrow_SOURCES = tests/progs/regrow.c
 tests_progs_regrow_CFLAGS = $(PROG_CFLAGS)
 tests_progs_regrow_LDADD = -ldl
 TESTS += tests/regrow.sh
+# Room at arming: the largest request of start-up, again after arming: tests/roomarm.sh.
+check_PROGRAMS += tests/progs/roomarm
+tests_progs_roomarm_SOURCES = tests/progs/roomarm.c
+tests_progs_roomarm_CFLAGS = $(PROG_CFLAGS)
+tests_progs_roomarm_LDADD = -ldl
+TESTS += tests/roomarm.sh
+EXTRA_DIST += tests/roomarm.sh
 EXTRA_DIST += tests/regrow.sh
 # Page faults with their stacks (issue 7, item 2).
 TESTS += tests/pagefault.sh
