@@ -214,7 +214,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 {
 	void *p;
 	bool fresh = false;
-	if (new_addr == NULL && !shim_armed()) {
+	if (new_addr == NULL) {
 		pool_note_request(size); /* room at arming (pool.h) */
 	}
 	if (new_addr != NULL) {

@@ -155,10 +155,11 @@ size_t pool_size(void);       /* bytes reserved */
 size_t pool_used(void);       /* bytes handed out (high-water: never decreases) */
 /*
  * Room at arming (docs/design.md, "Room at arming"): the allocator and the
- * served mappings note each request for new contiguous pool memory made
- * before arming; arming makes sure one region still has that much never
- * carved (pool_room_largest), so the steady state can repeat its largest
- * request once even where fragmentation leaves no freed extent big enough.
+ * served mappings note each request for new contiguous pool memory (one
+ * relaxed load unless it is the largest yet); arming makes sure one region
+ * still has the largest of start-up never carved (pool_room_largest), so
+ * the steady state can repeat that request once even where fragmentation
+ * leaves no freed extent big enough.
  */
 void pool_note_request(size_t size);
 size_t pool_largest_request(void); /* the largest noted, 0 if none */

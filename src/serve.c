@@ -164,9 +164,7 @@ void serve_note_early(long r, size_t len, int prot, int flags)
 static void *from_pool(size_t len, unsigned flags, const char *who)
 {
 	int err = 0;
-	if (!shim_armed()) {
-		pool_note_request(len + PAGE_SIZE_); /* room at arming (pool.h) */
-	}
+	pool_note_request(len + PAGE_SIZE_); /* room at arming (pool.h) */
 	void *p = pmap_map(len, PAGE_SIZE_, flags, &err);
 	if (p == NULL && err == -ENOMEM && guard_pool_exhausted(len + PAGE_SIZE_, who)) {
 		p = pmap_map(len, PAGE_SIZE_, flags, &err);
