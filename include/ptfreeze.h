@@ -16,7 +16,9 @@
  *                      moment, it returns once that arming is complete.
  *   ptfreeze_disarm()  back to start-up (e.g. around a planned reconfiguration).
  *                      0, -EALREADY if not armed, -ENOSYS without the shim.
- *   ptfreeze_armed()   1 if armed, 0 if not or without the shim.
+ *   ptfreeze_armed()   1 if armed, 0 if not or without the shim.  Armed means
+ *                      arming is complete: what the program does after it
+ *                      sees 1 is in the report (0 while a trigger is arming).
  *
  * Thread-safe and async-signal-safe once the first call has resolved the
  * symbol (call ptfreeze_armed() once at start-up to resolve it early).

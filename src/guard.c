@@ -151,7 +151,7 @@ bool guard_armed(void)
 	if (!shim_armed() && due_hook && shim_arm_due()) {
 		due_hook();
 	}
-	return shim_armed();
+	return shim_arm_done();
 }
 
 enum verdict guard_verdict(enum kind k)

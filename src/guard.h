@@ -27,9 +27,11 @@ enum verdict {
 };
 
 /*
- * True when armed.  A delay trigger that fell due is first handed to the
- * hook phase installs (guard_set_due_hook), which may arm: the fallback
- * when the arming thread is not there, and the prompt arming at a call.
+ * True when armed, arming complete (shim_arm_done): while another thread
+ * is arming, calls are start-up's.  A delay trigger that fell due is first
+ * handed to the hook phase installs (guard_set_due_hook), which may arm:
+ * the fallback when the arming thread is not there, and the prompt arming
+ * at a call.
  */
 bool guard_armed(void);
 void guard_set_due_hook(void (*fn)(void));

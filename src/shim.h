@@ -42,6 +42,13 @@ extern _Atomic uint64_t shim_arm_deadline;
 
 /* True when armed or arming.  A pure query: a due delay is phase's to act on. */
 static inline bool shim_armed(void) { return atomic_load_explicit(&shim_arm_state, memory_order_acquire) != 0; }
+/*
+ * True once arming is complete: the arm record written, page-fault events
+ * on.  What the program sees (ptfreeze_armed) and what the guard records
+ * from: one instant, so a call or a fault made after ptfreeze_armed()
+ * returned 1 is in the report, and one made before it is start-up's.
+ */
+static inline bool shim_arm_done(void) { return atomic_load_explicit(&shim_arm_state, memory_order_acquire) == 1; }
 /* Monotonic time arming happened, 0 if never. */
 static inline uint64_t shim_armed_at(void) { return atomic_load(&shim_arm_at); }
 /* ns since arming (0 when not armed). */

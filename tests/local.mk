@@ -138,6 +138,13 @@ tests_progs_faultheavy_CFLAGS = $(PROG_CFLAGS)
 tests_progs_faultheavy_LDADD = -ldl
 TESTS += tests/pagefault-signals.sh tests/pagefault-git.sh
 EXTRA_DIST += tests/pagefault-signals.sh tests/pagefault-git.sh tests/pagefault_count.py
+# ptfreeze_armed() turns 1 when arming is complete: what follows is in the report.
+check_PROGRAMS += tests/progs/armwindow
+tests_progs_armwindow_SOURCES = tests/progs/armwindow.c
+tests_progs_armwindow_CFLAGS = $(PROG_CFLAGS)
+tests_progs_armwindow_LDADD = -lpthread -ldl
+TESTS += tests/armwindow.sh
+EXTRA_DIST += tests/armwindow.sh
 # A hugetlb pool and fork: with no huge page free, a fork child's first write
 # to a shared pool page must not kill it (issue 13: PTFREEZE_HUGEPAGES=auto).
 TESTS += tests/hugetlb-fork.sh

@@ -201,6 +201,13 @@ def judge(calls, rep):
             if not hit:
                 print(f"FAIL: pid {pid}: report site {s['id']} ({kind} at {hex(want) if isinstance(want, int) else want}) "
                       f"has no matching {name} in strace after arming")
+                # The evidence for a failure seen once in a while (a loaded machine): the site, and
+                # every line of the thread group that names the address, before arming and trapped too.
+                print(f"#   site: action {s['action']}, detail {s.get('detail')!r}, tid {s.get('tid')}, t_ns {s.get('t_ns')}")
+                if isinstance(want, int):
+                    for c in calls:
+                        if c[0] in group and (hex(want) in c[4] or str(want) in c[4]):
+                            print(f"#   strace: {c[0]} {c[4][:200]}")
                 ok = False
     return ok
 
