@@ -965,7 +965,7 @@ void faults_stop(void)
 
 void faults_atfork_parent(void) { cow = true; }
 
-void faults_atfork_child(bool armed)
+void faults_atfork_child(bool armed, bool mid)
 {
 	/*
 	 * The parent's rings were not copied (perf maps them VM_DONTCOPY), its
@@ -992,7 +992,14 @@ void faults_atfork_child(bool armed)
 	}
 	atomic_store(&fault_sites, 0);
 	threads_opened = 0;
-	if (!armed || sampling != SAMPLING_ON || st == NULL) {
+	/*
+	 * Forked while another thread was arming, before it opened the events
+	 * (a pre-forking server armed by a delay): the child is armed, and
+	 * opens its own as arming would have (3-4 of 27 children armed with
+	 * sampling off, forking every 0.5 ms while 500 threads made arming long).
+	 */
+	bool open_now = armed && mid && sampling == SAMPLING_OFF && config.faults && config.mode != MODE_OFF;
+	if (!armed || (sampling != SAMPLING_ON && !open_now) || (st == NULL && !open_now)) {
 		return;
 	}
 	/*
@@ -1000,6 +1007,12 @@ void faults_atfork_child(bool armed)
 	 * mapped and touched on every fork (a server forking per connection).
 	 */
 	ring_pages = RING_PAGES / 4;
+	if (open_now) {
+		if (faults_start() == 0) {
+			faults_enable(true);
+		}
+		return;
+	}
 	int r = open_events(false);
 	if (r != 0) {
 		give_up(r);

@@ -87,8 +87,10 @@ void faults_atfork_parent(void);
  * descriptors are copies, its rings were not copied) and, if armed, opens
  * events for this, the child's only thread, with rings and a sampler
  * thread of its own.  Pool faults are named copy-on-write from here on.
+ * mid: forked while another thread was arming (the child is armed): the
+ * events may not have been opened yet, and are opened here if so.
  */
-void faults_atfork_child(bool armed);
+void faults_atfork_child(bool armed, bool mid);
 
 /*
  * Every thread of the program has left (the leader by pthread_exit) and

@@ -433,9 +433,9 @@ void phase_atfork_child(void)
 	atomic_store(&arming_begun, 0); /* a trigger at work in the parent is not here */
 	/* Forked while another thread was arming: that thread is not here to finish; the child is armed. */
 	int mid = 2;
-	atomic_compare_exchange_strong(&shim_arm_state, &mid, 1);
+	bool was_mid = atomic_compare_exchange_strong(&shim_arm_state, &mid, 1);
 	atomic_store(&arm_complete, atomic_load(&shim_arm_state) == 1);
-	faults_atfork_child(atomic_load(&shim_arm_state) == 1);
+	faults_atfork_child(atomic_load(&shim_arm_state) == 1, was_mid);
 	if (atomic_load(&shim_arm_state) == 1) {
 		write_arm(how_buf, 0, 0, NULL);
 	} else if (atomic_load(&shim_arm_deadline) || (config.faults && config.mode != MODE_OFF) ||

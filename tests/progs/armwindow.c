@@ -6,17 +6,26 @@
  * and at once maps and writes PAGES shared anonymous pages (the shim cannot
  * serve a shared mapping from its pool: the mmap is a recorded call and the
  * writes are certain faults).  Prints "MAP END": the mapping's range.
+ * With -f, the main thread instead forks every 0.5 ms until it sees
+ * ptfreeze_armed() return 1, and twice more: each child maps and writes
+ * the same pages and exits; some children are born while arming is under
+ * way.  Prints "forks N".
  *
- * usage: armwindow [THREADS]   (default 500; status 1 on a failed call)
+ * usage: armwindow [THREADS] [-f]   (default 500; status 1 on a failed call)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ptfreeze.h"
 
@@ -44,9 +53,34 @@ __attribute__((noinline)) static char *map_and_write(void)
 	return p;
 }
 
+/* Forks until armed and twice more; every child faults and exits 0.  The forks made, or -1. */
+static int fork_while_arming(void)
+{
+	int forks = 0;
+	for (int after = 0; after < 2;) {
+		after += ptfreeze_armed();
+		pid_t pid = fork();
+		if (pid < 0) {
+			return -1;
+		}
+		if (pid == 0) {
+			_exit(map_and_write() ? 0 : 1);
+		}
+		int st = 0;
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			return -1;
+		}
+		forks++;
+		struct timespec ts = {0, 500000};
+		nanosleep(&ts, NULL);
+	}
+	return forks;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 500;
+	bool forking = argc > 2 && strcmp(argv[2], "-f") == 0;
 	if (n < 0 || n > 4000) {
 		fprintf(stderr, "armwindow: THREADS is 0 to 4000\n");
 		return 2;
@@ -63,6 +97,19 @@ int main(int argc, char **argv)
 		}
 	}
 	(void)ptfreeze_armed(); /* resolves the symbol */
+	if (forking) {
+		int forks = fork_while_arming();
+		if (forks < 0) {
+			fprintf(stderr, "armwindow: a fork or a child failed\n");
+			return 1;
+		}
+		printf("forks %d\n", forks);
+		pthread_barrier_wait(&done);
+		for (int i = 0; i < n; i++) {
+			pthread_join(t[i], NULL);
+		}
+		return 0;
+	}
 	while (!ptfreeze_armed()) {
 		sched_yield();
 	}
