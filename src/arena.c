@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "fmt.h"
 #include "log.h"
@@ -87,6 +88,10 @@ const char *malloc_conf = "narenas:1,tcache_max:16384,tcache_gc_incr_bytes:41943
 extern char je_arena_emap_global[] __attribute__((weak));
 void je_malloc_mutex_postfork_child(void *tsdn, void *mutex) __attribute__((weak));
 static void *rtree_init_lock;
+static void find_rtree_root(const char *version);
+/* jemalloc's radix tree (below): pool regions whose entries are resident since arming. */
+static _Atomic int rt_covered;
+static void rt_populate_from(int first);
 
 static void find_rtree_init_lock(void)
 {
@@ -111,7 +116,9 @@ static void find_rtree_init_lock(void)
 		return;
 	}
 	rtree_init_lock = lock;
+	find_rtree_root(v);
 }
+
 
 static bool installed;
 static uintptr_t early_end;
@@ -216,6 +223,10 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 	bool fresh = false;
 	if (new_addr == NULL) {
 		pool_note_request(size); /* room at arming (pool.h) */
+	}
+	if (atomic_load_explicit(&rt_covered, memory_order_relaxed) < atomic_load_explicit(&pool.nregions, memory_order_relaxed) &&
+	    shim_armed()) {
+		rt_populate_from(atomic_load(&rt_covered)); /* a region added after arming: its radix tree entries */
 	}
 	if (new_addr != NULL) {
 		/* In-place growth: where spare or the pool's bump pointer has the pages after the block. */
@@ -373,6 +384,148 @@ int arena_install(void)
 	return 0;
 }
 
+/*
+ * jemalloc's radix tree, where the populate at arming need not go.  Its
+ * 5.3 keys the tree by page over two levels of 18 bits (48-bit addresses,
+ * 4K pages): the root, 2^18 leaf pointers in its .bss right after the
+ * tree's base pointer and init_lock (2 MiB), and a leaf per GiB of
+ * addresses that hold extents, 2^18 entries of 8 bytes (2 MiB, from its
+ * base allocator: a mapping noted early, populated at arming).  Only the
+ * entries of addresses where extents can be (the pool's regions and the
+ * early area) are ever written, and the root's only when a leaf is made:
+ * making the rest resident cost 3.5 MiB of footprint at a 256M pool.
+ * arena_rtree_holes() says what the rest is; arena_populate() makes the
+ * entries of a region added after arming resident (rt_covered).
+ */
+#define RT_BITS 18
+#define RT_N ((uintptr_t)1 << RT_BITS)
+#define RT_MASK (RT_N - 1)
+#define RT_LEAF_SHIFT 12 /* a leaf entry per 4K page */
+#define RT_ROOT_SHIFT 30 /* a leaf per GiB */
+#define RT_PAGE ((uintptr_t)4096)
+static _Atomic(uintptr_t) *rt_root; /* NULL: the layout is not recognised, everything is populated */
+
+/* Whether the page at a is mapped (mincore fails with ENOMEM where nothing is). */
+static bool rt_mapped(uintptr_t a)
+{
+	unsigned char v;
+	return sys_raw(SYS_mincore, (long)(a & ~(RT_PAGE - 1)), (long)RT_PAGE, (long)&v, 0, 0, 0) == 0;
+}
+
+/*
+ * Recognised (after the lock, whose place and kind find_rtree_init_lock
+ * checked) when a block allocated now has, where the layout says, a root
+ * entry pointing to a mapped 2 MiB leaf with a written entry for the
+ * block's page, and the root has no leaf for this thread's stack.
+ */
+static void find_rtree_root(const char *version)
+{
+	size_t lock_size = (64 + sizeof(pthread_mutex_t) + 1 + 7) & ~(size_t)7; /* prof data, mutex, locked flag */
+	_Atomic(uintptr_t) *root = (_Atomic(uintptr_t) *)(void *)(je_arena_emap_global + sizeof(void *) + lock_size);
+	void *p = mallocx(64, 0);
+	if (p == NULL) {
+		return;
+	}
+	uintptr_t a = (uintptr_t)p, leaf = atomic_load(&root[(a >> RT_ROOT_SHIFT) & RT_MASK]);
+	uintptr_t stack = (uintptr_t)&a;
+	bool ok = leaf != 0 && leaf % sizeof(uintptr_t) == 0 && rt_mapped(leaf) &&
+		  rt_mapped(leaf + RT_N * sizeof(uintptr_t) - 1) &&
+		  ((const uintptr_t *)leaf)[(a >> RT_LEAF_SHIFT) & RT_MASK] != 0 &&
+		  ((stack ^ a) >> RT_ROOT_SHIFT == 0 || atomic_load(&root[(stack >> RT_ROOT_SHIFT) & RT_MASK]) == 0);
+	dallocx(p, 0);
+	if (!ok) {
+		log_msg(LOG_DEBUG, "jemalloc %s: its radix tree is not where expected: populated whole", version);
+		return;
+	}
+	rt_root = root;
+}
+
+/* Where extents can be: the early area, then the pool's regions from the first'th on. */
+static size_t rt_sources(struct sys_span *src, size_t max, int first)
+{
+	size_t n = 0;
+	if (early_end && first == 0 && n < max) {
+		src[n++] = (struct sys_span){early_end - EARLY_AREA, early_end};
+	}
+	int nr = atomic_load(&pool.nregions);
+	for (int i = first; i < nr && n < max; i++) {
+		src[n++] = (struct sys_span){pool.regions[i].base, pool.regions[i].end};
+	}
+	return n;
+}
+
+/* The entries of [lo, hi) in the table at t (8 bytes per 1 << shift of addresses), pages rounded out. */
+static struct sys_span rt_entries(uintptr_t t, uintptr_t lo, uintptr_t hi, unsigned shift)
+{
+	uintptr_t a = t + ((lo >> shift) & RT_MASK) * sizeof(uintptr_t);
+	uintptr_t b = t + (((hi - 1) >> shift) & RT_MASK) * sizeof(uintptr_t) + sizeof(uintptr_t);
+	return (struct sys_span){a & ~(RT_PAGE - 1), (b + RT_PAGE - 1) & ~(RT_PAGE - 1)};
+}
+
+/* Appends to holes what of table [t, t + 2 MiB) (pages inward) no span of need covers. */
+static size_t rt_complement(uintptr_t t, struct sys_span *need, size_t nneed, struct sys_span *holes, size_t n,
+			    size_t max)
+{
+	for (size_t i = 1; i < nneed; i++) { /* by start; a few spans */
+		for (size_t j = i; j > 0 && need[j].lo < need[j - 1].lo; j--) {
+			struct sys_span x = need[j];
+			need[j] = need[j - 1];
+			need[j - 1] = x;
+		}
+	}
+	uintptr_t cur = (t + RT_PAGE - 1) & ~(RT_PAGE - 1), end = (t + RT_N * sizeof(uintptr_t)) & ~(RT_PAGE - 1);
+	for (size_t i = 0; i <= nneed && cur < end; i++) {
+		uintptr_t stop = i < nneed ? need[i].lo : end;
+		if (stop > end) {
+			stop = end;
+		}
+		if (stop > cur && n < max) {
+			holes[n++] = (struct sys_span){cur, stop};
+		}
+		if (i < nneed && need[i].hi > cur) {
+			cur = need[i].hi;
+		}
+	}
+	return n;
+}
+
+size_t arena_rtree_holes(struct sys_span *holes, size_t max)
+{
+	_Atomic(uintptr_t) *root = rt_root;
+	if (root == NULL) {
+		return 0;
+	}
+	struct sys_span src[POOL_MAX_REGIONS + 1], need[POOL_MAX_REGIONS + 1];
+	size_t ns = rt_sources(src, POOL_MAX_REGIONS + 1, 0), n = 0;
+	for (size_t i = 0; i < ns; i++) {
+		need[i] = rt_entries((uintptr_t)root, src[i].lo, src[i].hi, RT_ROOT_SHIFT);
+	}
+	n = rt_complement((uintptr_t)root, need, ns, holes, n, max);
+	/* Each leaf once: its GiB's first appearance among the sources. */
+	for (size_t i = 0; i < ns; i++) {
+		for (uintptr_t g = src[i].lo >> RT_ROOT_SHIFT; g <= (src[i].hi - 1) >> RT_ROOT_SHIFT; g++) {
+			bool seen = false;
+			for (size_t j = 0; j < i && !seen; j++) {
+				seen = g >= src[j].lo >> RT_ROOT_SHIFT && g <= (src[j].hi - 1) >> RT_ROOT_SHIFT;
+			}
+			uintptr_t leaf = atomic_load(&root[g & RT_MASK]);
+			if (seen || leaf == 0) {
+				continue;
+			}
+			size_t nn = 0;
+			for (size_t j = 0; j < ns; j++) {
+				uintptr_t lo = src[j].lo > g << RT_ROOT_SHIFT ? src[j].lo : g << RT_ROOT_SHIFT;
+				uintptr_t hi = src[j].hi < (g + 1) << RT_ROOT_SHIFT ? src[j].hi : (g + 1) << RT_ROOT_SHIFT;
+				if (lo < hi) {
+					need[nn++] = rt_entries(leaf, lo, hi, RT_LEAF_SHIFT);
+				}
+			}
+			n = rt_complement(leaf, need, nn, holes, n, max);
+		}
+	}
+	return n;
+}
+
 void arena_init_early(void)
 {
 	const char *v;
@@ -397,6 +550,41 @@ void arena_populate(void)
 {
 	if (early_end) {
 		sys_madvise((void *)(early_end - EARLY_AREA), EARLY_AREA, MADV_POPULATE_WRITE);
+	}
+	rt_populate_from(0);
+}
+
+/*
+ * The radix tree's entries (root and leaves) of the pool regions from the
+ * first'th on, made resident: at arming (the early mappings' populate
+ * leaves the rest of the leaves out, arena_rtree_holes) and for a region
+ * added after it, before jemalloc registers its first extent there.  A
+ * GiB with no leaf yet gets one from jemalloc's base when first used.
+ */
+static void rt_populate_from(int first)
+{
+	_Atomic(uintptr_t) *root = rt_root;
+	if (root == NULL) {
+		return;
+	}
+	struct sys_span src[POOL_MAX_REGIONS + 1];
+	size_t ns = rt_sources(src, POOL_MAX_REGIONS + 1, first);
+	for (size_t i = 0; i < ns; i++) {
+		struct sys_span r = rt_entries((uintptr_t)root, src[i].lo, src[i].hi, RT_ROOT_SHIFT);
+		sys_madvise((void *)r.lo, r.hi - r.lo, MADV_POPULATE_WRITE);
+		for (uintptr_t g = src[i].lo >> RT_ROOT_SHIFT; g <= (src[i].hi - 1) >> RT_ROOT_SHIFT; g++) {
+			uintptr_t leaf = atomic_load(&root[g & RT_MASK]);
+			if (leaf == 0) {
+				continue;
+			}
+			uintptr_t lo = src[i].lo > g << RT_ROOT_SHIFT ? src[i].lo : g << RT_ROOT_SHIFT;
+			uintptr_t hi = src[i].hi < (g + 1) << RT_ROOT_SHIFT ? src[i].hi : (g + 1) << RT_ROOT_SHIFT;
+			struct sys_span e = rt_entries(leaf, lo, hi, RT_LEAF_SHIFT);
+			sys_madvise((void *)e.lo, e.hi - e.lo, MADV_POPULATE_WRITE);
+		}
+	}
+	int nr = atomic_load(&pool.nregions), was = atomic_load(&rt_covered);
+	while (was < nr && !atomic_compare_exchange_weak(&rt_covered, &was, nr)) {
 	}
 }
 

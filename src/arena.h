@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "front.h"
+#include "sys.h"
 
 /* Installs the hooks on every automatic arena; 0 or -errno. */
 int arena_install(void);
@@ -45,8 +46,20 @@ void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who));
  * still noted as mapped before us and prefaulted.
  */
 void arena_init_early(void);
-/* At arming: the first small extents' own 1 MiB (outside the pool, arena_init_early) made resident. */
+/*
+ * At arming: the first small extents' own 1 MiB (outside the pool,
+ * arena_init_early) and jemalloc's radix tree entries for the pool's
+ * addresses made resident.
+ */
 void arena_populate(void);
+/*
+ * What of jemalloc's radix tree the populate at arming leaves out (its
+ * root in the shim's .bss, its leaves in mappings noted early): pages no
+ * entry for the pool's or the early area's addresses is on.  Fills at most
+ * max; returns how many (0 where the tree's layout is not recognised).
+ * Async-signal-safe.
+ */
+size_t arena_rtree_holes(struct sys_span *holes, size_t max);
 
 /*
  * The malloc family's hot path, inline in the interposer: sizes up to

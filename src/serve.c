@@ -88,7 +88,7 @@ static struct {
 } early[EARLY_MAX];
 static _Atomic int nearly;
 
-void serve_prefault_early(size_t cap)
+void serve_prefault_early(size_t cap, const struct sys_span *holes, size_t nholes)
 {
 	int n = atomic_load(&nearly);
 	size_t done_bytes = 0;
@@ -96,7 +96,8 @@ void serve_prefault_early(size_t cap)
 		if (early[i].len == 0) {
 			continue;
 		}
-		long r = sys_madvise((void *)early[i].addr, early[i].len, MADV_POPULATE_WRITE);
+		long r = sys_madvise_except(early[i].addr, early[i].addr + early[i].len, MADV_POPULATE_WRITE, holes,
+					    nholes);
 		log_msg(LOG_DEBUG, "prefault early mapping %p+%zu: %ld", (void *)early[i].addr, early[i].len, r);
 		if (r == 0) {
 			done_bytes += early[i].len;

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "guard.h"
+#include "sys.h"
 
 /* One intercepted call, from entry to record. */
 struct call {
@@ -76,9 +77,13 @@ bool serve_madvise(struct call *c);
  */
 long serve_trapped(enum kind k, const long a[6]);
 
-/* Anonymous mappings made before our constructor (jemalloc's first chunks): noted, forgotten, prefaulted up to cap bytes. */
+/*
+ * Anonymous mappings made before our constructor (jemalloc's first chunks):
+ * noted, forgotten, prefaulted up to cap bytes but the holes (pages no one
+ * will write: arena_rtree_holes).
+ */
 void serve_note_early(long r, size_t len, int prot, int flags);
 void serve_forget_early(void *addr, size_t len);
-void serve_prefault_early(size_t cap);
+void serve_prefault_early(size_t cap, const struct sys_span *holes, size_t nholes);
 
 #endif

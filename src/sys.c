@@ -240,3 +240,32 @@ int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *
 	sys_close((int)fd);
 	return 0;
 }
+
+long sys_madvise_except(uintptr_t lo, uintptr_t hi, int advice, const struct sys_span *holes, size_t nholes)
+{
+	long res = 0;
+	while (lo < hi) {
+		/* The hole that starts first in [lo, hi) (the longest of those): the piece before it goes. */
+		uintptr_t cut = hi, next = hi;
+		for (size_t i = 0; i < nholes; i++) {
+			const struct sys_span *h = &holes[i];
+			if (h->lo >= h->hi || h->hi <= lo || h->lo >= hi) {
+				continue;
+			}
+			uintptr_t a = h->lo > lo ? h->lo : lo;
+			if (a < cut || (a == cut && h->hi > next)) {
+				cut = a;
+				next = h->hi;
+			}
+		}
+		if (cut > lo) {
+			long r = sys_madvise((void *)lo, cut - lo, advice);
+			res = r < 0 ? r : res;
+		}
+		if (cut == hi) {
+			break;
+		}
+		lo = next;
+	}
+	return res;
+}

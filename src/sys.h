@@ -102,5 +102,15 @@ uint64_t sys_wall_ns(void);
  */
 int sys_for_each_line(const char *path, int (*fn)(char *line, void *arg), void *arg);
 
+/* An address range [lo, hi). */
+struct sys_span {
+	uintptr_t lo, hi;
+};
+/*
+ * madvise(advice) over [lo, hi) but the holes (page-aligned, any order):
+ * one call per piece left.  The result of the last call that failed, or 0.
+ */
+long sys_madvise_except(uintptr_t lo, uintptr_t hi, int advice, const struct sys_span *holes, size_t nholes);
+
 #endif
 
