@@ -311,6 +311,51 @@ START_TEST(test_sys_raw_wrappers_return_kernel_results)
 }
 END_TEST
 
+/* Which of n pages at p are resident: a string of '1' and '0'. */
+static void resident(const char *p, size_t n, char *out)
+{
+	unsigned char vec[64];
+	ck_assert_uint_le(n, sizeof(vec));
+	ck_assert_int_eq(mincore((void *)p, n * 4096, vec), 0);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (vec[i] & 1) ? '1' : '0';
+	}
+	out[n] = 0;
+}
+
+START_TEST(test_sys_madvise_except_populates_around_the_holes)
+{
+	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	uintptr_t b = (uintptr_t)p;
+	/* Overlapping, out of order, one past the end, one empty, one before the start. */
+	const struct sys_span holes[] = {
+		{b + 6 * 4096, b + 8 * 4096}, {b + 2 * 4096, b + 4 * 4096}, {b + 3 * 4096, b + 5 * 4096},
+		{b + 14 * 4096, b + 20 * 4096}, {b + 10 * 4096, b + 10 * 4096}, {b - 4096, b + 4096},
+	};
+	long r = sys_madvise_except(b, b + 16 * 4096, MADV_POPULATE_WRITE, holes, sizeof(holes) / sizeof(holes[0]));
+	if (r == -EINVAL) {
+		munmap(p, 16 * 4096);
+		return; /* a kernel before 5.14: no MADV_POPULATE_WRITE */
+	}
+	ck_assert_int_eq(r, 0);
+	char got[17];
+	resident(p, 16, got);
+	ck_assert_str_eq(got, "0100010011111100");
+	/* No holes: all of it; a hole over everything: none of another mapping. */
+	char *q = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const struct sys_span all = {(uintptr_t)q - 4096, (uintptr_t)q + 8 * 4096};
+	ck_assert_int_eq(sys_madvise_except((uintptr_t)q, (uintptr_t)q + 4 * 4096, MADV_POPULATE_WRITE, &all, 1), 0);
+	resident(q, 4, got);
+	ck_assert_str_eq(got, "0000");
+	ck_assert_int_eq(sys_madvise_except((uintptr_t)q, (uintptr_t)q + 4 * 4096, MADV_POPULATE_WRITE, NULL, 0), 0);
+	resident(q, 4, got);
+	ck_assert_str_eq(got, "1111");
+	munmap(p, 16 * 4096);
+	munmap(q, 4 * 4096);
+}
+END_TEST
+
 Suite *sys_suite(void)
 {
 	Suite *s = suite_create("sys");
@@ -334,6 +379,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_sys_write_all_writes_everything_through_a_pipe);
 	tcase_add_test(tc, test_sys_write_all_reports_errors_as_negative_errno);
 	tcase_add_test(tc, test_sys_raw_wrappers_return_kernel_results);
+	tcase_add_test(tc, test_sys_madvise_except_populates_around_the_holes);
 	suite_add_tcase(s, tc);
 	return s;
 }
