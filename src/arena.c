@@ -462,6 +462,18 @@ static struct sys_span rt_entries(uintptr_t t, uintptr_t lo, uintptr_t hi, unsig
 	return (struct sys_span){a & ~(RT_PAGE - 1), (b + RT_PAGE - 1) & ~(RT_PAGE - 1)};
 }
 
+/* The entries of src's addresses in GiB g's leaf, pages rounded out; false if src has none there. */
+static bool rt_leaf_entries(uintptr_t leaf, struct sys_span src, uintptr_t g, struct sys_span *out)
+{
+	uintptr_t lo = src.lo > g << RT_ROOT_SHIFT ? src.lo : g << RT_ROOT_SHIFT;
+	uintptr_t hi = src.hi < (g + 1) << RT_ROOT_SHIFT ? src.hi : (g + 1) << RT_ROOT_SHIFT;
+	if (lo >= hi) {
+		return false;
+	}
+	*out = rt_entries(leaf, lo, hi, RT_LEAF_SHIFT);
+	return true;
+}
+
 /* Appends to holes what of table [t, t + 2 MiB) (pages inward) no span of need covers. */
 static size_t rt_complement(uintptr_t t, struct sys_span *need, size_t nneed, struct sys_span *holes, size_t n,
 			    size_t max)
@@ -514,11 +526,7 @@ size_t arena_rtree_holes(struct sys_span *holes, size_t max)
 			}
 			size_t nn = 0;
 			for (size_t j = 0; j < ns; j++) {
-				uintptr_t lo = src[j].lo > g << RT_ROOT_SHIFT ? src[j].lo : g << RT_ROOT_SHIFT;
-				uintptr_t hi = src[j].hi < (g + 1) << RT_ROOT_SHIFT ? src[j].hi : (g + 1) << RT_ROOT_SHIFT;
-				if (lo < hi) {
-					need[nn++] = rt_entries(leaf, lo, hi, RT_LEAF_SHIFT);
-				}
+				nn += rt_leaf_entries(leaf, src[j], g, &need[nn]);
 			}
 			n = rt_complement(leaf, need, nn, holes, n, max);
 		}
@@ -577,10 +585,10 @@ static void rt_populate_from(int first)
 			if (leaf == 0) {
 				continue;
 			}
-			uintptr_t lo = src[i].lo > g << RT_ROOT_SHIFT ? src[i].lo : g << RT_ROOT_SHIFT;
-			uintptr_t hi = src[i].hi < (g + 1) << RT_ROOT_SHIFT ? src[i].hi : (g + 1) << RT_ROOT_SHIFT;
-			struct sys_span e = rt_entries(leaf, lo, hi, RT_LEAF_SHIFT);
-			sys_madvise((void *)e.lo, e.hi - e.lo, MADV_POPULATE_WRITE);
+			struct sys_span e;
+			if (rt_leaf_entries(leaf, src[i], g, &e)) {
+				sys_madvise((void *)e.lo, e.hi - e.lo, MADV_POPULATE_WRITE);
+			}
 		}
 	}
 	int nr = atomic_load(&pool.nregions), was = atomic_load(&rt_covered);
