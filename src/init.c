@@ -51,6 +51,8 @@
 #define PMAP_BLOCKS 16384
 /* Largest amount of pre-constructor anonymous memory worth prefaulting. */
 #define EARLY_PREFAULT_CAP ((size_t)64 << 20)
+/* Room made resident at arming after what jemalloc's base blocks use (serve.h): 1 MiB, or a 256th of the pool. */
+#define EARLY_SLACK(pool) ((pool) / 256 > ((size_t)1 << 20) ? (pool) / 256 : ((size_t)1 << 20))
 
 extern char **environ;
 
@@ -309,7 +311,7 @@ static void prep_populate(void)
 		const struct walk_range *r = &walk_ranges[i];
 		(void)sys_madvise((void *)r->lo, r->hi - r->lo, r->advice); /* no MADV_POPULATE_*: left to first use */
 	}
-	serve_prefault_early(EARLY_PREFAULT_CAP, holes, nholes);
+	serve_prefault_early(EARLY_PREFAULT_CAP, EARLY_SLACK(pool_size()), holes, nholes);
 	spare_populate();
 	arena_populate();
 	faults_populate();

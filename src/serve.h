@@ -78,12 +78,14 @@ bool serve_madvise(struct call *c);
 long serve_trapped(enum kind k, const long a[6]);
 
 /*
- * Anonymous mappings made before our constructor (jemalloc's first chunks):
- * noted, forgotten, prefaulted up to cap bytes but the holes (pages no one
- * will write: arena_rtree_holes).
+ * Anonymous mappings made before our constructor (jemalloc's first chunks
+ * and its base's blocks): noted, forgotten, and prefaulted up to cap bytes
+ * but the holes (pages no one will write: arena_rtree_holes); of a mapping
+ * longer than slack (0: no limit), only what is used so far (resident, or
+ * before a hole's end) and slack bytes after it.
  */
 void serve_note_early(long r, size_t len, int prot, int flags);
 void serve_forget_early(void *addr, size_t len);
-void serve_prefault_early(size_t cap, const struct sys_span *holes, size_t nholes);
+void serve_prefault_early(size_t cap, size_t slack, const struct sys_span *holes, size_t nholes);
 
 #endif
