@@ -145,6 +145,13 @@ tests_progs_armwindow_CFLAGS = $(PROG_CFLAGS)
 tests_progs_armwindow_LDADD = -lpthread -ldl
 TESTS += tests/armwindow.sh
 EXTRA_DIST += tests/armwindow.sh
+# The shim's fixed cost in memory besides its pool (issue 15's footprint).
+check_PROGRAMS += tests/progs/fixedcost
+tests_progs_fixedcost_SOURCES = tests/progs/fixedcost.c
+tests_progs_fixedcost_CFLAGS = $(PROG_CFLAGS)
+tests_progs_fixedcost_LDADD = -ldl
+TESTS += tests/fixedcost.sh
+EXTRA_DIST += tests/fixedcost.sh
 # A hugetlb pool and fork: with no huge page free, a fork child's first write
 # to a shared pool page must not kill it (issue 13: PTFREEZE_HUGEPAGES=auto).
 TESTS += tests/hugetlb-fork.sh
