@@ -92,6 +92,16 @@ static void find_rtree_root(const char *version);
 /* jemalloc's radix tree (below): pool regions whose entries are resident since arming. */
 static _Atomic int rt_covered;
 static void rt_populate_from(int first);
+static _Atomic(uintptr_t) *rt_root; /* its root; NULL: the layout is not recognised, everything is populated */
+
+/* A region added after arming: its radix tree entries, before jemalloc registers an extent there. */
+static inline void rt_cover_new_regions(void)
+{
+	int covered = atomic_load_explicit(&rt_covered, memory_order_relaxed);
+	if (rt_root != NULL && covered < atomic_load_explicit(&pool.nregions, memory_order_relaxed) && shim_armed()) {
+		rt_populate_from(covered);
+	}
+}
 
 static void find_rtree_init_lock(void)
 {
@@ -224,10 +234,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 	if (new_addr == NULL) {
 		pool_note_request(size); /* room at arming (pool.h) */
 	}
-	if (atomic_load_explicit(&rt_covered, memory_order_relaxed) < atomic_load_explicit(&pool.nregions, memory_order_relaxed) &&
-	    shim_armed()) {
-		rt_populate_from(atomic_load(&rt_covered)); /* a region added after arming: its radix tree entries */
-	}
+	rt_cover_new_regions();
 	if (new_addr != NULL) {
 		/* In-place growth: where spare or the pool's bump pointer has the pages after the block. */
 		if ((p = spare_take_at(new_addr, size)) == NULL) {
@@ -403,7 +410,6 @@ int arena_install(void)
 #define RT_LEAF_SHIFT 12 /* a leaf entry per 4K page */
 #define RT_ROOT_SHIFT 30 /* a leaf per GiB */
 #define RT_PAGE ((uintptr_t)4096)
-static _Atomic(uintptr_t) *rt_root; /* NULL: the layout is not recognised, everything is populated */
 
 /* Whether the page at a is mapped (mincore fails with ENOMEM where nothing is). */
 static bool rt_mapped(uintptr_t a)

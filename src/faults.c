@@ -999,7 +999,7 @@ void faults_atfork_child(bool armed, bool mid)
 	 * sampling off, forking every 0.5 ms while 500 threads made arming long).
 	 */
 	bool open_now = armed && mid && sampling == SAMPLING_OFF && config.faults && config.mode != MODE_OFF;
-	if (!armed || (sampling != SAMPLING_ON && !open_now) || (st == NULL && !open_now)) {
+	if (!open_now && (!armed || sampling != SAMPLING_ON || st == NULL)) {
 		return;
 	}
 	/*
