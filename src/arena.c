@@ -214,16 +214,43 @@ unsigned long arena_reclaims(void) { return atomic_load_explicit(&reclaims, memo
  */
 static size_t carve_min;
 
+/*
+ * size bytes aligned to alignment from the pool.  Above a page the bump
+ * pointer would skip up to alignment bytes to align, for good: those pages
+ * go to spare instead, where the next extents find them (posix_memalign of
+ * 1 MiB at 8 MiB alignment, 24 times, in a 64M pool: it grew to 128M).
+ */
+static void *carve_aligned(size_t size, size_t alignment)
+{
+	if (alignment <= LC_PAGE) {
+		return pool_carve(size, alignment);
+	}
+	size_t span = size + alignment - LC_PAGE;
+	char *p = pool_carve(span, LC_PAGE);
+	if (p == NULL) {
+		return pool_carve(size, alignment);
+	}
+	char *a = (char *)(((uintptr_t)p + alignment - 1) & ~(uintptr_t)(alignment - 1));
+	/* false only if the bits' area is full: then unused */
+	if (a > p) {
+		(void)spare_put(p, (size_t)(a - p));
+	}
+	if (a + size < p + span) {
+		(void)spare_put(a + size, (size_t)(p + span - (a + size)));
+	}
+	return a;
+}
+
 static void *carve_chunk(size_t size, size_t alignment)
 {
 	if (size < carve_min) {
-		char *p = pool_carve(carve_min, alignment);
+		char *p = carve_aligned(carve_min, alignment);
 		if (p != NULL) {
 			(void)spare_put(p + size, carve_min - size); /* false only if the bits' area is full: then unused */
 			return p;
 		}
 	}
-	return pool_carve(size, alignment);
+	return carve_aligned(size, alignment);
 }
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero,

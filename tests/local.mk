@@ -152,6 +152,13 @@ tests_progs_fixedcost_CFLAGS = $(PROG_CFLAGS)
 tests_progs_fixedcost_LDADD = -ldl
 TESTS += tests/fixedcost.sh
 EXTRA_DIST += tests/fixedcost.sh
+# Aligned allocations: the pages skipped to align them go to spare, not lost.
+check_PROGRAMS += tests/progs/alignedroom
+tests_progs_alignedroom_SOURCES = tests/progs/alignedroom.c
+tests_progs_alignedroom_CFLAGS = $(PROG_CFLAGS)
+tests_progs_alignedroom_LDADD = -ldl
+TESTS += tests/alignedroom.sh
+EXTRA_DIST += tests/alignedroom.sh
 # A hugetlb pool and fork: with no huge page free, a fork child's first write
 # to a shared pool page must not kill it (issue 13: PTFREEZE_HUGEPAGES=auto).
 TESTS += tests/hugetlb-fork.sh
