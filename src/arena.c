@@ -36,6 +36,7 @@
 #include "pool.h"
 #include "shim.h"
 #include "spare.h"
+#include "spans.h"
 #include "sys.h"
 
 /*
@@ -143,6 +144,7 @@ static void *early_carve(size_t size, size_t align);
 #define LC_MED_DIV 32	   /* a thirty-second of the pool */
 #define LC_SLOTS 32
 #define LC_PAGE 4096
+#define SP_CHUNK_ALIGN ((size_t)64 << 10) /* spans' chunks (spans.h) */
 #define EARLY_AREA ((size_t)1 << 20) /* the first small extents' (arena_init_early) */
 #define EARLY_MAX ((size_t)64 << 10)  /* the largest extent taken from it */
 static size_t lc_budget; /* its bound in bytes for classes above 128 KiB; 0: off (before arena_install) */
@@ -162,6 +164,7 @@ static bool (*exhausted_hook)(size_t need, const char *who);
  * (tests/fault/fork-threads.sh: a NULL dereference in its malloc).
  */
 static __thread size_t lc_may_fail __attribute__((tls_model("initial-exec")));
+static size_t sp_max; /* the largest block spans serve (0: off) */
 
 void arena_set_exhausted_hook(bool (*fn)(size_t need, const char *who)) { exhausted_hook = fn; }
 
@@ -273,6 +276,10 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		if ((p = spare_take_tail(size, alignment)) == NULL) {
 			p = carve_chunk(size, alignment);
 			fresh = p != NULL;
+		}
+		if (p == NULL && spans_release() != 0) {
+			/* The pool is full: the free units spans holds first, before a reclaim or growth. */
+			p = spare_take(size, alignment);
 		}
 		if (p == NULL && shim_armed()) {
 			/*
@@ -760,7 +767,18 @@ static bool lc_charge(int i, size_t u)
 	return false;
 }
 
-/* Gives every waiting block back to jemalloc (classes busy elsewhere are skipped). */
+/* A block the cache handles: spans' or jemalloc's (arena_install_spans). */
+static size_t blk_size(const void *p) { return spans_owns(p) ? spans_size(p) : sallocx(p, 0); }
+static void blk_free(void *p)
+{
+	if (spans_owns(p)) {
+		spans_free(p);
+	} else {
+		free(p);
+	}
+}
+
+/* Gives every waiting block back (to spans or jemalloc; classes busy elsewhere are skipped). */
 static void lc_drain(void)
 {
 	atomic_fetch_add_explicit(&lc_w.epoch, 1, memory_order_relaxed);
@@ -775,8 +793,8 @@ static void lc_drain(void)
 		atomic_store_explicit(&b->n, 0, memory_order_relaxed);
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		for (unsigned j = 0; j < c; j++) {
-			lc_uncharge(i, sallocx(p[j], 0));
-			free(p[j]);
+			lc_uncharge(i, blk_size(p[j]));
+			blk_free(p[j]);
 		}
 	}
 }
@@ -864,7 +882,7 @@ static void lc_release(int i, void **ev, unsigned k)
 {
 	for (unsigned j = 0; j < k; j++) {
 		lc_uncharge(i, lc_class_size(i));
-		free(ev[j]);
+		blk_free(ev[j]);
 	}
 }
 
@@ -1079,7 +1097,7 @@ static void lc_push_or_free(int i, void *p, size_t u)
 		p = evict;
 	}
 	if (p) {
-		free(p);
+		blk_free(p);
 	}
 }
 
@@ -1224,8 +1242,8 @@ static void lc_trim(bool med)
 		}
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		if (p) {
-			lc_uncharge((int)i, sallocx(p, 0));
-			free(p);
+			lc_uncharge((int)i, blk_size(p));
+			blk_free(p);
 			k++;
 		}
 	}
@@ -1262,6 +1280,10 @@ void *arena_alloc_cached(size_t size)
 		lc_trim(true);
 		lc_trim(false);
 	}
+	bool span = i >= 0 && cs <= sp_max;
+	if (span && (p = spans_alloc(cs)) != NULL) {
+		goto got;
+	}
 	/* Not in a thread's first call: jemalloc makes the thread's cache then. */
 	size_t want = lc_t.je_ready && atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) != 0
 			      ? nallocx(size, MALLOCX_ALIGN(LC_PAGE))
@@ -1272,9 +1294,13 @@ void *arena_alloc_cached(size_t size)
 	if (p == NULL && want) {
 		lc_drain();
 		lc_mag_flush();
-		p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
+		p = span ? spans_alloc(cs) : NULL;
+		if (p == NULL) {
+			p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
+		}
 	}
 	lc_t.je_ready = p != NULL;
+got:
 	if (p == NULL) {
 		errno = ENOMEM;
 	} else if (i >= 0 && lc_t.credit[i >= LC_MED_CLASSES] < cs && lc_charge(i, cs)) {
@@ -1299,10 +1325,10 @@ void arena_free_cached(void *p)
 	if (p == NULL) {
 		return;
 	}
-	size_t u = sallocx(p, 0), cs = 0;
+	size_t u = blk_size(p), cs = 0;
 	int i = lc_index(u, &cs);
 	if (i < 0 || cs != u) {
-		free(p);
+		blk_free(p);
 		return;
 	}
 	if (lc_mag_put(i, p, u) || lc_pend(p, u)) {
@@ -1338,12 +1364,13 @@ static size_t realloc_headroom(size_t size)
 
 static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 {
-	size_t u = sallocx(p, 0);
-	if (size <= u) {
+	bool span = spans_owns(p);
+	size_t u = span ? spans_size(p) : sallocx(p, 0);
+	if (size <= u && (size >= u / 2 || !span)) {
 		return size >= u / 2 ? p : rallocx(p, size, 0);
 	}
-	size_t extra = realloc_headroom(size);
-	if (u > ((size_t)1 << LC_LG_MIN) && xallocx(p, size, extra, 0) >= size) {
+	size_t extra = size > u ? realloc_headroom(size) : 0;
+	if (!span && u > ((size_t)1 << LC_LG_MIN) && xallocx(p, size, extra, 0) >= size) {
 		return p;
 	}
 	int saved = errno;
@@ -1352,7 +1379,7 @@ static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 	if (q == NULL && (q = arena_alloc(size)) == NULL) {
 		return NULL;
 	}
-	memcpy(q, p, u);
+	memcpy(q, p, u < size ? u : size);
 	arena_free(p);
 	return q;
 }
@@ -1377,9 +1404,26 @@ void *arena_realloc(void *p, size_t size)
 	if (front_owns(p)) {
 		return realloc_front(p, size);
 	}
-	if (size <= ((size_t)1 << LC_LG_MIN) || lc_budget == 0) {
+	if ((size <= ((size_t)1 << LC_LG_MIN) || lc_budget == 0) && !spans_owns(p)) {
 		return rallocx(p, size, 0);
 	}
 	return realloc_large(p, size);
 }
-size_t arena_usable_size(const void *p) { return front_owns(p) ? front_usable(p) : sallocx(p, 0); }
+size_t arena_usable_size(const void *p) { return front_owns(p) ? front_usable(p) : blk_size(p); }
+
+/* Spans' chunks: pool memory as the alloc hook finds it (spare first), but never by growing the pool. */
+static void *sp_chunk_get(size_t size)
+{
+	pool_note_request(size);
+	void *p = spare_take(size, SP_CHUNK_ALIGN);
+	if (p == NULL && (p = spare_take_tail(size, SP_CHUNK_ALIGN)) == NULL) {
+		p = carve_aligned(size, SP_CHUNK_ALIGN);
+	}
+	return p;
+}
+
+void arena_install_spans(void)
+{
+	sp_max = lc_budget ? spans_install(pool_size(), sp_chunk_get) : 0;
+	sp_max = sp_max < ((size_t)1 << LC_LG_MAX) ? sp_max : ((size_t)1 << LC_LG_MAX);
+}

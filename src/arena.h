@@ -25,6 +25,11 @@
 
 /* Installs the hooks on every automatic arena; 0 or -errno. */
 int arena_install(void);
+/*
+ * After arena_install: the block cache's misses up to 16 MiB come from
+ * spans (spans.h) instead of jemalloc's arena (PTFREEZE_SPANS).
+ */
+void arena_install_spans(void);
 /* True once arena_install() succeeded. */
 bool arena_installed(void);
 /* Automatic arenas jemalloc has (opt.narenas). */

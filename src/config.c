@@ -384,6 +384,7 @@ static int p_seccomp(const char *s, struct config *c) { return config_parse_bool
 
 static int p_faults(const char *s, struct config *c) { return config_parse_bool(s, &c->faults); }
 static int p_front(const char *s, struct config *c) { return config_parse_bool(s, &c->front); }
+static int p_spans(const char *s, struct config *c) { return config_parse_bool(s, &c->spans); }
 
 /* A stack prefault size: up to 64 MiB. */
 static int parse_stack_size(const char *s, size_t *out)

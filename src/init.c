@@ -44,6 +44,7 @@
 #include "suppress.h"
 #include "smaps.h"
 #include "spare.h"
+#include "spans.h"
 #include "sys.h"
 #include "tstack.h"
 
@@ -92,10 +93,12 @@ static void atfork_prepare(void)
 	capture_atfork_prepare(); /* no walk of ours holds the loader's lock across the fork */
 	pmap_atfork_prepare();
 	tstack_atfork_prepare();
+	spans_atfork_prepare(); /* last: no span is half made or joined at the fork */
 }
 
 static void atfork_parent(void)
 {
+	spans_atfork_parent();
 	tstack_atfork_parent();
 	pmap_atfork_parent();
 	capture_atfork_parent();
@@ -104,6 +107,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	spans_atfork_child();
 	capture_atfork_child();
 	tstack_atfork_child();
 	pmap_atfork_child();
@@ -459,6 +463,9 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	if (failed == 0) {
 		arena_set_exhausted_hook(guard_pool_exhausted_in_allocator);
 		failed = arena_install();
+	}
+	if (failed == 0 && config.spans) {
+		arena_install_spans();
 	}
 	if (failed == 0 && config.front) {
 		install_front();

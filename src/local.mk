@@ -31,6 +31,7 @@ src_libptfreeze_core_la_SOURCES = \
 	src/spare.c src/spare.h \
 	src/pmap.c src/pmap.h \
 	src/front.c src/front.h \
+	src/spans.c src/spans.h \
 	src/arena.c src/arena.h \
 	src/phase.c src/phase.h \
 	src/capture.c src/capture.h \

@@ -25,6 +25,7 @@
 #include "shim.h"
 #include "smaps.h"
 #include "spare.h"
+#include "spans.h"
 #include "suppress.h"
 #include "sys.h"
 #include "tstack.h"
@@ -107,6 +108,7 @@ void summary_write(const char *why)
 	tstack_json(&sb, true);
 	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"heaps\":%zu},", front_pages_used(),
 		  front_pages_total(), front_heaps());
+	sb_printf(&sb, "\"spans\":{\"chunks\":%zu,\"used\":%zu},", spans_chunks(), spans_used());
 	sb_printf(&sb, "\"spare\":{\"bytes\":%zu,\"reclaims\":%lu},", spare_bytes(), arena_reclaims());
 	drift_json(&sb, config.pool_size);
 	sb_putc(&sb, '}');

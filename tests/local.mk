@@ -159,6 +159,13 @@ tests_progs_alignedroom_CFLAGS = $(PROG_CFLAGS)
 tests_progs_alignedroom_LDADD = -ldl
 TESTS += tests/alignedroom.sh
 EXTRA_DIST += tests/alignedroom.sh
+# The span allocator behind the block cache (issue 15): threads, fork, give-back.
+check_PROGRAMS += tests/progs/spans
+tests_progs_spans_SOURCES = tests/progs/spans.c
+tests_progs_spans_CFLAGS = $(PROG_CFLAGS)
+tests_progs_spans_LDADD = -lpthread -ldl
+TESTS += tests/spans.sh
+EXTRA_DIST += tests/spans.sh
 # A hugetlb pool and fork: with no huge page free, a fork child's first write
 # to a shared pool page must not kill it (issue 13: PTFREEZE_HUGEPAGES=auto).
 TESTS += tests/hugetlb-fork.sh

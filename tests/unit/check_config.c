@@ -376,6 +376,7 @@ static void chk_serve(void) { ck_assert(!config.serve_mmap); }
 static void chk_mlockall(void) { ck_assert(config.mlockall); }
 static void chk_faults(void) { ck_assert(!config.faults); }
 static void chk_front(void) { ck_assert(!config.front); }
+static void chk_spans(void) { ck_assert(!config.spans); }
 static void chk_stack(void) { ck_assert_uint_eq(config.stack_prefault, 1 * MiB); }
 static void chk_suppress(void) { ck_assert_str_eq(config.suppress, "/etc/ptfreeze.supp"); }
 static void chk_numa(void) { ck_assert_int_eq(config.numa_node, 3); }
@@ -415,6 +416,7 @@ static const struct valid valid_values[] = {
 	{"PTFREEZE_PROGRAMS", "python3*,*/bin/server", chk_programs},
 	{"PTFREEZE_SKIP", "make,cc*", chk_skip},
 	{"PTFREEZE_FRONT", "off", chk_front},
+	{"PTFREEZE_SPANS", "off", chk_spans},
 };
 #define NVALID (sizeof(valid_values) / sizeof(valid_values[0]))
 
@@ -542,6 +544,7 @@ static const struct {
 	{"PTFREEZE_PROGRAMS", {"", ",", "a,,b", "a,", ",a", " a", "a ", "a\nb"}},
 	{"PTFREEZE_SKIP", {",", "a,,b", "a,", ",a", " a", "a\tb"}},
 	{"PTFREEZE_FRONT", {"2", "maybe", "on,off"}},
+	{"PTFREEZE_SPANS", {"2", "maybe", "on,off"}},
 };
 
 /* Loads NAME=value and checks it was refused, counted, and the default kept. */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * spans: ptfreeze's own allocator for the block cache's misses (blocks
+ * above 16 KiB up to 16 MiB), behind the block cache and in place of
+ * jemalloc's arena (docs/design.md, "Spans").  It takes pool memory in
+ * chunks of 64 KiB units (a sixty-fourth of the pool, or the block) and cuts
+ * them into spans of whole 4 KiB pages: a block is a span, a free span
+ * joins its free neighbours at once, across chunk ends too, and waits in
+ * one of the bins (a quarter of a doubling each) for the next block that
+ * fits, newest first.  What it takes it keeps until the pool is full:
+ * then the alloc hook has it give its free 64 KiB units back to spare
+ * (spans_release) before anything else.
+ *
+ * One lock, held for a few hundred instructions and never across a call
+ * out; a fork takes it first (spans_atfork_prepare).  No system call and
+ * no allocation: the chunks and the maps that describe them are pool
+ * memory, resident.
+ */
+#ifndef PTFREEZE_SPANS_H
+#define PTFREEZE_SPANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Turns spans on for a pool of pool_bytes (off below 32 MiB).  get(size)
+ * returns size bytes of the pool (a multiple of 64 KiB) aligned to 64 KiB,
+ * or NULL, and must not make the pool grow.  Call once, before any other
+ * thread allocates.  Returns the largest block served (0: off).
+ */
+size_t spans_install(size_t pool_bytes, void *(*get)(size_t size));
+/* The largest size spans_alloc serves (0: off). */
+size_t spans_max(void);
+/* size bytes (up to spans_max), 4 KiB-aligned; NULL when no span fits and get has no chunk. */
+void *spans_alloc(size_t size);
+/* Whether p is a block of spans (any pointer; false while off). */
+bool spans_owns(const void *p);
+/* p a block of spans (spans_owns): gives it back. */
+void spans_free(void *p);
+/* The size of block p (spans_owns): what spans_alloc was asked, rounded up to 4 KiB. */
+size_t spans_size(const void *p);
+/*
+ * Gives every whole 64 KiB unit of free spans back to spare; the bytes
+ * given (0 also when the lock is busy: it is only tried, so that jemalloc's
+ * alloc hook may call it).
+ */
+size_t spans_release(void);
+/* Bytes taken from the pool, and in blocks now. */
+size_t spans_chunks(void);
+size_t spans_used(void);
+/* Fork: the lock is taken before, and released after in both processes. */
+void spans_atfork_prepare(void);
+void spans_atfork_parent(void);
+void spans_atfork_child(void);
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * spans: the blocks of 16 KiB - 16 MiB that the block cache does not hold
+ * (src/spans.c), from outside (tests/spans.sh).
+ *
+ * usage: spans stress THREADS OPS
+ *   Each thread keeps 64 blocks of random sizes (16 KiB - 4 MiB, a few
+ *   smaller: 0.6 MiB on average), each filled with a pattern of its own,
+ *   and replaces random ones OPS times: a third of the new blocks go to the
+ *   next thread, which checks and frees them (cross-thread frees; at most
+ *   RING wait); a sixth are grown or shrunk
+ *   with realloc, which must keep the bytes; malloc_usable_size must hold
+ *   the size.  Between two rounds (ptfreeze_arm() after the first) the main
+ *   thread forks a child that checks, frees and replaces the blocks it
+ *   inherited.  Prints "faults: minor=N" for the armed round (getrusage),
+ *   which writes "CHURN-BEGIN" and "CHURN-END" to fd -1 for strace.
+ * usage: spans giveback LARGE SMALL
+ *   Allocates LARGE bytes of 1 MiB blocks, frees them, arms, then
+ *   allocates SMALL bytes of 8 KiB blocks (jemalloc's own sizes) and keeps
+ *   them: in a pool sized for one of the two, the second must find the
+ *   memory the first freed.
+ * Exit 0, or 1 with a line on stderr.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ptfreeze.h"
+
+#define SLOTS 64
+#define RING 64
+
+struct blk {
+	unsigned char *p;
+	size_t n;
+	unsigned char tag;
+};
+
+struct ring {
+	pthread_mutex_t mu;
+	struct blk q[RING];
+	size_t head, tail;
+};
+
+static int nthreads;
+static long ops;
+static struct ring *rings;
+static struct blk set[16][SLOTS];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "spans: %s\n", what);
+	exit(1);
+}
+
+static uint64_t rng(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static size_t pick(uint64_t *s)
+{
+	unsigned r = (unsigned)(rng(s) % 16);
+	if (r == 0) {
+		return 1 + rng(s) % (16 << 10); /* jemalloc's or the front's */
+	}
+	if (r < 12) {
+		return (16 << 10) + rng(s) % (112 << 10);
+	}
+	return (128 << 10) + rng(s) % ((4 << 20) - (128 << 10));
+}
+
+/* The pattern of a block: its tag (plus the index) at every 512th byte but the last, and the tag at the last. */
+static void fill(struct blk *b)
+{
+	for (size_t i = 0; i + 1 < b->n; i += 512) {
+		b->p[i] = (unsigned char)(b->tag + i / 512);
+	}
+	b->p[b->n - 1] = b->tag;
+}
+
+/* The pattern below upto; and the last byte if upto is the whole block. */
+static void check(const struct blk *b, size_t upto, const char *where)
+{
+	for (size_t i = 0; i < upto && i + 1 < b->n; i += 512) {
+		if (b->p[i] != (unsigned char)(b->tag + i / 512)) {
+			fprintf(stderr, "spans: %s: block %p of %zu bytes lost byte %zu\n", where, (void *)b->p, b->n, i);
+			exit(1);
+		}
+	}
+	if (upto == b->n && b->p[b->n - 1] != b->tag) {
+		fprintf(stderr, "spans: %s: block %p of %zu bytes lost its last byte\n", where, (void *)b->p, b->n);
+		exit(1);
+	}
+}
+
+static void new_block(struct blk *b, uint64_t *s)
+{
+	b->n = pick(s);
+	b->tag = (unsigned char)rng(s);
+	if ((b->p = malloc(b->n)) == NULL) {
+		die("malloc failed");
+	}
+	if (malloc_usable_size(b->p) < b->n) {
+		die("malloc_usable_size below the size asked");
+	}
+	fill(b);
+}
+
+static void resize(struct blk *b, uint64_t *s)
+{
+	size_t n = pick(s), keep = n < b->n ? n : b->n;
+	unsigned char *q = realloc(b->p, n);
+	if (q == NULL) {
+		die("realloc failed");
+	}
+	b->p = q;
+	check(b, keep - 1, "realloc"); /* the pattern below the smaller size (not the old last byte) */
+	b->n = n;
+	fill(b);
+}
+
+static void drain(struct ring *r);
+
+static void push(struct ring *r, struct blk b)
+{
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		if (r->tail - r->head < RING) {
+			r->q[r->tail++ % RING] = b;
+			pthread_mutex_unlock(&r->mu);
+			return;
+		}
+		pthread_mutex_unlock(&r->mu);
+		drain(r); /* full: its owner is behind (or done), so the pusher frees them (cross-thread too) */
+	}
+}
+
+static void drain(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->head != r->tail) {
+		struct blk b = r->q[r->head++ % RING];
+		check(&b, b.n, "cross-thread free");
+		free(b.p);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *worker(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1);
+	struct blk *mine = set[t];
+	for (long i = 0; i < ops; i++) {
+		struct blk *b = &mine[rng(&s) % SLOTS];
+		check(b, b->n, "own free");
+		unsigned r = (unsigned)(rng(&s) % 6);
+		if (r == 0) {
+			resize(b, &s);
+			continue;
+		}
+		free(b->p);
+		new_block(b, &s);
+		if (r < 3 && nthreads > 1) {
+			struct blk out;
+			new_block(&out, &s);
+			push(&rings[(t + 1) % nthreads], out);
+		}
+		if (i % 16 == 0) {
+			drain(&rings[t]);
+		}
+	}
+	drain(&rings[t]);
+	return NULL;
+}
+
+static void round_of(void)
+{
+	pthread_t th[16];
+	for (int t = 0; t < nthreads; t++) {
+		if (pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t) != 0) {
+			die("pthread_create failed");
+		}
+	}
+	for (int t = 0; t < nthreads; t++) {
+		pthread_join(th[t], NULL);
+	}
+	for (int t = 0; t < nthreads; t++) {
+		drain(&rings[t]); /* a neighbour's last pushes */
+	}
+}
+
+static void child(void)
+{
+	uint64_t s = 42;
+	for (int t = 0; t < nthreads; t++) {
+		for (int i = 0; i < SLOTS; i++) {
+			check(&set[t][i], set[t][i].n, "fork child");
+			free(set[t][i].p);
+			new_block(&set[t][i], &s);
+		}
+	}
+	_exit(0);
+}
+
+static int stress(int argc, char **argv)
+{
+	nthreads = argc > 2 ? atoi(argv[2]) : 2;
+	ops = argc > 3 ? atol(argv[3]) : 20000;
+	if (nthreads < 1 || nthreads > 16 || ops < 1) {
+		die("usage: spans stress THREADS(1-16) OPS");
+	}
+	rings = calloc((size_t)nthreads, sizeof(*rings));
+	if (rings == NULL) {
+		die("calloc failed");
+	}
+	uint64_t s = 7;
+	for (int t = 0; t < nthreads; t++) {
+		pthread_mutex_init(&rings[t].mu, NULL);
+		for (int i = 0; i < SLOTS; i++) {
+			new_block(&set[t][i], &s);
+		}
+	}
+	round_of();
+	(void)ptfreeze_arm();
+	struct rusage a, b;
+	getrusage(RUSAGE_SELF, &a);
+	(void)!write(-1, "CHURN-BEGIN", 11); /* markers for strace (tests/lib.sh, armed_quiet) */
+	round_of();
+	(void)!write(-1, "CHURN-END", 9);
+	getrusage(RUSAGE_SELF, &b);
+	(void)ptfreeze_disarm();
+	pid_t pid = fork();
+	if (pid < 0) {
+		die("fork failed");
+	}
+	if (pid == 0) {
+		child();
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		die("the fork child failed");
+	}
+	round_of();
+	printf("faults: minor=%ld\n", b.ru_minflt - a.ru_minflt);
+	return 0;
+}
+
+static int giveback(int argc, char **argv)
+{
+	if (argc != 4) {
+		die("usage: spans giveback LARGE SMALL");
+	}
+	size_t large = strtoul(argv[2], NULL, 0), small = strtoul(argv[3], NULL, 0);
+	size_t nl = large >> 20;
+	void **l = calloc(nl, sizeof(*l));
+	if (l == NULL) {
+		die("calloc failed");
+	}
+	for (size_t i = 0; i < nl; i++) {
+		if ((l[i] = malloc((size_t)1 << 20)) == NULL) {
+			die("malloc of 1 MiB failed");
+		}
+		memset(l[i], 1, (size_t)1 << 20);
+	}
+	for (size_t i = 0; i < nl; i++) {
+		free(l[i]);
+	}
+	(void)ptfreeze_arm();
+	for (size_t got = 0; got < small; got += 8192) {
+		char *p = malloc(8192);
+		if (p == NULL) {
+			die("malloc of 8 KiB failed");
+		}
+		memset(p, 2, 8192);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "stress") == 0) {
+		return stress(argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "giveback") == 0) {
+		return giveback(argc, argv);
+	}
+	die("usage: spans stress THREADS OPS | spans giveback LARGE SMALL");
+	return 1;
+}
