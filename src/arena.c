@@ -1366,8 +1366,11 @@ static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 {
 	bool span = spans_owns(p);
 	size_t u = span ? spans_size(p) : sallocx(p, 0);
-	if (size <= u && (size >= u / 2 || !span)) {
-		return size >= u / 2 ? p : rallocx(p, size, 0);
+	if (size <= u && size >= u / 2) {
+		return p;
+	}
+	if (size <= u && !span) {
+		return rallocx(p, size, 0);
 	}
 	size_t extra = size > u ? realloc_headroom(size) : 0;
 	if (!span && u > ((size_t)1 << LC_LG_MIN) && xallocx(p, size, extra, 0) >= size) {
@@ -1424,6 +1427,5 @@ static void *sp_chunk_get(size_t size)
 
 void arena_install_spans(void)
 {
-	sp_max = lc_budget ? spans_install(pool_size(), sp_chunk_get) : 0;
-	sp_max = sp_max < ((size_t)1 << LC_LG_MAX) ? sp_max : ((size_t)1 << LC_LG_MAX);
+	sp_max = lc_budget ? spans_install(pool_size(), sp_chunk_get) : 0; /* 16 MiB: the cache's largest class */
 }

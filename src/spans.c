@@ -92,8 +92,6 @@ bool spans_owns(const void *p)
 	return m != NULL && unit_is_ours(m, page);
 }
 
-size_t spans_max(void) { return max_size; }
-
 static struct sp_map *map_of_entry(const struct sp_pg *e) { return atomic_load_explicit(&maps[e->region], memory_order_relaxed); }
 
 /* Marks pages [i, i + len) of m as one span in state st (its first and last entries). */

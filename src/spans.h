@@ -29,9 +29,7 @@
  * thread allocates.  Returns the largest block served (0: off).
  */
 size_t spans_install(size_t pool_bytes, void *(*get)(size_t size));
-/* The largest size spans_alloc serves (0: off). */
-size_t spans_max(void);
-/* size bytes (up to spans_max), 4 KiB-aligned; NULL when no span fits and get has no chunk. */
+/* size bytes (up to what spans_install returned), 4 KiB-aligned; NULL when no span fits and get has no chunk. */
 void *spans_alloc(size_t size);
 /* Whether p is a block of spans (any pointer; false while off). */
 bool spans_owns(const void *p);

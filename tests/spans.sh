@@ -22,9 +22,8 @@ for spans in on off; do
 		PTFREEZE_REPORT="$TMPD/r-%p.jsonl" strace -f -o "$TMPD/strace.txt" \
 		env LD_PRELOAD="$SHIM" "$prog" stress 2 20000 > "$TMPD/out" || fail "spans stress failed (spans $spans)"
 	grep -q '^faults: minor=0$' "$TMPD/out" || fail "faults in the armed round (spans $spans): $(cat "$TMPD/out")"
-	rep=$(grep -l '"type":"summary"' "$TMPD"/r-*.jsonl | xargs grep -L '"fork_child"' | head -1)
-	[ -n "$rep" ] || rep=$(ls "$TMPD"/r-*.jsonl | head -1)
-	[ -n "$rep" ] || fail "no report (spans $spans)"
+	rep=$TMPD/r-$(sed -n 's/^pid: //p' "$TMPD/out").jsonl # the parent's, not the fork child's
+	[ -f "$rep" ] || fail "no report (spans $spans)"
 	armed_quiet "$TMPD/strace.txt" "$rep" "spans $spans"
 	used=$(json_get "$rep" summary 'max(r["spans"]["chunks"], 0)') || fail "no spans in the summary"
 	note "spans $spans: $((used >> 20)) MiB of the pool held by spans at exit"

@@ -12,7 +12,8 @@
  *   with realloc, which must keep the bytes; malloc_usable_size must hold
  *   the size.  Between two rounds (ptfreeze_arm() after the first) the main
  *   thread forks a child that checks, frees and replaces the blocks it
- *   inherited.  Prints "faults: minor=N" for the armed round (getrusage),
+ *   inherited.  Prints "faults: minor=N" for the armed round (getrusage)
+ *   and "pid: N" (whose report is the one to read),
  *   which writes "CHURN-BEGIN" and "CHURN-END" to fd -1 for strace.
  * usage: spans giveback LARGE SMALL
  *   Allocates LARGE bytes of 1 MiB blocks, frees them, arms, then
@@ -255,7 +256,7 @@ static int stress(int argc, char **argv)
 		die("the fork child failed");
 	}
 	round_of();
-	printf("faults: minor=%ld\n", b.ru_minflt - a.ru_minflt);
+	printf("faults: minor=%ld\npid: %ld\n", b.ru_minflt - a.ru_minflt, (long)getpid());
 	return 0;
 }
 
