@@ -31,6 +31,8 @@ sys.exit("no report of the shell in " + sys.argv[1])
 PYEOF
 }
 
+# The lock from here: "unchanged" means no other test (cause.sh turns KSM on) changes the host meanwhile.
+host_settings_lock
 run_sh "$TMPD/still" delay:50ms 'sleep 0.3'
 [ "$(drift_of "$TMPD/still")" = "[]" ] || fail "an unchanged host drifted: $(drift_of "$TMPD/still")"
 pf report --all "$TMPD/still"
@@ -45,7 +47,6 @@ if [ "$(id -u)" != 0 ] || ! [ -w "$si" ] || ! [ -w "$ksm" ]; then
 	note "not root (or no $ksm): the settings are not changed"
 	exit 0
 fi
-host_settings_lock
 old_si=$(cat "$si") old_ksm=$(cat "$ksm")
 trap 'echo "$old_si" > "$si"; echo "$old_ksm" > "$ksm"; rm -rf "$TMPD"' EXIT
 new_si=$((old_si + 3)) new_ksm=$((1 - old_ksm))
