@@ -9,8 +9,7 @@
 # skipped them for good, and 192M is what the aligned blocks' span alone
 # would take).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3 # the interpreter (json_get), not a wrapper
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 PTFREEZE_POOL=64M PTFREEZE_POOL_GROW=64M PTFREEZE_ARM=manual PTFREEZE_LOG=off PTFREEZE_REPORT="$TMPD/r.jsonl" \
 	shim "$PROGS/alignedroom" 24 8388608 1048576 $((144 << 20)) || fail "alignedroom failed under the shim"
 size=$(json_get "$TMPD/r.jsonl" summary 'r["pool"]["size"]') || fail "no summary in the report"

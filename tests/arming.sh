@@ -13,8 +13,7 @@
 #    (it left no file before).  A host that prefaults 4G within the second
 #    exit waits for arming sees an armed report instead, and the test says so.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 export PTFREEZE_LOG=off
 sites() { grep -h '"type":"site"' "$@" 2>/dev/null | grep -o '"kind":"[a-z_-]*"' | sort | uniq -c; }
 

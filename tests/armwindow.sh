@@ -10,8 +10,7 @@
 # faults went unsampled in about half the runs (6 of 10).  Then children
 # forked while arming is under way (below).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 runs=${RUNS:-10}
 i=0
 while [ $i -lt "$runs" ]; do

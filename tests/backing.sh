@@ -24,8 +24,7 @@ smaps_of() {
 		END { print kps + 0, rss + 0, ahp + 0, htlb + 0 }' "$2"
 }
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 
 # Arms by $1 (api, delay or signal), waits until armed, copies /proc/self/smaps to stdout.
 ARMED_SMAPS='

@@ -41,8 +41,7 @@ echo "$out" | grep -q '^raw_munmap fail EPERM' || fail "strict mode did not refu
 # munmaps are still recorded at its functions; its own handler gets the
 # SIGSYS it raises; programs it starts (system, posix_spawn, vfork+exec)
 # run, though the filter is inherited.
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 own=$PROGS/sysowner
 rm -f "$TMPD"/o-*.jsonl
 PTFREEZE_MODE=report PTFREEZE_REPORT="$TMPD/o-%p.jsonl" shim "$own" > "$TMPD/own.txt" || fail "sysowner failed under the backstop (status $?)"

@@ -4,8 +4,7 @@
 # file on a disk-backed filesystem (/var/tmp) is a writeback-hazard record
 # even during start-up; one on tmpfs (/dev/shm) or a read-only one is not.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 [ -d /dev/shm ] && [ -w /dev/shm ] || skip "no writable /dev/shm"
 [ "$(stat -f -c %T /var/tmp)" != tmpfs ] || skip "/var/tmp is tmpfs here"
 disk=$(mktemp /var/tmp/ptfreeze-hazard.XXXXXX)

@@ -55,12 +55,17 @@ armed_quiet() {
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root: $*"; }
 need_strace() { command -v strace >/dev/null 2>&1 || skip "strace is not installed"; }
 
+# Sets PY to the interpreter (/usr/bin/python3 before a python3 on PATH, which may be a wrapper such as pyenv's).
+need_python() {
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+}
+
 # The guard probe and what judging it needs: sets PY, probe and lib (the library it dlopens).
 need_probe() {
 	need_strace
 	command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
-	PY=/usr/bin/python3
-	[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+	need_python
 	probe=$PROGS/probe
 	lib=$PROGS/.libs/libdlopen_target.so
 	[ -f "$lib" ] || hard "no $lib"

@@ -11,8 +11,7 @@
 [ -r /proc/self/numa_maps ] || skip "this kernel has no /proc/PID/numa_maps (no NUMA support)"
 [ -d /sys/devices/system/node/node0 ] || skip "no NUMA node 0 in sysfs"
 [ -d /sys/devices/system/node/node7 ] && skip "this machine has a node 7: the absent-node case needs a node that does not exist"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 probe=$PROGS/probe
 lib=$PROGS/.libs/libdlopen_target.so
 export PTFREEZE_ARM=signal:USR2 PTFREEZE_LOG=off PTFREEZE_POOL=64M

@@ -27,8 +27,7 @@
 # block or take over signals in pagefault-signals.sh.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 prog=$PROGS/touchstatic
 check=$top_srcdir/tests/pagefault_check.py
 ptf=$top_builddir/tools/ptfreeze

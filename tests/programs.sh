@@ -7,8 +7,7 @@
 # runs armed however fast the machine is.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 # The interpreter itself, not a wrapper script (pyenv's would fork after arming).
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 
 cat > "$TMPD/work.py" <<'PY'
 import hashlib, threading, sys, time

@@ -8,8 +8,7 @@
 # header's, and it is named in /proc/PID/maps exactly when the record says
 # so.  `ptfreeze report` shows the diff in text and carries it in --json.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 export PTFREEZE_ARM=manual PTFREEZE_LOG=off PTFREEZE_MODE=report PTFREEZE_REPORT="$TMPD/r-%p.jsonl"
 shim "$PROGS/smapsdiff" "$TMPD/file.dat" > "$TMPD/out.txt" || fail "smapsdiff failed"
 cat "$TMPD/out.txt"

@@ -12,8 +12,7 @@
 # growing it (it grew to 128M when spans kept what it had freed).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 need_strace
-PY=/usr/bin/python3 # the interpreter (json_get), not a wrapper
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 prog=$PROGS/spans
 
 for spans in on off; do

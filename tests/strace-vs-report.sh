@@ -31,8 +31,7 @@ $saved
 EOF_SAVED
 fi
 need_strace
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 dir= mode=report
 while [ $# -gt 0 ]; do
 	case $1 in

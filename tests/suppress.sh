@@ -14,8 +14,7 @@
 #    still load, the program's output is unchanged; an unreadable file is
 #    one line.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 probe=$PROGS/probe
 lib=$PROGS/.libs/libdlopen_target.so
 [ -f "$lib" ] || hard "no $lib"

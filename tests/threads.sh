@@ -12,8 +12,7 @@
 # larger than a slot goes to glibc and is recorded.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 need_strace
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 prog=$PROGS/threadchurn
 # Page faults after the churn (the program printing its results) are not this test's:
 # the churn phase's own faults are judged by getrusage.

@@ -6,8 +6,7 @@
 # own calls that can cause shootdowns are exactly the mprotects it made
 # while armed; `ptfreeze report` shows the same figures in text and --json.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is not installed"
+need_python
 grep -q '^ *TLB:' /proc/interrupts || skip "this kernel has no TLB line in /proc/interrupts"
 tlb() { awk '/^ *TLB:/{s=0; for (i=2; i<=NF; i++) if ($i ~ /^[0-9]+$/) s+=$i; print s}' /proc/interrupts; }
 before=$(tlb)
