@@ -95,6 +95,25 @@ def to_int(s):
         return None
 
 
+def thread_group(calls, pid):
+    """pid and every task cloned into its memory (threads, vfork children), found over
+    the whole log: strace writes a new thread's first calls before the line where its
+    creator's clone returns its tid, so a single pass in order would miss them."""
+    edges = {}
+    for tid, name, args, res, raw in calls:
+        if name in ("clone", "clone3") and ("CLONE_THREAD" in args or "CLONE_VM" in args):
+            child = to_int(res)
+            if child is not None and child > 0:
+                edges.setdefault(tid, []).append(child)
+    group, todo = {pid}, [pid]
+    while todo:
+        for child in edges.get(todo.pop(), []):
+            if child not in group:
+                group.add(child)
+                todo.append(child)
+    return group
+
+
 def judge(calls, rep):
     recs = [json.loads(l) for l in open(rep, encoding="utf-8") if l.strip()]
     if not recs or recs[0].get("type") != "header":
@@ -114,18 +133,19 @@ def judge(calls, rep):
     summary = next((r for r in recs if r["type"] == "summary"), None)
     counts = {s["id"]: s["count"] for s in summary["sites"]} if summary else {}
     # The thread group, and where arming starts for it.
-    group, start, on = {pid}, None, False
+    group, on = thread_group(calls, pid), False
     taken = []
     for idx, (tid, name, args, res, raw) in enumerate(calls):
         if tid not in group:
             continue
-        if name == "execve" and tid == pid and res == "0":
+        if name == "execve" and res == "0":
+            if tid != pid:
+                # A vfork child runs another program: it leaves the group.
+                group.discard(tid)
+                continue
             # A new program in this pid: what came before belongs to the old one.
             taken, on = [], False
             continue
-        if name in ("clone", "clone3") and to_int(res) and to_int(res) > 0:
-            if "CLONE_THREAD" in args or "CLONE_VM" in args:
-                group.add(to_int(res))
         # Any thread may arm (the delay has its own thread); TSYNC covers the group.
         if name == "seccomp" and "SECCOMP_SET_MODE_FILTER" in args:
             taken, on = [], True
