@@ -81,10 +81,14 @@ out=$(PTFREEZE_POOL=16M PTFREEZE_HUGEPAGES=none PTFREEZE_MODE=strict \
 grep '"type":"site"' "$TMPD/nogrow.jsonl" | grep -q '"kind":"pool-exhausted".*"action":"blocked"' ||
 	fail "strict exhaustion not recorded as blocked"
 
-# abort: the record is written, then the process aborts.
+# abort: the record is written, then the process aborts.  The program waits
+# for armed (ptfreeze_armed) rather than a fixed time: arming completes the
+# pool's prefault first, which took 0.7 s on a host whose memory was cold.
 cat > "$TMPD/abort.py" <<'PY'
-import mmap, os, time
-time.sleep(0.5)
+import ctypes, mmap, os, time
+armed, t0 = ctypes.CDLL(None).ptfreeze_armed, time.monotonic()
+while not armed() and time.monotonic() - t0 < 60:
+    time.sleep(0.01)
 os.write(1, b"before\n")
 m = mmap.mmap(-1, 16384, flags=mmap.MAP_SHARED)
 print("after")
