@@ -206,6 +206,24 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 	return (void *)p;
 }
 
+bool pmap_adopt(void *p, size_t len, unsigned flags)
+{
+	if (!(flags & PMAP_NOWAIT)) {
+		lock_take();
+	} else if (!lock_take_unless_forking()) {
+		return false;
+	}
+	flags &= ~PMAP_NOWAIT;
+	bool ok = served.n < served.cap;
+	if (ok) {
+		uintptr_t s = (uintptr_t)p;
+		insert_at(&served, find(&served, s), (struct range){s, s + len, flags});
+		served_bytes += len;
+	}
+	lock_drop();
+	return ok;
+}
+
 bool pmap_owns(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = (uintptr_t)p + len;

@@ -31,6 +31,13 @@ int pmap_init(size_t max_blocks);
  */
 void *pmap_map(size_t len, size_t align, unsigned flags, int *err);
 
+/*
+ * Serves [p, p+len) (page-aligned, already zero and read-write: pool memory
+ * the caller took from elsewhere) as pmap_map would have; false if the block
+ * table is full or (PMAP_NOWAIT) a fork is under way.
+ */
+bool pmap_adopt(void *p, size_t len, unsigned flags);
+
 /* pmap_map flags. */
 #define PMAP_STARTUP 2u /* served before arming: changing it later is reported */
 /* Block flag: the program laid a mapping of its own over these pages (MAP_FIXED). */

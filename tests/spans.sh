@@ -38,4 +38,15 @@ PTFREEZE_POOL=64M PTFREEZE_POOL_GROW=64M PTFREEZE_ARM=manual PTFREEZE_LOG=off PT
 size=$(json_get "$TMPD/g.jsonl" summary 'r["pool"]["size"]') || fail "no summary in the giveback report"
 note "giveback: pool $((size >> 20)) MiB at exit"
 [ "$size" -eq $((64 << 20)) ] || fail "the pool grew to $((size >> 20)) MiB: spans kept the memory it had freed"
+
+# The same with anonymous mappings after arming (served from the pool): they
+# too must find what spans freed (before: the pool grew to 128M, two
+# pool-exhausted sites), and read zero.
+PTFREEZE_POOL=64M PTFREEZE_POOL_GROW=64M PTFREEZE_ARM=manual PTFREEZE_LOG=off PTFREEZE_REPORT="$TMPD/gm.jsonl" \
+	shim "$prog" giveback $((40 << 20)) $((48 << 20)) mmap || fail "spans giveback mmap failed"
+size=$(json_get "$TMPD/gm.jsonl" summary 'r["pool"]["size"]') || fail "no summary in the giveback mmap report"
+served=$(json_get "$TMPD/gm.jsonl" summary 'r["served_mmap_bytes"]') || fail "no served_mmap_bytes in the summary"
+note "giveback mmap: pool $((size >> 20)) MiB at exit, $((served >> 20)) MiB served"
+[ "$served" -ge $((48 << 20)) ] || fail "only $((served >> 20)) MiB of the mappings were served from the pool"
+[ "$size" -eq $((64 << 20)) ] || fail "the pool grew to $((size >> 20)) MiB: the mappings did not get what spans freed"
 exit 0

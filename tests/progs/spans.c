@@ -15,11 +15,13 @@
  *   inherited.  Prints "faults: minor=N" for the armed round (getrusage)
  *   and "pid: N" (whose report is the one to read),
  *   which writes "CHURN-BEGIN" and "CHURN-END" to fd -1 for strace.
- * usage: spans giveback LARGE SMALL
+ * usage: spans giveback LARGE SMALL [mmap]
  *   Allocates LARGE bytes of 1 MiB blocks, frees them, arms, then
  *   allocates SMALL bytes of 8 KiB blocks (jemalloc's own sizes) and keeps
  *   them: in a pool sized for one of the two, the second must find the
- *   memory the first freed.
+ *   memory the first freed.  With mmap, the second is SMALL bytes of
+ *   anonymous mappings of 1 MiB (served from the pool), each checked to
+ *   read zero before it is written.
  * Exit 0, or 1 with a line on stderr.
  */
 #ifndef _GNU_SOURCE
@@ -27,10 +29,12 @@
 #endif
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -262,9 +266,10 @@ static int stress(int argc, char **argv)
 
 static int giveback(int argc, char **argv)
 {
-	if (argc != 4) {
-		die("usage: spans giveback LARGE SMALL");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "mmap") == 0)) {
+		die("usage: spans giveback LARGE SMALL [mmap]");
 	}
+	bool maps = argc == 5;
 	size_t large = strtoul(argv[2], NULL, 0), small = strtoul(argv[3], NULL, 0);
 	size_t nl = large >> 20;
 	void **l = calloc(nl, sizeof(*l));
@@ -281,7 +286,19 @@ static int giveback(int argc, char **argv)
 		free(l[i]);
 	}
 	(void)ptfreeze_arm();
-	for (size_t got = 0; got < small; got += 8192) {
+	for (size_t got = 0; maps && got < small; got += (size_t)1 << 20) {
+		char *p = mmap(NULL, (size_t)1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			die("mmap of 1 MiB failed");
+		}
+		for (size_t i = 0; i < ((size_t)1 << 20); i += 512) {
+			if (p[i] != 0) {
+				die("an anonymous mapping did not read zero");
+			}
+		}
+		memset(p, 2, (size_t)1 << 20);
+	}
+	for (size_t got = 0; !maps && got < small; got += 8192) {
 		char *p = malloc(8192);
 		if (p == NULL) {
 			die("malloc of 8 KiB failed");
@@ -299,6 +316,6 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "giveback") == 0) {
 		return giveback(argc, argv);
 	}
-	die("usage: spans stress THREADS OPS | spans giveback LARGE SMALL");
+	die("usage: spans stress THREADS OPS | spans giveback LARGE SMALL [mmap]");
 	return 1;
 }
