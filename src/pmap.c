@@ -59,6 +59,16 @@ static bool lock_take_unless_forking(void)
 	return true;
 }
 
+/* Takes the lock as flags ask: with PMAP_NOWAIT, false (not taken) while a fork is under way. */
+static bool lock_take_for(unsigned flags)
+{
+	if (flags & PMAP_NOWAIT) {
+		return lock_take_unless_forking();
+	}
+	lock_take();
+	return true;
+}
+
 void pmap_atfork_prepare(void)
 {
 	atomic_store(&forking, true);
@@ -179,9 +189,7 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 	if (align < PAGE) {
 		align = PAGE;
 	}
-	if (!(flags & PMAP_NOWAIT)) {
-		lock_take();
-	} else if (!lock_take_unless_forking()) {
+	if (!lock_take_for(flags)) {
 		*err = -EBUSY;
 		return NULL;
 	}
@@ -208,9 +216,7 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 
 bool pmap_adopt(void *p, size_t len, unsigned flags)
 {
-	if (!(flags & PMAP_NOWAIT)) {
-		lock_take();
-	} else if (!lock_take_unless_forking()) {
+	if (!lock_take_for(flags)) {
 		return false;
 	}
 	flags &= ~PMAP_NOWAIT;
