@@ -99,9 +99,11 @@ def thread_group(calls, pid):
     """pid and every task cloned into its memory (threads, vfork children), found over
     the whole log: strace writes a new thread's first calls before the line where its
     creator's clone returns its tid, so a single pass in order would miss them."""
-    edges = {}
+    edges, execed = {}, set()
     for tid, name, args, res, raw in calls:
-        if name in ("clone", "clone3") and ("CLONE_THREAD" in args or "CLONE_VM" in args):
+        if name == "execve" and res == "0" and tid != pid:
+            execed.add(tid)  # a vfork child's new program: what it clones is not pid's
+        elif name in ("clone", "clone3") and tid not in execed and ("CLONE_THREAD" in args or "CLONE_VM" in args):
             child = to_int(res)
             if child is not None and child > 0:
                 edges.setdefault(tid, []).append(child)
