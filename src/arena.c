@@ -768,12 +768,14 @@ static bool lc_charge(int i, size_t u)
 }
 
 /* A block the cache handles: spans' or jemalloc's (arena_install_spans). */
-static size_t blk_size(const void *p) { return spans_owns(p) ? spans_size(p) : sallocx(p, 0); }
+static size_t blk_size(const void *p)
+{
+	size_t s = spans_size(p);
+	return s ? s : sallocx(p, 0);
+}
 static void blk_free(void *p)
 {
-	if (spans_owns(p)) {
-		spans_free(p);
-	} else {
+	if (!spans_free(p)) {
 		free(p);
 	}
 }
@@ -1382,8 +1384,9 @@ static size_t realloc_headroom(size_t size)
 
 static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 {
-	bool span = spans_owns(p);
-	size_t u = span ? spans_size(p) : sallocx(p, 0);
+	size_t u = spans_size(p);
+	bool span = u != 0;
+	u = span ? u : sallocx(p, 0);
 	if (size <= u && size >= u / 2) {
 		return p;
 	}

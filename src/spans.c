@@ -85,13 +85,6 @@ static bool unit_is_ours(const struct sp_map *m, uintptr_t page)
 	return (atomic_load_explicit(&m->units[u / 64], memory_order_acquire) >> (u % 64)) & 1;
 }
 
-bool spans_owns(const void *p)
-{
-	uintptr_t page = 0;
-	struct sp_map *m = max_size ? map_of((uintptr_t)p, &page) : NULL;
-	return m != NULL && unit_is_ours(m, page);
-}
-
 static struct sp_map *map_of_entry(const struct sp_pg *e) { return atomic_load_explicit(&maps[e->region], memory_order_relaxed); }
 
 /* Marks pages [i, i + len) of m as one span in state st (its first and last entries). */
@@ -288,23 +281,40 @@ void *spans_alloc(size_t size)
 	return p;
 }
 
-void spans_free(void *p)
+/* p's map and page when p is a block of spans (or a page of one), else NULL. */
+static struct sp_map *map_of_ours(const void *p, uintptr_t *page)
+{
+	struct sp_map *m = max_size ? map_of((uintptr_t)p, page) : NULL;
+	return m != NULL && unit_is_ours(m, *page) ? m : NULL;
+}
+
+bool spans_owns(const void *p)
+{
+	uintptr_t page = 0;
+	return map_of_ours(p, &page) != NULL;
+}
+
+bool spans_free(void *p)
 {
 	uintptr_t i = 0;
-	struct sp_map *m = map_of((uintptr_t)p, &i);
+	struct sp_map *m = map_of_ours(p, &i);
+	if (m == NULL) {
+		return false;
+	}
 	sys_spin_lock(&heap.lock);
 	if (m->pg[i].state == SP_USED) {
 		heap.used -= (size_t)m->pg[i].len << SP_LG_PAGE;
 		span_free(m, i, m->pg[i].len);
 	}
 	sys_spin_unlock(&heap.lock);
+	return true;
 }
 
 size_t spans_size(const void *p)
 {
 	uintptr_t i = 0;
-	struct sp_map *m = map_of((uintptr_t)p, &i);
-	return (size_t)m->pg[i].len << SP_LG_PAGE;
+	struct sp_map *m = map_of_ours(p, &i);
+	return m != NULL ? (size_t)m->pg[i].len << SP_LG_PAGE : 0;
 }
 
 size_t spans_install(size_t pool_bytes, void *(*get)(size_t size))
@@ -315,7 +325,7 @@ size_t spans_install(size_t pool_bytes, void *(*get)(size_t size))
 	chunk_get = get;
 	chunk_size = (pool_bytes / 64) & ~(SP_UNIT - 1);
 	chunk_size = chunk_size > SP_UNIT ? chunk_size : SP_UNIT;
-	max_size = (size_t)16 << 20; /* last: spans_owns reads it first */
+	max_size = (size_t)16 << 20; /* last: map_of_ours reads it first */
 	return max_size;
 }
 

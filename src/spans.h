@@ -8,8 +8,8 @@
  * joins its free neighbours at once, across chunk ends too, and waits in
  * one of the bins (a quarter of a doubling each) for the next block that
  * fits, newest first.  What it takes it keeps until the pool is full:
- * then the alloc hook has it give its free 64 KiB units back to spare
- * (spans_release) before anything else.
+ * then the alloc hook, or a served mapping, has it give its free 64 KiB
+ * units back to spare (spans_release) before anything else.
  *
  * One lock, held for a few hundred instructions and never across a call
  * out; a fork takes it first (spans_atfork_prepare).  No system call and
@@ -33,9 +33,9 @@ size_t spans_install(size_t pool_bytes, void *(*get)(size_t size));
 void *spans_alloc(size_t size);
 /* Whether p is a block of spans (any pointer; false while off). */
 bool spans_owns(const void *p);
-/* p a block of spans (spans_owns): gives it back. */
-void spans_free(void *p);
-/* The size of block p (spans_owns): what spans_alloc was asked, rounded up to 4 KiB. */
+/* Gives p back if it is a block of spans; false (nothing done) if it is not. */
+bool spans_free(void *p);
+/* The size of block p: what spans_alloc was asked, rounded up to 4 KiB; 0 if p is not a block of spans. */
 size_t spans_size(const void *p);
 /*
  * Gives every whole 64 KiB unit of free spans back to spare; the bytes
