@@ -24,13 +24,19 @@ enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
 
 #define FRONT_AREA_MIN ((size_t)1 << 20)
 #define FRONT_ALIGN ((size_t)2 << 20)
-/* Pages of the area for heaps (97 of 1,344 bytes); more heaps come from the pool. */
+/* Pages of the area for heaps (56 of 2,304 bytes); more heaps come from the pool. */
 #define FRONT_HEAP_PAGES 2
 #define FRONT_AREA_MAX ((size_t)64 << 20)
 /* Bytes of a fresh page a refill links into the free list at once (at least one block). */
 #define FRONT_EXTEND 4096
-/* Other heaps' blocks a thread's free collects per class before it hands them over. */
+/* Other heaps' blocks a thread's free collects per class before it hands them over: at most 32, and 32 KiB. */
 #define FRONT_BATCH 32
+#define FRONT_BATCH_BYTES 32768
+/*
+ * Classes above this size take pages only while half of the area is left:
+ * the rest is kept for the small classes, which most programs use most.
+ */
+#define FRONT_KEEP_SMALL 1024
 
 size_t front_lim;
 uintptr_t front_base, front_len;
@@ -40,6 +46,7 @@ __thread struct front_heap *front_tls;
 
 static __thread bool front_exited; /* past this thread's key destructor: no heap any more */
 static uint32_t class_size[FRONT_CLASSES];
+static uint8_t batch_max[FRONT_CLASSES]; /* FRONT_BATCH, fewer for large classes (FRONT_BATCH_BYTES) */
 static size_t npages, first_page; /* the area's pages, and the first class page (after the table and heaps) */
 static _Atomic size_t next_page;
 static char *heap_zone;		/* FRONT_HEAP_PAGES pages of heaps */
@@ -50,7 +57,8 @@ static pthread_key_t front_key;
 
 /*
  * 16-byte steps to 128, then four classes a doubling (jemalloc's and
- * mimalloc's spacing): 20 classes, at most 25% lost to rounding above 128.
+ * mimalloc's spacing) up to FRONT_MAX: 36 classes, at most 25% lost to
+ * rounding above 128 (a 64 KiB page holds four 16 KiB blocks, or six of 10 KiB).
  */
 static void classes_init(void)
 {
@@ -62,6 +70,10 @@ static void classes_init(void)
 		for (uint32_t k = 1; k <= 4; k++) {
 			class_size[c++] = (1u << lg) + (k << (lg - 2));
 		}
+	}
+	for (unsigned k = 0; k < FRONT_CLASSES; k++) {
+		uint32_t b = FRONT_BATCH_BYTES / class_size[k];
+		batch_max[k] = (uint8_t)(b > FRONT_BATCH ? FRONT_BATCH : b < 2 ? 2 : b);
 	}
 	for (unsigned i = 0, k = 0; i <= FRONT_MAX / 16; i++) {
 		while (class_size[k] < i * 16) {
@@ -205,8 +217,9 @@ static void thread_exit(void *v)
 /* A new page of class c for h, or false when the area is used up. */
 static bool page_new(struct front_heap *h, unsigned c)
 {
-	if (atomic_load_explicit(&next_page, memory_order_relaxed) >= npages) {
-		return false;
+	size_t lim = class_size[c] > FRONT_KEEP_SMALL ? first_page + (npages - first_page) / 2 : npages;
+	if (atomic_load_explicit(&next_page, memory_order_relaxed) >= lim) {
+		return false; /* (two callers may both pass the check for a large class: one page past half) */
 	}
 	size_t i = atomic_fetch_add_explicit(&next_page, 1, memory_order_relaxed);
 	if (i >= npages) {
@@ -322,7 +335,7 @@ static void batch_add(struct front_heap *h, struct front_heap *o, unsigned c, vo
 		h->out_owner[c] = o;
 	}
 	h->out_head[c] = p;
-	if (++h->out_n[c] == FRONT_BATCH) {
+	if (++h->out_n[c] >= batch_max[c]) {
 		out_flush(h, c);
 	}
 }

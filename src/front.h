@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRONT_MAX 1024
+#define FRONT_MAX 16384
 #define FRONT_LG_PAGE 16
 #define FRONT_PAGE ((size_t)1 << FRONT_LG_PAGE)
-#define FRONT_CLASSES 20
+#define FRONT_CLASSES 36
 
 #define FRONT_HIDDEN __attribute__((visibility("hidden")))
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The small-object front end (src/front.c, docs/design.md "The small-object
 # front end"), judged from the program's own checks, its getrusage and the
-# report: blocks up to 2 KiB freed by other threads, by threads that exited
+# report: blocks up to 20 KiB freed by other threads, by threads that exited
 # (their heaps adopted by new ones) and in a fork child keep their
 # contents; calloc of just-freed, dirtied sizes is zero; realloc across
 # classes keeps the contents; malloc_usable_size covers the request;
@@ -65,6 +65,27 @@ n=$(grep -c PTFREEZE_FRONT "$TMPD/bad.err")
 [ "$n" = 1 ] || fail "PTFREEZE_FRONT=maybe: $n lines naming it on stderr: $(cat "$TMPD/bad.err")"
 u=$(front_used bad)
 [ "${u:-0}" -gt 0 ] || fail "PTFREEZE_FRONT=maybe did not keep the default (front_pages.used=${u:-missing})"
+# Blocks above 1 KiB (up to 16 KiB) are the front's too, but take pages only while half of the
+# area is left; the other half is for the small classes.  Armed, 2000 blocks of 8000 bytes (250
+# pages' worth): about half of the area, the rest from jemalloc; then 200000 of 64 bytes fill the
+# rest.  Neither run may run out of pool or record a violation.
+fill() {
+	name=$1
+	shift
+	PTFREEZE_REPORT="$TMPD/$name.jsonl" PTFREEZE_POOL=256M LD_PRELOAD="$SHIM" "$prog" fill "$@" > "$TMPD/$name.out" 2> "$TMPD/$name.err" ||
+		fail "frontend fill $* failed: $(cat "$TMPD/$name.err")"
+	grep -qs '"type":"site"\|pool-exhausted' "$TMPD/$name.jsonl" && fail "fill $*: $(grep '"type":"site"\|pool-exhausted' "$TMPD/$name.jsonl" | head -2)"
+	used=$(front_used "$name")
+	total=$(sed -n 's/.*"type":"summary".*"front_pages":{[^}]*"total":\([0-9]*\).*/\1/p' "$TMPD/$name.jsonl")
+	[ -n "$used" ] && [ -n "$total" ] || fail "fill $*: no front_pages in the summary"
+	echo "# fill $*: front pages $used of $total"
+}
+fill big 2000 8000 0
+half=$((total / 2))
+[ "$used" -ge $((half - 1)) ] || fail "2000 blocks of 8000 bytes took $used front pages of $total (want about half: 8 KiB blocks come from the front)"
+[ "$used" -le $((half + 2)) ] || fail "2000 blocks of 8000 bytes took $used front pages of $total (want at most half: the rest is the small classes')"
+fill mixed 2000 8000 200000
+[ "$used" -ge $((total - 1)) ] || fail "small blocks after large ones: $used front pages of $total (want the whole area)"
 # A fork while producer/consumer threads run: the child's blocks keep their contents.  Its only
 # violation is the fork itself (after arming, so that the front is on: it turns on at arming).
 PTFREEZE_REPORT="$TMPD/fork-%p.jsonl" PTFREEZE_FRONT=on LD_PRELOAD="$SHIM" "$prog" 100000 fork > "$TMPD/fork.out" 2> "$TMPD/fork.err" ||

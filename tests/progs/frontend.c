@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * frontend: the malloc family's small sizes (1 B - 2 KiB) as a program
+ * frontend: the malloc family's small sizes (1 B - 20 KiB) as a program
  * sees them, for ptfreeze's small-object front end (src/front.c).  Prints
  * one "name=value" line per check; tests/frontend.sh judges them.
  *
@@ -25,6 +25,7 @@
  *   minor=N        minor faults in the armed phase (getrusage)
  *
  * usage: frontend [ops [fork]]   (ops default 200000 per thread)
+ *        frontend fill N SIZE M     (armed: N blocks of SIZE bytes, then M of 64, all kept)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,7 +44,7 @@
 #include "ptfreeze.h"
 
 #define QLEN 1024
-#define MAXSZ 2048
+#define MAXSZ 20480
 #define PAIRS 2
 #define WAVES 12
 #define WAVE_THREADS 4
@@ -251,7 +252,7 @@ static long calloc_dirty(void)
 /* realloc across the small classes and beyond, up and down: the contents up to the smaller size stay. */
 static long realloc_bad(void)
 {
-	static const size_t steps[] = {1, 24, 100, 130, 300, 700, 1000, 1024, 1025, 5000, 40000, 2000, 900, 200, 40, 16, 3};
+	static const size_t steps[] = {1, 24, 100, 130, 300, 700, 1000, 1024, 1025, 5000, 16384, 16385, 12000, 40000, 2000, 900, 200, 40, 16, 3};
 	long b = 0;
 	for (int rep = 0; rep < 50; rep++) {
 		size_t have = steps[0];
@@ -335,6 +336,20 @@ int main(int argc, char **argv)
 {
 	if (argc > 1) {
 		ops = atol(argv[1]);
+	}
+	if (argc > 4 && strcmp(argv[1], "fill") == 0) {
+		/* Armed, n blocks of one size, kept, then m blocks of 64 bytes: the area's share of each (frontend.sh). */
+		long n = atol(argv[2]), m = atol(argv[4]);
+		size_t sz = (size_t)atol(argv[3]);
+		ptfreeze_arm();
+		for (long i = 0; i < n; i++) {
+			(void)make(sz);
+		}
+		for (long i = 0; i < m; i++) {
+			(void)make(64);
+		}
+		printf("filled=%ld\n", n + m);
+		return 0;
 	}
 	if (argc > 2 && strcmp(argv[2], "fork") == 0) {
 		/* Armed first, so that the front is on (the fork is then a violation, and faults are not judged here). */
