@@ -1335,7 +1335,7 @@ got:
 size_t arena_small_max = SIZE_MAX;
 uintptr_t arena_free_mask = UINTPTR_MAX;
 
-/* A front block was used before (its first word at least): zeroed here, up to 1 KiB. */
+/* A front block was used before (its first word at least): zeroed here, up to 16 KiB. */
 void *arena_alloc_zero(size_t size)
 {
 	void *p = size < front_lim ? front_alloc(size) : NULL;

@@ -93,7 +93,7 @@ void arena_free_cached(void *p);
 
 /*
  * Any size (0: a minimal block); NULL on failure (errno untouched).  Sizes
- * below front_lim (1 KiB and less once the front is on) are the front's
+ * below front_lim (16 KiB and less once the front is on) are the front's
  * (front.h): a pop from this thread's free list, else its slow path, which
  * falls back to jemalloc when the front has nothing.
  */
