@@ -34,7 +34,7 @@
  *   -x  cross-thread frees: blocks are freed by the next thread of a ring
  *       (needs 2 threads or more)
  *   -s  seed (default 1): the same seed gives the same sequence of sizes
- *   -v  also split malloc+touch and free by size class (<= 1 KiB, <= 128 KiB, larger)
+ *   -v  also split malloc+touch and free by size class (<= 1 KiB, <= 16 KiB, <= 128 KiB, larger)
  * Output: a table (one row per operation type, times in ns), then
  * "throughput:", "faults:", "worker-faults:", "memory:" (the process's peak
  * RSS, VmHWM, which leaves out hugetlb pages, and its hugetlb pages at the
@@ -76,16 +76,16 @@
 enum op {
 	OP_MALLOC, OP_FREE, OP_MMAP, OP_MUNMAP,
 	/* malloc+touch and free by size class: printed with -v */
-	OP_MALLOC_S, OP_MALLOC_M, OP_MALLOC_L, OP_FREE_S, OP_FREE_M, OP_FREE_L,
+	OP_MALLOC_S, OP_MALLOC_SM, OP_MALLOC_M, OP_MALLOC_L, OP_FREE_S, OP_FREE_SM, OP_FREE_M, OP_FREE_L,
 	OP_COUNT
 };
 static const char *const op_names[OP_COUNT] = {"malloc+touch", "free", "mmap+touch", "munmap",
-					       "malloc:<=1K", "malloc:<=128K", "malloc:>128K",
-					       "free:<=1K", "free:<=128K", "free:>128K"};
+					       "malloc:<=1K", "malloc:<=16K", "malloc:<=128K", "malloc:>128K",
+					       "free:<=1K", "free:<=16K", "free:<=128K", "free:>128K"};
 #define OP_SHOWN OP_MALLOC_S
 
-/* 0, 1, 2 for a block of n bytes: <= 1 KiB, <= 128 KiB, larger. */
-static int size_class(size_t n) { return n <= 1024 ? 0 : n <= 128 * 1024 ? 1 : 2; }
+/* 0-3 for a block of n bytes: <= 1 KiB, <= 16 KiB (jemalloc's thread-cache sizes), <= 128 KiB, larger. */
+static int size_class(size_t n) { return n <= 1024 ? 0 : n <= 16 * 1024 ? 1 : n <= 128 * 1024 ? 2 : 3; }
 
 struct slot {
 	void *p;
