@@ -297,6 +297,10 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		if (p == NULL && lc_may_fail && size >= lc_may_fail && size - lc_may_fail <= LC_PAGE) {
 			return NULL;
 		}
+		if (p == NULL && front_release() != 0) {
+			/* Still full: what the front's heaps have not needed (whole 2 MiB pages), before growth. */
+			p = spare_take(size, alignment);
+		}
 		while (p == NULL && exhausted_hook && exhausted_hook(size + alignment, "jemalloc")) {
 			fresh = (p = pool_carve(size, alignment)) != NULL;
 		}

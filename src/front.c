@@ -16,6 +16,8 @@
 
 #include "log.h"
 #include "pool.h"
+#include "shim.h"
+#include "spare.h"
 
 /* jemalloc's renamed malloc (arena.h; the fallback when the front has nothing). */
 void *ptfreeze_je_malloc(size_t size);
@@ -27,6 +29,7 @@ enum { FRONT_OWNED = 1, FRONT_ABANDONED = 2 };
 /* Pages of the area for heaps (56 of 2,304 bytes); more heaps come from the pool. */
 #define FRONT_HEAP_PAGES 2
 #define FRONT_AREA_MAX ((size_t)64 << 20)
+#define FRONT_PAGES_2M (FRONT_ALIGN >> FRONT_LG_PAGE)
 /* Bytes of a fresh page a refill links into the free list at once (at least one block). */
 #define FRONT_EXTEND 4096
 /* Other heaps' blocks a thread's free collects per class before it hands them over: at most 32, and 32 KiB. */
@@ -48,7 +51,14 @@ static __thread bool front_exited; /* past this thread's key destructor: no heap
 static uint32_t class_size[FRONT_CLASSES];
 static uint8_t batch_max[FRONT_CLASSES]; /* FRONT_BATCH, fewer for large classes (FRONT_BATCH_BYTES) */
 static size_t npages, first_page; /* the area's pages, and the first class page (after the table and heaps) */
-static _Atomic size_t next_page;
+/*
+ * The next page to hand out (low 32 bits) and the end of the pages that may
+ * be (high 32: npages, less what front_release gave back), in one word so
+ * that a claim and a release never both have a page.
+ */
+static _Atomic uint64_t claim;
+static size_t given_back; /* pages front_release gave to spare */
+static atomic_flag releasing;
 static char *heap_zone;		/* FRONT_HEAP_PAGES pages of heaps */
 static _Atomic size_t heap_next; /* bytes of it handed out */
 static _Atomic size_t nheaps;
@@ -85,7 +95,7 @@ static void classes_init(void)
 
 size_t front_area_for(size_t pool_bytes)
 {
-	size_t a = pool_bytes / 32;
+	size_t a = pool_bytes / 16;
 	if (a < FRONT_AREA_MIN) {
 		return 0;
 	}
@@ -112,7 +122,7 @@ static void lay_out(char *base, size_t n, size_t meta)
 	front_pages = (struct front_page *)base;
 	heap_zone = base + (meta << FRONT_LG_PAGE);
 	first_page = meta + FRONT_HEAP_PAGES;
-	atomic_store_explicit(&next_page, first_page, memory_order_relaxed);
+	atomic_store_explicit(&claim, (uint64_t)n << 32 | first_page, memory_order_relaxed);
 	npages = n;
 	front_base = (uintptr_t)base;
 	front_len = n << FRONT_LG_PAGE;
@@ -151,8 +161,48 @@ size_t front_pages_total(void) { return npages ? npages - first_page : 0; }
 
 size_t front_pages_used(void)
 {
-	size_t u = atomic_load_explicit(&next_page, memory_order_relaxed);
-	return npages == 0 ? 0 : (u < npages ? u : npages) - first_page;
+	return npages ? (uint32_t)atomic_load_explicit(&claim, memory_order_relaxed) - first_page : 0;
+}
+
+size_t front_pages_given_back(void) { return given_back; }
+
+/*
+ * The area's unused 2 MiB pages beyond as many again as its heaps use, to
+ * spare (docs/design.md, "Giving the rest back").  The new end is set in
+ * the claim word, so no heap takes a page past it; front_len shrinks
+ * before spare_put publishes the pages (under spare's flag), so a thread
+ * that gets one from spare never takes it for a front block.  Whole 2 MiB
+ * pages only: no huge page is shared with what spare hands out.  One
+ * releaser at a time (the flag is only tried).
+ */
+size_t front_release(void)
+{
+	if (npages == 0 || atomic_flag_test_and_set_explicit(&releasing, memory_order_acquire)) {
+		return 0;
+	}
+	/* Before arming, half of the area at least: the pool grows then rather than starve the front. */
+	size_t least = shim_armed() ? 0 : first_page + (npages - first_page) / 2;
+	uint64_t w = atomic_load_explicit(&claim, memory_order_relaxed);
+	size_t keep, end;
+	do {
+		size_t next = (uint32_t)w;
+		end = (size_t)(w >> 32);
+		keep = 2 * next - first_page;
+		keep = keep < least ? least : keep;
+		keep = (keep + FRONT_PAGES_2M - 1) & ~(size_t)(FRONT_PAGES_2M - 1);
+		if (keep >= end) {
+			atomic_flag_clear_explicit(&releasing, memory_order_release);
+			return 0;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&claim, &w, (uint64_t)keep << 32 | (uint32_t)w,
+							 memory_order_relaxed, memory_order_relaxed));
+	front_len = keep << FRONT_LG_PAGE;
+	atomic_thread_fence(memory_order_release);
+	size_t bytes = (end - keep) << FRONT_LG_PAGE;
+	bool put = spare_put((void *)(front_base + (keep << FRONT_LG_PAGE)), bytes);
+	given_back += put ? end - keep : 0; /* false: spare's bits are full, the pages stay unused */
+	atomic_flag_clear_explicit(&releasing, memory_order_release);
+	return put ? bytes : 0;
 }
 
 /* An abandoned heap this thread may have, or NULL. */
@@ -214,17 +264,22 @@ static void thread_exit(void *v)
 	atomic_store_explicit(&h->state, FRONT_ABANDONED, memory_order_release);
 }
 
-/* A new page of class c for h, or false when the area is used up. */
+/*
+ * A new page of class c for h, or false when the area is used up: classes
+ * above FRONT_KEEP_SMALL take pages only while half of what may be handed
+ * out is left.
+ */
 static bool page_new(struct front_heap *h, unsigned c)
 {
-	size_t lim = class_size[c] > FRONT_KEEP_SMALL ? first_page + (npages - first_page) / 2 : npages;
-	if (atomic_load_explicit(&next_page, memory_order_relaxed) >= lim) {
-		return false; /* (two callers may both pass the check for a large class: one page past half) */
-	}
-	size_t i = atomic_fetch_add_explicit(&next_page, 1, memory_order_relaxed);
-	if (i >= npages) {
-		return false;
-	}
+	uint64_t w = atomic_load_explicit(&claim, memory_order_relaxed);
+	size_t i;
+	do {
+		i = (uint32_t)w;
+		size_t end = (size_t)(w >> 32);
+		if (i >= (class_size[c] > FRONT_KEEP_SMALL ? first_page + (end - first_page) / 2 : end)) {
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&claim, &w, w + 1, memory_order_relaxed, memory_order_relaxed));
 	uint32_t sz = class_size[c];
 	front_pages[i] = (struct front_page){.heap = h, .cls = c, .size = sz};
 	h->bump[c] = (char *)(front_base + (i << FRONT_LG_PAGE));
@@ -380,6 +435,7 @@ static void heap_forsake(struct front_heap *h)
 
 void front_atfork_child(void)
 {
+	atomic_flag_clear_explicit(&releasing, memory_order_relaxed); /* a release cut short leaks its pages */
 	for (struct front_heap *h = atomic_load_explicit(&heaps, memory_order_acquire); h; h = h->next) {
 		if (h != front_tls) {
 			heap_forsake(h);

@@ -76,7 +76,7 @@ int front_install(size_t area);
  * A plain store: safe in a signal handler.
  */
 void front_enable(void);
-/* The area's size for a pool of pool_bytes: a thirty-second in 2 MiB steps, 2-64 MiB (0 below a 32 MiB pool). */
+/* The area's size for a pool of pool_bytes: a sixteenth in 2 MiB steps, 2-64 MiB (0 below a 32 MiB pool). */
 size_t front_area_for(size_t pool_bytes);
 /* A block of class size >= size (size < front_lim) or NULL: no heap, or the area is full. */
 void *front_alloc_slow(size_t size);
@@ -95,6 +95,15 @@ void front_atfork_child(void);
 /* Pages handed to heaps so far, and the area's pages (0 while off): the summary's front_pages. */
 size_t front_pages_used(void);
 size_t front_pages_total(void);
+/*
+ * Pool full after arming: gives the area's never-used 2 MiB pages to spare
+ * and ends the front's growth (a class without a free block goes to
+ * jemalloc from then on).  Bytes given back; once only.  No lock but
+ * spare's flag, no syscall: called from jemalloc's alloc hook.
+ */
+size_t front_release(void);
+/* Pages front_release gave back (0 if it has not run): the summary's front_pages.given_back. */
+size_t front_pages_given_back(void);
 /* Heaps made so far (a thread that adopts an exited thread's heap makes none). */
 size_t front_heaps(void);
 

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "capture.h"
+#include "front.h"
 #include "kinds.h"
 #include "log.h"
 #include "pmap.h"
@@ -217,6 +218,9 @@ static void *from_spare(size_t len, unsigned flags)
 	len = (len + PAGE_SIZE_ - 1) & ~(size_t)(PAGE_SIZE_ - 1);
 	void *p = spare_take(len, PAGE_SIZE_);
 	if (p == NULL && spans_release() != 0) {
+		p = spare_take(len, PAGE_SIZE_);
+	}
+	if (p == NULL && front_release() != 0) {
 		p = spare_take(len, PAGE_SIZE_);
 	}
 	if (p == NULL) {

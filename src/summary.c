@@ -106,8 +106,8 @@ void summary_write(const char *why)
 	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
 		  pool_used(), pmap_served_bytes(), (unsigned long)report_dropped_records());
 	tstack_json(&sb, true);
-	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"heaps\":%zu},", front_pages_used(),
-		  front_pages_total(), front_heaps());
+	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"given_back\":%zu,\"heaps\":%zu},",
+		  front_pages_used(), front_pages_total(), front_pages_given_back(), front_heaps());
 	sb_printf(&sb, "\"spans\":{\"chunks\":%zu,\"used\":%zu},", spans_chunks(), spans_used());
 	sb_printf(&sb, "\"spare\":{\"bytes\":%zu,\"reclaims\":%lu},", spare_bytes(), arena_reclaims());
 	drift_json(&sb, config.pool_size);

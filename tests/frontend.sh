@@ -10,7 +10,8 @@
 # the pool does not run out (no pool-exhausted record) and the report has
 # no violation.  With PTFREEZE_FRONT=on the summary shows front pages in
 # use and few thread heaps (exited threads' heaps are taken over), with off
-# none; a malformed value is one line and the default kept.
+# none; a malformed value is one line and the default kept.  A pool that
+# fills after arming first takes the area's unused pages back.
 # The front turns on at arming (or once the pool is prefaulted): the
 # program's checks run before and after.
 . "${srcdir:-$(dirname "$0")}/lib.sh"
@@ -86,6 +87,28 @@ half=$((total / 2))
 [ "$used" -le $((half + 2)) ] || fail "2000 blocks of 8000 bytes took $used front pages of $total (want at most half: the rest is the small classes')"
 fill mixed 2000 8000 200000
 [ "$used" -ge $((total - 1)) ] || fail "small blocks after large ones: $used front pages of $total (want the whole area)"
+# The pool full after arming: before it grows, the front gives the 2 MiB pages of its area its
+# heaps have not needed (beyond as many again as they use) back, and large blocks are cut from
+# them.  192 MiB of 1 MiB blocks in a 128M pool (area 8 MiB, its heaps use about 1.5): some block
+# lies in the area, every
+# block keeps its contents through a free and a second round, and small blocks still work.
+PTFREEZE_REPORT="$TMPD/giveback.jsonl" PTFREEZE_POOL=128M PTFREEZE_POOL_GROW=64M PTFREEZE_VERBOSE=2 LD_PRELOAD="$SHIM" \
+	"$prog" giveback 192 > "$TMPD/giveback.out" 2> "$TMPD/giveback.err" ||
+	fail "frontend giveback failed: $(cat "$TMPD/giveback.err")"
+for k in giveback_bad prodcon_bad; do
+	v=$(sed -n "s/^$k=//p" "$TMPD/giveback.out")
+	[ "$v" = 0 ] || fail "giveback: $k=${v:-missing} (want 0)"
+done
+gb=$(sed -n 's/.*"type":"summary".*"front_pages":{[^}]*"given_back":\([0-9]*\).*/\1/p' "$TMPD/giveback.jsonl")
+[ "${gb:-0}" -gt 0 ] || fail "giveback: the pool grew and the front gave nothing back (front_pages.given_back=${gb:-missing})"
+base=$(sed -n 's/.*front: [0-9]* pages of 64 KiB at \(0x[0-9a-f]*\).*/\1/p' "$TMPD/giveback.err")
+[ -n "$base" ] || fail "giveback: no 'front: ... at' line with PTFREEZE_VERBOSE=2: $(head -3 "$TMPD/giveback.err")"
+inside=0
+for a in $(sed -n 's/^big=//p' "$TMPD/giveback.out"); do
+	[ $((a)) -ge $((base)) ] && [ $((a)) -lt $((base + 8388608)) ] && inside=$((inside + 1))
+done
+[ "$inside" -gt 0 ] || fail "giveback: no 1 MiB block in the front's area at $base ($gb pages given back)"
+echo "# giveback: $gb front pages given back, $inside blocks of 1 MiB cut from them"
 # A fork while producer/consumer threads run: the child's blocks keep their contents.  Its only
 # violation is the fork itself (after arming, so that the front is on: it turns on at arming).
 PTFREEZE_REPORT="$TMPD/fork-%p.jsonl" PTFREEZE_FRONT=on LD_PRELOAD="$SHIM" "$prog" 100000 fork > "$TMPD/fork.out" 2> "$TMPD/fork.err" ||

@@ -26,6 +26,8 @@
  *
  * usage: frontend [ops [fork]]   (ops default 200000 per thread)
  *        frontend fill N SIZE M     (armed: N blocks of SIZE bytes, then M of 64, all kept)
+ *        frontend giveback MIB          (armed: MIB MiB of 1 MiB blocks, twice, and the pairs;
+ *                                        prints each block's address, giveback_bad and prodcon_bad)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -349,6 +351,41 @@ int main(int argc, char **argv)
 			(void)make(64);
 		}
 		printf("filled=%ld\n", n + m);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "giveback") == 0) {
+		/*
+		 * More 1 MiB blocks than the pool holds, after arming: before it
+		 * grows, the front gives its unused pages back, and blocks are cut
+		 * from them.  Each block keeps its pattern, all are freed (not to
+		 * the front) and allocated again, and the front still serves the
+		 * pairs' small blocks (frontend.sh).
+		 */
+		enum { MIB = 1 << 20 };
+		long n = atol(argv[2]), gb = 0;
+		long pb = 0;
+		ptfreeze_arm();
+		for (size_t i = 0; i < 1000; i++) {
+			pb += check_free(make(16 + i % 200), 16 + i % 200); /* this thread's heap: a few pages */
+		}
+		unsigned char **big = calloc((size_t)n, sizeof(*big));
+		for (int round = 0; big != NULL && round < 2; round++) {
+			for (long i = 0; i < n; i++) {
+				big[i] = make(MIB - 64 * (size_t)round);
+				if (round == 0) {
+					printf("big=%p\n", (void *)big[i]);
+				}
+			}
+			for (long i = 0; i < n; i++) {
+				size_t sz = MIB - 64 * (size_t)round;
+				gb += big[i][sz - 1] != (unsigned char)(sz * 7 + 1) || big[i][MIB / 2] != big[i][sz - 1];
+				free(big[i]);
+			}
+		}
+		ops = 20000;
+		pairs_start();
+		pb += pairs_join();
+		printf("giveback_bad=%ld\nprodcon_bad=%ld\n", big == NULL ? -1 : gb, pb);
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[2], "fork") == 0) {
