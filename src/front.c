@@ -166,6 +166,9 @@ size_t front_pages_used(void)
 
 size_t front_pages_given_back(void) { return given_back; }
 
+/* Halfway from the first class page to end: classes above FRONT_KEEP_SMALL take pages only below it. */
+static size_t half_of(size_t end) { return first_page + (end - first_page) / 2; }
+
 /*
  * The area's unused 2 MiB pages beyond as many again as its heaps use, to
  * spare (docs/design.md, "Giving the rest back").  The new end is set in
@@ -181,7 +184,7 @@ size_t front_release(void)
 		return 0;
 	}
 	/* Before arming, half of the area at least: the pool grows then rather than starve the front. */
-	size_t least = shim_armed() ? 0 : first_page + (npages - first_page) / 2;
+	size_t least = shim_armed() ? 0 : half_of(npages);
 	uint64_t w = atomic_load_explicit(&claim, memory_order_relaxed);
 	size_t keep, end;
 	do {
@@ -276,7 +279,7 @@ static bool page_new(struct front_heap *h, unsigned c)
 	do {
 		i = (uint32_t)w;
 		size_t end = (size_t)(w >> 32);
-		if (i >= (class_size[c] > FRONT_KEEP_SMALL ? first_page + (end - first_page) / 2 : end)) {
+		if (i >= (class_size[c] > FRONT_KEEP_SMALL ? half_of(end) : end)) {
 			return false;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&claim, &w, w + 1, memory_order_relaxed, memory_order_relaxed));

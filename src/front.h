@@ -96,10 +96,11 @@ void front_atfork_child(void);
 size_t front_pages_used(void);
 size_t front_pages_total(void);
 /*
- * Pool full after arming: gives the area's never-used 2 MiB pages to spare
- * and ends the front's growth (a class without a free block goes to
- * jemalloc from then on).  Bytes given back; once only.  No lock but
- * spare's flag, no syscall: called from jemalloc's alloc hook.
+ * The pool is full and would grow: gives the area's unused 2 MiB pages
+ * beyond twice what the heaps have taken (before arming, beyond half the
+ * area) to spare, and the area ends there.  Bytes given back (0: none, or
+ * another thread is releasing).  No lock but spare's flag, no syscall:
+ * called from jemalloc's alloc hook and the served mappings' spare path.
  */
 size_t front_release(void);
 /* Pages front_release gave back (0 if it has not run): the summary's front_pages.given_back. */
