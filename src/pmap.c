@@ -15,10 +15,22 @@
 #include <sys/prctl.h>
 
 #include "pool.h"
+#include "shim.h"
+#include "spans.h"
 #include "sys.h"
 
 #define PAGE ((uintptr_t)4096)
 #define BLOCK_PROTECTED 1u
+/*
+ * A block of spans (spans.h): the program's mappings share spans' free
+ * space with the allocator's blocks above 16 KiB, and go back there.  Each
+ * served range so flagged is exactly one block of spans: a split here
+ * cuts it there too (spans_cut), under this lock, so that a part can be
+ * freed on its own.  The fork handlers take this lock before spans'; spans'
+ * is waited for only a bounded while (spans.h), so this one is never held
+ * long for it.
+ */
+#define BLOCK_SPANS 16u
 /* Pages whose contents are not plain pool memory: zeroing or copying them is the kernel's job. */
 #define BLOCK_FOREIGN (BLOCK_PROTECTED | PMAP_OVERLAID)
 
@@ -179,6 +191,33 @@ static uintptr_t free_take(size_t len, size_t align)
 	return 0;
 }
 
+/*
+ * len bytes from spans, zeroed and served; NULL if spans has none without
+ * the pool growing, or its lock stays busy.  Spans' lock is taken outside
+ * this one here.
+ */
+static void *from_spans(size_t len, unsigned flags)
+{
+	void *q = spans_map(len);
+	if (q == NULL) {
+		return NULL;
+	}
+	memset(q, 0, len); /* what unmapping did before it went to the free table */
+	lock_take();
+	bool ok = served.n < served.cap;
+	if (ok) {
+		uintptr_t s = (uintptr_t)q;
+		insert_at(&served, find(&served, s), (struct range){s, s + len, flags | BLOCK_SPANS});
+		served_bytes += len;
+	}
+	lock_drop();
+	if (!ok) {
+		(void)spans_cut(q, 0, len, true); /* bounded: left in use if the lock stays busy */
+		return NULL;
+	}
+	return q;
+}
+
 void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 {
 	if (len == 0 || len > SIZE_MAX - PAGE) {
@@ -189,6 +228,7 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 	if (align < PAGE) {
 		align = PAGE;
 	}
+	bool nowait = flags & PMAP_NOWAIT;
 	if (!lock_take_for(flags)) {
 		*err = -EBUSY;
 		return NULL;
@@ -200,6 +240,35 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 		return NULL;
 	}
 	uintptr_t p = free_take(len, align);
+	if (p == 0 && shim_armed()) {
+		/*
+		 * Armed: pool room never handed out comes before spans.  A mapping
+		 * made now is likely the program's churn (a buffer, a stack with a
+		 * guard page); protected in part among the allocator's blocks, its
+		 * huge page's split faulted a thread touching a block there
+		 * (bench/latency -c: in 1-3 runs of 16; none with room first).
+		 */
+		p = (uintptr_t)pool_carve(len, align);
+	}
+	if (p == 0 && !nowait && align == PAGE) {
+		/*
+		 * The program's own mappings (not the shim's, which may come while
+		 * a thread holds a jemalloc lock that a forker waits for, holding
+		 * spans'), after the free table (pages protected before, mostly).
+		 */
+		lock_drop();
+		void *q = from_spans(len, flags);
+		if (q != NULL) {
+			return q;
+		}
+		lock_take();
+		if (served.n == served.cap) {
+			lock_drop();
+			*err = -ENOSPC;
+			return NULL;
+		}
+		p = free_take(len, align);
+	}
 	if (p == 0) {
 		p = (uintptr_t)pool_carve(len, align);
 	}
@@ -249,11 +318,13 @@ bool pmap_owns(const void *p, size_t len)
 }
 
 /*
- * Makes served pages usable and zero before they go back to the free
- * table; false if they cannot be (they then stay out of the pool).
+ * Makes served pages usable (read-write pool memory) before they are given
+ * back; false if they cannot be (they then stay out of the pool).  Sets
+ * *zero when they are zero already (fresh memory mapped over them).
  */
-static bool scrub(uintptr_t s, uintptr_t e, uintptr_t flags)
+static bool restore(uintptr_t s, uintptr_t e, uintptr_t flags, bool *zero)
 {
+	*zero = false;
 	if (flags & PMAP_OVERLAID) {
 		/* The program's mapping goes; fresh anonymous memory is zero already. */
 		long r = sys_mmap((void *)s, e - s, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -262,13 +333,27 @@ static bool scrub(uintptr_t s, uintptr_t e, uintptr_t flags)
 		}
 		sys_madvise((void *)s, e - s, MADV_POPULATE_WRITE);
 		sys_prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, s, e - s, (unsigned long)"ptfreeze-pool");
+		*zero = true;
 		return true;
 	}
 	if (flags & BLOCK_PROTECTED) {
 		sys_mprotect((void *)s, e - s, PROT_READ | PROT_WRITE);
 	}
-	memset((void *)s, 0, e - s);
 	return true;
+}
+
+/*
+ * Cuts served block *v, one block of spans, at [s, t) (freed when give), so
+ * that each flagged range stays one block of spans.  When spans' lock stays
+ * busy (a signal handler unmapping in a thread that holds it), the block is
+ * pmap's own from then on: it stays a block in spans' books, and its pages
+ * go to the free table when unmapped.
+ */
+static void spans_part(struct range *v, uintptr_t s, uintptr_t t, bool give)
+{
+	if ((v->flags & BLOCK_SPANS) && spans_cut((void *)v->start, s - v->start, t - s, give) != 1) {
+		v->flags &= ~(uintptr_t)BLOCK_SPANS;
+	}
 }
 
 size_t pmap_unmap(void *p, size_t len)
@@ -279,10 +364,16 @@ size_t pmap_unmap(void *p, size_t len)
 	lock_take();
 	size_t i = find(&served, a);
 	while (i < served.n && served.v[i].start < e) {
+		uintptr_t s = served.v[i].start > a ? served.v[i].start : a;
+		uintptr_t t = served.v[i].end < e ? served.v[i].end : e;
+		if (s > served.v[i].start && t < served.v[i].end && served.n == served.cap) {
+			i++; /* no room to split: keep it served, lose nothing */
+			continue;
+		}
+		bool zero;
+		bool reusable = restore(s, t, served.v[i].flags, &zero);
+		spans_part(&served.v[i], s, t, reusable);
 		struct range b = served.v[i];
-		uintptr_t s = b.start > a ? b.start : a;
-		uintptr_t t = b.end < e ? b.end : e;
-		bool reusable = scrub(s, t, b.flags);
 		released += t - s;
 		if (s == b.start && t == b.end) {
 			remove_at(&served, i);
@@ -294,16 +385,13 @@ size_t pmap_unmap(void *p, size_t len)
 			i++;
 		} else {
 			served.v[i].end = s;
-			if (!insert_at(&served, i + 1, (struct range){t, b.end, b.flags})) {
-				/* No room to split: keep the tail served, lose nothing. */
-				served.v[i].end = b.end;
-				released -= t - s;
-				i++;
-				continue;
-			}
+			insert_at(&served, i + 1, (struct range){t, b.end, b.flags}); /* room checked above */
 			i += 2;
 		}
-		if (reusable) {
+		if (reusable && !(b.flags & BLOCK_SPANS)) {
+			if (!zero) {
+				memset((void *)s, 0, t - s); /* spans' blocks are zeroed when served again */
+			}
 			free_add(s, t);
 		}
 	}
@@ -331,7 +419,8 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 	lock_take();
 	size_t i = find(&served, o);
 	size_t j = find(&freed, o + old_len);
-	if (i < served.n && served.v[i].start <= o && served.v[i].end == o + old_len && j < freed.n &&
+	if (i < served.n && served.v[i].start <= o && served.v[i].end == o + old_len &&
+	    !(served.v[i].flags & BLOCK_SPANS) && j < freed.n &&
 	    freed.v[j].start == o + old_len && freed.v[j].end - freed.v[j].start >= new_len - old_len) {
 		uintptr_t grow = new_len - old_len;
 		if (freed.v[j].end - freed.v[j].start == grow) {
@@ -385,15 +474,14 @@ bool pmap_advise(void *p, size_t len, int advice)
 	return true;
 }
 
-/* Splits served blocks so that none straddles addr (a page boundary). */
+/* Splits served blocks (none of spans: mark() made them pmap's) so that none straddles addr (a page boundary). */
 static void split_at(uintptr_t addr)
 {
 	size_t i = find(&served, addr);
-	if (i < served.n && served.v[i].start < addr && served.v[i].end > addr) {
+	if (i < served.n && served.v[i].start < addr && served.v[i].end > addr && served.n < served.cap) {
 		struct range tail = {addr, served.v[i].end, served.v[i].flags};
-		if (insert_at(&served, i + 1, tail)) {
-			served.v[i].end = addr;
-		}
+		insert_at(&served, i + 1, tail);
+		served.v[i].end = addr;
 	}
 }
 
@@ -401,6 +489,18 @@ static void mark(void *p, size_t len, uintptr_t flag)
 {
 	uintptr_t a = (uintptr_t)p & ~(PAGE - 1), e = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
 	lock_take();
+	/*
+	 * A block of spans protected or mapped over, in part or whole, is
+	 * pmap's own from now on (it stays a block in spans' books): its huge
+	 * page is split, and its pages go to the free table when unmapped, where
+	 * the next mapping (protected again, as a stack's guard page is) takes
+	 * them first, instead of landing among the allocator's blocks and
+	 * splitting another huge page each time (bench/latency -c: 51-58% of
+	 * the pool on huge pages at exit, 99% so).
+	 */
+	for (size_t i = find(&served, a); i < served.n && served.v[i].start < e; i++) {
+		served.v[i].flags &= ~(uintptr_t)BLOCK_SPANS;
+	}
 	/* Only the pages concerned: the rest stay movable. */
 	split_at(a);
 	split_at(e);
@@ -438,3 +538,14 @@ bool pmap_any(const void *p, size_t len, unsigned flag)
 }
 
 size_t pmap_served_bytes(void) { return served_bytes; }
+
+size_t pmap_free_bytes(void)
+{
+	size_t n = 0;
+	lock_take();
+	for (size_t i = 0; i < freed.n; i++) {
+		n += freed.v[i].end - freed.v[i].start;
+	}
+	lock_drop();
+	return n;
+}

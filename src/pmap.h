@@ -2,8 +2,11 @@
 /*
  * pmap: anonymous private mmap served from the pool.  A served block is a
  * page range of pool memory the program got from mmap() instead of the
- * kernel; munmap() gives it back here, zeroed, for the next mmap().  No
- * system call and no page fault on either path.  Partial munmap splits a
+ * kernel.  The program's blocks up to 16 MiB are blocks of spans (spans.h),
+ * zeroed when served, and munmap() gives them back there, where malloc
+ * reuses them too; the others come from a free table of pmap's own
+ * (zeroed at munmap) or pool room.  No system call and no page fault on
+ * either path.  Partial munmap splits a
  * block; mremap grows by copying (or in place when the pages after it are
  * free) and shrinks in place; madvise(MADV_DONTNEED) zeroes.  Blocks whose
  * protection the program changed are restored to read-write before reuse;
@@ -93,6 +96,8 @@ void pmap_mark_overlaid(void *p, size_t len);
 
 /* Bytes currently served, and served blocks. */
 size_t pmap_served_bytes(void);
+/* Bytes in the free table (unmapped, kept for mappings: pages protected or mapped over, large or early ones). */
+size_t pmap_free_bytes(void);
 
 void pmap_atfork_prepare(void);
 void pmap_atfork_parent(void);

@@ -26,6 +26,7 @@
 #define SP_POOL_MIN ((size_t)32 << 20)
 #define SP_BINS 64
 #define SP_SCAN 8 /* spans of a fit's own bin looked at before a larger bin's is split */
+#define SP_WAIT (128 + 16) /* rounds of sys_backoff a served mapping waits for the lock (spans_map, spans_cut) */
 
 enum { SP_FREE = 1, SP_USED = 2 };
 
@@ -52,7 +53,7 @@ static struct {
 
 static _Atomic(struct sp_map *) maps[POOL_MAX_REGIONS];
 static size_t max_size, chunk_size;
-static void *(*chunk_get)(size_t size);
+static void *(*chunk_get)(size_t *size, size_t least);
 
 /* Bin of a free span of n pages (n >= 1): 1-3 pages exact, then four a doubling; the last from 256 MiB on. */
 static unsigned bin_of(uint32_t n)
@@ -249,9 +250,9 @@ static struct sp_map *map_for(const struct pool_region *r)
 /* Adds a chunk of at least n pages from the pool to the free spans; false if the pool has none.  With the lock. */
 static bool heap_grow(uint32_t n)
 {
-	size_t size = (((size_t)n << SP_LG_PAGE) + SP_UNIT - 1) & ~(SP_UNIT - 1);
-	size = size > chunk_size ? size : chunk_size;
-	uintptr_t c = (uintptr_t)chunk_get(size);
+	size_t need = (((size_t)n << SP_LG_PAGE) + SP_UNIT - 1) & ~(SP_UNIT - 1);
+	size_t size = need > chunk_size ? need : chunk_size;
+	uintptr_t c = (uintptr_t)chunk_get(&size, need);
 	const struct pool_region *r = c ? pool_region_of((void *)c) : NULL;
 	struct sp_map *m = r ? map_for(r) : NULL;
 	if (m == NULL) {
@@ -269,16 +270,25 @@ static bool heap_grow(uint32_t n)
 	return true;
 }
 
-void *spans_alloc(size_t size)
+/* A block of size bytes (1 to max_size), with the lock, which it drops. */
+static void *alloc_locked(size_t size)
 {
 	uint32_t n = (uint32_t)((size + SP_PAGE - 1) >> SP_LG_PAGE);
-	sys_spin_lock(&heap.lock);
 	void *p = heap_alloc(n);
 	if (p == NULL && heap_grow(n)) {
 		p = heap_alloc(n);
 	}
 	sys_spin_unlock(&heap.lock);
 	return p;
+}
+
+void *spans_alloc(size_t size)
+{
+	if (size == 0 || size > max_size) {
+		return NULL; /* off, or larger than any block */
+	}
+	sys_spin_lock(&heap.lock);
+	return alloc_locked(size);
 }
 
 /* p's map and page when p is a block of spans (or a page of one), else NULL. */
@@ -310,6 +320,55 @@ bool spans_free(void *p)
 	return true;
 }
 
+/*
+ * The lock, or false after a bounded wait: the holder may be the very
+ * thread a signal handler interrupted, when the handler maps or unmaps.
+ */
+static bool lock_bounded(void)
+{
+	unsigned spins = 0;
+	while (atomic_flag_test_and_set_explicit(&heap.lock, memory_order_acquire)) {
+		if (spins >= SP_WAIT) {
+			return false;
+		}
+		sys_backoff(&spins);
+	}
+	return true;
+}
+
+void *spans_map(size_t size) { return size == 0 || size > max_size || !lock_bounded() ? NULL : alloc_locked(size); }
+
+int spans_cut(void *p, size_t at, size_t len, bool give)
+{
+	uintptr_t i = 0;
+	struct sp_map *m = map_of_ours(p, &i);
+	if (m == NULL || ((at | len) & (SP_PAGE - 1)) != 0) {
+		return 0;
+	}
+	uintptr_t a = at >> SP_LG_PAGE, b = (at + len) >> SP_LG_PAGE;
+	if (!lock_bounded()) {
+		return -1;
+	}
+	uint32_t n = m->pg[i].len;
+	int r = m->pg[i].state == SP_USED && b <= n && (a > 0 || b > 0) ? 1 : 0;
+	if (r) {
+		if (a > 0 && a < n) {
+			span_mark(m, i, (uint32_t)a, SP_USED);
+			span_mark(m, i + a, n - (uint32_t)a, SP_USED);
+		}
+		if (b > a && b < n) {
+			span_mark(m, i + a, (uint32_t)(b - a), SP_USED);
+			span_mark(m, i + b, n - (uint32_t)b, SP_USED);
+		}
+		if (give && b > a) {
+			heap.used -= (size_t)(b - a) << SP_LG_PAGE;
+			span_free(m, i + a, (uint32_t)(b - a));
+		}
+	}
+	sys_spin_unlock(&heap.lock);
+	return r;
+}
+
 size_t spans_size(const void *p)
 {
 	uintptr_t i = 0;
@@ -317,7 +376,7 @@ size_t spans_size(const void *p)
 	return m != NULL ? (size_t)m->pg[i].len << SP_LG_PAGE : 0;
 }
 
-size_t spans_install(size_t pool_bytes, void *(*get)(size_t size))
+size_t spans_install(size_t pool_bytes, void *(*get)(size_t *size, size_t least))
 {
 	if (pool_bytes < SP_POOL_MIN || get == NULL) {
 		return 0;

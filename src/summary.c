@@ -103,8 +103,8 @@ void summary_write(const char *why)
 	faults_json(&sb);
 	sb_printf(&sb, ",\"dropped_sites\":%lu,\"pool\":", (unsigned long)capture_dropped());
 	report_put_pool(&sb);
-	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
-		  pool_used(), pmap_served_bytes(), (unsigned long)report_dropped_records());
+	sb_printf(&sb, ",\"pool_used\":%zu,\"served_mmap_bytes\":%zu,\"served_free_bytes\":%zu,\"dropped_records\":%lu,\"thread_stacks\":",
+		  pool_used(), pmap_served_bytes(), pmap_free_bytes(), (unsigned long)report_dropped_records());
 	tstack_json(&sb, true);
 	sb_printf(&sb, ",\"front_pages\":{\"used\":%zu,\"total\":%zu,\"given_back\":%zu,\"heaps\":%zu},",
 		  front_pages_used(), front_pages_total(), front_pages_given_back(), front_heaps());

@@ -22,6 +22,25 @@
  *   memory the first freed.  With mmap, the second is SMALL bytes of
  *   anonymous mappings of 1 MiB (served from the pool), each checked to
  *   read zero before it is written.
+ * usage: spans mapfirst LARGE
+ *   Maps LARGE bytes of anonymous mappings of 64 KiB - 4 MiB, writes them,
+ *   unmaps them all, arms, then allocates LARGE bytes of 1 MiB blocks and keeps
+ *   them: the blocks must find the pages the mappings had (spans serves
+ *   both), not a pool grown past them.
+ * usage: spans mapparts ROUNDS
+ *   Keeps 8 anonymous mappings of 256 KiB - 4 MiB, each filled with a
+ *   pattern of its own, and each round takes one apart: a page-aligned
+ *   middle unmapped and mapped again (it must read zero), in every other
+ *   round the head made read-only and writable again, the tail unmapped;
+ *   every byte still mapped is checked after each step, then the rest is
+ *   unmapped and a new mapping takes the slot.
+ * usage: spans mapsignal MS
+ *   For MS milliseconds the main thread allocates, writes and frees blocks
+ *   of 20 KiB - 1 MiB (spans' blocks) while a timer's SIGALRM handler, every
+ *   100 us, maps 64-256 KiB, writes it, and unmaps it in two parts: the
+ *   handler may interrupt the main thread inside spans, and a mapping must
+ *   then do without spans rather than wait for it forever.  Prints
+ *   "handled: N" (the handler's runs).
  * Exit 0, or 1 with a line on stderr.
  */
 #ifndef _GNU_SOURCE
@@ -29,6 +48,7 @@
 #endif
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +56,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ptfreeze.h"
@@ -308,14 +330,215 @@ static int giveback(int argc, char **argv)
 	return 0;
 }
 
+static int mapfirst(int argc, char **argv)
+{
+	if (argc != 3) {
+		die("usage: spans mapfirst LARGE");
+	}
+	size_t large = strtoul(argv[2], NULL, 0);
+	uint64_t s = 0x9e3779b97f4a7c15u;
+	struct blk *maps = calloc(large / (64 << 10) + 1, sizeof(*maps));
+	size_t nmaps = 0;
+	if (maps == NULL) {
+		die("calloc failed");
+	}
+	for (size_t got = 0; got < large; got += maps[nmaps++].n) {
+		size_t n = ((size_t)16 + rng(&s) % (1024 - 16 + 1)) << 12; /* 64 KiB - 4 MiB */
+		n = n < large - got ? n : large - got;
+		maps[nmaps].p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (maps[nmaps].p == MAP_FAILED) {
+			die("mmap failed");
+		}
+		memset(maps[nmaps].p, 3, n);
+		maps[nmaps].n = n;
+	}
+	for (size_t i = 0; i < nmaps; i++) {
+		munmap(maps[i].p, maps[i].n);
+	}
+	(void)ptfreeze_arm();
+	for (size_t got = 0; got < large; got += (size_t)1 << 20) {
+		char *p = malloc((size_t)1 << 20);
+		if (p == NULL) {
+			die("malloc of 1 MiB failed");
+		}
+		memset(p, 4, (size_t)1 << 20);
+	}
+	return 0;
+}
+
+#define PG ((size_t)4096)
+
+struct part {
+	unsigned char *p;
+	size_t n;
+	unsigned tag;
+};
+
+static unsigned char pat(const struct part *m, size_t i) { return (unsigned char)(m->tag * 131u + i / PG * 7u + i); }
+
+static void fill_part(const struct part *m, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		m->p[i] = pat(m, i);
+	}
+}
+
+static void check_part(const struct part *m, size_t from, size_t to, const char *when)
+{
+	for (size_t i = from; i < to; i++) {
+		if (m->p[i] != pat(m, i)) {
+			fprintf(stderr, "spans: mapparts: byte %zu of a %zu-byte mapping changed %s\n", i, m->n, when);
+			exit(1);
+		}
+	}
+}
+
+static void map_part(struct part *m, uint64_t *s, unsigned tag)
+{
+	m->n = ((size_t)64 + rng(s) % (1024 - 64 + 1)) * PG; /* 256 KiB - 4 MiB */
+	m->p = mmap(NULL, m->n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->p == MAP_FAILED) {
+		die("mmap failed");
+	}
+	for (size_t i = 0; i < m->n; i += 64) {
+		if (m->p[i] != 0) {
+			die("mapparts: a new mapping did not read zero");
+		}
+	}
+	m->tag = tag;
+	fill_part(m, 0, m->n);
+}
+
+static int mapparts(int argc, char **argv)
+{
+	if (argc != 3) {
+		die("usage: spans mapparts ROUNDS");
+	}
+	long rounds = strtol(argv[2], NULL, 0);
+	uint64_t s = 0x2545f4914f6cdd1du;
+	struct part m[8];
+	for (unsigned k = 0; k < 8; k++) {
+		map_part(&m[k], &s, k);
+	}
+	(void)ptfreeze_arm();
+	for (long r = 0; r < rounds; r++) {
+		struct part *x = &m[rng(&s) % 8];
+		size_t pages = x->n / PG;
+		size_t a = 1 + rng(&s) % (pages / 3), b = pages - 1 - rng(&s) % (pages / 3); /* head [0,a), tail [b,pages) */
+		size_t c = a + (b - a) / 3, d = b - (b - a) / 3; /* middle [c,d) */
+		munmap(x->p + c * PG, (d - c) * PG);
+		check_part(x, 0, c * PG, "after its middle was unmapped");
+		check_part(x, d * PG, x->n, "after its middle was unmapped");
+		struct part hole = {0};
+		map_part(&hole, &s, (unsigned)r + 100); /* may take the middle's pages: must read zero */
+		if (r % 2) {
+			mprotect(x->p, a * PG, PROT_READ);
+			check_part(x, 0, c * PG, "after its head was made read-only");
+			mprotect(x->p, a * PG, PROT_READ | PROT_WRITE);
+			fill_part(x, 0, a * PG);
+		}
+		munmap(x->p + b * PG, x->n - b * PG);
+		check_part(x, 0, c * PG, "after its tail was unmapped");
+		check_part(x, d * PG, b * PG, "after its tail was unmapped");
+		check_part(&hole, 0, hole.n, "while another was taken apart");
+		munmap(hole.p, hole.n);
+		munmap(x->p, c * PG);
+		munmap(x->p + d * PG, (b - d) * PG);
+		for (unsigned k = 0; k < 8; k++) {
+			if (&m[k] != x) {
+				check_part(&m[k], 0, m[k].n, "while another was taken apart");
+			}
+		}
+		map_part(x, &s, (unsigned)r + 8);
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t handled, handler_failed;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static uint64_t hs = 0x853c49e6748fea9bu;
+	size_t n = ((size_t)16 + rng(&hs) % 49) * PG; /* 64 - 256 KiB */
+	unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		handler_failed = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i += PG) {
+		if (p[i] != 0) {
+			handler_failed = 2;
+		}
+		p[i] = 1;
+	}
+	munmap(p, n / 2 & ~(PG - 1));
+	munmap(p + (n / 2 & ~(PG - 1)), n - (n / 2 & ~(PG - 1)));
+	handled++;
+}
+
+static int mapsignal(int argc, char **argv)
+{
+	if (argc != 3) {
+		die("usage: spans mapsignal MS");
+	}
+	long ms = strtol(argv[2], NULL, 0);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) != 0) {
+		die("sigaction failed");
+	}
+	struct itimerval it = {{0, 100}, {0, 100}};
+	if (setitimer(ITIMER_REAL, &it, NULL) != 0) {
+		die("setitimer failed");
+	}
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t s = 0x94d049bb133111ebu;
+	void *keep[32] = {0};
+	do {
+		for (int k = 0; k < 1000; k++) {
+			unsigned j = (unsigned)(rng(&s) % 32);
+			free(keep[j]);
+			size_t n = 20480 + rng(&s) % ((1u << 20) - 20480);
+			unsigned char *p = malloc(n);
+			if (p == NULL) {
+				die("malloc failed");
+			}
+			p[0] = p[n - 1] = 1;
+			keep[j] = p;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (handler_failed) {
+		fprintf(stderr, "spans: mapsignal: %s\n", handler_failed == 1 ? "mmap failed in the handler" : "a mapping did not read zero");
+		return 1;
+	}
+	printf("handled: %ld\n", (long)handled);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "mapsignal") == 0) {
+		return mapsignal(argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "mapfirst") == 0) {
+		return mapfirst(argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "mapparts") == 0) {
+		return mapparts(argc, argv);
+	}
 	if (argc >= 2 && strcmp(argv[1], "stress") == 0) {
 		return stress(argc, argv);
 	}
 	if (argc >= 2 && strcmp(argv[1], "giveback") == 0) {
 		return giveback(argc, argv);
 	}
-	die("usage: spans stress THREADS OPS | spans giveback LARGE SMALL [mmap]");
+	die("usage: spans stress THREADS OPS | spans giveback LARGE SMALL [mmap] | spans mapfirst LARGE | spans mapparts ROUNDS | spans mapsignal MS");
 	return 1;
 }

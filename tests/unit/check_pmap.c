@@ -4,7 +4,10 @@
  * full and partial unmapping, reuse of freed pages (zeroed), mremap in
  * place and by moving, madvise, and blocks whose protection the program
  * changed.  Each test gets a fresh 16 MiB 4K-page pool (Check forks per
- * test; pmap has no reset of its own).
+ * test; pmap has no reset of its own).  The "spans" case gets 64 MiB and
+ * the span allocator (src/spans.c), where the mappings then come from:
+ * whole and partial unmaps give the pages back to it, a protected block
+ * becomes pmap's own, and a busy lock makes pmap do without it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,6 +16,7 @@
 
 #include "check_ptfreeze.h"
 #include "pmap.h"
+#include "spans.h"
 
 #define PG ((size_t)4096)
 #define MiB ((size_t)1 << 20)
@@ -430,6 +434,96 @@ START_TEST(test_pmap_whole_and_any_see_block_bounds_and_flags)
 }
 END_TEST
 
+/* Spans' chunks for the tests: new pool room, or at least `least` of it. */
+static void *chunk(size_t *size, size_t least)
+{
+	void *p = pool_carve(*size, (size_t)64 << 10);
+	if (p == NULL && (p = pool_carve(least, (size_t)64 << 10)) != NULL) {
+		*size = least;
+	}
+	return p;
+}
+
+static void setup_spans(void)
+{
+	unit_pool_small(64 * MiB);
+	ck_assert_int_eq(pmap_init(64), 0);
+	ck_assert_uint_eq(spans_install(pool_size(), chunk), 16 * MiB);
+}
+
+START_TEST(test_pmap_mapping_is_a_block_of_spans_and_goes_back)
+{
+	char *p = map(300 * PG, 0);
+	ck_assert(spans_owns(p));
+	ck_assert_uint_eq(spans_used(), 300 * PG);
+	ck_assert(all_zero(p, 300 * PG));
+	memset(p, 7, 300 * PG);
+	ck_assert_uint_eq(pmap_unmap(p, 300 * PG), 300 * PG);
+	ck_assert_uint_eq(spans_used(), 0);
+	ck_assert_uint_eq(pmap_free_bytes(), 0);
+	/* the allocator's next block of that size takes the same pages */
+	ck_assert_ptr_eq(spans_alloc(300 * PG), p);
+	ck_assert(spans_free(p));
+	char *q = map(300 * PG, 0);
+	ck_assert_ptr_eq(q, p);
+	ck_assert(all_zero(q, 300 * PG));
+}
+END_TEST
+
+START_TEST(test_pmap_partial_unmap_cuts_the_block_of_spans)
+{
+	char *p = map(30 * PG, 0);
+	memset(p, 5, 30 * PG);
+	ck_assert_uint_eq(pmap_unmap(p + 10 * PG, 10 * PG), 10 * PG);
+	ck_assert_uint_eq(spans_used(), 20 * PG);
+	ck_assert_uint_eq(spans_size(p), 10 * PG);
+	ck_assert_uint_eq(spans_size(p + 20 * PG), 10 * PG);
+	ck_assert(all_byte(p, 10 * PG, 5) && all_byte(p + 20 * PG, 10 * PG, 5));
+	/* the middle is free in spans: a block of its size fits there */
+	char *m = spans_alloc(10 * PG);
+	ck_assert_ptr_eq(m, p + 10 * PG);
+	ck_assert(spans_free(m));
+	ck_assert_uint_eq(pmap_unmap(p + 25 * PG, 5 * PG), 5 * PG);
+	ck_assert_uint_eq(spans_size(p + 20 * PG), 5 * PG);
+	ck_assert_uint_eq(pmap_unmap(p, 30 * PG), 15 * PG);
+	ck_assert_uint_eq(spans_used(), 0);
+	ck_assert_uint_eq(pmap_served_bytes(), 0);
+}
+END_TEST
+
+START_TEST(test_pmap_protected_block_of_spans_becomes_pmaps_own)
+{
+	char *p = map(16 * PG, 0);
+	pmap_mark_protected(p + 4 * PG, 4 * PG);
+	ck_assert_uint_eq(pmap_unmap(p, 16 * PG), 16 * PG);
+	/* its pages wait for the next mapping; spans still counts them as a block */
+	ck_assert_uint_eq(pmap_free_bytes(), 16 * PG);
+	ck_assert_uint_eq(spans_used(), 16 * PG);
+	char *q = map(8 * PG, 0);
+	ck_assert_ptr_eq(q, p);
+	ck_assert(all_zero(q, 8 * PG));
+	ck_assert_uint_eq(pmap_free_bytes(), 8 * PG);
+}
+END_TEST
+
+START_TEST(test_pmap_does_without_spans_while_its_lock_is_held)
+{
+	char *p = map(8 * PG, 0);
+	ck_assert(spans_owns(p));
+	spans_atfork_prepare(); /* spans' lock held, as by a thread a signal handler interrupted */
+	char *q = map(8 * PG, 0);
+	ck_assert(!spans_owns(q));
+	ck_assert_uint_eq(pmap_unmap(p + 2 * PG, 2 * PG), 2 * PG);
+	spans_atfork_parent();
+	/* the block could not be cut: pmap's own now, its part in the free table */
+	ck_assert_uint_eq(spans_used(), 8 * PG);
+	ck_assert_uint_eq(pmap_free_bytes(), 2 * PG);
+	ck_assert_uint_eq(pmap_unmap(p, 8 * PG), 6 * PG);
+	ck_assert_uint_eq(pmap_free_bytes(), 8 * PG);
+	ck_assert_uint_eq(spans_used(), 8 * PG);
+}
+END_TEST
+
 Suite *pmap_suite(void)
 {
 	Suite *s = suite_create("pmap");
@@ -456,6 +550,14 @@ Suite *pmap_suite(void)
 	tcase_add_test(tc, test_pmap_freed_memory_is_reused_and_zero_again);
 	tcase_add_test(tc, test_pmap_partially_freed_memory_is_reused_and_zero);
 	tcase_add_test(tc, test_pmap_freed_neighbours_merge);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("spans");
+	tcase_add_checked_fixture(tc, setup_spans, teardown);
+	tcase_add_test(tc, test_pmap_mapping_is_a_block_of_spans_and_goes_back);
+	tcase_add_test(tc, test_pmap_partial_unmap_cuts_the_block_of_spans);
+	tcase_add_test(tc, test_pmap_protected_block_of_spans_becomes_pmaps_own);
+	tcase_add_test(tc, test_pmap_does_without_spans_while_its_lock_is_held);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("remap");
