@@ -313,12 +313,25 @@ static void resolve_forked(void)
 	}
 }
 
+static void compose_header(struct sb *sb);
+static void emit(struct sb *sb);
 static void write_header(void);
 static void write_modules(void);
 
-/* Creates the file and, with_header, writes the header and modules.  Raw syscalls only. */
+/*
+ * Creates the file and, with_header, writes the header and modules.  Raw
+ * syscalls only.  The header is composed before the file is opened (it
+ * reads smaps for the pool's backing, milliseconds): a process killed in
+ * between, as a pipeline's upstream sort killed by SIGPIPE while its arming
+ * thread created the report, left an empty file that 'ptfreeze report DIR'
+ * refused (tests/real/forkexec.sh, once).
+ */
 static bool create_file(bool with_header)
 {
+	struct sb header;
+	if (with_header) {
+		compose_header(&header);
+	}
 	if (strcmp(path, "stderr") == 0) {
 		fd = 2;
 	} else {
@@ -339,7 +352,7 @@ static bool create_file(bool with_header)
 	atomic_store(&write_error, 0);
 	atomic_store(&dropped_records, 0);
 	if (with_header) {
-		write_header();
+		emit(&header);
 		write_modules();
 		write_early_grows();
 	}
@@ -540,6 +553,14 @@ void report_header(long parent_pid)
 
 static void write_header(void)
 {
+	struct sb sb;
+	compose_header(&sb);
+	emit(&sb);
+}
+
+/* The header record, in header_buf. */
+static void compose_header(struct sb *out)
+{
 	long parent_pid = header_parent;
 	pool_measure();
 	struct sb sb;
@@ -579,7 +600,7 @@ static void write_header(void)
 	sb_puts(&sb, ",\"thread_stacks\":");
 	tstack_json(&sb, false);
 	sb_putc(&sb, '}');
-	emit(&sb);
+	*out = sb;
 }
 
 static void build_id(struct dl_phdr_info *info, struct sb *sb)
