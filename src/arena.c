@@ -948,6 +948,13 @@ static void lc_mag_flush(void)
 	lc_t.credit[0] = lc_t.credit[1] = 0;
 }
 
+/* Everything the cache holds goes back: the shared stacks, then this thread's magazines. */
+static void lc_give_back(void)
+{
+	lc_drain();
+	lc_mag_flush();
+}
+
 /* So that the thread's exit empties its magazines and pending frees (lc_thread_exit). */
 static void lc_register(void)
 {
@@ -1318,8 +1325,7 @@ void *arena_alloc_cached(size_t size)
 		 * neighbours, before jemalloc's hook gives spans' free units to
 		 * spare (they no longer join blocks freed into spans after that).
 		 */
-		lc_drain();
-		lc_mag_flush();
+		lc_give_back();
 		if ((p = spans_alloc(cs)) != NULL) {
 			goto got;
 		}
@@ -1332,8 +1338,7 @@ void *arena_alloc_cached(size_t size)
 	p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
 	lc_may_fail = 0;
 	if (p == NULL && want) {
-		lc_drain();
-		lc_mag_flush();
+		lc_give_back();
 		p = span ? spans_alloc(cs) : NULL;
 		if (p == NULL) {
 			p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));

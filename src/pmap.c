@@ -240,7 +240,8 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 		return NULL;
 	}
 	uintptr_t p = free_take(len, align);
-	if (p == 0 && shim_armed()) {
+	bool armed = shim_armed();
+	if (p == 0 && armed) {
 		/*
 		 * Armed: pool room never handed out comes before spans.  A mapping
 		 * made now is likely the program's churn (a buffer, a stack with a
@@ -269,8 +270,8 @@ void *pmap_map(size_t len, size_t align, unsigned flags, int *err)
 		}
 		p = free_take(len, align);
 	}
-	if (p == 0) {
-		p = (uintptr_t)pool_carve(len, align);
+	if (p == 0 && !armed) {
+		p = (uintptr_t)pool_carve(len, align); /* armed, it was tried first */
 	}
 	if (p == 0) {
 		lock_drop();
