@@ -70,10 +70,11 @@ extern __thread struct front_heap *front_tls FRONT_HIDDEN __attribute__((tls_mod
 int front_install(size_t area);
 /*
  * Turns an installed front on: small mallocs use it from now on.  Called
- * once the pool is prefaulted (at install if nothing is deferred, when the
- * background prefault is done, at the latest at arming), so that a process
- * that never gets there (a short-lived one) touches no pool page for it.
- * A plain store: safe in a signal handler.
+ * once the program takes pool memory itself or the pool is about to be
+ * resident (at install if nothing is deferred, at the first carve from the
+ * pool after the constructor, at the end of the grace period, at the latest
+ * at arming), so that a short-lived process that allocates little touches
+ * no pool page for it.  A plain store: safe in a signal handler.
  */
 void front_enable(void);
 /* The area's size for a pool of pool_bytes: a sixteenth in 2 MiB steps, 2-64 MiB (0 below a 32 MiB pool). */

@@ -431,9 +431,10 @@ static void install_front(void)
 			strerror(-r));
 		return;
 	}
-	log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx", front_pages_total(), (unsigned long)front_base);
+	log_msg(LOG_DEBUG, "front: %zu pages of 64 KiB at 0x%lx-0x%lx", front_pages_total(), (unsigned long)front_base,
+		(unsigned long)(front_base + front_len));
 	if (pool_prefault_done() == pool_prefault_total()) {
-		front_enable(); /* nothing deferred (else arming or the background prefault turns it on) */
+		front_enable(); /* nothing deferred (else the program's first carve, the grace period's end or arming) */
 	}
 }
 
@@ -490,6 +491,16 @@ __attribute__((constructor(101))) static void ptfreeze_init(int argc, char **arg
 	phase_init(&prep);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(at_exit);
+	if (failed == 0 && config.front) {
+		/*
+		 * The program's first take of pool memory (jemalloc past its first
+		 * MiB, spans, a served mapping) turns the front on, if the end of
+		 * the grace period or arming has not: its small blocks then live in
+		 * the front from the start, instead of moving there from jemalloc
+		 * in the first milliseconds after arming (docs/design.md).
+		 */
+		pool_on_first_carve(front_enable);
+	}
 	atomic_store(&shim_state, failed == 0 ? SHIM_READY : SHIM_FAILED);
 
 	log_msg(LOG_INFO, "pool %zu bytes as %s, prefault deferred (%zu bytes in the background, the rest at arming); report %s",

@@ -520,6 +520,21 @@ void *pool_bump(_Atomic uintptr_t *cursor, uintptr_t end, size_t size, size_t al
 	}
 }
 
+static _Atomic(void (*)(void)) first_carve;
+
+void pool_on_first_carve(void (*fn)(void)) { atomic_store(&first_carve, fn); }
+
+/* A carve succeeded: the pending pool_on_first_carve call, by whichever carver takes it first. */
+static void carved(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&first_carve, memory_order_relaxed) != NULL, 0)) {
+		void (*fn)(void) = atomic_exchange(&first_carve, NULL);
+		if (fn != NULL) {
+			fn();
+		}
+	}
+}
+
 void *pool_carve(size_t size, size_t align)
 {
 	if (align < 16) {
@@ -529,6 +544,7 @@ void *pool_carve(size_t size, size_t align)
 	for (int i = 0; i < n; i++) {
 		void *p = pool_bump(&pool.regions[i].cursor, pool.regions[i].end, size, align);
 		if (p != NULL) {
+			carved();
 			return p;
 		}
 	}
@@ -546,7 +562,11 @@ void *pool_carve_at(void *addr, size_t size)
 	if (r->end - want < size) {
 		return NULL;
 	}
-	return atomic_compare_exchange_strong(&r->cursor, &want, (uintptr_t)addr + size) ? addr : NULL;
+	if (!atomic_compare_exchange_strong(&r->cursor, &want, (uintptr_t)addr + size)) {
+		return NULL;
+	}
+	carved();
+	return addr;
 }
 
 int pool_grow(size_t min, size_t grow_step, bool at_startup)

@@ -129,6 +129,13 @@ void *pool_carve(size_t size, size_t align);
 void *pool_bump(_Atomic uintptr_t *cursor, uintptr_t end, size_t size, size_t align);
 /* Extends the region whose cursor is exactly at addr; NULL if not possible. */
 void *pool_carve_at(void *addr, size_t size);
+/*
+ * fn runs once, in the first pool_carve or pool_carve_at that succeeds from
+ * now on, in the carver's context (a jemalloc hook, a signal handler): so
+ * it must be async-signal-safe and lock-free.  init: the program has begun
+ * to take pool memory, so the small-object front end may too (front.h).
+ */
+void pool_on_first_carve(void (*fn)(void));
 
 /*
  * Adds a prefaulted region of at least `min` bytes (single-threaded, raw

@@ -12,8 +12,12 @@
 # use and few thread heaps (exited threads' heaps are taken over), with off
 # none; a malformed value is one line and the default kept.  A pool that
 # fills after arming first takes the area's unused pages back.
-# The front turns on at arming (or once the pool is prefaulted): the
-# program's checks run before and after.
+# The front turns on at arming (or once the pool is prefaulted, or the
+# program takes pool memory): the program's checks run before and after.
+# A program that takes pool memory before arming (8 MiB of 64 KiB blocks)
+# has its small blocks in the front's area from then on, before arming;
+# one that allocates only a few small blocks has none there before arming
+# (addresses against the area's range from PTFREEZE_VERBOSE=2).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 prog=$PROGS/frontend
 [ -x "$prog" ] || fail "$prog is not built"
@@ -109,6 +113,31 @@ for a in $(sed -n 's/^big=//p' "$TMPD/giveback.out"); do
 done
 [ "$inside" -gt 0 ] || fail "giveback: no 1 MiB block in the front's area at $base ($gb pages given back)"
 echo "# giveback: $gb front pages given back, $inside blocks of 1 MiB cut from them"
+# early NAME KIB [env...]: small blocks allocated before arming, after KIB KiB of 64 KiB blocks;
+# prints how many of the 200 lie in the front's area.
+early() {
+	name=$1 kib=$2
+	shift 2
+	env "$@" PTFREEZE_REPORT="$TMPD/$name.jsonl" PTFREEZE_VERBOSE=2 LD_PRELOAD="$SHIM" "$prog" early "$kib" \
+		> "$TMPD/$name.out" 2> "$TMPD/$name.err" || fail "frontend early $kib failed: $(cat "$TMPD/$name.err")"
+	for k in early_bad minor; do
+		v=$(sed -n "s/^$k=//p" "$TMPD/$name.out")
+		[ "$v" = 0 ] || fail "early $kib: $k=${v:-missing} (want 0)"
+	done
+	range=$(sed -n 's/.*front: [0-9]* pages of 64 KiB at \(0x[0-9a-f]*-0x[0-9a-f]*\).*/\1/p' "$TMPD/$name.err")
+	[ -n "$range" ] || fail "early $kib: no 'front: ... at LO-HI' line with PTFREEZE_VERBOSE=2"
+	lo=${range%-*} hi=${range#*-} inside=0
+	for a in $(sed -n 's/^small=//p' "$TMPD/$name.out"); do
+		[ $((a)) -ge $((lo)) ] && [ $((a)) -lt $((hi)) ] && inside=$((inside + 1))
+	done
+	echo "$inside"
+}
+n=$(early early-big 8192)
+[ "$n" = 200 ] || fail "8 MiB taken from the pool before arming, then 200 small blocks: $n of them in the front's area (want 200)"
+# Manual arming, but the grace period is half the delay: 5 minutes, not 500 ms.
+n=$(early early-small 0 PTFREEZE_ARM=delay:600s)
+[ "$n" = 0 ] || fail "200 small blocks and nothing else before arming: $n of them in the front's area (want 0)"
+echo "# early: the front served small blocks before arming once the program took pool memory, and not before"
 # A fork while producer/consumer threads run: the child's blocks keep their contents.  Its only
 # violation is the fork itself (after arming, so that the front is on: it turns on at arming).
 PTFREEZE_REPORT="$TMPD/fork-%p.jsonl" PTFREEZE_FRONT=on LD_PRELOAD="$SHIM" "$prog" 100000 fork > "$TMPD/fork.out" 2> "$TMPD/fork.err" ||

@@ -28,6 +28,8 @@
  *        frontend fill N SIZE M     (armed: N blocks of SIZE bytes, then M of 64, all kept)
  *        frontend giveback MIB          (armed: MIB MiB of 1 MiB blocks, twice, and the pairs;
  *                                        prints each block's address, giveback_bad and prodcon_bad)
+ *        frontend early KIB         (unarmed: KIB KiB of 64 KiB blocks, then 200 of 100 bytes, their
+ *                                    addresses printed; then armed, all freed: early_bad and minor)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -351,6 +353,39 @@ int main(int argc, char **argv)
 			(void)make(64);
 		}
 		printf("filled=%ld\n", n + m);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "early") == 0) {
+		/*
+		 * Before arming, first kib KiB of 64 KiB blocks (the program takes
+		 * pool memory: the front turns on), then small blocks, whose
+		 * addresses say whether the front served them (frontend.sh).
+		 * Then armed, everything is freed and allocated again.
+		 */
+		enum { BIG = 64 << 10, NSMALL = 200 };
+		long nbig = atol(argv[2]) / 64, bad = 0;
+		void **big = calloc((size_t)nbig + 1, sizeof(*big)), *small[NSMALL];
+		for (long i = 0; big != NULL && i < nbig; i++) {
+			big[i] = make(BIG);
+		}
+		for (int i = 0; i < NSMALL; i++) {
+			small[i] = make(100);
+			printf("small=%p\n", small[i]);
+		}
+		ptfreeze_arm();
+		long f0 = minor_faults();
+		for (int i = 0; i < NSMALL; i++) {
+			bad += check_free(small[i], 100);
+			small[i] = make(100);
+		}
+		for (long i = 0; big != NULL && i < nbig; i++) {
+			bad += check_free(big[i], BIG);
+		}
+		for (int i = 0; i < NSMALL; i++) {
+			bad += check_free(small[i], 100);
+		}
+		long f1 = minor_faults();
+		printf("early_bad=%ld\nminor=%ld\n", big == NULL ? -1 : bad, f1 - f0);
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[1], "giveback") == 0) {
