@@ -133,21 +133,27 @@ int cmd_report(int argc, char **argv)
 	 */
 	mallopt(M_MXFAST, 0);
 	char **files;
+	bool *in_dir;
 	size_t nfiles;
-	int status = reportfile_collect(argv + optind, argc - optind, &files, &nfiles);
+	int status = reportfile_collect(argv + optind, argc - optind, &files, &in_dir, &nfiles);
 	struct rf_set set = {0};
 	set.procs = cli_calloc(nfiles, sizeof(*set.procs));
 	for (size_t i = 0; i < nfiles; i++) {
-		struct rf_process *p = reportfile_read(files[i]);
+		bool stillborn = false;
+		struct rf_process *p = in_dir[i] ? reportfile_read_found(files[i], &stillborn) : reportfile_read(files[i]);
 		if (p) {
 			set.procs[set.nprocs++] = p;
-		} else {
+		} else if (!stillborn) {
 			status = CLI_INVALID;
 		}
 		free(files[i]);
 	}
 	free(files);
+	free(in_dir);
 	if (set.nprocs == 0) {
+		if (status == 0) {
+			cli_error("no report to read: every file found was skipped");
+		}
 		reportfile_free_set(&set);
 		return CLI_INVALID;
 	}

@@ -277,7 +277,8 @@ static void brief(const struct run_report *rr, size_t n)
 	struct rf_set set = {0};
 	set.procs = cli_calloc(n + 1, sizeof(*set.procs));
 	for (size_t i = 0; i < n && set.nprocs < BRIEF_MAX_REPORTS; i++) {
-		struct rf_process *p = rr[i].running ? NULL : reportfile_read(rr[i].path);
+		bool stillborn;
+		struct rf_process *p = rr[i].running ? NULL : reportfile_read_found(rr[i].path, &stillborn);
 		if (p) {
 			set.procs[set.nprocs++] = p;
 		}

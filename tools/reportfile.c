@@ -676,8 +676,8 @@ static bool take_line(struct reader *r, struct line *l, bool quiet, bool *ok)
 	if (rec == NULL || !json_is_object(rec)) {
 		bool complete = l->len > 0 && l->text[l->len - 1] == '\n';
 		if (!complete) {
-			/* Only a kill in the middle of a write leaves this: skip it. */
-			if (!quiet) {
+			/* Only a kill in the middle of a write leaves this: skip it (a cut header: read_file says so). */
+			if (!quiet && p->header != NULL) {
 				cli_warn("%s:%zu: truncated last record skipped (the process was killed while writing it)",
 					 r->path, r->line);
 			}
@@ -708,8 +708,12 @@ static bool take_line(struct reader *r, struct line *l, bool quiet, bool *ok)
 	return *ok;
 }
 
-/* Reads path; with header_only, stops after the first record. */
-static struct rf_process *read_file(const char *path, bool header_only, bool quiet)
+/*
+ * Reads path; with header_only, stops after the first record.  stillborn
+ * not NULL: a file with no complete first record is a warning, and
+ * *stillborn is set (reportfile_read_found).
+ */
+static struct rf_process *read_file(const char *path, bool header_only, bool quiet, bool *stillborn)
 {
 	FILE *f = fopen(path, "re");
 	if (f == NULL) {
@@ -747,7 +751,13 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 		}
 		ok = false;
 	}
-	if (ok && p->header == NULL) {
+	if (ok && p->header == NULL && stillborn != NULL) {
+		/* Not damage: a process killed as it created its report (it writes the header first, in one call). */
+		cli_warn("%s: %s: the process was killed as its report was created; skipped", path,
+			 r.line == 0 ? "empty" : "no complete header record");
+		*stillborn = true;
+		ok = false;
+	} else if (ok && p->header == NULL) {
 		if (!quiet) {
 			if (r.line == 0) {
 				cli_error("%s: empty file, not a ptfreeze report", path);
@@ -767,11 +777,17 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 	return p;
 }
 
-struct rf_process *reportfile_read(const char *path) { return read_file(path, false, false); }
+struct rf_process *reportfile_read(const char *path) { return read_file(path, false, false, NULL); }
+
+struct rf_process *reportfile_read_found(const char *path, bool *stillborn)
+{
+	*stillborn = false;
+	return read_file(path, false, false, stillborn);
+}
 
 int reportfile_peek(const char *path, long *pid, long *ppid)
 {
-	struct rf_process *p = read_file(path, true, true);
+	struct rf_process *p = read_file(path, true, true, NULL);
 	if (p == NULL) {
 		return -1;
 	}

@@ -104,12 +104,21 @@ struct rf_set {
  * *.jsonl in it, no argument means ptfreeze-*.jsonl in the current
  * directory; the same file named twice is read once.  Prints one line for
  * each argument that yields nothing.  Returns 0 or 2 (CLI_INVALID); the
- * list holds what was found either way.
+ * list holds what was found either way, and *found (as long) whether each
+ * file was found in a directory or by the pattern rather than named.
  */
-int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles);
+int reportfile_collect(char **args, int nargs, char ***files, bool **found, size_t *nfiles);
 
 /* Reads and validates one file; NULL (one line printed) if it is invalid. */
 struct rf_process *reportfile_read(const char *path);
+/*
+ * reportfile_read for a file that was found rather than named (a
+ * directory's, ptfreeze run's): one that is empty or whose first record
+ * was cut short, as a process killed while its report was being created
+ * leaves it, is skipped with a warning, and *stillborn says so.  NULL
+ * then too.
+ */
+struct rf_process *reportfile_read_found(const char *path, bool *stillborn);
 /* Frees what reportfile_read() returned. */
 void reportfile_free_process(struct rf_process *p);
 

@@ -16,12 +16,13 @@
 
 struct names {
 	char **v;
+	bool *found; /* in a directory or by the default pattern, not named */
 	size_t n, cap;
 	dev_t *dev;
 	ino_t *ino;
 };
 
-static void add_name(struct names *l, const char *path)
+static void add_name(struct names *l, const char *path, bool found)
 {
 	struct stat st;
 	bool known = stat(path, &st) == 0;
@@ -33,11 +34,13 @@ static void add_name(struct names *l, const char *path)
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->v = cli_realloc(l->v, l->cap * sizeof(*l->v));
+		l->found = cli_realloc(l->found, l->cap * sizeof(*l->found));
 		l->dev = cli_realloc(l->dev, l->cap * sizeof(*l->dev));
 		l->ino = cli_realloc(l->ino, l->cap * sizeof(*l->ino));
 	}
 	l->dev[l->n] = known ? st.st_dev : 0;
 	l->ino[l->n] = known ? st.st_ino : 0;
+	l->found[l->n] = found;
 	l->v[l->n++] = cli_strdup(path);
 }
 
@@ -79,7 +82,7 @@ static bool add_dir(struct names *l, const char *dir)
 		qsort(found, n, sizeof(*found), by_name);
 	}
 	for (size_t i = 0; i < n; i++) {
-		add_name(l, found[i]);
+		add_name(l, found[i], true);
 		free(found[i]);
 	}
 	free(found);
@@ -90,7 +93,7 @@ static bool add_dir(struct names *l, const char *dir)
 	return true;
 }
 
-int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles)
+int reportfile_collect(char **args, int nargs, char ***files, bool **found, size_t *nfiles)
 {
 	struct names l = {0};
 	int status = 0;
@@ -102,7 +105,7 @@ int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles)
 			status = CLI_INVALID;
 		} else {
 			for (size_t i = 0; i < g.gl_pathc; i++) {
-				add_name(&l, g.gl_pathv[i]);
+				add_name(&l, g.gl_pathv[i], true);
 			}
 		}
 		globfree(&g);
@@ -117,12 +120,13 @@ int reportfile_collect(char **args, int nargs, char ***files, size_t *nfiles)
 				status = CLI_INVALID;
 			}
 		} else {
-			add_name(&l, args[i]);
+			add_name(&l, args[i], false);
 		}
 	}
 	free(l.dev);
 	free(l.ino);
 	*files = l.v;
+	*found = l.found;
 	*nfiles = l.n;
 	return status;
 }

@@ -4,7 +4,9 @@
 # file (and line) each time, while whatever is valid is still printed:
 # garbage, an empty file, a corrupt line in the middle, a first record that
 # is not a header, a newer format version, a missing file, a directory
-# without reports, no reports in the current directory.
+# without reports, no reports in the current directory.  An empty file or
+# a cut header found in a directory is a process killed as it created its
+# report: a warning, and the rest is read.
 . "$(dirname "$0")/lib.sh"
 G="$TMPD/good"
 run_probe "$G"
@@ -56,5 +58,22 @@ pf report "$good" "$TMPD/garbage.jsonl"
 expect_status 2 "a good and a garbage file"
 one_error_line "a good and a garbage file" 'garbage\.jsonl:1:'
 grep -q do_mprotect "$TMPD/out" || fail "the good report was not printed next to the bad one"
-note "invalid input: status 2, one line each"
+# A directory's file that is empty or whose header was cut short is a process killed as its report
+# was created, not damage: one warning line each, the rest printed, the status the rest gives (1:
+# the good report has violations).  All skipped: status 2.
+mkdir -p "$TMPD/stillborn"
+cp "$good" "$TMPD/stillborn/"
+: > "$TMPD/stillborn/ptfreeze-sort-1.jsonl"
+head -c 40 "$good" > "$TMPD/stillborn/ptfreeze-sort-2.jsonl"
+pf report "$TMPD/stillborn"
+expect_status 1 "a directory with a good report (violations), an empty one and a cut header"
+[ "$(grep -c '^ptfreeze: warning: .*killed as its report was created; skipped' "$TMPD/err")" -eq 2 ] &&
+	[ "$(wc -l < "$TMPD/err")" -eq 2 ] ||
+	fail "an empty file and a cut header in a directory: want two warning lines, got: $(cat "$TMPD/err")"
+grep -q do_mprotect "$TMPD/out" || fail "the good report was not printed next to the killed processes' files"
+rm "$TMPD/stillborn/$(basename "$good")"
+pf report "$TMPD/stillborn"
+expect_status 2 "a directory whose only files are a killed process's"
+grep -q '^ptfreeze: error: no report to read' "$TMPD/err" || fail "every file skipped: no error line: $(cat "$TMPD/err")"
+note "invalid input: status 2, one line each; a killed process's file in a directory: a warning"
 exit 0
