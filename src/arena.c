@@ -845,8 +845,8 @@ static void *lc_pop(int i)
  * from its own magazine (arena_atfork_child): other threads' blocks stay in
  * use as far as jemalloc knows.
  */
-#define LC_MAG 4
-#define LC_MAG_SOFT 2
+#define LC_MAG 16
+#define LC_MAG_SOFT 8
 #define LC_PEND 8
 #define LC_PEND_THREADS 4 /* threads that may hold pending frees at once */
 static _Atomic unsigned lc_pend_taken; /* of them, the places taken: one bit a place */
