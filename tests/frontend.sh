@@ -32,10 +32,7 @@ run() {
 	env "$@" PTFREEZE_REPORT="$TMPD/$name.jsonl" LD_PRELOAD="$SHIM" "$prog" 100000 > "$TMPD/$name.out" 2> "$TMPD/$name.err" ||
 		fail "frontend ($name) failed: $(cat "$TMPD/$name.err")"
 	sed "s/^/# $name: /" "$TMPD/$name.out"
-	for k in $keys; do
-		v=$(sed -n "s/^$k=//p" "$TMPD/$name.out")
-		[ "$v" = 0 ] || fail "$name: $k=${v:-missing} (want 0)"
-	done
+	zeros "$name" $keys
 	[ -s "$TMPD/$name.jsonl" ] || fail "$name: no report"
 	if grep -qs '"type":"site"' "$TMPD/$name.jsonl"; then
 		fail "$name: violations recorded: $(grep '"type":"site"' "$TMPD/$name.jsonl" | head -3)"
@@ -47,6 +44,28 @@ run() {
 
 # front_used NAME: the summary's front_pages.used.
 front_used() { sed -n 's/.*"type":"summary".*"front_pages":{"used":\([0-9]*\).*/\1/p' "$TMPD/$1.jsonl"; }
+
+# zeros NAME KEY...: every KEY=value line the program printed says 0.
+zeros() {
+	name=$1
+	shift
+	for k in "$@"; do
+		v=$(sed -n "s/^$k=//p" "$TMPD/$name.out")
+		[ "$v" = 0 ] || fail "$name: $k=${v:-missing} (want 0)"
+	done
+}
+
+# in_area NAME KEY: how many KEY=address lines of the program lie in the front's area, whose
+# range PTFREEZE_VERBOSE=2 prints ("front: N pages of 64 KiB at LO-HI").
+in_area() {
+	range=$(sed -n 's/.*front: [0-9]* pages of 64 KiB at \(0x[0-9a-f]*-0x[0-9a-f]*\).*/\1/p' "$TMPD/$1.err")
+	[ -n "$range" ] || fail "$1: no 'front: ... at LO-HI' line with PTFREEZE_VERBOSE=2: $(head -3 "$TMPD/$1.err")"
+	lo=${range%-*} hi=${range#*-} inside=0
+	for a in $(sed -n "s/^$2=//p" "$TMPD/$1.out"); do
+		[ $((a)) -ge $((lo)) ] && [ $((a)) -lt $((hi)) ] && inside=$((inside + 1))
+	done
+	echo "$inside"
+}
 
 # With 128M the area (4 MiB) fills up and the rest of the small blocks come from jemalloc;
 # the default run below has 256M, where it does not.
@@ -99,19 +118,11 @@ fill mixed 2000 8000 200000
 PTFREEZE_REPORT="$TMPD/giveback.jsonl" PTFREEZE_POOL=128M PTFREEZE_POOL_GROW=64M PTFREEZE_VERBOSE=2 LD_PRELOAD="$SHIM" \
 	"$prog" giveback 192 > "$TMPD/giveback.out" 2> "$TMPD/giveback.err" ||
 	fail "frontend giveback failed: $(cat "$TMPD/giveback.err")"
-for k in giveback_bad prodcon_bad; do
-	v=$(sed -n "s/^$k=//p" "$TMPD/giveback.out")
-	[ "$v" = 0 ] || fail "giveback: $k=${v:-missing} (want 0)"
-done
+zeros giveback giveback_bad prodcon_bad
 gb=$(sed -n 's/.*"type":"summary".*"front_pages":{[^}]*"given_back":\([0-9]*\).*/\1/p' "$TMPD/giveback.jsonl")
 [ "${gb:-0}" -gt 0 ] || fail "giveback: the pool grew and the front gave nothing back (front_pages.given_back=${gb:-missing})"
-base=$(sed -n 's/.*front: [0-9]* pages of 64 KiB at \(0x[0-9a-f]*\).*/\1/p' "$TMPD/giveback.err")
-[ -n "$base" ] || fail "giveback: no 'front: ... at' line with PTFREEZE_VERBOSE=2: $(head -3 "$TMPD/giveback.err")"
-inside=0
-for a in $(sed -n 's/^big=//p' "$TMPD/giveback.out"); do
-	[ $((a)) -ge $((base)) ] && [ $((a)) -lt $((base + 8388608)) ] && inside=$((inside + 1))
-done
-[ "$inside" -gt 0 ] || fail "giveback: no 1 MiB block in the front's area at $base ($gb pages given back)"
+inside=$(in_area giveback big)
+[ "$inside" -gt 0 ] || fail "giveback: no 1 MiB block in the front's area ($gb pages given back)"
 echo "# giveback: $gb front pages given back, $inside blocks of 1 MiB cut from them"
 # early NAME KIB [env...]: small blocks allocated before arming, after KIB KiB of 64 KiB blocks;
 # prints how many of the 200 lie in the front's area.
@@ -120,17 +131,8 @@ early() {
 	shift 2
 	env "$@" PTFREEZE_REPORT="$TMPD/$name.jsonl" PTFREEZE_VERBOSE=2 LD_PRELOAD="$SHIM" "$prog" early "$kib" \
 		> "$TMPD/$name.out" 2> "$TMPD/$name.err" || fail "frontend early $kib failed: $(cat "$TMPD/$name.err")"
-	for k in early_bad minor; do
-		v=$(sed -n "s/^$k=//p" "$TMPD/$name.out")
-		[ "$v" = 0 ] || fail "early $kib: $k=${v:-missing} (want 0)"
-	done
-	range=$(sed -n 's/.*front: [0-9]* pages of 64 KiB at \(0x[0-9a-f]*-0x[0-9a-f]*\).*/\1/p' "$TMPD/$name.err")
-	[ -n "$range" ] || fail "early $kib: no 'front: ... at LO-HI' line with PTFREEZE_VERBOSE=2"
-	lo=${range%-*} hi=${range#*-} inside=0
-	for a in $(sed -n 's/^small=//p' "$TMPD/$name.out"); do
-		[ $((a)) -ge $((lo)) ] && [ $((a)) -lt $((hi)) ] && inside=$((inside + 1))
-	done
-	echo "$inside"
+	zeros "$name" early_bad minor
+	in_area "$name" small
 }
 n=$(early early-big 8192)
 [ "$n" = 200 ] || fail "8 MiB taken from the pool before arming, then 200 small blocks: $n of them in the front's area (want 200)"
