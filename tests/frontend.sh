@@ -141,7 +141,7 @@ n=$(early early-small 0 PTFREEZE_ARM=delay:600s)
 [ "$n" = 0 ] || fail "200 small blocks and nothing else before arming: $n of them in the front's area (want 0)"
 echo "# early: the front served small blocks before arming once the program took pool memory, and not before"
 # A fork while producer/consumer threads run: the child's blocks keep their contents.  Its only
-# violation is the fork itself (after arming, so that the front is on: it turns on at arming).
+# violation is the fork itself (after arming, so that the front is on whatever turned it on).
 PTFREEZE_REPORT="$TMPD/fork-%p.jsonl" PTFREEZE_FRONT=on LD_PRELOAD="$SHIM" "$prog" 100000 fork > "$TMPD/fork.out" 2> "$TMPD/fork.err" ||
 	fail "frontend (fork) failed: $(cat "$TMPD/fork.err")"
 sed "s/^/# fork: /" "$TMPD/fork.out"
