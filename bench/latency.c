@@ -21,7 +21,7 @@
  * for its neighbour: every thread works all the time, and the "handoff:"
  * line counts the waits there were.
  *
- * usage: latency [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v]
+ * usage: latency [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v] [-e]
  *   -n  blocks in the working set, shared out between threads (default 2000)
  *   -o  measured replacements in all threads (default 100000)
  *   -w  untimed replacements before arming (default: half of -o)
@@ -35,6 +35,8 @@
  *       (needs 2 threads or more)
  *   -s  seed (default 1): the same seed gives the same sequence of sizes
  *   -v  also split malloc+touch and free by size class (<= 1 KiB, <= 16 KiB, <= 128 KiB, larger)
+ *   -e  also count the frees of 1.5 us or more in each thread's first millisecond of the measured
+ *       phase and after it ("slow-frees:"): what arming leaves cold shows in the first
  * Output: a table (one row per operation type, times in ns), then
  * "throughput:", "faults:", "worker-faults:", "memory:" (the process's peak
  * RSS, VmHWM, which leaves out hugetlb pages, and its hugetlb pages at the
@@ -112,9 +114,12 @@ struct worker {
 	struct ring *out, *in; /* -x: to the next thread, from the previous one */
 	size_t slack; /* -x: blocks put in `out` before the warm-up */
 	long waits; /* -x: measured replacements that waited for a neighbour */
+	long slow_early, slow_late; /* -e: frees of SLOW_NS or more in the first EARLY_NS, and after */
 };
 
-static int with_mmap, cross;
+static int with_mmap, cross, slow_split;
+#define SLOW_NS 1500u
+#define EARLY_NS 1000000u
 /*
  * warmed: every block built; start/done: the measured phase; stopped: the
  * churn thread has stopped; release: the end marker is written, so threads
@@ -261,6 +266,7 @@ static void *work(void *arg)
 	pthread_barrier_wait(&warmed);
 	pthread_barrier_wait(&start);
 	thread_faults(&minor0, &major0);
+	uint64_t began = util_now_ns();
 	for (long i = 0; i < w->ops; i++) {
 		struct slot *sl = &w->set[util_rng(&s) % w->nblocks];
 		uint64_t t0 = util_now_ns();
@@ -269,6 +275,9 @@ static void *work(void *arg)
 		hist_add(&w->h[sl->mapped ? OP_MUNMAP : OP_FREE], t1 - t0);
 		if (!sl->mapped) {
 			hist_add(&w->h[OP_FREE_S + size_class(sl->n)], t1 - t0);
+			if (slow_split && t1 - t0 >= SLOW_NS) {
+				*(t0 - began < EARLY_NS ? &w->slow_early : &w->slow_late) += 1;
+			}
 		}
 		struct slot fresh, *nw = cross ? &fresh : sl;
 		choose(nw, &s);
@@ -385,7 +394,7 @@ static long hugetlb_mapped_kb(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v]\n");
+	fprintf(stderr, "usage: " PROG " [-n blocks] [-o ops] [-w warmup-ops] [-t threads] [-m] [-c] [-C rate] [-x] [-s seed] [-v] [-e]\n");
 	exit(2);
 }
 
@@ -393,7 +402,7 @@ int main(int argc, char **argv)
 {
 	long nblocks = 2000, ops = 100000, warm = -1, nthreads = 1, seed = 1;
 	int with_churn = 0, by_class = 0, c;
-	while ((c = getopt(argc, argv, "n:o:w:t:mcC:xs:v")) != -1) {
+	while ((c = getopt(argc, argv, "n:o:w:t:mcC:xs:ve")) != -1) {
 		switch (c) {
 		case 'n': nblocks = util_parse_long(optarg, "-n"); break;
 		case 'o': ops = util_parse_long(optarg, "-o"); break;
@@ -405,6 +414,7 @@ int main(int argc, char **argv)
 		case 'x': cross = 1; break;
 		case 's': seed = util_parse_long(optarg, "-s"); break;
 		case 'v': by_class = 1; break;
+		case 'e': slow_split = 1; break;
 		default: usage();
 		}
 	}
@@ -517,6 +527,15 @@ int main(int argc, char **argv)
 			waits += ws[i].waits;
 		}
 		printf("handoff: %ld of %ld replacements waited for a neighbour\n", waits, ops);
+	}
+	if (slow_split) {
+		long early = 0, late = 0;
+		for (unsigned i = 0; i < nt; i++) {
+			early += ws[i].slow_early;
+			late += ws[i].slow_late;
+		}
+		printf("slow-frees: %ld in the threads' first millisecond, %ld after (%u ns or more)\n", early, late,
+		       SLOW_NS);
 	}
 	if (with_churn) {
 		printf("churn: %ld iterations, %.0f/s (pace %ld/s)\n", churn_iterations, (double)churn_iterations / secs,
