@@ -30,6 +30,7 @@ expect() {
 expect "latency" '^malloc+touch' "$B/latency" -n 50 -o 500
 expect "latency -m -c -t 2" '^churn: ' "$B/latency" -n 50 -o 500 -m -c -t 2
 expect "latency -x -t 3" '^handoff: ' "$B/latency" -n 60 -o 600 -x -t 3
+expect "latency -e -t 2" '^slow-frees: [0-9]* in the threads.* first millisecond, [0-9]* after' "$B/latency" -n 50 -o 500 -e -t 2
 expect "throughput prodcon" '^prodcon: .* ops/s' "$B/throughput" prodcon -o 2000
 expect "throughput lifetimes" '^lifetimes: .* ops/s' "$B/throughput" lifetimes -o 2000 -t 2
 expect "throughput realloc" '^realloc: .* ops/s' "$B/throughput" realloc -r 1 -c 1M
