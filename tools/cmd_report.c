@@ -139,7 +139,7 @@ int cmd_report(int argc, char **argv)
 	struct rf_set set = {0};
 	set.procs = cli_calloc(nfiles, sizeof(*set.procs));
 	for (size_t i = 0; i < nfiles; i++) {
-		bool stillborn = false;
+		bool stillborn = false; /* reportfile_read leaves it */
 		struct rf_process *p = in_dir[i] ? reportfile_read_found(files[i], &stillborn) : reportfile_read(files[i]);
 		if (p) {
 			set.procs[set.nprocs++] = p;

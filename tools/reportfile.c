@@ -751,19 +751,16 @@ static struct rf_process *read_file(const char *path, bool header_only, bool qui
 		}
 		ok = false;
 	}
-	if (ok && p->header == NULL && stillborn != NULL) {
-		/* Not damage: a process killed as it created its report (it writes the header first, in one call). */
-		cli_warn("%s: %s: the process was killed as its report was created; skipped", path,
-			 r.line == 0 ? "empty" : "no complete header record");
-		*stillborn = true;
-		ok = false;
-	} else if (ok && p->header == NULL) {
-		if (!quiet) {
-			if (r.line == 0) {
-				cli_error("%s: empty file, not a ptfreeze report", path);
-			} else {
-				cli_error("%s: no complete header record (the process was killed as it started?)", path);
-			}
+	if (ok && p->header == NULL) {
+		const char *what = r.line == 0 ? "empty" : "no complete header record";
+		if (stillborn != NULL) {
+			/* Not damage: a process killed as it created its report (it writes the header first, in one call). */
+			cli_warn("%s: %s: the process was killed as its report was created; skipped", path, what);
+			*stillborn = true;
+		} else if (!quiet) {
+			cli_error(r.line == 0 ? "%s: %s file, not a ptfreeze report"
+					      : "%s: %s (the process was killed as it started?)",
+				  path, what);
 		}
 		ok = false;
 	}
