@@ -49,6 +49,7 @@ struct table {
 static struct table served, freed;
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 static size_t served_bytes;
+static size_t free_bytes; /* in the free table: the summary reads it without the lock, as served_bytes */
 
 /* Held across fork and by preempted threads: back off, do not just spin. */
 static void lock_take(void) { sys_spin_lock(&lock); }
@@ -148,6 +149,7 @@ static void free_add(uintptr_t start, uintptr_t end)
 {
 	size_t i = find(&freed, start);
 	if (i > 0 && freed.v[i - 1].end == start) {
+		free_bytes += end - start;
 		freed.v[i - 1].end = end;
 		if (i < freed.n && freed.v[i].start == end) {
 			freed.v[i - 1].end = freed.v[i].end;
@@ -156,11 +158,14 @@ static void free_add(uintptr_t start, uintptr_t end)
 		return;
 	}
 	if (i < freed.n && freed.v[i].start == end) {
+		free_bytes += end - start;
 		freed.v[i].start = start;
 		return;
 	}
 	/* A full table leaks the range: it stays in the pool, unused. */
-	insert_at(&freed, i, (struct range){start, end, 0});
+	if (insert_at(&freed, i, (struct range){start, end, 0})) {
+		free_bytes += end - start;
+	}
 }
 
 /* Takes len bytes aligned to align from the free table; 0 if none fits. */
@@ -186,6 +191,7 @@ static uintptr_t free_take(size_t len, size_t align)
 				continue;
 			}
 		}
+		free_bytes -= len;
 		return s;
 	}
 	return 0;
@@ -431,6 +437,7 @@ void *pmap_remap(void *old, size_t old_len, size_t new_len, int flags, int *err)
 		}
 		served.v[i].end += grow;
 		served_bytes += grow;
+		free_bytes -= grow;
 		lock_drop();
 		return old;
 	}
@@ -540,13 +547,5 @@ bool pmap_any(const void *p, size_t len, unsigned flag)
 
 size_t pmap_served_bytes(void) { return served_bytes; }
 
-size_t pmap_free_bytes(void)
-{
-	size_t n = 0;
-	lock_take();
-	for (size_t i = 0; i < freed.n; i++) {
-		n += freed.v[i].end - freed.v[i].start;
-	}
-	lock_drop();
-	return n;
-}
+/* No lock: the summary may be written by _exit in a signal handler that interrupted this thread inside pmap. */
+size_t pmap_free_bytes(void) { return free_bytes; }
