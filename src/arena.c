@@ -775,7 +775,7 @@ static bool lc_charge(int i, size_t u)
 static size_t blk_size(const void *p)
 {
 	size_t s = spans_size(p);
-	return s ? s : sallocx(p, 0);
+	return s ? s - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0);
 }
 static void blk_free(void *p)
 {
@@ -1289,6 +1289,29 @@ static void lc_trim(bool med)
  * path (callgrind: 231 instructions for a malloc/free pair against 84).
  * Linked in under their renamed names, they are direct calls.
  */
+/* A new block of class i (cs bytes) is charged, so that its free stays in this thread's magazine. */
+static void lc_charge_new(int i, size_t cs)
+{
+	if (i >= 0 && lc_t.credit[i >= LC_MED_CLASSES] < cs && lc_charge(i, cs)) {
+		lc_credit(i, cs);
+	}
+}
+
+/*
+ * Spans' block p (page-aligned) with its colour: a whole number of 64-byte
+ * lines into its first page, up to slack bytes (what the class has beyond
+ * the size asked), from a hash of the block's address, so the same block
+ * gets the same colour each time it is reused (docs/design.md, "Colour").
+ * The blocks' first bytes, and every byte a page apart from them, then fall
+ * in different sets of the CPU's caches instead of all in the 1/64 of the
+ * sets that page-aligned addresses share.
+ */
+static void *lc_colour(void *p, size_t slack)
+{
+	size_t c = (size_t)((((uintptr_t)p >> 12) * 0x9e3779b97f4a7c15ull) >> 58) << 6;
+	return (char *)p + (c <= slack ? c : slack & ~(size_t)63);
+}
+
 /* Sizes above arena_small_max (arena.h's inline arena_alloc sends them here). */
 void *arena_alloc_cached(size_t size)
 {
@@ -1306,7 +1329,7 @@ void *arena_alloc_cached(size_t size)
 	}
 	if (p) {
 		lc_credit(i, cs);
-		return p;
+		return sp_max && spans_owns(p) ? lc_colour(p, cs - size) : p;
 	}
 	if (atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) > lc_limit()) {
 		lc_drain();
@@ -1345,13 +1368,15 @@ void *arena_alloc_cached(size_t size)
 		}
 	}
 	lc_t.je_ready = p != NULL;
-got:
 	if (p == NULL) {
 		errno = ENOMEM;
-	} else if (i >= 0 && lc_t.credit[i >= LC_MED_CLASSES] < cs && lc_charge(i, cs)) {
-		lc_credit(i, cs); /* so that its free stays in this thread's magazine */
+		return NULL;
 	}
+	lc_charge_new(i, cs);
 	return p;
+got:
+	lc_charge_new(i, cs);
+	return lc_colour(p, cs - size);
 }
 
 size_t arena_small_max = SIZE_MAX;
@@ -1364,9 +1389,20 @@ void *arena_alloc_zero(size_t size)
 	return p ? memset(p, 0, size) : calloc(1, size);
 }
 
-/* Page-aligned pointers and NULL (arena.h's inline arena_free sends them here). */
+/*
+ * Page-aligned pointers, NULL, and once spans are on pointers on a 64-byte
+ * line (arena.h's inline arena_free sends them here): a coloured block of
+ * spans, or jemalloc's.
+ */
 void arena_free_cached(void *p)
 {
+	if (((uintptr_t)p & (LC_PAGE - 1)) != 0) {
+		if (!spans_owns(p)) {
+			ptfreeze_je_free(p);
+			return;
+		}
+		p = (void *)((uintptr_t)p & ~(uintptr_t)(LC_PAGE - 1));
+	}
 	if (p == NULL) {
 		return;
 	}
@@ -1408,7 +1444,7 @@ static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 {
 	size_t u = spans_size(p);
 	bool span = u != 0;
-	u = span ? u : sallocx(p, 0);
+	u = span ? u - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0);
 	if (size <= u && size >= u / 2) {
 		return p;
 	}
@@ -1486,4 +1522,7 @@ static void *sp_chunk_get(size_t *size, size_t least)
 void arena_install_spans(void)
 {
 	sp_max = lc_budget ? spans_install(pool_size(), sp_chunk_get) : 0; /* 16 MiB: the cache's largest class */
+	if (sp_max) {
+		arena_free_mask = 63; /* before any block of spans is handed out: the colours (lc_colour) */
+	}
 }

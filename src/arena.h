@@ -71,7 +71,9 @@ size_t arena_rtree_holes(struct sys_span *holes, size_t max);
  * arena_small_max (16 KiB, jemalloc's thread-cache sizes; SIZE_MAX before
  * arena_install) are jemalloc's own malloc, a pointer with a bit of
  * arena_free_mask set (not page-aligned; every pointer before
- * arena_install) jemalloc's own free; the rest go through the block cache
+ * arena_install; once spans are on, not on a 64-byte line, as spans'
+ * blocks start a whole number of lines into their page: their colour,
+ * docs/design.md) jemalloc's own free; the rest go through the block cache
  * (arena_alloc_cached, arena_free_cached: NULL too).  So malloc and free
  * add a compare and a tail call to jemalloc's fast paths, nothing more
  * (docs/performance.md, section 6).  jemalloc's names are renamed in the

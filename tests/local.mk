@@ -101,6 +101,13 @@ tests_progs_blockcache_CFLAGS = $(PROG_CFLAGS)
 tests_progs_blockcache_LDADD = -lpthread -ldl
 TESTS += tests/blockcache.sh
 EXTRA_DIST += tests/blockcache.sh
+# Blocks above 16 KiB on different cache lines of their first page (issue 15): tests/colour.sh.
+check_PROGRAMS += tests/progs/colour
+tests_progs_colour_SOURCES = tests/progs/colour.c
+tests_progs_colour_CFLAGS = $(PROG_CFLAGS)
+tests_progs_colour_LDADD = -lpthread
+TESTS += tests/colour.sh
+EXTRA_DIST += tests/colour.sh
 # The small-object front end (issue 15): tests/frontend.sh.
 check_PROGRAMS += tests/progs/frontend
 tests_progs_frontend_SOURCES = tests/progs/frontend.c
