@@ -17,7 +17,6 @@ pool_mib=128
 PTFREEZE_POOL=${pool_mib}M PTFREEZE_ARM=manual PTFREEZE_LOG=off strace -f -o "$TMPD/strace.txt" \
 	env LD_PRELOAD="$SHIM" "$prog" 24 20000 > "$TMPD/out" || fail "blockcache failed under the shim"
 cat "$TMPD/out" | sed 's/^/# /'
-val() { sed -n "s/^$1=//p" "$TMPD/out"; }
 
 [ "$(val lifo)" = 1 ] || fail "two freed blocks of one class did not come back newest first"
 [ "$(val shared)" = 1 ] || fail "a block freed by another thread was not the next malloc of its class"

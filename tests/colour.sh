@@ -13,7 +13,6 @@ prog=$PROGS/colour
 
 PTFREEZE_POOL=256M PTFREEZE_LOG=off shim "$prog" > "$TMPD/out" || fail "colour failed under the shim"
 sed 's/^/# /' "$TMPD/out"
-val() { sed -n "s/^$1=//p" "$TMPD/out"; }
 # 64 colours from a hash of the block's address: 64 blocks show about 40; fewer than 16 is no colouring.
 [ "$(val offsets)" -ge 16 ] || fail "64 blocks above 16 KiB started at only $(val offsets) offsets in their page"
 [ "$(val lines)" = 1 ] || fail "a block above 16 KiB did not start on a 64-byte line"

@@ -35,6 +35,9 @@ need_command() { have_command || skip "the ptfreeze command is not built"; }
 # Runs a command with the shim preloaded.
 shim() { env LD_PRELOAD="$SHIM" "$@"; }
 
+# The value of a program's "NAME=value" line in $TMPD/out (tests whose program prints such lines).
+val() { sed -n "s/^$1=//p" "$TMPD/out"; }
+
 # Counts page-table syscalls between the CHURN-BEGIN/CHURN-END markers of an strace log.
 pt_syscalls_between_markers() {
 	awk '/CHURN-BEGIN/{on=1;next} /CHURN-END/{on=0} on' "$1" |

@@ -22,7 +22,6 @@ for case in 256M 64M 288M:0; do
 	PTFREEZE_POOL=$pool PTFREEZE_POOL_GROW=$grow PTFREEZE_ARM=manual PTFREEZE_LOG=off strace -f -o "$TMPD/strace.txt" \
 		env LD_PRELOAD="$SHIM" "$prog" 16777216 2 > "$TMPD/out" || fail "regrow failed under the shim (pool $pool, growth $grow)"
 	sed "s/^/# $pool: /" "$TMPD/out"
-	val() { sed -n "s/^$1=//p" "$TMPD/out"; }
 	steps=$(val steps) moves=$(val moves)
 	[ "${steps:-0}" -gt 100 ] || fail "only ${steps:-?} growths above 16 KiB (pool $pool)"
 	if [ "$pool" = 256M ]; then
