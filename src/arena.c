@@ -771,11 +771,33 @@ static bool lc_charge(int i, size_t u)
 	return false;
 }
 
-/* A block the cache handles: spans' or jemalloc's (arena_install_spans). */
+/*
+ * Spans' blocks of classes from 64 KiB (below spans' largest) are a page
+ * longer than their class, so that a size that fills its class still gets a
+ * colour (lc_colour): at most a sixteenth more.  Below 64 KiB the padding
+ * would cost up to a fifth, and sizes there get a colour only from the room
+ * their class leaves.
+ */
+#define LC_PAD_MIN ((size_t)64 << 10)
+static size_t sp_len(size_t cs) { return cs >= LC_PAD_MIN && cs < sp_max ? cs + LC_PAGE : cs; }
+/* The class of a block of spans of len bytes (no other block is a page past a class of 64 KiB or more). */
+static size_t sp_class(size_t len)
+{
+	size_t cs = 0, c = len - LC_PAGE;
+	return c >= LC_PAD_MIN && lc_index(c, &cs) >= 0 && cs == c && c < sp_max ? c : len;
+}
+
+/* A block the cache handles: spans' or jemalloc's (arena_install_spans); p may be coloured. */
 static size_t blk_size(const void *p)
 {
 	size_t s = spans_size(p);
 	return s ? s - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0);
+}
+/* The bytes the cache counts for block p (page-aligned): its size class. */
+static size_t blk_class(const void *p)
+{
+	size_t s = spans_size(p);
+	return s ? sp_class(s) : sallocx(p, 0);
 }
 static void blk_free(void *p)
 {
@@ -799,7 +821,7 @@ static void lc_drain(void)
 		atomic_store_explicit(&b->n, 0, memory_order_relaxed);
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		for (unsigned j = 0; j < c; j++) {
-			lc_uncharge(i, blk_size(p[j]));
+			lc_uncharge(i, blk_class(p[j]));
 			blk_free(p[j]);
 		}
 	}
@@ -1276,7 +1298,7 @@ static void lc_trim(bool med)
 		}
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		if (p) {
-			lc_uncharge((int)i, blk_size(p));
+			lc_uncharge((int)i, blk_class(p));
 			blk_free(p);
 			k++;
 		}
@@ -1299,8 +1321,8 @@ static void lc_charge_new(int i, size_t cs)
 
 /*
  * Spans' block p (page-aligned) with its colour: a whole number of 64-byte
- * lines into its first page, up to slack bytes (what the class has beyond
- * the size asked), from a hash of the block's address, so the same block
+ * lines into its first page, up to slack bytes (what the block has beyond
+ * the size asked: sp_len), from a hash of the block's address, so the same block
  * gets the same colour each time it is reused (docs/design.md, "Colour").
  * The blocks' first bytes, and every byte a page apart from them, then fall
  * in different sets of the CPU's caches instead of all in the 1/64 of the
@@ -1329,7 +1351,7 @@ void *arena_alloc_cached(size_t size)
 	}
 	if (p) {
 		lc_credit(i, cs);
-		return sp_max && spans_owns(p) ? lc_colour(p, cs - size) : p;
+		return sp_max && spans_owns(p) ? lc_colour(p, sp_len(cs) - size) : p;
 	}
 	if (atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) > lc_limit()) {
 		lc_drain();
@@ -1338,7 +1360,7 @@ void *arena_alloc_cached(size_t size)
 		lc_trim(false);
 	}
 	bool span = i >= 0 && cs <= sp_max;
-	if (span && (p = spans_alloc(cs)) != NULL) {
+	if (span && (p = spans_alloc(sp_len(cs))) != NULL) {
 		goto got;
 	}
 	if (span && atomic_load_explicit(&lc_w.bytes, memory_order_relaxed) != 0) {
@@ -1349,7 +1371,7 @@ void *arena_alloc_cached(size_t size)
 		 * spare (they no longer join blocks freed into spans after that).
 		 */
 		lc_give_back();
-		if ((p = spans_alloc(cs)) != NULL) {
+		if ((p = spans_alloc(sp_len(cs))) != NULL) {
 			goto got;
 		}
 	}
@@ -1362,7 +1384,7 @@ void *arena_alloc_cached(size_t size)
 	lc_may_fail = 0;
 	if (p == NULL && want) {
 		lc_give_back();
-		p = span ? spans_alloc(cs) : NULL;
+		p = span ? spans_alloc(sp_len(cs)) : NULL;
 		if (p == NULL) {
 			p = mallocx(size, MALLOCX_ALIGN(LC_PAGE));
 		}
@@ -1376,7 +1398,7 @@ void *arena_alloc_cached(size_t size)
 	return p;
 got:
 	lc_charge_new(i, cs);
-	return lc_colour(p, cs - size);
+	return lc_colour(p, sp_len(cs) - size);
 }
 
 size_t arena_small_max = SIZE_MAX;
@@ -1406,7 +1428,7 @@ void arena_free_cached(void *p)
 	if (p == NULL) {
 		return;
 	}
-	size_t u = blk_size(p), cs = 0;
+	size_t u = blk_class(p), cs = 0;
 	int i = lc_index(u, &cs);
 	if (i < 0 || cs != u) {
 		blk_free(p);

@@ -11,11 +11,15 @@
  *                 its own, still all hold their byte: no two overlap
  *   usable=1      malloc_usable_size is at least the size asked, and the
  *                 block reaches no further than its first page's start plus
- *                 its size class
+ *                 its size class (plus a page from 64 KiB up)
  *   same=1        a block freed and asked for again with the same size comes
  *                 back at the same address (a block keeps its colour)
- *   whole=N       of 16 blocks whose size is a whole class (1 MiB, 64 KiB,
- *                 ...), how many start on a page: all (no room for a colour)
+ *   whole=N       of 16 blocks held at once whose size is a whole class of
+ *                 64 KiB or more (64 KiB, 1 MiB, ...), how many do not start
+ *                 on a page: nearly all (spans give them a page more; a
+ *                 colour of 0 is one in 64)
+ *   small=N       of 16 blocks held at once whose size is a whole class of
+ *                 20-56 KiB, how many start on a page: all (no room)
  *   realloc=1     realloc of a block, smaller and larger, keeps its bytes
  *   cross=1       blocks freed by another thread come back and are whole
  *
@@ -93,7 +97,7 @@ int main(void)
 		uintptr_t a = (uintptr_t)p[i];
 		lines &= a % 64 == 0;
 		size_t u = malloc_usable_size(p[i]);
-		usable &= u >= n[i] && (a & 4095) + u <= class_of(n[i]);
+		usable &= u >= n[i] && (a & 4095) + u <= class_of(n[i]) + (class_of(n[i]) >= 65536 ? 4096 : 0);
 		if (!seen[(a & 4095) / 64]++) {
 			offsets++;
 		}
@@ -113,18 +117,24 @@ int main(void)
 	}
 	printf("same=%d\n", same);
 
-	int whole = 0;
+	int whole = 0, small = 0;
+	void *w[16], *sm[16];
 	for (int i = 0; i < 16; i++) {
-		size_t w = class_of(20 * 1024 + next() % (4 * 1024 * 1024));
-		void *q = malloc(w);
-		if (q == NULL) {
+		size_t wn = class_of(64 * 1024 + next() % (4 * 1024 * 1024 - 64 * 1024));
+		size_t sn = class_of(16 * 1024 + 1 + next() % (40 * 1024));
+		if ((w[i] = malloc(wn)) == NULL || (sm[i] = malloc(sn)) == NULL) {
 			die("malloc failed");
 		}
-		whole += (uintptr_t)q % 4096 == 0;
-		memset(q, 0x5a, w);
-		free(q);
+		whole += (uintptr_t)w[i] % 4096 != 0;
+		small += (uintptr_t)sm[i] % 4096 == 0;
+		memset(w[i], 0x5a, wn);
+		memset(sm[i], 0x5a, sn);
 	}
-	printf("whole=%d\n", whole);
+	for (int i = 0; i < 16; i++) {
+		free(w[i]);
+		free(sm[i]);
+	}
+	printf("whole=%d\nsmall=%d\n", whole, small);
 
 	int re = 1;
 	for (int i = 1; i < N; i += 8) {
