@@ -34,6 +34,7 @@ expect "latency -e -t 2" '^slow-frees: [0-9]* in the threads.* first millisecond
 expect "throughput prodcon" '^prodcon: .* ops/s' "$B/throughput" prodcon -o 2000
 expect "throughput lifetimes" '^lifetimes: .* ops/s' "$B/throughput" lifetimes -o 2000 -t 2
 expect "throughput realloc" '^realloc: .* ops/s' "$B/throughput" realloc -r 1 -c 1M
+expect "throughput channels" '^channels: .* ops/s (8 buffers of 65536 bytes at [0-9]* cache-line offsets' "$B/throughput" channels -r 1 -c 64K -n 8
 expect "prefault memset" '^memset: size 4194304 backing 4k' "$B/prefault" memset 4M 4k
 expect "prefault idle" '' "$B/prefault" idle
 expect "guardcost" '^known-site ' "$B/guardcost" -k 100 -n 10

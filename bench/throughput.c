@@ -11,6 +11,14 @@
  *   realloc    four buffers grow in turn by realloc, 25% at a time, from
  *              64 B to the cap (default 16 MiB), writing each new page; then
  *              they are freed and it starts again.
+ *   channels   what the allocator's placement costs a program that
+ *              allocates nothing while it runs: N buffers of floats (default
+ *              32, of 1 MiB each: a power of two, as audio channels and
+ *              queues are), allocated and filled at start-up, mixed frame by
+ *              frame into one more (out[i] = sum of in[k][i]), -r times.  Where
+ *              every buffer starts at the same offset in its page, the N
+ *              reads of a frame fall in the same cache sets and evict each
+ *              other; an ops is a frame.
  * Each workload runs once untimed (a quarter of the work: the allocator
  * reaches its steady state), then ptfreeze_arm() (a no-op without the
  * shim), then once timed between strace markers.  No thread is created
@@ -19,6 +27,7 @@
  * usage: throughput prodcon   [-o objects] [-s seed]
  *        throughput lifetimes [-o ops-per-thread] [-t threads] [-s seed]
  *        throughput realloc   [-r rounds] [-c cap] [-s seed]
+ *        throughput channels  [-r rounds] [-c buffer-size] [-n buffers]
  * Output: "WORKLOAD: N ops in S s: R ops/s" then "faults: minor M major J".
  */
 #ifndef _GNU_SOURCE
@@ -39,8 +48,8 @@
 #define PROG "throughput"
 #define STACK_WARM ((size_t)256 << 10)
 
-static long opt_ops = -1, opt_threads = 0, opt_rounds = 8, opt_seed = 1;
-static size_t opt_cap = (size_t)16 << 20;
+static long opt_ops = -1, opt_threads = 0, opt_rounds = 8, opt_seed = 1, opt_buffers = 32;
+static size_t opt_cap = 0; /* -c: realloc's cap (16 MiB), channels' buffer size (1 MiB) */
 
 static void *xmalloc(size_t n)
 {
@@ -318,7 +327,7 @@ static void realloc_fn(void *arg, int pass)
 
 static int run_realloc(void)
 {
-	struct growth g = {.rounds = opt_rounds, .cap = opt_cap};
+	struct growth g = {.rounds = opt_rounds, .cap = opt_cap ? opt_cap : (size_t)16 << 20};
 	void *args[1] = {&g};
 	long minor, major;
 	uint64_t ns = run_phased(1, realloc_fn, args, &minor, &major);
@@ -328,11 +337,65 @@ static int run_realloc(void)
 	return 0;
 }
 
+/* ---- channels ---------------------------------------------------------- */
+
+struct channels {
+	float **in;
+	float *out;
+	size_t frames;
+	long rounds;
+	double sum; /* so the mixing is not optimised away */
+};
+
+static void channels_fn(void *arg, int pass)
+{
+	struct channels *c = arg;
+	long rounds = pass == 0 ? (c->rounds + 3) / 4 : c->rounds;
+	for (long r = 0; r < rounds; r++) {
+		for (size_t i = 0; i < c->frames; i++) {
+			float s = 0;
+			for (long k = 0; k < opt_buffers; k++) {
+				s += c->in[k][i];
+			}
+			c->out[i] = s;
+		}
+		c->sum += c->out[(size_t)r % c->frames];
+	}
+}
+
+static int run_channels(void)
+{
+	size_t size = opt_cap ? opt_cap : (size_t)1 << 20;
+	struct channels c = {.frames = size / sizeof(float), .rounds = opt_rounds};
+	c.in = util_mem((size_t)opt_buffers * sizeof(*c.in));
+	unsigned char seen[64] = {0};
+	unsigned offsets = 0;
+	for (long k = 0; k < opt_buffers; k++) {
+		c.in[k] = xmalloc(size);
+		for (size_t i = 0; i < c.frames; i++) {
+			c.in[k][i] = (float)((k + 1) * (long)(i % 7));
+		}
+		offsets += !seen[((uintptr_t)c.in[k] & 4095) / 64]++;
+	}
+	c.out = xmalloc(size);
+	memset(c.out, 0, size);
+	void *args[1] = {&c};
+	long minor, major;
+	uint64_t ns = run_phased(1, channels_fn, args, &minor, &major);
+	long total = c.rounds * (long)c.frames;
+	printf("channels: %ld ops in %.3f s: %.0f ops/s (%ld buffers of %zu bytes at %u cache-line offsets in their page; "
+	       "sum %g)\n",
+	       total, (double)ns / 1e9, (double)total * 1e9 / (double)ns, opt_buffers, size, offsets, c.sum);
+	printf("faults: minor %ld major %ld\n", minor, major);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " prodcon   [-o objects] [-s seed]\n"
 			"       " PROG " lifetimes [-o ops-per-thread] [-t threads] [-s seed]\n"
-			"       " PROG " realloc   [-r rounds] [-c cap] [-s seed]\n");
+			"       " PROG " realloc   [-r rounds] [-c cap] [-s seed]\n"
+			"       " PROG " channels  [-r rounds] [-c buffer-size] [-n buffers]\n");
 	exit(2);
 }
 
@@ -344,17 +407,18 @@ int main(int argc, char **argv)
 	const char *what = argv[1];
 	int c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "o:t:r:c:s:")) != -1) {
+	while ((c = getopt(argc, argv, "o:t:r:c:s:n:")) != -1) {
 		switch (c) {
 		case 'o': opt_ops = util_parse_long(optarg, "-o"); break;
 		case 't': opt_threads = util_parse_long(optarg, "-t"); break;
 		case 'r': opt_rounds = util_parse_long(optarg, "-r"); break;
 		case 'c': opt_cap = util_parse_size(optarg, "-c"); break;
 		case 's': opt_seed = util_parse_long(optarg, "-s"); break;
+		case 'n': opt_buffers = util_parse_long(optarg, "-n"); break;
 		default: usage();
 		}
 	}
-	if (optind != argc || opt_threads > 256 || opt_cap < 64) {
+	if (optind != argc || opt_threads > 256 || (opt_cap && opt_cap < 64) || opt_buffers < 1 || opt_buffers > 4096) {
 		usage();
 	}
 	(void)ptfreeze_armed(); /* resolve the symbol before any measured phase */
@@ -366,6 +430,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(what, "realloc") == 0) {
 		return run_realloc();
+	}
+	if (strcmp(what, "channels") == 0) {
+		return run_channels();
 	}
 	usage();
 }
