@@ -362,6 +362,10 @@ static bool take_entry(struct reader *r, size_t i, const struct rf_fields *f, js
 	if (f->id < 1 || f->kind.s == NULL || f->kind.n == 0) {
 		return bad(r, "summary: site %zu has no id or kind", i);
 	}
+	if ((uint64_t)f->blocked > (uint64_t)f->count) {
+		/* Would-block sites count the calls not blocked as count - blocked. */
+		return bad(r, "summary: site %zu blocked more calls than it counted", i);
+	}
 	struct rf_site *s = site_by_id(r, (unsigned)f->id);
 	if (s == NULL) {
 		/* Counted but its record never reached the file: keep the numbers. */

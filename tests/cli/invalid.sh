@@ -3,7 +3,8 @@
 # Invalid input to ptfreeze report: status 2 and one clear line naming the
 # file (and line) each time, while whatever is valid is still printed:
 # garbage, an empty file, a corrupt line in the middle, a first record that
-# is not a header, a newer format version, a missing file, a directory
+# is not a header, a summary site that blocked more calls than it counted,
+# a newer format version, a missing file, a directory
 # without reports, no reports in the current directory.  An empty file or
 # a cut header found in a directory is a process killed as it created its
 # report: a warning, and the rest is read.
@@ -31,6 +32,14 @@ sed -n 2p "$good" > "$TMPD/noheader.jsonl"
 pf report "$TMPD/noheader.jsonl"
 expect_status 2 "a first record that is not a header"
 one_error_line "a first record that is not a header" 'noheader\.jsonl:1: .*header'
+
+# A summary whose site blocked more calls than it counted (found by fuzzing:
+# the JSON output printed count - blocked as a huge number).
+sed '/"type":"summary"/s/"blocked":0/"blocked":999999/' "$good" > "$TMPD/overblocked.jsonl"
+grep -q '"blocked":999999' "$TMPD/overblocked.jsonl" || hard "the probe's summary has no site with \"blocked\":0"
+pf report --json "$TMPD/overblocked.jsonl"
+expect_status 2 "a summary site that blocked more calls than it counted"
+one_error_line "a summary site that blocked more calls than it counted" 'overblocked\.jsonl:[0-9]*: summary: site [0-9]* blocked more calls than it counted'
 
 head -n 1 "$good" | sed 's/"version":1,/"version":99,/' > "$TMPD/v99.jsonl"
 pf report "$TMPD/v99.jsonl"
