@@ -316,6 +316,10 @@ static bool take_site(struct reader *r, const struct rf_fields *f, json_t *rec, 
 		free(stack);
 		return bad(r, "a second site record with id %lld", id);
 	}
+	if (f->bytes < 0 || f->t_ns < 0) {
+		free(stack);
+		return bad(r, "site %lld: a negative bytes or t_ns", id);
+	}
 	struct rf_site *s = new_site(r, (unsigned)id);
 	s->id = (unsigned)id;
 	s->record = rec ? json_incref(rec) : NULL;
@@ -362,7 +366,10 @@ static bool take_entry(struct reader *r, size_t i, const struct rf_fields *f, js
 	if (f->id < 1 || f->kind.s == NULL || f->kind.n == 0) {
 		return bad(r, "summary: site %zu has no id or kind", i);
 	}
-	if ((uint64_t)f->blocked > (uint64_t)f->count) {
+	if (f->count < 0 || f->blocked < 0 || f->bytes < 0 || f->first_ns < 0 || f->last_ns < 0) {
+		return bad(r, "summary: site %zu has a negative count, blocked, bytes or time", i);
+	}
+	if (f->blocked > f->count) {
 		/* Would-block sites count the calls not blocked as count - blocked. */
 		return bad(r, "summary: site %zu blocked more calls than it counted", i);
 	}

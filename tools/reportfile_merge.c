@@ -162,6 +162,9 @@ static void start_group(struct rf_group *g, struct rf_site *s, struct rf_process
 	}
 }
 
+/* a + b, at most INT64_MAX: what the JSON output can write as an integer its readers take. */
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > (uint64_t)INT64_MAX - b ? (uint64_t)INT64_MAX : a + b; }
+
 void reportfile_merge(struct rf_set *set)
 {
 	size_t n = 0;
@@ -199,10 +202,10 @@ void reportfile_merge(struct rf_set *set)
 			if (fork_echo(m + a, b - a, &m[i])) {
 				continue;
 			}
-			g->count += s->count;
-			g->blocked += s->blocked;
-			g->would_block += s->would_block;
-			g->bytes += s->bytes;
+			g->count = sat_add(g->count, s->count);
+			g->blocked = sat_add(g->blocked, s->blocked);
+			g->would_block = sat_add(g->would_block, s->would_block);
+			g->bytes = sat_add(g->bytes, s->bytes);
 			g->first_ns = s->first_ns < g->first_ns ? s->first_ns : g->first_ns;
 			g->last_ns = s->last_ns > g->last_ns ? s->last_ns : g->last_ns;
 			g->estimated |= !s->counted && !s->after_summary;

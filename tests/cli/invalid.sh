@@ -3,7 +3,8 @@
 # Invalid input to ptfreeze report: status 2 and one clear line naming the
 # file (and line) each time, while whatever is valid is still printed:
 # garbage, an empty file, a corrupt line in the middle, a first record that
-# is not a header, a summary site that blocked more calls than it counted,
+# is not a header, a summary site that blocked more calls than it counted
+# or has a negative count,
 # a newer format version, a missing file, a directory
 # without reports, no reports in the current directory.  An empty file or
 # a cut header found in a directory is a process killed as it created its
@@ -40,6 +41,11 @@ grep -q '"blocked":999999' "$TMPD/overblocked.jsonl" || hard "the probe's summar
 pf report --json "$TMPD/overblocked.jsonl"
 expect_status 2 "a summary site that blocked more calls than it counted"
 one_error_line "a summary site that blocked more calls than it counted" 'overblocked\.jsonl:[0-9]*: summary: site [0-9]* blocked more calls than it counted'
+
+sed '/"type":"summary"/s/"count":\([0-9]\)/"count":-\1/' "$good" > "$TMPD/negative.jsonl"
+pf report --json "$TMPD/negative.jsonl"
+expect_status 2 "a summary site with a negative count"
+one_error_line "a summary site with a negative count" 'negative\.jsonl:[0-9]*: summary: site [0-9]* has a negative count'
 
 head -n 1 "$good" | sed 's/"version":1,/"version":99,/' > "$TMPD/v99.jsonl"
 pf report "$TMPD/v99.jsonl"
