@@ -787,18 +787,14 @@ static size_t sp_class(size_t len)
 	return c >= LC_PAD_MIN && lc_index(c, &cs) >= 0 && cs == c && c < sp_max ? c : len;
 }
 
-/* A block the cache handles: spans' or jemalloc's (arena_install_spans); p may be coloured. */
-static size_t blk_size(const void *p)
-{
-	size_t s = spans_size(p);
-	return s ? s - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0);
-}
-/* The bytes the cache counts for block p (page-aligned): its size class. */
-static size_t blk_class(const void *p)
-{
-	size_t s = spans_size(p);
-	return s ? sp_class(s) : sallocx(p, 0);
-}
+/*
+ * A block the cache handles, spans' or jemalloc's (arena_install_spans), p
+ * maybe coloured, whose spans_size is s (0: jemalloc's): its usable size,
+ * and the bytes the cache counts for it (its size class).
+ */
+static size_t blk_usable(const void *p, size_t s) { return s ? s - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0); }
+static size_t blk_class(const void *p, size_t s) { return s ? sp_class(s) : sallocx(p, 0); }
+static size_t blk_size(const void *p) { return blk_usable(p, spans_size(p)); }
 static void blk_free(void *p)
 {
 	if (!spans_free(p)) {
@@ -821,7 +817,7 @@ static void lc_drain(void)
 		atomic_store_explicit(&b->n, 0, memory_order_relaxed);
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		for (unsigned j = 0; j < c; j++) {
-			lc_uncharge(i, blk_class(p[j]));
+			lc_uncharge(i, blk_class(p[j], spans_size(p[j])));
 			blk_free(p[j]);
 		}
 	}
@@ -1298,7 +1294,7 @@ static void lc_trim(bool med)
 		}
 		atomic_flag_clear_explicit(&b->busy, memory_order_release);
 		if (p) {
-			lc_uncharge((int)i, blk_class(p));
+			lc_uncharge((int)i, blk_class(p, spans_size(p)));
 			blk_free(p);
 			k++;
 		}
@@ -1418,8 +1414,9 @@ void *arena_alloc_zero(size_t size)
  */
 void arena_free_cached(void *p)
 {
+	size_t s = spans_size(p); /* one lookup in spans' map, for both questions below */
 	if (((uintptr_t)p & (LC_PAGE - 1)) != 0) {
-		if (!spans_owns(p)) {
+		if (s == 0) {
 			ptfreeze_je_free(p);
 			return;
 		}
@@ -1428,7 +1425,7 @@ void arena_free_cached(void *p)
 	if (p == NULL) {
 		return;
 	}
-	size_t u = blk_class(p), cs = 0;
+	size_t u = blk_class(p, s), cs = 0;
 	int i = lc_index(u, &cs);
 	if (i < 0 || cs != u) {
 		blk_free(p);
@@ -1464,9 +1461,8 @@ static size_t realloc_headroom(size_t size)
 
 static __attribute__((noinline)) void *realloc_large(void *p, size_t size)
 {
-	size_t u = spans_size(p);
-	bool span = u != 0;
-	u = span ? u - ((uintptr_t)p & (LC_PAGE - 1)) : sallocx(p, 0);
+	size_t s = spans_size(p), u = blk_usable(p, s);
+	bool span = s != 0;
 	if (size <= u && size >= u / 2) {
 		return p;
 	}
