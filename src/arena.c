@@ -1414,16 +1414,16 @@ void *arena_alloc_zero(size_t size)
  */
 void arena_free_cached(void *p)
 {
+	if (p == NULL) {
+		return; /* free(NULL) is common: no lookup for it */
+	}
 	size_t s = spans_size(p); /* one lookup in spans' map, for both questions below */
 	if (((uintptr_t)p & (LC_PAGE - 1)) != 0) {
 		if (s == 0) {
 			ptfreeze_je_free(p);
 			return;
 		}
-		p = (void *)((uintptr_t)p & ~(uintptr_t)(LC_PAGE - 1));
-	}
-	if (p == NULL) {
-		return;
+		p = (void *)((uintptr_t)p & ~(uintptr_t)(LC_PAGE - 1)); /* a block of spans: not in the first page */
 	}
 	size_t u = blk_class(p, s), cs = 0;
 	int i = lc_index(u, &cs);
